@@ -1,0 +1,252 @@
+/*
+ * config.c: the `key = value` file -> struct config.  Every key is known,
+ * every number has a unit in its name, a default and a hard range; a
+ * value outside its range, an unknown key or a malformed line fails
+ * start-up with "file:line: reason" (STYLE.md point 3).  `#` starts a
+ * comment line.  Defaults are the product's: 512 MiB, half a CPU, 64
+ * pids, 10 s default and 30 s maximum execution time, 1 MiB per stream.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pycage.h"
+
+#define CONFIG_LINE_MAX		1024
+#define KIB			1024UL
+#define MIB			(1024UL * 1024UL)
+
+enum config_type { CONFIG_UINT, CONFIG_SIZE, CONFIG_STRING, CONFIG_OCTAL,
+    CONFIG_SECONDS_AS_MS, CONFIG_LOG_LEVEL };
+
+struct config_key {
+	const char		*name;
+	enum config_type	 type;
+	size_t			 offset;
+	unsigned long long	 min, max;	/* numbers: the accepted range */
+	bool			 may_be_empty;	/* strings */
+};
+
+#define NUM(name, type, min, max) \
+	{ #name, type, offsetof(struct config, name), min, max, false }
+#define STR(name, empty) \
+	{ #name, CONFIG_STRING, offsetof(struct config, name), 0, 0, empty }
+
+static const struct config_key config_keys[] = {
+	STR(listen, false),
+	NUM(socket_mode, CONFIG_OCTAL, 0, 0777),
+	STR(socket_group, true),
+	STR(pidfile, true),
+	NUM(workers, CONFIG_UINT, 1, 256),
+	NUM(max_executions, CONFIG_UINT, 1, 256),
+	NUM(queue_wait_ms, CONFIG_UINT, 0, 600000),
+	STR(docker_socket, false),
+	NUM(docker_call_timeout_ms, CONFIG_UINT, 100, 120000),
+	STR(image, false),
+	STR(runtime, true),
+	STR(instance, false),
+	STR(user, false),
+	{ "timeout_default_s", CONFIG_SECONDS_AS_MS,
+	    offsetof(struct config, timeout_default_ms), 1, 3600, false },
+	{ "timeout_max_s", CONFIG_SECONDS_AS_MS,
+	    offsetof(struct config, timeout_max_ms), 1, 3600, false },
+	NUM(memory_mb, CONFIG_UINT, 16, 65536),
+	NUM(cpu_millis, CONFIG_UINT, 10, 64000),
+	NUM(pids_limit, CONFIG_UINT, 8, 4096),
+	NUM(tmpfs_mb, CONFIG_UINT, 1, 1024),
+	NUM(nofile, CONFIG_UINT, 16, 65536),
+	NUM(fsize_mb, CONFIG_UINT, 1, 1024),
+	NUM(output_max_bytes, CONFIG_SIZE, 1024, 64 * MIB),
+	NUM(body_max_bytes, CONFIG_SIZE, 1024, 64 * MIB),
+	NUM(code_max_bytes, CONFIG_SIZE, 1, 16 * MIB),
+	NUM(stdin_max_bytes, CONFIG_SIZE, 0, 64 * MIB),
+	NUM(janitor_interval_s, CONFIG_UINT, 1, 86400),
+	{ "log_level", CONFIG_LOG_LEVEL, offsetof(struct config, log_level),
+	    0, 0, false },
+};
+
+void
+config_defaults(struct config *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->listen, sizeof(c->listen), "/run/pycage/pycage.sock");
+	c->socket_mode = 0660;
+	snprintf(c->pidfile, sizeof(c->pidfile), "/run/pycage/pycage-fcgi.pid");
+	c->workers = 16;
+	c->max_executions = 4;		/* 2 cores / 0.5 CPU each */
+	c->queue_wait_ms = 20000;
+	snprintf(c->docker_socket, sizeof(c->docker_socket), "/var/run/docker.sock");
+	c->docker_call_timeout_ms = 15000;
+	snprintf(c->image, sizeof(c->image), "pycage-sandbox:latest");
+	snprintf(c->instance, sizeof(c->instance), "default");
+	snprintf(c->user, sizeof(c->user), "65534:65534");
+	c->timeout_default_ms = 10000;
+	c->timeout_max_ms = 30000;
+	c->memory_mb = 512;
+	c->cpu_millis = 500;
+	c->pids_limit = 64;
+	c->tmpfs_mb = 16;
+	c->nofile = 256;
+	c->fsize_mb = 16;
+	c->output_max_bytes = 1 * MIB;
+	c->body_max_bytes = 1 * MIB;
+	c->code_max_bytes = 256 * KIB;
+	c->stdin_max_bytes = 1 * MIB;
+	c->janitor_interval_s = 60;
+	c->log_level = LOG_LEVEL_INFO;
+}
+
+static int
+config_parse_number(const char *value, int base, unsigned long long *out)
+{
+	char *end;
+
+	if (*value == '\0' || *value == '-' || *value == '+')
+		return -1;
+	errno = 0;
+	*out = strtoull(value, &end, base);
+	return (errno != 0 || *end != '\0') ? -1 : 0;
+}
+
+/* The user must be numeric uid:gid: a name would be resolved inside the
+ * image, and uid 0 would undo the "non-root" promise. */
+static int
+config_check_user(const char *value)
+{
+	unsigned long long	 uid, gid;
+	char			 copy[CONFIG_STR_MAX], *colon;
+
+	snprintf(copy, sizeof(copy), "%s", value);
+	if ((colon = strchr(copy, ':')) == NULL)
+		return -1;
+	*colon = '\0';
+	if (config_parse_number(copy, 10, &uid) == -1 ||
+	    config_parse_number(colon + 1, 10, &gid) == -1)
+		return -1;
+	return (uid == 0 || gid == 0 || uid > 2147483647ULL ||
+	    gid > 2147483647ULL) ? -1 : 0;
+}
+
+int
+config_set(struct config *c, const char *key, const char *value, char *err,
+    size_t errlen)
+{
+	static const char *const levels[] = { "error", "warn", "info", "debug" };
+	const struct config_key	*k = NULL;
+	unsigned long long	 n;
+	char			*field;
+	size_t			 i;
+
+	for (i = 0; i < sizeof(config_keys) / sizeof(config_keys[0]); i++)
+		if (strcmp(config_keys[i].name, key) == 0)
+			k = &config_keys[i];
+	if (k == NULL) {
+		snprintf(err, errlen, "unknown key '%s'", key);
+		return -1;
+	}
+	field = (char *)c + k->offset;
+	switch (k->type) {
+	case CONFIG_STRING:
+		if (strlen(value) >= CONFIG_STR_MAX ||
+		    (!k->may_be_empty && *value == '\0')) {
+			snprintf(err, errlen, "%s: empty or longer than %d bytes",
+			    key, CONFIG_STR_MAX - 1);
+			return -1;
+		}
+		if (strcmp(key, "user") == 0 && config_check_user(value) == -1) {
+			snprintf(err, errlen, "user: must be a numeric uid:gid, "
+			    "neither 0");
+			return -1;
+		}
+		snprintf(field, CONFIG_STR_MAX, "%s", value);
+		return 0;
+	case CONFIG_LOG_LEVEL:
+		for (i = 0; i < 4; i++)
+			if (strcmp(value, levels[i]) == 0) {
+				c->log_level = (enum log_level)i;
+				return 0;
+			}
+		snprintf(err, errlen, "log_level: one of error, warn, info, debug");
+		return -1;
+	default:
+		break;
+	}
+	if (config_parse_number(value, k->type == CONFIG_OCTAL ? 8 : 10, &n) == -1 ||
+	    n < k->min || n > k->max) {
+		snprintf(err, errlen, "%s: '%s' is not a number in [%llu, %llu]",
+		    key, value, k->min, k->max);
+		return -1;
+	}
+	switch (k->type) {
+	case CONFIG_SIZE:
+		*(size_t *)(void *)field = (size_t)n;
+		break;
+	case CONFIG_SECONDS_AS_MS:
+		*(unsigned *)(void *)field = (unsigned)n * 1000U;
+		break;
+	default:
+		*(unsigned *)(void *)field = (unsigned)n;
+		break;
+	}
+	return 0;
+}
+
+static char *
+config_trim(char *s)
+{
+	char *end;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	end = s + strlen(s);
+	while (end > s && (end[-1] == ' ' || end[-1] == '\t' ||
+	    end[-1] == '\n' || end[-1] == '\r'))
+		*--end = '\0';
+	return s;
+}
+
+int
+config_load(struct config *c, const char *path, char *err, size_t errlen)
+{
+	char	 line[CONFIG_LINE_MAX], reason[256], *key, *value, *eq;
+	FILE	*f;
+	int	 lineno = 0, rc = 0;
+
+	if ((f = fopen(path, "re")) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (rc == 0 && fgets(line, sizeof(line), f) != NULL) {
+		lineno++;
+		if (strchr(line, '\n') == NULL && !feof(f)) {
+			snprintf(err, errlen, "%s:%d: line longer than %d bytes",
+			    path, lineno, CONFIG_LINE_MAX - 2);
+			rc = -1;
+			break;
+		}
+		key = config_trim(line);
+		if (*key == '\0' || *key == '#')
+			continue;
+		if ((eq = strchr(key, '=')) == NULL) {
+			snprintf(err, errlen, "%s:%d: expected 'key = value'",
+			    path, lineno);
+			rc = -1;
+			break;
+		}
+		*eq = '\0';
+		value = config_trim(eq + 1);
+		key = config_trim(key);
+		if (config_set(c, key, value, reason, sizeof(reason)) == -1) {
+			snprintf(err, errlen, "%s:%d: %s", path, lineno, reason);
+			rc = -1;
+		}
+	}
+	fclose(f);
+	if (rc == 0 && c->timeout_default_ms > c->timeout_max_ms) {
+		snprintf(err, errlen, "%s: timeout_default_s is above timeout_max_s",
+		    path);
+		rc = -1;
+	}
+	return rc;
+}

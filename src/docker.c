@@ -1,0 +1,589 @@
+/*
+ * docker.c: the Docker Engine API over libcurl on the engine's unix
+ * socket, every URL pinned to /v1.41 (Docker 20.10, Debian 12).  One
+ * struct docker per thread holds one curl handle, so its keep-alive
+ * connection is reused across calls; every call has a timeout.  Attach
+ * uses its own handle in CONNECT_ONLY mode: after "101 UPGRADED" the
+ * connection is a raw two-way stream (stdin in, framed stdout/stderr out,
+ * see stream.c), driven with curl_easy_send/recv and poll(2).
+ *
+ * The engine's answers are trusted more than a request's (it owns the
+ * host anyway) but are still capped in size; they are read with
+ * yajl_tree, which is fine for small documents from a trusted peer.
+ * This file decides nothing about verdicts: it reports what the engine
+ * said, and "the engine is unreachable" as engine_unavailable.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <yajl/yajl_tree.h>
+
+#include "pycage.h"
+
+#define DOCKER_RESPONSE_MAX_BYTES	(4UL * 1024 * 1024)	/* container lists */
+#define DOCKER_ATTACH_HEAD_MAX_BYTES	4096
+#define DOCKER_RETRY_AFTER_S		5
+#define DOCKER_URL_MAX			512
+
+struct docker {
+	CURL		*curl;
+	char		 socket_path[CONFIG_STR_MAX];
+	unsigned	 call_timeout_ms;
+	struct buf	 response;
+	char		 curl_error[CURL_ERROR_SIZE];
+};
+
+struct docker_attach {
+	CURL		*curl;
+	curl_socket_t	 fd;
+	char		 early[DOCKER_ATTACH_HEAD_MAX_BYTES];
+	size_t		 early_len;
+};
+
+struct docker *
+docker_new(const char *socket_path, unsigned call_timeout_ms)
+{
+	struct docker *d;
+
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		return NULL;
+	if ((d->curl = curl_easy_init()) == NULL) {
+		free(d);
+		return NULL;
+	}
+	snprintf(d->socket_path, sizeof(d->socket_path), "%s", socket_path);
+	d->call_timeout_ms = call_timeout_ms;
+	buf_init(&d->response, DOCKER_RESPONSE_MAX_BYTES);
+	return d;
+}
+
+void
+docker_free(struct docker *d)
+{
+	if (d == NULL)
+		return;
+	curl_easy_cleanup(d->curl);
+	buf_free(&d->response);
+	free(d);
+}
+
+static size_t
+docker_write_cb(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct buf *b = arg;
+
+	/* Returning less than given makes curl fail the call: over the cap. */
+	if (buf_append(b, data, size * nmemb) == -1)
+		return 0;
+	return size * nmemb;
+}
+
+static void
+docker_unreachable(struct docker *d, struct api_error *err, CURLcode rc)
+{
+	log_warn("docker: %s", d->curl_error[0] ? d->curl_error :
+	    curl_easy_strerror(rc));
+	if (err == NULL)
+		return;
+	api_error_set(err, 503, "engine_unavailable",
+	    "The Docker engine did not answer; try again shortly.");
+	err->retry_after_s = DOCKER_RETRY_AFTER_S;
+}
+
+/*
+ * One API call.  0 with *status set (any HTTP status), or -1 if the engine
+ * could not be reached in time (err filled when given).
+ */
+static int
+docker_call(struct docker *d, const char *method, const char *path,
+    const char *body, size_t body_len, unsigned timeout_ms, long *status,
+    struct api_error *err)
+{
+	struct curl_slist	*headers = NULL;
+	char			 url[DOCKER_URL_MAX];
+	CURLcode		 rc;
+
+	if ((size_t)snprintf(url, sizeof(url), "http://docker" DOCKER_API_PREFIX
+	    "%s", path) >= sizeof(url)) {
+		if (err != NULL)
+			api_error_set(err, 500, "internal", "Engine URL too long.");
+		return -1;
+	}
+	buf_reset(&d->response);
+	d->curl_error[0] = '\0';
+	/* reset keeps the connection cache: the socket stays open. */
+	curl_easy_reset(d->curl);
+	curl_easy_setopt(d->curl, CURLOPT_UNIX_SOCKET_PATH, d->socket_path);
+	curl_easy_setopt(d->curl, CURLOPT_URL, url);
+	curl_easy_setopt(d->curl, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(d->curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(d->curl, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
+	curl_easy_setopt(d->curl, CURLOPT_CONNECTTIMEOUT_MS, (long)d->call_timeout_ms);
+	curl_easy_setopt(d->curl, CURLOPT_ERRORBUFFER, d->curl_error);
+	curl_easy_setopt(d->curl, CURLOPT_WRITEFUNCTION, docker_write_cb);
+	curl_easy_setopt(d->curl, CURLOPT_WRITEDATA, &d->response);
+	if (strcmp(method, "POST") == 0) {
+		headers = curl_slist_append(headers, "Content-Type: application/json");
+		headers = curl_slist_append(headers, "Expect:");
+		curl_easy_setopt(d->curl, CURLOPT_HTTPHEADER, headers);
+		curl_easy_setopt(d->curl, CURLOPT_POSTFIELDS, body ? body : "");
+		curl_easy_setopt(d->curl, CURLOPT_POSTFIELDSIZE, (long)body_len);
+	}
+	rc = curl_easy_perform(d->curl);
+	curl_slist_free_all(headers);
+	if (rc != CURLE_OK) {
+		docker_unreachable(d, err, rc);
+		return -1;
+	}
+	curl_easy_getinfo(d->curl, CURLINFO_RESPONSE_CODE, status);
+	return 0;
+}
+
+/* The engine's {"message": "..."} on failure, for logs. */
+static const char *
+docker_message(struct docker *d)
+{
+	return d->response.data ? d->response.data : "";
+}
+
+static void
+docker_failed(struct docker *d, const char *what, long status,
+    struct api_error *err)
+{
+	log_warn("docker: %s: HTTP %ld: %.200s", what, status, docker_message(d));
+	if (err != NULL)
+		api_error_set(err, 500, "engine_error",
+		    "The Docker engine refused to %s (HTTP %ld).", what, status);
+}
+
+static yajl_val
+docker_parse(struct docker *d)
+{
+	char errbuf[128];
+
+	if (d->response.data == NULL)
+		return NULL;
+	return yajl_tree_parse(d->response.data, errbuf, sizeof(errbuf));
+}
+
+int
+docker_ping(struct docker *d, char *version, size_t versionlen,
+    struct api_error *err)
+{
+	static const char *path[] = { "Version", NULL };
+	yajl_val	 tree, v;
+	long		 status;
+
+	if (docker_call(d, "GET", "/version", NULL, 0, d->call_timeout_ms,
+	    &status, err) == -1)
+		return -1;
+	if (status != 200) {
+		api_error_set(err, 503, "engine_unavailable",
+		    "The Docker engine answered /version with HTTP %ld.", status);
+		err->retry_after_s = DOCKER_RETRY_AFTER_S;
+		return -1;
+	}
+	snprintf(version, versionlen, "unknown");
+	if ((tree = docker_parse(d)) != NULL) {
+		if ((v = yajl_tree_get(tree, path, yajl_t_string)) != NULL)
+			snprintf(version, versionlen, "%s", YAJL_GET_STRING(v));
+		yajl_tree_free(tree);
+	}
+	return 0;
+}
+
+/* prefix + id + suffix; ids are hex and image names need no escaping. */
+static int
+docker_path(char *out, size_t outlen, const char *prefix, const char *id,
+    const char *suffix)
+{
+	return (size_t)snprintf(out, outlen, "%s%s%s", prefix, id, suffix) <
+	    outlen ? 0 : -1;
+}
+
+/* Image references are [a-zA-Z0-9._/:@-]: nothing to escape in a path. */
+int
+docker_image_present(struct docker *d, const char *image, struct api_error *err)
+{
+	char	path[DOCKER_URL_MAX];
+	long	status;
+
+	if (docker_path(path, sizeof(path), "/images/", image, "/json") == -1)
+		return -1;
+	if (docker_call(d, "GET", path, NULL, 0, d->call_timeout_ms, &status,
+	    err) == -1)
+		return -1;
+	if (status == 200)
+		return 0;
+	api_error_set(err, 503, "image_missing", "The sandbox image %s is not "
+	    "present on the engine; build it with scripts/build-image.sh.", image);
+	err->retry_after_s = 30;
+	return -1;
+}
+
+int
+docker_create(struct docker *d, const char *body, size_t len,
+    char id[DOCKER_ID_MAX + 1], struct api_error *err)
+{
+	static const char *id_path[] = { "Id", NULL };
+	static const char *warn_path[] = { "Warnings", NULL };
+	yajl_val	 tree, v, w;
+	const char	*id_text = NULL;
+	long		 status;
+	int		 rc = -1;
+
+	if (docker_call(d, "POST", "/containers/create", body, len,
+	    d->call_timeout_ms, &status, err) == -1)
+		return -1;
+	if (status == 404) {
+		log_warn("docker: create: %.200s", docker_message(d));
+		api_error_set(err, 503, "image_missing", "The sandbox image is not "
+		    "present on the engine; build it with scripts/build-image.sh.");
+		err->retry_after_s = 30;
+		return -1;
+	}
+	if (status != 201) {
+		docker_failed(d, "create a container", status, err);
+		return -1;
+	}
+	if ((tree = docker_parse(d)) == NULL) {
+		api_error_set(err, 500, "engine_error", "Unreadable create answer.");
+		return -1;
+	}
+	if ((v = yajl_tree_get(tree, id_path, yajl_t_string)) != NULL)
+		id_text = YAJL_GET_STRING(v);
+	w = yajl_tree_get(tree, warn_path, yajl_t_array);
+	/* The id goes into URL paths: hex only. */
+	if (id_text == NULL || *id_text == '\0' ||
+	    strlen(id_text) > DOCKER_ID_MAX ||
+	    strspn(id_text, "0123456789abcdef") != strlen(id_text)) {
+		api_error_set(err, 500, "engine_error", "Create answer has no Id.");
+	} else {
+		snprintf(id, DOCKER_ID_MAX + 1, "%s", id_text);
+		rc = 0;
+		/* A create can succeed while dropping a limit, saying so only
+		 * here: any warning fails the execution (NOTES.md). */
+		if (w != NULL && YAJL_GET_ARRAY(w)->len > 0) {
+			log_error("docker: create warned: %.300s", docker_message(d));
+			api_error_set(err, 500, "sandbox_degraded", "The engine could "
+			    "not apply every sandbox limit; refusing to run.");
+			rc = -1;	/* id is set: the caller removes it */
+		}
+	}
+	yajl_tree_free(tree);
+	return rc;
+}
+
+static int
+docker_simple(struct docker *d, const char *id, const char *suffix, const char *method, unsigned timeout_ms,
+    long ok1, long ok2, const char *what, struct api_error *err)
+{
+	char	path[DOCKER_URL_MAX];
+	long	status;
+
+	if (docker_path(path, sizeof(path), "/containers/", id, suffix) == -1)
+		return -1;
+	if (docker_call(d, method, path, NULL, 0, timeout_ms, &status, err) == -1)
+		return -1;
+	if (status != ok1 && status != ok2) {
+		docker_failed(d, what, status, err);
+		return -1;
+	}
+	return 0;
+}
+
+int
+docker_start(struct docker *d, const char *id, struct api_error *err)
+{
+	return docker_simple(d, id, "/start", "POST",
+	    d->call_timeout_ms, 204, 304, "start a container", err);
+}
+
+/* 409: not running any more, which is what we wanted. */
+int
+docker_kill(struct docker *d, const char *id)
+{
+	return docker_simple(d, id, "/kill", "POST",
+	    d->call_timeout_ms, 204, 409, "kill a container", NULL);
+}
+
+/* condition=not-running returns at once if the container already stopped,
+ * where next-exit would wait for an exit that already happened. */
+int
+docker_wait(struct docker *d, const char *id, unsigned timeout_ms)
+{
+	return docker_simple(d, id, "/wait?condition=not-running", "POST", timeout_ms, 200, 200,
+	    "wait for a container", NULL);
+}
+
+int
+docker_remove(struct docker *d, const char *id)
+{
+	return docker_simple(d, id, "?force=1&v=1", "DELETE",
+	    d->call_timeout_ms, 204, 404, "remove a container", NULL);
+}
+
+int
+docker_inspect(struct docker *d, const char *id, int *exit_code,
+    bool *oom_killed, struct api_error *err)
+{
+	static const char *code_path[] = { "State", "ExitCode", NULL };
+	static const char *oom_path[] = { "State", "OOMKilled", NULL };
+	static const char *run_path[] = { "State", "Running", NULL };
+	char		 path[DOCKER_URL_MAX];
+	yajl_val	 tree, code, oom, running;
+	long		 status;
+	int		 rc = -1;
+
+	if (docker_path(path, sizeof(path), "/containers/", id, "/json") == -1)
+		return -1;
+	if (docker_call(d, "GET", path, NULL, 0, d->call_timeout_ms, &status,
+	    err) == -1)
+		return -1;
+	if (status != 200) {
+		docker_failed(d, "inspect a container", status, err);
+		return -1;
+	}
+	if ((tree = docker_parse(d)) == NULL) {
+		api_error_set(err, 500, "engine_error", "Unreadable inspect answer.");
+		return -1;
+	}
+	code = yajl_tree_get(tree, code_path, yajl_t_number);
+	oom = yajl_tree_get(tree, oom_path, yajl_t_any);
+	running = yajl_tree_get(tree, run_path, yajl_t_any);
+	if (code == NULL || !YAJL_IS_INTEGER(code) || oom == NULL ||
+	    YAJL_IS_TRUE(running))
+		api_error_set(err, 500, "engine_error",
+		    "The container's final state could not be read.");
+	else {
+		*exit_code = (int)YAJL_GET_INTEGER(code);
+		*oom_killed = YAJL_IS_TRUE(oom);
+		rc = 0;
+	}
+	yajl_tree_free(tree);
+	return rc;
+}
+
+int
+docker_list_managed(struct docker *d, docker_list_fn fn, void *arg)
+{
+	static const char *id_path[] = { "Id", NULL };
+	static const char *created_path[] = { "Created", NULL };
+	static const char *instance_path[] = { "Labels",
+	    DOCKER_LABEL_INSTANCE, NULL };
+	/* filters={"label":["org.pycage.managed"]}, URL-encoded. */
+	static const char path[] = "/containers/json?all=1&filters="
+	    "%7B%22label%22%3A%5B%22" DOCKER_LABEL_MANAGED "%22%5D%7D";
+	yajl_val	 tree, item, id, created, instance;
+	long		 status;
+	size_t		 i;
+
+	if (docker_call(d, "GET", path, NULL, 0, d->call_timeout_ms, &status,
+	    NULL) == -1)
+		return -1;
+	if (status != 200 || (tree = docker_parse(d)) == NULL)
+		return -1;
+	if (!YAJL_IS_ARRAY(tree)) {
+		yajl_tree_free(tree);
+		return -1;
+	}
+	for (i = 0; i < YAJL_GET_ARRAY(tree)->len; i++) {
+		item = YAJL_GET_ARRAY(tree)->values[i];
+		id = yajl_tree_get(item, id_path, yajl_t_string);
+		created = yajl_tree_get(item, created_path, yajl_t_number);
+		instance = yajl_tree_get(item, instance_path, yajl_t_string);
+		if (id == NULL || created == NULL || !YAJL_IS_INTEGER(created))
+			continue;
+		fn(YAJL_GET_STRING(id), instance ? YAJL_GET_STRING(instance) : "",
+		    YAJL_GET_INTEGER(created), arg);
+	}
+	yajl_tree_free(tree);
+	return 0;
+}
+
+/* ------------------------------------------------------------- attach */
+
+static long
+docker_ms_left(const struct timespec *deadline)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (deadline->tv_sec - now.tv_sec) * 1000L +
+	    (deadline->tv_nsec - now.tv_nsec) / 1000000L;
+}
+
+static int
+docker_attach_wait(struct docker_attach *a, short events,
+    const struct timespec *deadline)
+{
+	struct pollfd	pfd = { .fd = a->fd, .events = events };
+	long		left;
+
+	if ((left = docker_ms_left(deadline)) <= 0)
+		return -1;
+	return poll(&pfd, 1, (int)left) > 0 ? 0 : -1;
+}
+
+/* Sends the upgrade request and reads the answer's head, before a deadline. */
+static int
+docker_attach_handshake(struct docker_attach *a, const char *id,
+    const struct timespec *deadline)
+{
+	char	 request[DOCKER_URL_MAX];
+	char	*end;
+	size_t	 sent = 0, have = 0, n;
+	int	 len;
+
+	len = snprintf(request, sizeof(request), "POST " DOCKER_API_PREFIX
+	    "/containers/%s/attach?stream=1&stdin=1&stdout=1&stderr=1 HTTP/1.1\r\n"
+	    "Host: docker\r\nUpgrade: tcp\r\nConnection: Upgrade\r\n"
+	    "Content-Length: 0\r\n\r\n", id);
+	if (len < 0 || (size_t)len >= sizeof(request))
+		return -1;
+	while (sent < (size_t)len) {
+		if (docker_attach_wait(a, POLLOUT, deadline) == -1)
+			return -1;
+		n = 0;
+		if (curl_easy_send(a->curl, request + sent, len - sent, &n) ==
+		    CURLE_OK)
+			sent += n;
+	}
+	while ((end = memmem(a->early, have, "\r\n\r\n", 4)) == NULL) {
+		if (have == sizeof(a->early) ||
+		    docker_attach_wait(a, POLLIN, deadline) == -1)
+			return -1;
+		n = 0;
+		switch (curl_easy_recv(a->curl, a->early + have,
+		    sizeof(a->early) - have, &n)) {
+		case CURLE_OK:
+			if (n == 0)
+				return -1;
+			have += n;
+			break;
+		case CURLE_AGAIN:
+			break;
+		default:
+			return -1;
+		}
+	}
+	if (have < 12 || memcmp(a->early, "HTTP/1.1 101", 12) != 0) {
+		log_warn("docker: attach refused: %.80s", a->early);
+		return -1;
+	}
+	/* Whatever came after the head is already stream data. */
+	end += 4;
+	a->early_len = have - (size_t)(end - a->early);
+	memmove(a->early, end, a->early_len);
+	return 0;
+}
+
+int
+docker_attach_open(struct docker *d, const char *id, struct docker_attach **out,
+    struct api_error *err)
+{
+	struct docker_attach	*a;
+	struct timespec		 deadline;
+	curl_socket_t		 fd;
+	CURLcode		 rc;
+
+	*out = NULL;
+	if ((a = calloc(1, sizeof(*a))) == NULL ||
+	    (a->curl = curl_easy_init()) == NULL) {
+		free(a);
+		api_error_set(err, 500, "internal", "Out of memory.");
+		return -1;
+	}
+	a->fd = CURL_SOCKET_BAD;
+	curl_easy_setopt(a->curl, CURLOPT_UNIX_SOCKET_PATH, d->socket_path);
+	curl_easy_setopt(a->curl, CURLOPT_URL, "http://docker/");
+	curl_easy_setopt(a->curl, CURLOPT_CONNECT_ONLY, 1L);
+	curl_easy_setopt(a->curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(a->curl, CURLOPT_CONNECTTIMEOUT_MS, (long)d->call_timeout_ms);
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += d->call_timeout_ms / 1000;
+	deadline.tv_nsec += (long)(d->call_timeout_ms % 1000) * 1000000L;
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+	if ((rc = curl_easy_perform(a->curl)) != CURLE_OK ||
+	    curl_easy_getinfo(a->curl, CURLINFO_ACTIVESOCKET, &fd) != CURLE_OK ||
+	    fd == CURL_SOCKET_BAD) {
+		docker_unreachable(d, err, rc);
+		docker_attach_free(a);
+		return -1;
+	}
+	a->fd = fd;
+	if (docker_attach_handshake(a, id, &deadline) == -1) {
+		api_error_set(err, 500, "engine_error",
+		    "Could not attach to the sandbox container.");
+		docker_attach_free(a);
+		return -1;
+	}
+	*out = a;
+	return 0;
+}
+
+size_t
+docker_attach_take_early(struct docker_attach *a, const char **data)
+{
+	size_t n = a->early_len;
+
+	*data = a->early;
+	a->early_len = 0;
+	return n;
+}
+
+int
+docker_attach_fd(struct docker_attach *a)
+{
+	return (int)a->fd;
+}
+
+long
+docker_attach_send(struct docker_attach *a, const void *data, size_t len)
+{
+	size_t		n = 0;
+	CURLcode	rc;
+
+	rc = curl_easy_send(a->curl, data, len, &n);
+	if (rc == CURLE_AGAIN)
+		return 0;
+	return rc == CURLE_OK ? (long)n : -1;
+}
+
+long
+docker_attach_recv(struct docker_attach *a, void *data, size_t len)
+{
+	size_t		n = 0;
+	CURLcode	rc;
+
+	rc = curl_easy_recv(a->curl, data, len, &n);
+	if (rc == CURLE_AGAIN)
+		return -2;
+	return rc == CURLE_OK ? (long)n : -1;
+}
+
+/* EOF on the container's stdin (StdinOnce), while its output still flows. */
+void
+docker_attach_close_write(struct docker_attach *a)
+{
+	if (a->fd != CURL_SOCKET_BAD)
+		shutdown(a->fd, SHUT_WR);
+}
+
+void
+docker_attach_free(struct docker_attach *a)
+{
+	if (a == NULL)
+		return;
+	curl_easy_cleanup(a->curl);
+	free(a);
+}

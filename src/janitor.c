@@ -1,0 +1,102 @@
+/*
+ * janitor.c: removes pycage containers that no request owns any more.
+ * At start: every container labelled with our instance name (a previous
+ * process of ours was killed mid-run; none of them can be ours yet).
+ * Periodically: every pycage container, of any instance, older than the
+ * longest an execution can live plus a grace period; a live execution
+ * never reaches that age, so the sweep cannot take a container from under
+ * a request.  The janitor has its own engine connection and thread.
+ */
+#include <pthread.h>
+#include <string.h>
+#include <time.h>
+
+#include "pycage.h"
+
+#define JANITOR_GRACE_S		120	/* kill + wait + remove, with margin */
+
+struct janitor_sweep_ctx {
+	struct docker		*docker;
+	const struct config	*config;
+	bool			 at_start;
+	long long		 stale_before;
+	int			 removed;
+};
+
+static void
+janitor_visit(const char *id, const char *instance, long long created, void *arg)
+{
+	struct janitor_sweep_ctx *s = arg;
+
+	if (s->at_start ? strcmp(instance, s->config->instance) != 0 :
+	    created >= s->stale_before)
+		return;
+	if (docker_remove(s->docker, id) == 0) {
+		s->removed++;
+		log_info("janitor: removed leftover container %.12s", id);
+	}
+}
+
+int
+janitor_sweep(struct docker *d, const struct config *c, bool at_start)
+{
+	struct janitor_sweep_ctx s = { d, c, at_start, 0, 0 };
+
+	s.stale_before = (long long)time(NULL) - c->timeout_max_ms / 1000 -
+	    JANITOR_GRACE_S;
+	if (docker_list_managed(d, janitor_visit, &s) == -1)
+		return -1;
+	return s.removed;
+}
+
+static pthread_t	janitor_thread;
+static pthread_mutex_t	janitor_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t	janitor_wake = PTHREAD_COND_INITIALIZER;
+static bool		janitor_stopping;
+
+static void *
+janitor_main(void *arg)
+{
+	const struct config	*c = arg;
+	struct docker		*d;
+	struct timespec		 next;
+
+	if ((d = docker_new(c->docker_socket, c->docker_call_timeout_ms)) == NULL) {
+		log_error("janitor: out of memory");
+		return NULL;
+	}
+	pthread_mutex_lock(&janitor_lock);
+	while (!janitor_stopping) {
+		clock_gettime(CLOCK_REALTIME, &next);
+		next.tv_sec += c->janitor_interval_s;
+		while (!janitor_stopping && pthread_cond_timedwait(&janitor_wake,
+		    &janitor_lock, &next) == 0)
+			;
+		if (janitor_stopping)
+			break;
+		pthread_mutex_unlock(&janitor_lock);
+		if (janitor_sweep(d, c, false) == -1)
+			log_warn("janitor: could not list containers");
+		pthread_mutex_lock(&janitor_lock);
+	}
+	pthread_mutex_unlock(&janitor_lock);
+	docker_free(d);
+	return NULL;
+}
+
+int
+janitor_start(const struct config *c)
+{
+	return pthread_create(&janitor_thread, NULL, janitor_main,
+	    (void *)(uintptr_t)c) == 0 ? 0 : -1;
+}
+
+void
+janitor_stop(void)
+{
+	pthread_mutex_lock(&janitor_lock);
+	janitor_stopping = true;
+	pthread_cond_signal(&janitor_wake);
+	pthread_mutex_unlock(&janitor_lock);
+	pthread_join(janitor_thread, NULL);
+}

@@ -1,0 +1,302 @@
+/*
+ * job.c: one execution, end to end, in a fresh single-use container:
+ * take a slot -> create -> attach -> start -> write the request to the
+ * runner's stdin (header, code, stdin; runner/runner.c documents the
+ * format) -> read framed output into two capped buffers until the stream
+ * ends, the host's deadline passes or a cap is hit -> kill if needed ->
+ * wait -> inspect -> verdict.  The container is removed by job_finish()
+ * after the answer is written, on every path.
+ *
+ * The verdict is the keeper's, never the program's (isolate's rule): the
+ * host's own deadline (timeout), the host's own cap (output_limit), the
+ * engine's OOMKilled flag (oom), the exit status the engine saw (ok or
+ * error).  "The sandbox failed" (engine down, image missing, a limit not
+ * applied) is returned as -1 with an api_error, never as a program result.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <semaphore.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "pycage.h"
+
+#define JOB_HEADER_MAX_BYTES	160	/* runner.c: RUNNER_HEADER_MAX_BYTES */
+#define JOB_READ_CHUNK_BYTES	65536
+#define JOB_STOP_WAIT_MS	10000	/* kill -> stopped, generously */
+#define JOB_BUSY_RETRY_AFTER_S	2
+
+struct executor {
+	const struct config	*config;
+	sem_t			 slots;
+	atomic_uint		 running;
+	struct buf		 create_body;	/* built once: config only */
+};
+
+const char *
+job_status_name(enum job_status status)
+{
+	switch (status) {
+	case JOB_OK:		return "ok";
+	case JOB_ERROR:		return "error";
+	case JOB_TIMEOUT:	return "timeout";
+	case JOB_OOM:		return "oom";
+	case JOB_OUTPUT_LIMIT:	return "output_limit";
+	}
+	return "error";
+}
+
+struct executor *
+executor_new(const struct config *config)
+{
+	struct executor *ex;
+
+	if ((ex = calloc(1, sizeof(*ex))) == NULL)
+		return NULL;
+	ex->config = config;
+	buf_init(&ex->create_body, 64 * 1024);
+	if (sem_init(&ex->slots, 0, config->max_executions) == -1 ||
+	    json_out_create_body(config, &ex->create_body) == -1) {
+		buf_free(&ex->create_body);
+		free(ex);
+		return NULL;
+	}
+	return ex;
+}
+
+void
+executor_free(struct executor *ex)
+{
+	if (ex == NULL)
+		return;
+	sem_destroy(&ex->slots);
+	buf_free(&ex->create_body);
+	free(ex);
+}
+
+unsigned
+executor_running(struct executor *ex)
+{
+	return atomic_load(&ex->running);
+}
+
+void
+job_result_init(struct job_result *r, size_t output_max_bytes)
+{
+	memset(r, 0, sizeof(*r));
+	buf_init(&r->stdout_buf, output_max_bytes);
+	buf_init(&r->stderr_buf, output_max_bytes);
+}
+
+void
+job_result_free(struct job_result *r)
+{
+	buf_free(&r->stdout_buf);
+	buf_free(&r->stderr_buf);
+}
+
+static void
+job_deadline(struct timespec *ts, unsigned ms, clockid_t clock)
+{
+	clock_gettime(clock, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+static long
+job_ms_since(const struct timespec *start)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - start->tv_sec) * 1000L +
+	    (now.tv_nsec - start->tv_nsec) / 1000000L;
+}
+
+/*
+ * Waits up to queue_wait_ms for an execution slot: past that the answer
+ * is 503 busy, so a flood queues boundedly instead of piling containers
+ * onto the engine.
+ */
+static int
+job_take_slot(struct executor *ex, struct job_result *r, struct api_error *err)
+{
+	struct timespec deadline;
+
+	job_deadline(&deadline, ex->config->queue_wait_ms, CLOCK_REALTIME);
+	while (sem_timedwait(&ex->slots, &deadline) == -1) {
+		if (errno == EINTR)
+			continue;
+		api_error_set(err, 503, "busy", "Every execution slot stayed "
+		    "busy for %u ms; retry later.", ex->config->queue_wait_ms);
+		err->retry_after_s = JOB_BUSY_RETRY_AFTER_S;
+		return -1;
+	}
+	atomic_fetch_add(&ex->running, 1);
+	r->holds_slot = true;
+	return 0;
+}
+
+/* What the host saw while the program ran. */
+struct job_io {
+	bool	timed_out;
+	bool	capped;
+};
+
+/*
+ * Writes the request and reads the output until the stream ends, the
+ * deadline passes or a cap is hit.  Output is read while the request is
+ * still being written, so neither side can block the other.
+ */
+static void
+job_pump(struct docker_attach *a, const struct buf *request, unsigned timeout_ms,
+    struct job_result *r, struct job_io *io)
+{
+	struct stream_demux	 demux;
+	struct pollfd		 pfd;
+	struct timespec		 start;
+	const char		*early;
+	char			 chunk[JOB_READ_CHUNK_BYTES];
+	size_t			 sent = 0, n;
+	long			 got, left;
+
+	stream_demux_init(&demux, &r->stdout_buf, &r->stderr_buf);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	if ((n = docker_attach_take_early(a, &early)) > 0 &&
+	    stream_demux_feed(&demux, early, n))
+		io->capped = true;
+	pfd.fd = docker_attach_fd(a);
+	while (!io->capped) {
+		if ((left = (long)timeout_ms - job_ms_since(&start)) <= 0) {
+			io->timed_out = true;
+			break;
+		}
+		pfd.events = POLLIN | (sent < request->len ? POLLOUT : 0);
+		pfd.revents = 0;
+		if (poll(&pfd, 1, (int)left) == -1 && errno != EINTR)
+			break;
+		if (sent < request->len && (pfd.revents & (POLLOUT | POLLERR))) {
+			got = docker_attach_send(a, request->data + sent,
+			    request->len - sent);
+			if (got < 0)
+				sent = request->len;	/* runner gone: just read */
+			else
+				sent += (size_t)got;
+			if (sent == request->len)
+				docker_attach_close_write(a);
+		}
+		if (!(pfd.revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
+		got = docker_attach_recv(a, chunk, sizeof(chunk));
+		if (got == -2)
+			continue;
+		if (got <= 0)
+			break;			/* end of stream: the program exited */
+		if (stream_demux_feed(&demux, chunk, (size_t)got))
+			io->capped = true;
+	}
+	r->duration_ms = job_ms_since(&start);
+	r->stdout_truncated = demux.truncated[0];
+	r->stderr_truncated = demux.truncated[1];
+	if (demux.bad_type)
+		log_warn("job: unknown frame type in the attach stream");
+}
+
+static int
+job_request_bytes(const struct job_spec *spec, struct buf *request)
+{
+	char	header[JOB_HEADER_MAX_BYTES];
+	int	n;
+
+	n = snprintf(header, sizeof(header), "pycage1 %zu %zu -\n",
+	    spec->code_len, spec->stdin_len);
+	if (n < 0 || (size_t)n >= sizeof(header))
+		return -1;
+	if (buf_append(request, header, (size_t)n) == -1 ||
+	    buf_append(request, spec->code, spec->code_len) == -1 ||
+	    buf_append(request, spec->stdin_data, spec->stdin_len) == -1)
+		return -1;
+	return 0;
+}
+
+static int
+job_execute(struct executor *ex, struct docker *d, const struct job_spec *spec,
+    struct job_result *r, struct api_error *err)
+{
+	struct docker_attach	*attach = NULL;
+	struct buf		 request;
+	struct job_io		 io = { false, false };
+	bool			 oom = false;
+	int			 rc = -1;
+
+	buf_init(&request, JOB_HEADER_MAX_BYTES + spec->code_len + spec->stdin_len);
+	if (job_request_bytes(spec, &request) == -1) {
+		api_error_set(err, 500, "internal", "Out of memory.");
+		goto out;
+	}
+	/* Create fills container_id even when it then fails on Warnings, so
+	 * job_finish() removes what was made. */
+	if (docker_create(d, ex->create_body.data, ex->create_body.len,
+	    r->container_id, err) == -1)
+		goto out;
+	/* Attach before start so no output is lost (NOTES.md). */
+	if (docker_attach_open(d, r->container_id, &attach, err) == -1 ||
+	    docker_start(d, r->container_id, err) == -1)
+		goto out;
+	job_pump(attach, &request, spec->timeout_ms, r, &io);
+	if (io.timed_out || io.capped)
+		docker_kill(d, r->container_id);
+	docker_attach_free(attach);
+	attach = NULL;
+	if (docker_wait(d, r->container_id, JOB_STOP_WAIT_MS) == -1) {
+		/* A container that does not stop is the sandbox failing. */
+		api_error_set(err, 500, "engine_error",
+		    "The sandbox container did not stop.");
+		goto out;
+	}
+	if (docker_inspect(d, r->container_id, &r->exit_code, &oom, err) == -1)
+		goto out;
+	if (io.timed_out)
+		r->status = JOB_TIMEOUT;
+	else if (io.capped)
+		r->status = JOB_OUTPUT_LIMIT;
+	else if (oom)
+		r->status = JOB_OOM;
+	else
+		r->status = r->exit_code == 0 ? JOB_OK : JOB_ERROR;
+	rc = 0;
+out:
+	docker_attach_free(attach);
+	buf_free(&request);
+	return rc;
+}
+
+int
+job_run(struct executor *ex, struct docker *d, const struct job_spec *spec,
+    struct job_result *r, struct api_error *err)
+{
+	if (job_take_slot(ex, r, err) == -1)
+		return -1;
+	return job_execute(ex, d, spec, r, err);
+}
+
+void
+job_finish(struct executor *ex, struct docker *d, struct job_result *r)
+{
+	if (r->container_id[0] != '\0' && docker_remove(d, r->container_id) == -1)
+		log_warn("job: could not remove %.12s; the janitor will",
+		    r->container_id);
+	r->container_id[0] = '\0';
+	if (r->holds_slot) {
+		atomic_fetch_sub(&ex->running, 1);
+		sem_post(&ex->slots);
+		r->holds_slot = false;
+	}
+}

@@ -1,0 +1,395 @@
+/*
+ * json_in.c: the only code that reads request JSON.  A yajl callback
+ * parser fills a fixed struct job_spec from the three known keys; there is
+ * no tree, so nothing recurses per nesting level and nothing outlives the
+ * parse but the two strings we keep.
+ *
+ * Order of checks, strictest first, so the error a client sees names the
+ * first real problem:
+ *   1. bytes: valid UTF-8 (invalid_utf8), no NUL anywhere (yajl would stop
+ *      at neither, but tree mode stops at a NUL: ../shared/NOTES.md);
+ *   2. lone UTF-16 surrogate escapes (yajl turns "\ud800" into "?");
+ *   3. syntax, with comments, trailing bytes and multiple values refused,
+ *      and nesting capped at JSON_IN_DEPTH_MAX (the callback cancels);
+ *   4. meaning: top level is an object, known keys once each with the
+ *      right types, code present, sizes and timeout in range.  The first
+ *      such error is remembered and reported only if the syntax was fine.
+ */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yajl/yajl_parse.h>
+
+#include "pycage.h"
+
+#define JSON_IN_NUMBER_MAX	32	/* longest numeral we look at */
+
+enum json_in_key { KEY_NONE, KEY_CODE, KEY_STDIN, KEY_TIMEOUT, KEY_UNKNOWN };
+
+struct json_in {
+	const struct job_limits	*limits;
+	struct job_spec		*spec;
+	struct api_error	 error;		/* first meaning error */
+	bool			 failed;
+	bool			 too_deep;
+	unsigned		 depth;
+	enum json_in_key	 key;		/* the key whose value comes next */
+	unsigned		 seen;		/* bit per key */
+	bool			 top_is_object;
+};
+
+/* Remembers the first error of meaning; later ones are not reported. */
+static void __attribute__((format(printf, 4, 5)))
+json_in_fail(struct json_in *p, int status, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (p->failed)
+		return;
+	p->failed = true;
+	p->error.http_status = status;
+	p->error.code = code;
+	p->error.retry_after_s = 0;
+	va_start(ap, fmt);
+	vsnprintf(p->error.message, sizeof(p->error.message), fmt, ap);
+	va_end(ap);
+}
+
+/* A value at depth 1 is the value of p->key; deeper values belong to a
+ * value we have already refused, and are only walked for syntax. */
+static bool
+json_in_top_value(struct json_in *p)
+{
+	return p->depth == 1 && p->top_is_object;
+}
+
+static void
+json_in_wrong_type(struct json_in *p)
+{
+	switch (p->key) {
+	case KEY_CODE:
+		json_in_fail(p, 400, "wrong_type", "\"code\" must be a string.");
+		break;
+	case KEY_STDIN:
+		json_in_fail(p, 400, "wrong_type", "\"stdin\" must be a string.");
+		break;
+	case KEY_TIMEOUT:
+		json_in_fail(p, 400, "wrong_type",
+		    "\"timeout\" must be a number of seconds.");
+		break;
+	default:
+		break;
+	}
+}
+
+static int
+json_in_scalar(struct json_in *p)
+{
+	if (p->depth == 0)
+		json_in_fail(p, 400, "not_an_object",
+		    "The body must be a JSON object such as {\"code\": \"print(1)\"}.");
+	else if (json_in_top_value(p))
+		json_in_wrong_type(p);
+	return 1;
+}
+
+static int
+json_in_null(void *ctx)
+{
+	return json_in_scalar(ctx);
+}
+
+static int
+json_in_boolean(void *ctx, int value)
+{
+	(void)value;
+	return json_in_scalar(ctx);
+}
+
+static int
+json_in_number(void *ctx, const char *s, size_t len)
+{
+	struct json_in	*p = ctx;
+	char		 text[JSON_IN_NUMBER_MAX + 1];
+	double		 seconds;
+
+	if (!json_in_top_value(p) || p->key != KEY_TIMEOUT)
+		return json_in_scalar(p);
+	seconds = -1;
+	if (len <= JSON_IN_NUMBER_MAX) {
+		memcpy(text, s, len);
+		text[len] = '\0';
+		seconds = strtod(text, NULL);
+	}
+	if (!(seconds > 0) || seconds * 1000.0 > p->limits->timeout_max_ms) {
+		json_in_fail(p, 400, "timeout_out_of_range",
+		    "\"timeout\" must be more than 0 and at most %u seconds.",
+		    p->limits->timeout_max_ms / 1000);
+		return 1;
+	}
+	p->spec->timeout_ms = (unsigned)ceil(seconds * 1000.0);
+	return 1;
+}
+
+static int
+json_in_keep_string(struct json_in *p, const unsigned char *s, size_t len,
+    char **dst, size_t *dst_len, size_t max, const char *code, const char *what)
+{
+	if (len > max) {
+		json_in_fail(p, 413, code,
+		    "\"%s\" is %zu bytes; at most %zu are accepted.", what, len, max);
+		return 1;
+	}
+	if (p->failed)
+		return 1;	/* the answer is already an error: keep nothing */
+	/* +1: a NUL after the data for logging; the length is what counts. */
+	if ((*dst = malloc(len + 1)) == NULL) {
+		json_in_fail(p, 500, "internal", "Out of memory.");
+		return 0;
+	}
+	memcpy(*dst, s, len);
+	(*dst)[len] = '\0';
+	*dst_len = len;
+	return 1;
+}
+
+static int
+json_in_string(void *ctx, const unsigned char *s, size_t len)
+{
+	struct json_in *p = ctx;
+
+	if (!json_in_top_value(p))
+		return json_in_scalar(p);
+	if (p->key == KEY_CODE)
+		return json_in_keep_string(p, s, len, &p->spec->code,
+		    &p->spec->code_len, p->limits->code_max_bytes,
+		    "code_too_large", "code");
+	if (p->key == KEY_STDIN)
+		return json_in_keep_string(p, s, len, &p->spec->stdin_data,
+		    &p->spec->stdin_len, p->limits->stdin_max_bytes,
+		    "stdin_too_large", "stdin");
+	json_in_wrong_type(p);
+	return 1;
+}
+
+static int
+json_in_map_key(void *ctx, const unsigned char *key, size_t len)
+{
+	static const struct { const char *name; enum json_in_key key; } keys[] = {
+		{ "code", KEY_CODE }, { "stdin", KEY_STDIN },
+		{ "timeout", KEY_TIMEOUT },
+	};
+	struct json_in	*p = ctx;
+	size_t		 i;
+
+	if (!json_in_top_value(p))
+		return 1;
+	p->key = KEY_UNKNOWN;
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strlen(keys[i].name) == len &&
+		    memcmp(keys[i].name, key, len) == 0)
+			p->key = keys[i].key;
+	if (p->key == KEY_UNKNOWN) {
+		json_in_fail(p, 400, "unknown_key", "Unknown key \"%.*s\": only "
+		    "\"code\", \"stdin\" and \"timeout\" are accepted.",
+		    len > 64 ? 64 : (int)len, (const char *)key);
+		return 1;
+	}
+	if (p->seen & (1U << p->key)) {
+		json_in_fail(p, 400, "duplicate_key",
+		    "Key \"%.*s\" appears more than once.", (int)len,
+		    (const char *)key);
+		p->key = KEY_UNKNOWN;	/* keep the first value */
+		return 1;
+	}
+	p->seen |= 1U << p->key;
+	return 1;
+}
+
+static int
+json_in_open(struct json_in *p, bool is_map)
+{
+	if (p->depth == 0 && is_map)
+		p->top_is_object = true;
+	else if (p->depth == 0)
+		json_in_scalar(p);
+	else if (json_in_top_value(p))
+		json_in_wrong_type(p);
+	if (++p->depth > JSON_IN_DEPTH_MAX) {
+		p->too_deep = true;
+		return 0;	/* cancels the parse */
+	}
+	return 1;
+}
+
+static int
+json_in_start_map(void *ctx)
+{
+	return json_in_open(ctx, true);
+}
+
+static int
+json_in_start_array(void *ctx)
+{
+	return json_in_open(ctx, false);
+}
+
+static int
+json_in_close(void *ctx)
+{
+	struct json_in *p = ctx;
+
+	p->depth--;
+	return 1;
+}
+
+static const yajl_callbacks json_in_callbacks = {
+	.yajl_null = json_in_null,
+	.yajl_boolean = json_in_boolean,
+	.yajl_number = json_in_number,
+	.yajl_string = json_in_string,
+	.yajl_start_map = json_in_start_map,
+	.yajl_map_key = json_in_map_key,
+	.yajl_end_map = json_in_close,
+	.yajl_start_array = json_in_start_array,
+	.yajl_end_array = json_in_close,
+};
+
+static int
+json_in_hex4(const char *s, size_t left, unsigned *out)
+{
+	unsigned	v = 0;
+	size_t		i;
+
+	if (left < 4)
+		return -1;
+	for (i = 0; i < 4; i++) {
+		char c = s[i];
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v |= (unsigned)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			v |= (unsigned)(c - 'A' + 10);
+		else
+			return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/*
+ * true if a string holds a \uD800-\uDFFF escape that is not part of a
+ * high+low pair.  Malformed escapes are left to yajl to refuse.
+ */
+static bool
+json_in_lone_surrogate(const char *s, size_t len)
+{
+	bool		in_string = false;
+	unsigned	u, low;
+	size_t		i;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] == '"') {
+			in_string = !in_string;
+			continue;
+		}
+		if (!in_string || s[i] != '\\')
+			continue;
+		if (++i >= len || s[i] != 'u')
+			continue;
+		if (json_in_hex4(s + i + 1, len - i - 1, &u) == -1)
+			continue;
+		i += 4;
+		if (u >= 0xdc00 && u <= 0xdfff)
+			return true;
+		if (u < 0xd800 || u > 0xdbff)
+			continue;
+		if (i + 2 >= len || s[i + 1] != '\\' || s[i + 2] != 'u' ||
+		    json_in_hex4(s + i + 3, len - i - 3, &low) == -1 ||
+		    low < 0xdc00 || low > 0xdfff)
+			return true;
+		i += 6;
+	}
+	return false;
+}
+
+void
+job_spec_free(struct job_spec *spec)
+{
+	free(spec->code);
+	free(spec->stdin_data);
+	memset(spec, 0, sizeof(*spec));
+}
+
+int
+json_in_parse_job(const char *body, size_t len, const struct job_limits *limits,
+    struct job_spec *spec, struct api_error *err)
+{
+	struct json_in	p;
+	yajl_handle	h;
+	yajl_status	st;
+
+	memset(spec, 0, sizeof(*spec));
+	spec->timeout_ms = limits->timeout_default_ms;
+	if (!utf8_valid(body, len)) {
+		api_error_set(err, 400, "invalid_utf8",
+		    "The body is not valid UTF-8.");
+		return -1;
+	}
+	if (memchr(body, '\0', len) != NULL) {
+		api_error_set(err, 400, "invalid_json",
+		    "The body holds a NUL byte; JSON text cannot contain one "
+		    "(write \\u0000 inside a string).");
+		return -1;
+	}
+	if (json_in_lone_surrogate(body, len)) {
+		api_error_set(err, 400, "invalid_json",
+		    "The body holds a lone UTF-16 surrogate escape (\\ud800-\\udfff "
+		    "outside a valid pair).");
+		return -1;
+	}
+
+	memset(&p, 0, sizeof(p));
+	p.limits = limits;
+	p.spec = spec;
+	if ((h = yajl_alloc(&json_in_callbacks, NULL, &p)) == NULL) {
+		api_error_set(err, 500, "internal", "Out of memory.");
+		return -1;
+	}
+	/* Strict JSON: these are yajl's defaults, set so that no future
+	 * default can loosen them. */
+	yajl_config(h, yajl_allow_comments, 0);
+	yajl_config(h, yajl_dont_validate_strings, 0);
+	yajl_config(h, yajl_allow_trailing_garbage, 0);
+	yajl_config(h, yajl_allow_multiple_values, 0);
+	yajl_config(h, yajl_allow_partial_values, 0);
+
+	st = yajl_parse(h, (const unsigned char *)body, len);
+	if (st == yajl_status_ok)
+		st = yajl_complete_parse(h);
+	yajl_free(h);
+
+	if (p.too_deep)
+		api_error_set(err, 400, "nesting_too_deep",
+		    "The body nests deeper than %d levels.", JSON_IN_DEPTH_MAX);
+	else if (st == yajl_status_client_canceled && p.failed)
+		*err = p.error;		/* out of memory while keeping a string */
+	else if (st != yajl_status_ok)
+		api_error_set(err, 400, "invalid_json",
+		    "The body is not valid JSON (RFC 8259; comments and trailing "
+		    "bytes are refused).");
+	else if (p.failed)
+		*err = p.error;
+	else if (!(p.seen & (1U << KEY_CODE))) {
+		api_error_set(err, 400, "missing_code",
+		    "The body must have a \"code\" string.");
+	} else
+		return 0;
+	job_spec_free(spec);
+	return -1;
+}

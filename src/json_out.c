@@ -1,0 +1,263 @@
+/*
+ * json_out.c: every JSON document pycage writes: the execution answer,
+ * error answers, the health answer, and the body of Docker's
+ * POST /containers/create.  All through yajl_gen with UTF-8 validation on
+ * and a check on every token (the crun status.c pattern); never printf.
+ *
+ * Program output may hold any bytes: it is repaired to UTF-8 (U+FFFD per
+ * invalid sequence, utf8.c) before it reaches yajl; NUL and control bytes
+ * come out as \u00XX escapes.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <yajl/yajl_gen.h>
+
+#include "pycage.h"
+
+#define GEN(call) do { if ((call) != yajl_gen_status_ok) goto fail; } while (0)
+#define GEN_KEY(g, k) GEN(yajl_gen_string((g), (const unsigned char *)(k), strlen(k)))
+#define GEN_STR(g, s) GEN(yajl_gen_string((g), (const unsigned char *)(s), strlen(s)))
+
+static yajl_gen
+json_out_begin(void)
+{
+	yajl_gen g;
+
+	if ((g = yajl_gen_alloc(NULL)) == NULL)
+		return NULL;
+	yajl_gen_config(g, yajl_gen_validate_utf8, 1);
+	return g;
+}
+
+/* Moves the finished document into out; frees g either way. */
+static int
+json_out_end(yajl_gen g, struct buf *out)
+{
+	const unsigned char	*text;
+	size_t			 len;
+	int			 rc = -1;
+
+	if (yajl_gen_get_buf(g, &text, &len) == yajl_gen_status_ok &&
+	    buf_append(out, text, len) == 0)
+		rc = 0;
+	yajl_gen_free(g);
+	return rc;
+}
+
+/* Program output: repaired to UTF-8, then a JSON string. */
+static int
+json_out_output(yajl_gen g, const struct buf *b)
+{
+	struct buf	clean;
+	int		rc = -1;
+
+	/* Worst case every byte becomes a 3-byte U+FFFD. */
+	buf_init(&clean, b->len * 3 + 1);
+	if (utf8_sanitize(b->data ? b->data : "", b->len, &clean) == 0 &&
+	    yajl_gen_string(g, (const unsigned char *)(clean.data ? clean.data : ""),
+	    clean.len) == yajl_gen_status_ok)
+		rc = 0;
+	buf_free(&clean);
+	return rc;
+}
+
+int
+json_out_result(const struct job_result *r, struct buf *out)
+{
+	yajl_gen g;
+
+	if ((g = json_out_begin()) == NULL)
+		return -1;
+	/* The first three keys are the product's contract, in this order. */
+	GEN(yajl_gen_map_open(g));
+	GEN_KEY(g, "stdout");
+	if (json_out_output(g, &r->stdout_buf) == -1)
+		goto fail;
+	GEN_KEY(g, "stderr");
+	if (json_out_output(g, &r->stderr_buf) == -1)
+		goto fail;
+	GEN_KEY(g, "exit_code");
+	GEN(yajl_gen_integer(g, r->exit_code));
+	GEN_KEY(g, "status");
+	GEN_STR(g, job_status_name(r->status));
+	GEN_KEY(g, "stdout_truncated");
+	GEN(yajl_gen_bool(g, r->stdout_truncated));
+	GEN_KEY(g, "stderr_truncated");
+	GEN(yajl_gen_bool(g, r->stderr_truncated));
+	GEN_KEY(g, "duration_ms");
+	GEN(yajl_gen_integer(g, r->duration_ms));
+	GEN(yajl_gen_map_close(g));
+	return json_out_end(g, out);
+fail:
+	yajl_gen_free(g);
+	return -1;
+}
+
+int
+json_out_error(const struct api_error *e, struct buf *out)
+{
+	yajl_gen g;
+
+	if ((g = json_out_begin()) == NULL)
+		return -1;
+	GEN(yajl_gen_map_open(g));
+	GEN_KEY(g, "error");
+	GEN(yajl_gen_map_open(g));
+	GEN_KEY(g, "code");
+	GEN_STR(g, e->code);
+	GEN_KEY(g, "message");
+	GEN_STR(g, e->message);
+	GEN(yajl_gen_map_close(g));
+	GEN(yajl_gen_map_close(g));
+	return json_out_end(g, out);
+fail:
+	yajl_gen_free(g);
+	return -1;
+}
+
+int
+json_out_health(const char *engine_version, const char *image,
+    unsigned executions_running, unsigned max_executions, struct buf *out)
+{
+	yajl_gen g;
+
+	if ((g = json_out_begin()) == NULL)
+		return -1;
+	GEN(yajl_gen_map_open(g));
+	GEN_KEY(g, "status");
+	GEN_STR(g, "ok");
+	GEN_KEY(g, "engine_version");
+	GEN_STR(g, engine_version);
+	GEN_KEY(g, "image");
+	GEN_STR(g, image);
+	GEN_KEY(g, "executions_running");
+	GEN(yajl_gen_integer(g, executions_running));
+	GEN_KEY(g, "max_executions");
+	GEN(yajl_gen_integer(g, max_executions));
+	GEN(yajl_gen_map_close(g));
+	return json_out_end(g, out);
+fail:
+	yajl_gen_free(g);
+	return -1;
+}
+
+static int
+json_out_ulimit(yajl_gen g, const char *name, long long value)
+{
+	GEN(yajl_gen_map_open(g));
+	GEN_KEY(g, "Name");
+	GEN_STR(g, name);
+	GEN_KEY(g, "Soft");
+	GEN(yajl_gen_integer(g, value));
+	GEN_KEY(g, "Hard");
+	GEN(yajl_gen_integer(g, value));
+	GEN(yajl_gen_map_close(g));
+	return 0;
+fail:
+	return -1;
+}
+
+/*
+ * The create body, from constants and config only: no byte of a request
+ * reaches it (the code travels on stdin).  Field placement per the Engine
+ * API v1.41: identity, stdio and labels at the top level, limits in
+ * HostConfig.  Leave MaskedPaths/ReadonlyPaths out: an empty list would
+ * remove Docker's defaults (../shared/NOTES.md).
+ */
+int
+json_out_create_body(const struct config *c, struct buf *out)
+{
+	static const char *const env[] = {
+		"OPENBLAS_NUM_THREADS=1", "OMP_NUM_THREADS=1",
+		"PYTHONDONTWRITEBYTECODE=1", "HOME=/tmp", "LANG=C.UTF-8",
+	};
+	char		tmpfs[128];
+	long long	memory = (long long)c->memory_mb * 1024 * 1024;
+	yajl_gen	g;
+	size_t		i;
+
+	snprintf(tmpfs, sizeof(tmpfs), "rw,noexec,nosuid,nodev,size=%um,mode=1777",
+	    c->tmpfs_mb);
+	if ((g = json_out_begin()) == NULL)
+		return -1;
+	GEN(yajl_gen_map_open(g));
+	GEN_KEY(g, "Image");		GEN_STR(g, c->image);
+	GEN_KEY(g, "User");		GEN_STR(g, c->user);
+	GEN_KEY(g, "WorkingDir");	GEN_STR(g, "/tmp");
+	GEN_KEY(g, "Cmd");
+	GEN(yajl_gen_array_open(g));
+	GEN(yajl_gen_array_close(g));
+	GEN_KEY(g, "Env");
+	GEN(yajl_gen_array_open(g));
+	for (i = 0; i < sizeof(env) / sizeof(env[0]); i++)
+		GEN_STR(g, env[i]);
+	GEN(yajl_gen_array_close(g));
+	GEN_KEY(g, "Labels");
+	GEN(yajl_gen_map_open(g));
+	GEN_KEY(g, DOCKER_LABEL_MANAGED);	GEN_STR(g, "1");
+	GEN_KEY(g, DOCKER_LABEL_INSTANCE);	GEN_STR(g, c->instance);
+	GEN(yajl_gen_map_close(g));
+	/* stdin open for the code, closed for good when we half-close. */
+	GEN_KEY(g, "AttachStdin");	GEN(yajl_gen_bool(g, 1));
+	GEN_KEY(g, "AttachStdout");	GEN(yajl_gen_bool(g, 1));
+	GEN_KEY(g, "AttachStderr");	GEN(yajl_gen_bool(g, 1));
+	GEN_KEY(g, "OpenStdin");	GEN(yajl_gen_bool(g, 1));
+	GEN_KEY(g, "StdinOnce");	GEN(yajl_gen_bool(g, 1));
+	GEN_KEY(g, "Tty");		GEN(yajl_gen_bool(g, 0));
+	GEN_KEY(g, "NetworkDisabled");	GEN(yajl_gen_bool(g, 1));
+	GEN_KEY(g, "StopTimeout");	GEN(yajl_gen_integer(g, 1));
+
+	GEN_KEY(g, "HostConfig");
+	GEN(yajl_gen_map_open(g));
+	GEN_KEY(g, "NetworkMode");	GEN_STR(g, "none");
+	GEN_KEY(g, "ReadonlyRootfs");	GEN(yajl_gen_bool(g, 1));
+	GEN_KEY(g, "Tmpfs");
+	GEN(yajl_gen_map_open(g));
+	GEN_KEY(g, "/tmp");		GEN_STR(g, tmpfs);
+	GEN(yajl_gen_map_close(g));
+	/* Memory = MemorySwap: no swap.  tmpfs pages count against it. */
+	GEN_KEY(g, "Memory");		GEN(yajl_gen_integer(g, memory));
+	GEN_KEY(g, "MemorySwap");	GEN(yajl_gen_integer(g, memory));
+	GEN_KEY(g, "NanoCpus");
+	GEN(yajl_gen_integer(g, (long long)c->cpu_millis * 1000000LL));
+	/* PidsLimit <= 0 means unlimited to the engine: config keeps it >= 8. */
+	GEN_KEY(g, "PidsLimit");	GEN(yajl_gen_integer(g, c->pids_limit));
+	GEN_KEY(g, "CapDrop");
+	GEN(yajl_gen_array_open(g));
+	GEN_STR(g, "ALL");
+	GEN(yajl_gen_array_close(g));
+	/* No seccomp= entry: the engine's default profile applies. */
+	GEN_KEY(g, "SecurityOpt");
+	GEN(yajl_gen_array_open(g));
+	GEN_STR(g, "no-new-privileges");
+	GEN(yajl_gen_array_close(g));
+	/* docker-init as PID 1 reaps zombies and takes orphans down with it. */
+	GEN_KEY(g, "Init");		GEN(yajl_gen_bool(g, 1));
+	GEN_KEY(g, "Ulimits");
+	GEN(yajl_gen_array_open(g));
+	if (json_out_ulimit(g, "nofile", c->nofile) == -1 ||
+	    json_out_ulimit(g, "fsize", (long long)c->fsize_mb * 1024 * 1024) == -1 ||
+	    json_out_ulimit(g, "core", 0) == -1 ||
+	    /* CPU seconds: a backstop behind the host's own deadline. */
+	    json_out_ulimit(g, "cpu", c->timeout_max_ms / 1000 + 5) == -1)
+		goto fail;
+	GEN(yajl_gen_array_close(g));
+	GEN_KEY(g, "OomScoreAdj");	GEN(yajl_gen_integer(g, 1000));
+	GEN_KEY(g, "IpcMode");		GEN_STR(g, "private");
+	GEN_KEY(g, "CgroupnsMode");	GEN_STR(g, "private");
+	GEN_KEY(g, "AutoRemove");	GEN(yajl_gen_bool(g, 0));
+	GEN_KEY(g, "LogConfig");
+	GEN(yajl_gen_map_open(g));
+	GEN_KEY(g, "Type");		GEN_STR(g, "none");
+	GEN(yajl_gen_map_close(g));
+	if (c->runtime[0] != '\0') {
+		GEN_KEY(g, "Runtime");	GEN_STR(g, c->runtime);
+	}
+	GEN(yajl_gen_map_close(g));
+	GEN(yajl_gen_map_close(g));
+	return json_out_end(g, out);
+fail:
+	yajl_gen_free(g);
+	return -1;
+}

@@ -1,0 +1,284 @@
+/*
+ * pycage.h: the types and prototypes that cross module boundaries inside
+ * pycage-fcgi, grouped under the module that defines them.  Nothing here
+ * is private to one file; a helper used by one file stays static there.
+ *
+ * Theory of operation (one request):
+ *   fcgi.c accepts a FastCGI request on a worker thread -> request.c reads
+ *   the CGI params and a capped body, routes it, and json_in.c turns the
+ *   body into a struct job_spec -> job.c takes an execution slot and runs
+ *   the job in a fresh container through docker.c (create, attach, start,
+ *   write the code on stdin, read the framed output with stream.c under a
+ *   host-side deadline, kill, wait, inspect) -> json_out.c encodes the
+ *   struct job_result -> request.c writes the answer -> job.c removes the
+ *   container.  Every failure on that path becomes one struct api_error and
+ *   one JSON error answer, written in request.c.
+ */
+#ifndef PYCAGE_H
+#define PYCAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---------------------------------------------------------------- buf.c */
+
+/* A growable byte buffer with a cap fixed at birth (STYLE.md point 7). */
+struct buf {
+	char	*data;
+	size_t	 len;
+	size_t	 alloc;
+	size_t	 cap_bytes;
+};
+
+void	buf_init(struct buf *, size_t cap_bytes);
+void	buf_free(struct buf *);
+void	buf_reset(struct buf *);
+/* Appends all of it, or nothing and returns -1 (over the cap or no memory). */
+int	buf_append(struct buf *, const void *, size_t);
+/* Appends as much as fits under the cap; returns the bytes taken. */
+size_t	buf_append_upto(struct buf *, const void *, size_t);
+int	buf_append_str(struct buf *, const char *);
+
+/* ---------------------------------------------------------------- log.c */
+
+enum log_level { LOG_LEVEL_ERROR, LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
+
+void	log_set_level(enum log_level);
+void	log_error(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
+/* Start-up only: log and exit(1).  Never called on the request path. */
+void	fatal(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+/* ------------------------------------------------------------- config.c */
+
+#define CONFIG_PATH_DEFAULT	"/etc/pycage/pycage.conf"
+#define CONFIG_STR_MAX		256
+
+struct config {
+	char		listen[CONFIG_STR_MAX];		/* unix path or host:port */
+	unsigned	socket_mode;			/* octal, unix socket only */
+	char		socket_group[CONFIG_STR_MAX];	/* "" keeps root's group */
+	char		pidfile[CONFIG_STR_MAX];
+	unsigned	workers;
+	unsigned	max_executions;
+	unsigned	queue_wait_ms;
+	char		docker_socket[CONFIG_STR_MAX];
+	unsigned	docker_call_timeout_ms;
+	char		image[CONFIG_STR_MAX];
+	char		runtime[CONFIG_STR_MAX];	/* "" = engine default */
+	char		instance[CONFIG_STR_MAX];	/* label value of this responder */
+	char		user[CONFIG_STR_MAX];		/* numeric uid:gid */
+	unsigned	timeout_default_ms;
+	unsigned	timeout_max_ms;
+	unsigned	memory_mb;
+	unsigned	cpu_millis;			/* 500 = half a CPU */
+	unsigned	pids_limit;
+	unsigned	tmpfs_mb;
+	unsigned	nofile;
+	unsigned	fsize_mb;
+	size_t		output_max_bytes;		/* per stream */
+	size_t		body_max_bytes;
+	size_t		code_max_bytes;
+	size_t		stdin_max_bytes;
+	unsigned	janitor_interval_s;
+	enum log_level	log_level;
+};
+
+void	config_defaults(struct config *);
+/* 0, or -1 with "file:line: reason" in err. */
+int	config_load(struct config *, const char *path, char *err, size_t errlen);
+int	config_set(struct config *, const char *key, const char *value,
+	    char *err, size_t errlen);
+
+/* --------------------------------------------------------------- utf8.c */
+
+bool	utf8_valid(const char *, size_t);
+/* Copies s into out with every invalid sequence replaced by U+FFFD. */
+int	utf8_sanitize(const char *s, size_t len, struct buf *out);
+
+/* ---------------------------------------------------- request.c / errors */
+
+/*
+ * One error answer.  `code` is a snake_case constant string, `message` a
+ * sentence a person can act on.  Filled wherever the error is found,
+ * written to the client in exactly one place (request.c).
+ */
+struct api_error {
+	int		 http_status;
+	const char	*code;
+	char		 message[256];
+	unsigned	 retry_after_s;			/* 503 only */
+	const char	*allow;				/* 405 only */
+};
+
+void	api_error_set(struct api_error *, int http_status, const char *code,
+	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* ------------------------------------------------------------ json_in.c */
+
+#define JSON_IN_DEPTH_MAX	32
+
+struct job_limits {
+	size_t		code_max_bytes;
+	size_t		stdin_max_bytes;
+	unsigned	timeout_default_ms;
+	unsigned	timeout_max_ms;
+};
+
+/* A validated execution request.  Owns code and stdin_data. */
+struct job_spec {
+	char		*code;
+	size_t		 code_len;
+	char		*stdin_data;
+	size_t		 stdin_len;
+	unsigned	 timeout_ms;
+};
+
+int	json_in_parse_job(const char *body, size_t len, const struct job_limits *,
+	    struct job_spec *, struct api_error *);
+void	job_spec_free(struct job_spec *);
+
+/* ---------------------------------------------------------------- job.c */
+
+enum job_status {
+	JOB_OK, JOB_ERROR, JOB_TIMEOUT, JOB_OOM, JOB_OUTPUT_LIMIT
+};
+
+struct job_result {
+	struct buf	 stdout_buf;
+	struct buf	 stderr_buf;
+	bool		 stdout_truncated;
+	bool		 stderr_truncated;
+	int		 exit_code;
+	enum job_status	 status;
+	long		 duration_ms;
+	char		 container_id[65];	/* removed by job_finish() */
+	bool		 holds_slot;		/* released by job_finish() */
+};
+
+const char	*job_status_name(enum job_status);
+
+/* ----------------------------------------------------------- json_out.c */
+
+int	json_out_result(const struct job_result *, struct buf *out);
+int	json_out_error(const struct api_error *, struct buf *out);
+int	json_out_health(const char *engine_version, const char *image,
+	    unsigned executions_running, unsigned max_executions, struct buf *out);
+int	json_out_create_body(const struct config *, struct buf *out);
+
+/* ------------------------------------------------------------- stream.c */
+
+/*
+ * Docker's multiplexed attach stream (Tty false): 8-byte headers
+ * {type, 0, 0, 0, size big-endian u32}, type 1 stdout, 2 stderr.
+ * Frames split anywhere across reads; a frame's size is never used to
+ * allocate.  Bytes past a stream's cap are dropped and flagged.
+ */
+struct stream_demux {
+	unsigned char	 header[8];
+	size_t		 header_len;
+	uint32_t	 frame_left;
+	int		 frame_type;
+	struct buf	*out[2];		/* stdout, stderr */
+	bool		 truncated[2];
+	bool		 bad_type;		/* a frame type other than 0-2 */
+};
+
+void	stream_demux_init(struct stream_demux *, struct buf *stdout_buf,
+	    struct buf *stderr_buf);
+/* Feeds bytes; returns true once any stream went over its cap. */
+bool	stream_demux_feed(struct stream_demux *, const void *, size_t);
+
+/* ------------------------------------------------------------- docker.c */
+
+#define DOCKER_API_PREFIX	"/v1.41"
+#define DOCKER_ID_MAX		64
+#define DOCKER_LABEL_MANAGED	"org.pycage.managed"
+#define DOCKER_LABEL_INSTANCE	"org.pycage.instance"
+
+/* A connection to the engine for one thread; reused across calls. */
+struct docker;
+/* An attached, hijacked stdin/stdout/stderr stream of one container. */
+struct docker_attach;
+
+struct docker	*docker_new(const char *socket_path, unsigned call_timeout_ms);
+void		 docker_free(struct docker *);
+
+int	docker_ping(struct docker *, char *version, size_t versionlen,
+	    struct api_error *);
+int	docker_image_present(struct docker *, const char *image,
+	    struct api_error *);
+int	docker_create(struct docker *, const char *body, size_t len,
+	    char id[DOCKER_ID_MAX + 1], struct api_error *);
+int	docker_start(struct docker *, const char *id, struct api_error *);
+int	docker_kill(struct docker *, const char *id);
+int	docker_wait(struct docker *, const char *id, unsigned timeout_ms);
+int	docker_inspect(struct docker *, const char *id, int *exit_code,
+	    bool *oom_killed, struct api_error *);
+int	docker_remove(struct docker *, const char *id);
+
+/* Calls fn for each container with the managed label. */
+typedef void (*docker_list_fn)(const char *id, const char *instance,
+	    long long created_unix, void *arg);
+int	docker_list_managed(struct docker *, docker_list_fn, void *arg);
+
+int	docker_attach_open(struct docker *, const char *id,
+	    struct docker_attach **, struct api_error *);
+/* Sends what it can without blocking; returns bytes sent or -1. */
+long	docker_attach_send(struct docker_attach *, const void *, size_t);
+/* Returns bytes read, 0 at end of stream, -1 on error, -2 if none ready. */
+long	docker_attach_recv(struct docker_attach *, void *, size_t);
+int	docker_attach_fd(struct docker_attach *);
+void	docker_attach_close_write(struct docker_attach *);
+void	docker_attach_free(struct docker_attach *);
+/* Bytes that arrived with the 101 answer, before the stream proper. */
+size_t	docker_attach_take_early(struct docker_attach *, const char **);
+
+/* ---------------------------------------------------------------- job.c */
+
+/* The shared state the execution path needs; one per process. */
+struct executor;
+
+struct executor	*executor_new(const struct config *);
+void		 executor_free(struct executor *);
+unsigned	 executor_running(struct executor *);
+
+/*
+ * Runs one job in a fresh container on the calling thread's engine
+ * connection.  0 with *result filled (the program's verdict, even if it
+ * failed), or -1 with err filled (the sandbox failed: 5xx).
+ */
+int	job_run(struct executor *, struct docker *, const struct job_spec *,
+	    struct job_result *, struct api_error *);
+/*
+ * Removes the job's container.  Called after the answer is written so the
+ * client does not wait for the removal; every path through request.c
+ * reaches it.
+ */
+void	job_finish(struct executor *, struct docker *, struct job_result *);
+void	job_result_init(struct job_result *, size_t output_max_bytes);
+void	job_result_free(struct job_result *);
+
+/* ------------------------------------------------------------ janitor.c */
+
+/* Removes our instance's leftovers (at start) or stale ones of any instance. */
+int	janitor_sweep(struct docker *, const struct config *, bool at_start);
+int	janitor_start(const struct config *);
+void	janitor_stop(void);
+
+/* ------------------------------------------------------------ request.c */
+
+struct worker {
+	unsigned		 index;
+	struct docker		*docker;
+	struct executor		*executor;
+	const struct config	*config;
+};
+
+struct FCGX_Request;
+void	request_handle(struct worker *, struct FCGX_Request *);
+
+#endif /* PYCAGE_H */

@@ -1,0 +1,296 @@
+/*
+ * request.c: one FastCGI request: CGI params, routing, a capped body, and
+ * the one place that writes answers, errors included (slowcgi's rule:
+ * errors become HTTP answers at one label).  It never exits and never
+ * trusts CONTENT_LENGTH: the body actually read must match it.
+ *
+ * Routes:  POST /v1/execute   run code, answer the result
+ *          GET  /v1/health    engine reachable and image present
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <fcgiapp.h>
+
+#include "pycage.h"
+
+#define REQUEST_OUT_MAX_BYTES	(16UL * 1024 * 1024)	/* 2 x 1 MiB, escaped */
+#define REQUEST_READ_CHUNK	65536
+
+void
+api_error_set(struct api_error *e, int http_status, const char *code,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	e->http_status = http_status;
+	e->code = code;
+	e->retry_after_s = 0;
+	e->allow = NULL;
+	va_start(ap, fmt);
+	vsnprintf(e->message, sizeof(e->message), fmt, ap);
+	va_end(ap);
+}
+
+static const char *
+request_reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 400: return "Bad Request";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 413: return "Payload Too Large";
+	case 415: return "Unsupported Media Type";
+	case 500: return "Internal Server Error";
+	case 503: return "Service Unavailable";
+	default:  return "Error";
+	}
+}
+
+/*
+ * The CGI-style head and the body.  The head is formatted here, not with
+ * FCGX_FPrintF: libfcgi's own printf knows no %zu.
+ */
+static void
+request_write(FCGX_Request *req, int status, const struct api_error *err,
+    const struct buf *body, bool head_only)
+{
+	char	head[512], extra[128] = "";
+	int	n;
+
+	if (err != NULL && err->retry_after_s > 0)
+		snprintf(extra, sizeof(extra), "Retry-After: %u\r\n",
+		    err->retry_after_s);
+	else if (err != NULL && err->allow != NULL)
+		snprintf(extra, sizeof(extra), "Allow: %s\r\n", err->allow);
+	n = snprintf(head, sizeof(head), "Status: %d %s\r\n"
+	    "Content-Type: application/json\r\n"
+	    "Content-Length: %zu\r\n"
+	    "Cache-Control: no-store\r\n"
+	    "X-Content-Type-Options: nosniff\r\n"
+	    "%s\r\n", status, request_reason(status), body->len, extra);
+	if (n < 0 || (size_t)n >= sizeof(head))
+		return;
+	FCGX_PutStr(head, n, req->out);
+	if (!head_only && body->len > 0)
+		FCGX_PutStr(body->data, (int)body->len, req->out);
+}
+
+static void
+request_write_error(FCGX_Request *req, const struct api_error *err)
+{
+	struct buf body;
+
+	buf_init(&body, 4096);
+	if (json_out_error(err, &body) == -1)
+		buf_append_str(&body, "{\"error\":{\"code\":\"internal\","
+		    "\"message\":\"Could not encode the error.\"}}");
+	request_write(req, err->http_status, err, &body, false);
+	buf_free(&body);
+}
+
+static const char *
+request_param(FCGX_Request *req, const char *name)
+{
+	const char *v = FCGX_GetParam(name, req->envp);
+
+	return v != NULL ? v : "";
+}
+
+/* "application/json", any case, optionally followed by parameters. */
+static bool
+request_is_json(const char *content_type)
+{
+	static const char	json[] = "application/json";
+	size_t			n = sizeof(json) - 1;
+
+	if (strncasecmp(content_type, json, n) != 0)
+		return false;
+	content_type += n;
+	while (*content_type == ' ' || *content_type == '\t')
+		content_type++;
+	return *content_type == '\0' || *content_type == ';';
+}
+
+/*
+ * Reads the body into b (capped at body_max + 1 so "too large" is seen
+ * without reading more).  Refuses a body whose size is not the declared
+ * CONTENT_LENGTH.
+ */
+static int
+request_read_body(FCGX_Request *req, size_t body_max, struct buf *b,
+    struct api_error *err)
+{
+	const char		*cl = request_param(req, "CONTENT_LENGTH");
+	unsigned long long	 declared = 0;
+	char			 chunk[REQUEST_READ_CHUNK], *end;
+	int			 n;
+
+	if (*cl != '\0') {
+		if (strspn(cl, "0123456789") != strlen(cl) || strlen(cl) > 15) {
+			api_error_set(err, 400, "bad_content_length",
+			    "CONTENT_LENGTH is not a number.");
+			return -1;
+		}
+		declared = strtoull(cl, &end, 10);
+		if (declared > body_max) {
+			api_error_set(err, 413, "body_too_large", "The body is %llu "
+			    "bytes; at most %zu are accepted.", declared, body_max);
+			return -1;
+		}
+	}
+	buf_init(b, body_max + 1);
+	while ((n = FCGX_GetStr(chunk, sizeof(chunk), req->in)) > 0) {
+		if (buf_append_upto(b, chunk, (size_t)n) < (size_t)n)
+			break;
+	}
+	if (b->len > body_max) {
+		api_error_set(err, 413, "body_too_large",
+		    "The body is over %zu bytes.", body_max);
+		return -1;
+	}
+	if (*cl != '\0' && b->len != declared) {
+		api_error_set(err, 400, "bad_content_length", "The body has %zu "
+		    "bytes but CONTENT_LENGTH says %llu.", b->len, declared);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+request_execute(struct worker *w, FCGX_Request *req, struct api_error *err)
+{
+	const struct config	*c = w->config;
+	struct job_limits	 limits = {
+		.code_max_bytes = c->code_max_bytes,
+		.stdin_max_bytes = c->stdin_max_bytes,
+		.timeout_default_ms = c->timeout_default_ms,
+		.timeout_max_ms = c->timeout_max_ms,
+	};
+	struct job_spec		 spec;
+	struct job_result	 result;
+	struct buf		 body, answer;
+	int			 rc = -1;
+
+	if (!request_is_json(request_param(req, "CONTENT_TYPE"))) {
+		api_error_set(err, 415, "unsupported_media_type",
+		    "Send the body as Content-Type: application/json.");
+		return -1;
+	}
+	buf_init(&answer, REQUEST_OUT_MAX_BYTES);
+	job_result_init(&result, c->output_max_bytes);
+	if (request_read_body(req, c->body_max_bytes, &body, err) == -1) {
+		buf_free(&body);
+		goto out;
+	}
+	rc = json_in_parse_job(body.data ? body.data : "", body.len, &limits,
+	    &spec, err);
+	buf_free(&body);
+	if (rc == -1)
+		goto out;
+	rc = job_run(w->executor, w->docker, &spec, &result, err);
+	job_spec_free(&spec);
+	if (rc == 0 && json_out_result(&result, &answer) == -1) {
+		api_error_set(err, 500, "internal", "Could not encode the result.");
+		rc = -1;
+	}
+	if (rc == 0) {
+		log_info("execute: %s exit %d in %ld ms", job_status_name(result.status),
+		    result.exit_code, result.duration_ms);
+		request_write(req, 200, NULL, &answer, false);
+	}
+out:
+	/* Answer first, then remove the container: the client does not wait
+	 * for the removal, and an error answer is written by our caller. */
+	if (rc == 0)
+		FCGX_Finish_r(req);
+	job_finish(w->executor, w->docker, &result);
+	job_result_free(&result);
+	buf_free(&answer);
+	return rc;
+}
+
+static int
+request_health(struct worker *w, FCGX_Request *req, bool head_only,
+    struct api_error *err)
+{
+	char		version[64];
+	struct buf	body;
+
+	if (docker_ping(w->docker, version, sizeof(version), err) == -1 ||
+	    docker_image_present(w->docker, w->config->image, err) == -1)
+		return -1;
+	buf_init(&body, 4096);
+	if (json_out_health(version, w->config->image,
+	    executor_running(w->executor), w->config->max_executions, &body) == -1) {
+		buf_free(&body);
+		api_error_set(err, 500, "internal", "Could not encode health.");
+		return -1;
+	}
+	request_write(req, 200, NULL, &body, head_only);
+	buf_free(&body);
+	return 0;
+}
+
+/* The path without the query: nginx's DOCUMENT_URI, else REQUEST_URI. */
+static void
+request_path(FCGX_Request *req, char *path, size_t len)
+{
+	const char	*p = request_param(req, "DOCUMENT_URI");
+	size_t		 n;
+
+	if (*p == '\0')
+		p = request_param(req, "REQUEST_URI");
+	n = strcspn(p, "?");
+	if (n >= len)
+		n = len - 1;
+	memcpy(path, p, n);
+	path[n] = '\0';
+}
+
+void
+request_handle(struct worker *w, FCGX_Request *req)
+{
+	struct api_error	 err;
+	char			 path[256], method[16];
+	int			 rc;
+
+	/* Copies: request_execute() may finish the request (freeing its
+	 * params) before we log. */
+	snprintf(method, sizeof(method), "%s", request_param(req, "REQUEST_METHOD"));
+	memset(&err, 0, sizeof(err));
+	request_path(req, path, sizeof(path));
+	if (strcmp(path, "/v1/execute") == 0) {
+		if (strcmp(method, "POST") == 0)
+			rc = request_execute(w, req, &err);
+		else {
+			api_error_set(&err, 405, "method_not_allowed",
+			    "Use POST for /v1/execute.");
+			err.allow = "POST";
+			rc = -1;
+		}
+	} else if (strcmp(path, "/v1/health") == 0) {
+		if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
+			rc = request_health(w, req, method[0] == 'H', &err);
+		else {
+			api_error_set(&err, 405, "method_not_allowed",
+			    "Use GET for /v1/health.");
+			err.allow = "GET, HEAD";
+			rc = -1;
+		}
+	} else {
+		api_error_set(&err, 404, "not_found", "No such endpoint; the API "
+		    "has POST /v1/execute and GET /v1/health.");
+		rc = -1;
+	}
+	if (rc == -1) {
+		request_write_error(req, &err);
+		log_info("%s %.100s: %d %s (%s)", method, path, err.http_status,
+		    err.code, err.message);
+	}
+	FCGX_Finish_r(req);
+}
