@@ -1,0 +1,150 @@
+# scripts/common.sh: the steps scripts/up.sh, down.sh and check.sh share.
+# Sourced, not run.  Every step is idempotent and needs no stdin (CI has
+# none).  Paths:
+#   build/                       out-of-tree build of this checkout
+#   /usr/local/sbin/pycage-fcgi  the installed responder
+#   /etc/pycage/                 pycage.conf, nginx.conf, pycage-site.conf, tls/
+#   /run/pycage/                 FastCGI socket and pid files
+#   /var/log/pycage/             logs of dockerd (if we started it), responder, nginx
+
+set -euo pipefail
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD="$TOP/build"
+DOCKER=/usr/bin/docker		# Debian's client; /usr/local/bin may hold another
+IMAGE=pycage-sandbox:latest
+RUN_DIR=/run/pycage
+LOG_DIR=/var/log/pycage
+CONF_DIR=/etc/pycage
+HEALTH_URL=http://127.0.0.1:8080/v1/health
+
+PACKAGES="gcc make autoconf automake pkg-config libfcgi-dev libfcgi-bin
+  libyajl-dev libcurl4-openssl-dev libpython3.11-dev python3 docker.io nginx
+  debootstrap openssl curl ca-certificates"
+
+say() { printf '==> %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+need_root() {
+	[ "$(id -u)" = 0 ] || die "run as root (sudo $0)"
+}
+
+install_packages() {
+	local missing=() p
+	for p in $PACKAGES; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+			missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	say "installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+start_dockerd() {
+	if "$DOCKER" info >/dev/null 2>&1; then
+		return 0
+	fi
+	mkdir -p "$LOG_DIR"
+	say "starting dockerd"
+	setsid dockerd >>"$LOG_DIR/dockerd.log" 2>&1 </dev/null &
+	local i
+	for i in $(seq 1 60); do
+		"$DOCKER" info >/dev/null 2>&1 && return 0
+		sleep 1
+	done
+	tail -20 "$LOG_DIR/dockerd.log" >&2 || true
+	die "dockerd did not come up in 60 s"
+}
+
+build_project() {
+	say "building"
+	(cd "$TOP" && autoreconf -fi >/dev/null 2>&1) || die "autoreconf failed"
+	mkdir -p "$BUILD"
+	(cd "$BUILD" &&
+	 { [ -f Makefile ] || "$TOP/configure" -q --prefix=/usr/local --sysconfdir=/etc; } &&
+	 make -s -j"$(nproc)" >/dev/null && make -s install >/dev/null) ||
+		die "build failed"
+}
+
+build_image() {
+	"$TOP/scripts/build-image.sh" "$BUILD/runner/pycage-runner" "$IMAGE"
+}
+
+install_config() {
+	mkdir -p "$CONF_DIR/tls" "$RUN_DIR" "$LOG_DIR"
+	[ -f "$CONF_DIR/pycage.conf" ] || install -m 0644 "$TOP/etc/pycage.conf" "$CONF_DIR/pycage.conf"
+	install -m 0644 "$TOP/nginx/nginx.conf" "$CONF_DIR/nginx.conf"
+	install -m 0644 "$TOP/nginx/pycage.conf" "$CONF_DIR/pycage-site.conf"
+	if [ ! -f "$CONF_DIR/tls/cert.pem" ]; then
+		say "making a self-signed certificate for 127.0.0.1"
+		openssl req -x509 -newkey rsa:2048 -nodes -days 825 \
+		    -subj /CN=localhost -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+		    -keyout "$CONF_DIR/tls/key.pem" -out "$CONF_DIR/tls/cert.pem" 2>/dev/null
+		chmod 0600 "$CONF_DIR/tls/key.pem"
+	fi
+}
+
+pid_alive() {
+	[ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null
+}
+
+stop_pidfile() {
+	local pidfile=$1 i
+	pid_alive "$pidfile" || return 0
+	kill -TERM "$(cat "$pidfile")" 2>/dev/null || true
+	for i in $(seq 1 80); do
+		pid_alive "$pidfile" || return 0
+		sleep 0.5
+	done
+	kill -KILL "$(cat "$pidfile")" 2>/dev/null || true
+}
+
+start_responder() {
+	stop_pidfile "$RUN_DIR/pycage-fcgi.pid"
+	/usr/local/sbin/pycage-fcgi -t -c "$CONF_DIR/pycage.conf" >/dev/null
+	say "starting pycage-fcgi"
+	setsid /usr/local/sbin/pycage-fcgi -c "$CONF_DIR/pycage.conf" \
+	    >>"$LOG_DIR/pycage-fcgi.log" 2>&1 </dev/null &
+	local i
+	for i in $(seq 1 50); do
+		[ -S "$RUN_DIR/pycage.sock" ] && pid_alive "$RUN_DIR/pycage-fcgi.pid" && return 0
+		sleep 0.2
+	done
+	tail -20 "$LOG_DIR/pycage-fcgi.log" >&2 || true
+	die "pycage-fcgi did not start"
+}
+
+start_nginx() {
+	nginx -t -q -c "$CONF_DIR/nginx.conf" || die "nginx configuration invalid"
+	if pid_alive "$RUN_DIR/nginx.pid"; then
+		nginx -c "$CONF_DIR/nginx.conf" -s reload
+	else
+		say "starting nginx"
+		nginx -c "$CONF_DIR/nginx.conf"
+	fi
+}
+
+wait_healthy() {
+	local i
+	for i in $(seq 1 60); do
+		curl -fsS -m 5 "$HEALTH_URL" >/dev/null 2>&1 && return 0
+		sleep 1
+	done
+	curl -sS -m 5 "$HEALTH_URL" >&2 || true
+	die "$HEALTH_URL did not answer 200"
+}
+
+bring_up() {
+	need_root
+	install_packages
+	start_dockerd
+	build_project
+	build_image
+	install_config
+	start_responder
+	start_nginx
+	wait_healthy
+	say "pycage is serving on http://127.0.0.1:8080 (and https on 8443)"
+}
