@@ -62,6 +62,7 @@ static const struct config_key config_keys[] = {
 	NUM(code_max_bytes, CONFIG_SIZE, 1, 16 * MIB),
 	NUM(stdin_max_bytes, CONFIG_SIZE, 0, 64 * MIB),
 	NUM(janitor_interval_s, CONFIG_UINT, 1, 86400),
+	NUM(janitor_grace_s, CONFIG_UINT, 0, 86400),
 	{ "log_level", CONFIG_LOG_LEVEL, offsetof(struct config, log_level),
 	    0, 0, false },
 };
@@ -94,6 +95,7 @@ config_defaults(struct config *c)
 	c->code_max_bytes = 256 * KIB;
 	c->stdin_max_bytes = 1 * MIB;
 	c->janitor_interval_s = 60;
+	c->janitor_grace_s = 120;
 	c->log_level = LOG_LEVEL_INFO;
 }
 

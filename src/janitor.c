@@ -13,8 +13,6 @@
 
 #include "pycage.h"
 
-#define JANITOR_GRACE_S		120	/* kill + wait + remove, with margin */
-
 struct janitor_sweep_ctx {
 	struct docker		*docker;
 	const struct config	*config;
@@ -42,8 +40,10 @@ janitor_sweep(struct docker *d, const struct config *c, bool at_start)
 {
 	struct janitor_sweep_ctx s = { d, c, at_start, 0, 0 };
 
+	/* janitor_grace_s covers create, kill, wait and remove around the
+	 * longest run; the default 120 s is generous. */
 	s.stale_before = (long long)time(NULL) - c->timeout_max_ms / 1000 -
-	    JANITOR_GRACE_S;
+	    c->janitor_grace_s;
 	if (docker_list_managed(d, janitor_visit, &s) == -1)
 		return -1;
 	return s.removed;

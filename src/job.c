@@ -7,11 +7,18 @@
  * wait -> inspect -> verdict.  The container is removed by job_finish()
  * after the answer is written, on every path.
  *
- * The verdict is the keeper's, never the program's (isolate's rule): the
- * host's own deadline (timeout), the host's own cap (output_limit), the
- * engine's OOMKilled flag (oom), the exit status the engine saw (ok or
- * error).  "The sandbox failed" (engine down, image missing, a limit not
- * applied) is returned as -1 with an api_error, never as a program result.
+ * The verdict is the keeper's (isolate's rule): the host's own deadline
+ * (timeout), the host's own cap (output_limit), the engine's OOMKilled flag
+ * (oom), the exit status (ok or error).  The exit status comes from the
+ * runner's exit record when it arrives on both streams: a line carrying a
+ * random per-run nonce that the runner writes after the program ended, so
+ * the answer does not wait ~40 ms for the container to stop (NOTES.md).
+ * Ordinary output cannot fake it without the nonce; a program that digs
+ * the nonce out of the runner's memory can only mislead its own answer,
+ * and the container is removed regardless.  Without a record (killed, OOM,
+ * fds closed) the engine's wait + inspect decide.  "The sandbox failed"
+ * (engine down, image missing, a limit not applied, the runner's own 125
+ * or 126 with no record) is -1 with an api_error, never a program result.
  */
 #include <errno.h>
 #include <poll.h>
@@ -20,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 
 #include "pycage.h"
@@ -28,6 +36,10 @@
 #define JOB_READ_CHUNK_BYTES	65536
 #define JOB_STOP_WAIT_MS	10000	/* kill -> stopped, generously */
 #define JOB_BUSY_RETRY_AFTER_S	2
+#define JOB_NONCE_BYTES		16	/* 32 hex characters on the wire */
+#define JOB_RECORD_MAX_BYTES	96	/* runner.c: RUNNER_EXIT_RECORD_MAX_BYTES */
+#define RUNNER_EXIT_BAD_REQUEST	125	/* runner.c: the runner's own failures */
+#define RUNNER_EXIT_NO_PYTHON	126
 
 struct executor {
 	const struct config	*config;
@@ -151,13 +163,87 @@ struct job_io {
 };
 
 /*
+ * The runner's exit record, "\x1epycage-exit <nonce> <code>\n", once on
+ * stdout and once on stderr (runner.c).  Watched for as output arrives;
+ * cut off both buffers once found.
+ */
+struct exit_watch {
+	char	marker[JOB_RECORD_MAX_BYTES];	/* up to and including the space */
+	size_t	marker_len;
+	size_t	scanned[2];	/* bytes of each buffer already searched */
+	bool	seen[2];
+	size_t	at[2];		/* where the record starts */
+	int	code;
+};
+
+static int
+exit_watch_init(struct exit_watch *w, char nonce[2 * JOB_NONCE_BYTES + 1])
+{
+	static const char	hex[] = "0123456789abcdef";
+	unsigned char		raw[JOB_NONCE_BYTES];
+	int			i;
+
+	memset(w, 0, sizeof(*w));
+	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
+		return -1;
+	for (i = 0; i < JOB_NONCE_BYTES; i++) {
+		nonce[2 * i] = hex[raw[i] >> 4];
+		nonce[2 * i + 1] = hex[raw[i] & 15];
+	}
+	nonce[2 * JOB_NONCE_BYTES] = '\0';
+	w->marker_len = (size_t)snprintf(w->marker, sizeof(w->marker),
+	    "\x1epycage-exit %s ", nonce);
+	return 0;
+}
+
+/* Looks for the record in what arrived since the last look. */
+static void
+exit_watch_scan(struct exit_watch *w, int i, const struct buf *b)
+{
+	const char	*found, *p, *end;
+	size_t		 from;
+	int		 code = 0;
+
+	if (w->seen[i] || b->len < w->marker_len)
+		return;
+	from = w->scanned[i] > w->marker_len ? w->scanned[i] - w->marker_len : 0;
+	if ((found = memmem(b->data + from, b->len - from, w->marker,
+	    w->marker_len)) == NULL) {
+		w->scanned[i] = b->len;
+		return;
+	}
+	end = b->data + b->len;
+	for (p = found + w->marker_len; p < end && *p >= '0' && *p <= '9' &&
+	    code < 1000; p++)
+		code = code * 10 + (*p - '0');
+	if (p == end) {
+		/* The record's end has not arrived: look here again. */
+		w->scanned[i] = (size_t)(found - b->data);
+		return;
+	}
+	if (*p != '\n' || p == found + w->marker_len) {
+		w->scanned[i] = b->len;		/* not a record after all */
+		return;
+	}
+	w->seen[i] = true;
+	w->at[i] = (size_t)(found - b->data);
+	w->code = code;
+}
+
+static bool
+exit_watch_done(const struct exit_watch *w)
+{
+	return w->seen[0] && w->seen[1];
+}
+
+/*
  * Writes the request and reads the output until the stream ends, the
  * deadline passes or a cap is hit.  Output is read while the request is
  * still being written, so neither side can block the other.
  */
 static void
 job_pump(struct docker_attach *a, const struct buf *request, unsigned timeout_ms,
-    struct job_result *r, struct job_io *io)
+    struct job_result *r, struct exit_watch *watch, struct job_io *io)
 {
 	struct stream_demux	 demux;
 	struct pollfd		 pfd;
@@ -173,7 +259,7 @@ job_pump(struct docker_attach *a, const struct buf *request, unsigned timeout_ms
 	    stream_demux_feed(&demux, early, n))
 		io->capped = true;
 	pfd.fd = docker_attach_fd(a);
-	while (!io->capped) {
+	while (!io->capped && !exit_watch_done(watch)) {
 		if ((left = (long)timeout_ms - job_ms_since(&start)) <= 0) {
 			io->timed_out = true;
 			break;
@@ -201,6 +287,8 @@ job_pump(struct docker_attach *a, const struct buf *request, unsigned timeout_ms
 			break;			/* end of stream: the program exited */
 		if (stream_demux_feed(&demux, chunk, (size_t)got))
 			io->capped = true;
+		exit_watch_scan(watch, 0, &r->stdout_buf);
+		exit_watch_scan(watch, 1, &r->stderr_buf);
 	}
 	r->duration_ms = job_ms_since(&start);
 	r->stdout_truncated = demux.truncated[0];
@@ -210,13 +298,14 @@ job_pump(struct docker_attach *a, const struct buf *request, unsigned timeout_ms
 }
 
 static int
-job_request_bytes(const struct job_spec *spec, struct buf *request)
+job_request_bytes(const struct job_spec *spec, const char *nonce,
+    struct buf *request)
 {
 	char	header[JOB_HEADER_MAX_BYTES];
 	int	n;
 
-	n = snprintf(header, sizeof(header), "pycage1 %zu %zu -\n",
-	    spec->code_len, spec->stdin_len);
+	n = snprintf(header, sizeof(header), "pycage1 %zu %zu %s\n",
+	    spec->code_len, spec->stdin_len, nonce);
 	if (n < 0 || (size_t)n >= sizeof(header))
 		return -1;
 	if (buf_append(request, header, (size_t)n) == -1 ||
@@ -226,19 +315,36 @@ job_request_bytes(const struct job_spec *spec, struct buf *request)
 	return 0;
 }
 
+/* The verdict once the program's end was seen, by record or by the engine. */
+static void
+job_verdict(struct job_result *r, const struct job_io *io, bool oom)
+{
+	if (io->timed_out)
+		r->status = JOB_TIMEOUT;
+	else if (io->capped)
+		r->status = JOB_OUTPUT_LIMIT;
+	else if (oom)
+		r->status = JOB_OOM;
+	else
+		r->status = r->exit_code == 0 ? JOB_OK : JOB_ERROR;
+}
+
 static int
 job_execute(struct executor *ex, struct docker *d, const struct job_spec *spec,
     struct job_result *r, struct api_error *err)
 {
 	struct docker_attach	*attach = NULL;
+	struct exit_watch	 watch;
 	struct buf		 request;
 	struct job_io		 io = { false, false };
+	char			 nonce[2 * JOB_NONCE_BYTES + 1];
 	bool			 oom = false;
 	int			 rc = -1;
 
 	buf_init(&request, JOB_HEADER_MAX_BYTES + spec->code_len + spec->stdin_len);
-	if (job_request_bytes(spec, &request) == -1) {
-		api_error_set(err, 500, "internal", "Out of memory.");
+	if (exit_watch_init(&watch, nonce) == -1 ||
+	    job_request_bytes(spec, nonce, &request) == -1) {
+		api_error_set(err, 500, "internal", "Could not build the request.");
 		goto out;
 	}
 	/* Create fills container_id even when it then fails on Warnings, so
@@ -250,11 +356,20 @@ job_execute(struct executor *ex, struct docker *d, const struct job_spec *spec,
 	if (docker_attach_open(d, r->container_id, &attach, err) == -1 ||
 	    docker_start(d, r->container_id, err) == -1)
 		goto out;
-	job_pump(attach, &request, spec->timeout_ms, r, &io);
-	if (io.timed_out || io.capped)
-		docker_kill(d, r->container_id);
+	job_pump(attach, &request, spec->timeout_ms, r, &watch, &io);
 	docker_attach_free(attach);
 	attach = NULL;
+	if (exit_watch_done(&watch) && !io.timed_out && !io.capped) {
+		/* The program is over; job_finish() kills what is left. */
+		r->stdout_buf.len = watch.at[0];
+		r->stderr_buf.len = watch.at[1];
+		r->exit_code = watch.code;
+		job_verdict(r, &io, false);
+		rc = 0;
+		goto out;
+	}
+	if (io.timed_out || io.capped)
+		docker_kill(d, r->container_id);
 	if (docker_wait(d, r->container_id, JOB_STOP_WAIT_MS) == -1) {
 		/* A container that does not stop is the sandbox failing. */
 		api_error_set(err, 500, "engine_error",
@@ -263,14 +378,22 @@ job_execute(struct executor *ex, struct docker *d, const struct job_spec *spec,
 	}
 	if (docker_inspect(d, r->container_id, &r->exit_code, &oom, err) == -1)
 		goto out;
-	if (io.timed_out)
-		r->status = JOB_TIMEOUT;
-	else if (io.capped)
-		r->status = JOB_OUTPUT_LIMIT;
-	else if (oom)
-		r->status = JOB_OOM;
-	else
-		r->status = r->exit_code == 0 ? JOB_OK : JOB_ERROR;
+	if (!io.timed_out && !io.capped && !oom &&
+	    (r->exit_code == RUNNER_EXIT_BAD_REQUEST ||
+	    r->exit_code == RUNNER_EXIT_NO_PYTHON)) {
+		/* The runner's own failure: without a record, no program ran. */
+		log_error("job: runner failed with %d: %.200s", r->exit_code,
+		    r->stderr_buf.data ? r->stderr_buf.data : "");
+		api_error_set(err, 500, "sandbox_failed",
+		    "The sandbox runner failed before running the code.");
+		goto out;
+	}
+	/* A record seen on one stream only is still not program output. */
+	if (watch.seen[0])
+		r->stdout_buf.len = watch.at[0];
+	if (watch.seen[1])
+		r->stderr_buf.len = watch.at[1];
+	job_verdict(r, &io, oom);
 	rc = 0;
 out:
 	docker_attach_free(attach);

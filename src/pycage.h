@@ -84,6 +84,7 @@ struct config {
 	size_t		code_max_bytes;
 	size_t		stdin_max_bytes;
 	unsigned	janitor_interval_s;
+	unsigned	janitor_grace_s;
 	enum log_level	log_level;
 };
 
