@@ -63,6 +63,9 @@ static const struct config_key config_keys[] = {
 	NUM(stdin_max_bytes, CONFIG_SIZE, 0, 64 * MIB),
 	NUM(janitor_interval_s, CONFIG_UINT, 1, 86400),
 	NUM(janitor_grace_s, CONFIG_UINT, 0, 86400),
+	NUM(pool_size, CONFIG_UINT, 0, 64),
+	STR(pool_preload, true),
+	NUM(pool_max_age_s, CONFIG_UINT, 10, 86400),
 	{ "log_level", CONFIG_LOG_LEVEL, offsetof(struct config, log_level),
 	    0, 0, false },
 };
@@ -96,6 +99,9 @@ config_defaults(struct config *c)
 	c->stdin_max_bytes = 1 * MIB;
 	c->janitor_interval_s = 60;
 	c->janitor_grace_s = 120;
+	c->pool_size = 2;
+	snprintf(c->pool_preload, sizeof(c->pool_preload), "numpy,pandas");
+	c->pool_max_age_s = 300;
 	c->log_level = LOG_LEVEL_INFO;
 }
 
@@ -154,6 +160,13 @@ config_set(struct config *c, const char *key, const char *value, char *err,
 		    (!k->may_be_empty && *value == '\0')) {
 			snprintf(err, errlen, "%s: empty or longer than %d bytes",
 			    key, CONFIG_STR_MAX - 1);
+			return -1;
+		}
+		if (strcmp(key, "pool_preload") == 0 &&
+		    strspn(value, "abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.,") != strlen(value)) {
+			snprintf(err, errlen, "pool_preload: module names "
+			    "[A-Za-z0-9_.] separated by commas");
 			return -1;
 		}
 		if (strcmp(key, "user") == 0 && config_check_user(value) == -1) {

@@ -87,6 +87,7 @@ docker_write_cb(char *data, size_t size, size_t nmemb, void *arg)
 static void
 docker_unreachable(struct docker *d, struct api_error *err, CURLcode rc)
 {
+	metrics_count(METRIC_DOCKER_ERRORS);
 	log_warn("docker: %s", d->curl_error[0] ? d->curl_error :
 	    curl_easy_strerror(rc));
 	if (err == NULL)
@@ -156,6 +157,7 @@ static void
 docker_failed(struct docker *d, const char *what, long status,
     struct api_error *err)
 {
+	metrics_count(METRIC_DOCKER_ERRORS);
 	log_warn("docker: %s: HTTP %ld: %.200s", what, status, docker_message(d));
 	if (err != NULL)
 		api_error_set(err, 500, "engine_error",
@@ -252,6 +254,7 @@ docker_create(struct docker *d, const char *body, size_t len,
 		docker_failed(d, "create a container", status, err);
 		return -1;
 	}
+	metrics_count(METRIC_CONTAINERS_CREATED);
 	if ((tree = docker_parse(d)) == NULL) {
 		api_error_set(err, 500, "engine_error", "Unreadable create answer.");
 		return -1;
@@ -322,11 +325,15 @@ docker_wait(struct docker *d, const char *id, unsigned timeout_ms)
 	    "wait for a container", NULL);
 }
 
+/* force=1 kills it first if it still runs; 404: already gone. */
 int
 docker_remove(struct docker *d, const char *id)
 {
-	return docker_simple(d, id, "?force=1&v=1", "DELETE",
-	    d->call_timeout_ms, 204, 404, "remove a container", NULL);
+	if (docker_simple(d, id, "?force=1&v=1", "DELETE", d->call_timeout_ms,
+	    204, 404, "remove a container", NULL) == -1)
+		return -1;
+	metrics_count(METRIC_CONTAINERS_REMOVED);
+	return 0;
 }
 
 int

@@ -31,6 +31,7 @@ janitor_visit(const char *id, const char *instance, long long created, void *arg
 		return;
 	if (docker_remove(s->docker, id) == 0) {
 		s->removed++;
+		metrics_count(METRIC_JANITOR_REMOVED);
 		log_info("janitor: removed leftover container %.12s", id);
 	}
 }
@@ -40,10 +41,11 @@ janitor_sweep(struct docker *d, const struct config *c, bool at_start)
 {
 	struct janitor_sweep_ctx s = { d, c, at_start, 0, 0 };
 
-	/* janitor_grace_s covers create, kill, wait and remove around the
-	 * longest run; the default 120 s is generous. */
+	/* The oldest a live container can be: a pool container waits up to
+	 * pool_max_age_s, then runs up to timeout_max_s.  janitor_grace_s
+	 * covers create, kill, wait and remove; the default 120 s is generous. */
 	s.stale_before = (long long)time(NULL) - c->timeout_max_ms / 1000 -
-	    c->janitor_grace_s;
+	    (c->pool_size > 0 ? c->pool_max_age_s : 0) - c->janitor_grace_s;
 	if (docker_list_managed(d, janitor_visit, &s) == -1)
 		return -1;
 	return s.removed;

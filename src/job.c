@@ -1,6 +1,7 @@
 /*
  * job.c: one execution, end to end, in a fresh single-use container:
- * take a slot -> create -> attach -> start -> write the request to the
+ * take a slot -> take a pre-started container from the pool (pool.c) or
+ * create -> attach -> start one cold -> write the request to the
  * runner's stdin (header, code, stdin; runner/runner.c documents the
  * format) -> read framed output into two capped buffers until the stream
  * ends, the host's deadline passes or a cap is hit -> kill if needed ->
@@ -46,6 +47,7 @@ struct executor {
 	sem_t			 slots;
 	atomic_uint		 running;
 	struct buf		 create_body;	/* built once: config only */
+	struct pool		*pool;		/* NULL when pool_size is 0 */
 };
 
 const char *
@@ -71,7 +73,8 @@ executor_new(const struct config *config)
 	ex->config = config;
 	buf_init(&ex->create_body, 64 * 1024);
 	if (sem_init(&ex->slots, 0, config->max_executions) == -1 ||
-	    json_out_create_body(config, &ex->create_body) == -1) {
+	    json_out_create_body(config, "", &ex->create_body) == -1 ||
+	    (config->pool_size > 0 && (ex->pool = pool_new(config)) == NULL)) {
 		buf_free(&ex->create_body);
 		free(ex);
 		return NULL;
@@ -79,11 +82,18 @@ executor_new(const struct config *config)
 	return ex;
 }
 
+int
+executor_start(struct executor *ex)
+{
+	return ex->pool != NULL ? pool_start(ex->pool) : 0;
+}
+
 void
 executor_free(struct executor *ex)
 {
 	if (ex == NULL)
 		return;
+	pool_free(ex->pool);
 	sem_destroy(&ex->slots);
 	buf_free(&ex->create_body);
 	free(ex);
@@ -338,6 +348,7 @@ job_execute(struct executor *ex, struct docker *d, const struct job_spec *spec,
 	struct buf		 request;
 	struct job_io		 io = { false, false };
 	char			 nonce[2 * JOB_NONCE_BYTES + 1];
+	struct timespec		 phase;
 	bool			 oom = false;
 	int			 rc = -1;
 
@@ -347,16 +358,24 @@ job_execute(struct executor *ex, struct docker *d, const struct job_spec *spec,
 		api_error_set(err, 500, "internal", "Could not build the request.");
 		goto out;
 	}
-	/* Create fills container_id even when it then fails on Warnings, so
-	 * job_finish() removes what was made. */
-	if (docker_create(d, ex->create_body.data, ex->create_body.len,
-	    r->container_id, err) == -1)
-		goto out;
-	/* Attach before start so no output is lost (NOTES.md). */
-	if (docker_attach_open(d, r->container_id, &attach, err) == -1 ||
-	    docker_start(d, r->container_id, err) == -1)
-		goto out;
+	clock_gettime(CLOCK_MONOTONIC, &phase);
+	if (pool_take(ex->pool, d, r->container_id, &attach) == 0)
+		metrics_count(METRIC_POOL_HITS);
+	else {
+		metrics_count(METRIC_COLD_STARTS);
+		/* Create fills container_id even when it then fails on
+		 * Warnings, so job_finish() removes what was made. */
+		if (docker_create(d, ex->create_body.data, ex->create_body.len,
+		    r->container_id, err) == -1)
+			goto out;
+		/* Attach before start so no output is lost (NOTES.md). */
+		if (docker_attach_open(d, r->container_id, &attach, err) == -1 ||
+		    docker_start(d, r->container_id, err) == -1)
+			goto out;
+	}
+	metrics_observe(METRIC_PHASE_ACQUIRE, job_ms_since(&phase));
 	job_pump(attach, &request, spec->timeout_ms, r, &watch, &io);
+	metrics_observe(METRIC_PHASE_RUN, r->duration_ms);
 	docker_attach_free(attach);
 	attach = NULL;
 	if (exit_watch_done(&watch) && !io.timed_out && !io.capped) {
@@ -405,9 +424,18 @@ int
 job_run(struct executor *ex, struct docker *d, const struct job_spec *spec,
     struct job_result *r, struct api_error *err)
 {
+	struct timespec	queued;
+	int		rc;
+
+	if (ex->pool != NULL)
+		pool_note_request(ex->pool, spec->code, spec->code_len);
+	clock_gettime(CLOCK_MONOTONIC, &queued);
 	if (job_take_slot(ex, r, err) == -1)
 		return -1;
-	return job_execute(ex, d, spec, r, err);
+	metrics_observe(METRIC_PHASE_QUEUE, job_ms_since(&queued));
+	if ((rc = job_execute(ex, d, spec, r, err)) == 0)
+		metrics_execution(r->status);
+	return rc;
 }
 
 void

@@ -166,13 +166,14 @@ fail:
  * remove Docker's defaults (../shared/NOTES.md).
  */
 int
-json_out_create_body(const struct config *c, struct buf *out)
+json_out_create_body(const struct config *c, const char *preload,
+    struct buf *out)
 {
 	static const char *const env[] = {
 		"OPENBLAS_NUM_THREADS=1", "OMP_NUM_THREADS=1",
 		"PYTHONDONTWRITEBYTECODE=1", "HOME=/tmp", "LANG=C.UTF-8",
 	};
-	char		tmpfs[128];
+	char		tmpfs[128], preload_arg[CONFIG_STR_MAX + 16];
 	long long	memory = (long long)c->memory_mb * 1024 * 1024;
 	yajl_gen	g;
 	size_t		i;
@@ -185,8 +186,13 @@ json_out_create_body(const struct config *c, struct buf *out)
 	GEN_KEY(g, "Image");		GEN_STR(g, c->image);
 	GEN_KEY(g, "User");		GEN_STR(g, c->user);
 	GEN_KEY(g, "WorkingDir");	GEN_STR(g, "/tmp");
+	/* Arguments to the image's entrypoint, pycage-runner. */
 	GEN_KEY(g, "Cmd");
 	GEN(yajl_gen_array_open(g));
+	if (preload != NULL && *preload != '\0') {
+		snprintf(preload_arg, sizeof(preload_arg), "--preload=%s", preload);
+		GEN_STR(g, preload_arg);
+	}
 	GEN(yajl_gen_array_close(g));
 	GEN_KEY(g, "Env");
 	GEN(yajl_gen_array_open(g));

@@ -186,6 +186,8 @@ main(int argc, char **argv)
 	write_pidfile(config.pidfile);
 	if (janitor_start(&config) == -1)
 		fatal("cannot start the janitor");
+	if (executor_start(executor) == -1)
+		fatal("cannot start the pool");
 
 	workers = calloc(config.workers, sizeof(*workers));
 	threads = calloc(config.workers, sizeof(*threads));
@@ -202,8 +204,8 @@ main(int argc, char **argv)
 			fatal("cannot start worker %u", i);
 	}
 	log_info("pycage-fcgi %s listening on %s with %u workers, %u execution "
-	    "slots, image %s", PACKAGE_VERSION, config.listen, config.workers,
-	    config.max_executions, config.image);
+	    "slots, a pool of %u, image %s", PACKAGE_VERSION, config.listen,
+	    config.workers, config.max_executions, config.pool_size, config.image);
 
 	while (sigwait(&sigs, &sig) != 0)
 		;
@@ -216,11 +218,11 @@ main(int argc, char **argv)
 		docker_free(workers[i].docker);
 	}
 	janitor_stop();
+	executor_free(executor);	/* empties the pool */
 	if (config.listen[0] == '/')
 		unlink(config.listen);
 	if (config.pidfile[0] != '\0')
 		unlink(config.pidfile);
-	executor_free(executor);
 	free(workers);
 	free(threads);
 	curl_global_cleanup();

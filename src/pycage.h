@@ -85,6 +85,9 @@ struct config {
 	size_t		stdin_max_bytes;
 	unsigned	janitor_interval_s;
 	unsigned	janitor_grace_s;
+	unsigned	pool_size;			/* 0: no pool */
+	char		pool_preload[CONFIG_STR_MAX];	/* "numpy,pandas" */
+	unsigned	pool_max_age_s;
 	enum log_level	log_level;
 };
 
@@ -168,7 +171,9 @@ int	json_out_result(const struct job_result *, struct buf *out);
 int	json_out_error(const struct api_error *, struct buf *out);
 int	json_out_health(const char *engine_version, const char *image,
 	    unsigned executions_running, unsigned max_executions, struct buf *out);
-int	json_out_create_body(const struct config *, struct buf *out);
+/* preload: the runner's --preload list, "" for none. */
+int	json_out_create_body(const struct config *, const char *preload,
+	    struct buf *out);
 
 /* ------------------------------------------------------------- stream.c */
 
@@ -244,6 +249,7 @@ size_t	docker_attach_take_early(struct docker_attach *, const char **);
 struct executor;
 
 struct executor	*executor_new(const struct config *);
+int		 executor_start(struct executor *);	/* the pool's thread */
 void		 executor_free(struct executor *);
 unsigned	 executor_running(struct executor *);
 
@@ -262,6 +268,37 @@ int	job_run(struct executor *, struct docker *, const struct job_spec *,
 void	job_finish(struct executor *, struct docker *, struct job_result *);
 void	job_result_init(struct job_result *, size_t output_max_bytes);
 void	job_result_free(struct job_result *);
+
+/* --------------------------------------------------------------- pool.c */
+
+struct pool;
+
+struct pool	*pool_new(const struct config *);
+int		 pool_start(struct pool *);
+void		 pool_free(struct pool *);	/* removes what it holds */
+/* Notes which preload modules a request's code names (pool.c: adapting). */
+void		 pool_note_request(struct pool *, const char *code, size_t len);
+/* A started, attached container, now the caller's; -1 if none is ready. */
+int		 pool_take(struct pool *, struct docker *,
+		    char id[DOCKER_ID_MAX + 1], struct docker_attach **);
+
+/* ------------------------------------------------------------ metrics.c */
+
+enum metric_counter {
+	METRIC_COLD_STARTS, METRIC_POOL_HITS, METRIC_CONTAINERS_CREATED,
+	METRIC_CONTAINERS_REMOVED, METRIC_JANITOR_REMOVED, METRIC_DOCKER_ERRORS,
+	METRIC_COUNTER_MAX
+};
+enum metric_gauge { METRIC_POOL_READY, METRIC_POOL_SIZE, METRIC_GAUGE_MAX };
+enum metric_phase { METRIC_PHASE_QUEUE, METRIC_PHASE_ACQUIRE, METRIC_PHASE_RUN,
+	METRIC_PHASE_MAX };
+
+void	metrics_count(enum metric_counter);
+void	metrics_gauge_set(enum metric_gauge, long);
+void	metrics_observe(enum metric_phase, long ms);
+void	metrics_request(const char *route, int http_status);
+void	metrics_execution(enum job_status);
+int	metrics_render(struct buf *out);
 
 /* ------------------------------------------------------------ janitor.c */
 

@@ -6,6 +6,7 @@
  *
  * Routes:  POST /v1/execute   run code, answer the result
  *          GET  /v1/health    engine reachable and image present
+ *          GET  /v1/metrics   Prometheus text (metrics.c)
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,6 +20,9 @@
 
 #define REQUEST_OUT_MAX_BYTES	(16UL * 1024 * 1024)	/* 2 x 1 MiB, escaped */
 #define REQUEST_READ_CHUNK	65536
+#define REQUEST_METRICS_MAX_BYTES (256UL * 1024)
+#define REQUEST_JSON		"application/json"
+#define REQUEST_PROMETHEUS	"text/plain; version=0.0.4; charset=utf-8"
 
 void
 api_error_set(struct api_error *e, int http_status, const char *code,
@@ -57,7 +61,7 @@ request_reason(int status)
  */
 static void
 request_write(FCGX_Request *req, int status, const struct api_error *err,
-    const struct buf *body, bool head_only)
+    const struct buf *body, bool head_only, const char *content_type)
 {
 	char	head[512], extra[128] = "";
 	int	n;
@@ -68,11 +72,12 @@ request_write(FCGX_Request *req, int status, const struct api_error *err,
 	else if (err != NULL && err->allow != NULL)
 		snprintf(extra, sizeof(extra), "Allow: %s\r\n", err->allow);
 	n = snprintf(head, sizeof(head), "Status: %d %s\r\n"
-	    "Content-Type: application/json\r\n"
+	    "Content-Type: %s\r\n"
 	    "Content-Length: %zu\r\n"
 	    "Cache-Control: no-store\r\n"
 	    "X-Content-Type-Options: nosniff\r\n"
-	    "%s\r\n", status, request_reason(status), body->len, extra);
+	    "%s\r\n", status, request_reason(status), content_type, body->len,
+	    extra);
 	if (n < 0 || (size_t)n >= sizeof(head))
 		return;
 	FCGX_PutStr(head, n, req->out);
@@ -89,7 +94,7 @@ request_write_error(FCGX_Request *req, const struct api_error *err)
 	if (json_out_error(err, &body) == -1)
 		buf_append_str(&body, "{\"error\":{\"code\":\"internal\","
 		    "\"message\":\"Could not encode the error.\"}}");
-	request_write(req, err->http_status, err, &body, false);
+	request_write(req, err->http_status, err, &body, false, REQUEST_JSON);
 	buf_free(&body);
 }
 
@@ -201,7 +206,7 @@ request_execute(struct worker *w, FCGX_Request *req, struct api_error *err)
 	if (rc == 0) {
 		log_info("execute: %s exit %d in %ld ms", job_status_name(result.status),
 		    result.exit_code, result.duration_ms);
-		request_write(req, 200, NULL, &answer, false);
+		request_write(req, 200, NULL, &answer, false, REQUEST_JSON);
 	}
 out:
 	/* Answer first, then remove the container: the client does not wait
@@ -231,7 +236,23 @@ request_health(struct worker *w, FCGX_Request *req, bool head_only,
 		api_error_set(err, 500, "internal", "Could not encode health.");
 		return -1;
 	}
-	request_write(req, 200, NULL, &body, head_only);
+	request_write(req, 200, NULL, &body, head_only, REQUEST_JSON);
+	buf_free(&body);
+	return 0;
+}
+
+static int
+request_metrics(FCGX_Request *req, bool head_only, struct api_error *err)
+{
+	struct buf body;
+
+	buf_init(&body, REQUEST_METRICS_MAX_BYTES);
+	if (metrics_render(&body) == -1) {
+		buf_free(&body);
+		api_error_set(err, 500, "internal", "Metrics over their cap.");
+		return -1;
+	}
+	request_write(req, 200, NULL, &body, head_only, REQUEST_PROMETHEUS);
 	buf_free(&body);
 	return 0;
 }
@@ -257,6 +278,7 @@ request_handle(struct worker *w, FCGX_Request *req)
 {
 	struct api_error	 err;
 	char			 path[256], method[16];
+	const char		*route = "other";
 	int			 rc;
 
 	/* Copies: request_execute() may finish the request (freeing its
@@ -265,6 +287,7 @@ request_handle(struct worker *w, FCGX_Request *req)
 	memset(&err, 0, sizeof(err));
 	request_path(req, path, sizeof(path));
 	if (strcmp(path, "/v1/execute") == 0) {
+		route = "execute";
 		if (strcmp(method, "POST") == 0)
 			rc = request_execute(w, req, &err);
 		else {
@@ -274,6 +297,7 @@ request_handle(struct worker *w, FCGX_Request *req)
 			rc = -1;
 		}
 	} else if (strcmp(path, "/v1/health") == 0) {
+		route = "health";
 		if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
 			rc = request_health(w, req, method[0] == 'H', &err);
 		else {
@@ -282,11 +306,22 @@ request_handle(struct worker *w, FCGX_Request *req)
 			err.allow = "GET, HEAD";
 			rc = -1;
 		}
+	} else if (strcmp(path, "/v1/metrics") == 0) {
+		route = "metrics";
+		if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
+			rc = request_metrics(req, method[0] == 'H', &err);
+		else {
+			api_error_set(&err, 405, "method_not_allowed",
+			    "Use GET for /v1/metrics.");
+			err.allow = "GET, HEAD";
+			rc = -1;
+		}
 	} else {
 		api_error_set(&err, 404, "not_found", "No such endpoint; the API "
-		    "has POST /v1/execute and GET /v1/health.");
+		    "has POST /v1/execute, GET /v1/health and GET /v1/metrics.");
 		rc = -1;
 	}
+	metrics_request(route, rc == 0 ? 200 : err.http_status);
 	if (rc == -1) {
 		request_write_error(req, &err);
 		log_info("%s %.100s: %d %s (%s)", method, path, err.http_status,

@@ -1,0 +1,311 @@
+/*
+ * pool.c: pre-started single-use containers.  A refill thread keeps up to
+ * pool_size containers created, attached and started, their runner
+ * initialised with the preload modules imported and blocked reading its
+ * request.  A request takes one (job.c), uses it once, and removes it;
+ * the pool never hands a container out twice and never puts one back.
+ *
+ * Everything slow happens on the refill thread, never on a request's:
+ * a take is a mutex and a zero-timeout poll.  Containers waiting longer
+ * than pool_max_age_s are replaced, and one whose runner died while
+ * waiting (its stream readable or closed) is dropped at take time.
+ *
+ * Adapting to load (issue: preloading that a request did not need costs
+ * CPU under saturation): each request is noted with which preload modules
+ * its code names.  While requests come in slower than one every
+ * POOL_IDLE_GAP_MS the CPU is free and the whole preload list is used; under
+ * load only the modules that at least half of the recent requests named
+ * are preloaded, so a stream of print(1+1) gets cheap containers and a
+ * stream of pandas code gets pandas.
+ */
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "pycage.h"
+
+#define POOL_DEMAND_ALPHA	0.1	/* EWMA weight: about the last 10 requests */
+#define POOL_IDLE_GAP_MS	2000.0	/* mean gap above this: CPU is idle */
+#define POOL_TICK_MS		1000	/* age checks at least this often */
+#define POOL_MODULES_MAX	8
+
+struct pool_entry {
+	char			 container_id[DOCKER_ID_MAX + 1];
+	struct docker_attach	*attach;
+	struct timespec		 started;
+};
+
+struct pool {
+	const struct config	*config;
+	pthread_mutex_t		 lock;
+	pthread_cond_t		 wake;
+	pthread_t		 thread;
+	bool			 stopping;
+	struct pool_entry	*entries;	/* FIFO: [0] is the oldest */
+	size_t			 count;
+	/* The configured preload modules, and the demand seen for each. */
+	char			 modules[POOL_MODULES_MAX][64];
+	size_t			 nmodules;
+	double			 demand[POOL_MODULES_MAX];
+	double			 gap_ms;	/* EWMA of the gap between requests */
+	struct timespec		 last_request;
+};
+
+static long
+pool_ms_since(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - t->tv_sec) * 1000L +
+	    (now.tv_nsec - t->tv_nsec) / 1000000L;
+}
+
+struct pool *
+pool_new(const struct config *c)
+{
+	struct pool	*p;
+	const char	*s = c->pool_preload;
+	size_t		 n;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL ||
+	    (p->entries = calloc(c->pool_size ? c->pool_size : 1,
+	    sizeof(*p->entries))) == NULL) {
+		free(p);
+		return NULL;
+	}
+	p->config = c;
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->wake, NULL);
+	while (*s != '\0' && p->nmodules < POOL_MODULES_MAX) {
+		n = strcspn(s, ",");
+		if (n > 0 && n < sizeof(p->modules[0])) {
+			memcpy(p->modules[p->nmodules], s, n);
+			p->modules[p->nmodules][n] = '\0';
+			p->demand[p->nmodules] = 1.0;
+			p->nmodules++;
+		}
+		s += n;
+		if (*s == ',')
+			s++;
+	}
+	p->gap_ms = POOL_IDLE_GAP_MS * 2;
+	clock_gettime(CLOCK_MONOTONIC, &p->last_request);
+	return p;
+}
+
+void
+pool_note_request(struct pool *p, const char *code, size_t len)
+{
+	double	gap;
+	size_t	i;
+
+	pthread_mutex_lock(&p->lock);
+	gap = (double)pool_ms_since(&p->last_request);
+	clock_gettime(CLOCK_MONOTONIC, &p->last_request);
+	p->gap_ms += POOL_DEMAND_ALPHA * (gap - p->gap_ms);
+	for (i = 0; i < p->nmodules; i++) {
+		bool named = memmem(code, len, p->modules[i],
+		    strlen(p->modules[i])) != NULL;
+		p->demand[i] += POOL_DEMAND_ALPHA * ((named ? 1.0 : 0.0) -
+		    p->demand[i]);
+	}
+	pthread_mutex_unlock(&p->lock);
+}
+
+/* The --preload list for the next container.  Called with the lock held. */
+static void
+pool_preload_now(struct pool *p, char *out, size_t outlen)
+{
+	bool	idle = p->gap_ms >= POOL_IDLE_GAP_MS ||
+		    pool_ms_since(&p->last_request) >= POOL_IDLE_GAP_MS;
+	size_t	i, used = 0;
+
+	out[0] = '\0';
+	for (i = 0; i < p->nmodules; i++) {
+		if (!idle && p->demand[i] < 0.5)
+			continue;
+		used += (size_t)snprintf(out + used, outlen - used, "%s%s",
+		    used ? "," : "", p->modules[i]);
+		if (used >= outlen) {
+			out[0] = '\0';
+			return;
+		}
+	}
+}
+
+static void
+pool_discard(struct docker *d, struct pool_entry *e)
+{
+	docker_attach_free(e->attach);
+	e->attach = NULL;
+	docker_remove(d, e->container_id);
+}
+
+/* One container, created and started outside the lock. */
+static int
+pool_make(struct pool *p, struct docker *d, const char *preload,
+    struct pool_entry *e)
+{
+	struct api_error	err;
+	struct buf		body;
+	int			rc = -1;
+
+	memset(e, 0, sizeof(*e));
+	buf_init(&body, 64 * 1024);
+	if (json_out_create_body(p->config, preload, &body) == -1)
+		goto out;
+	if (docker_create(d, body.data, body.len, e->container_id, &err) == -1) {
+		if (e->container_id[0] != '\0')
+			docker_remove(d, e->container_id);
+		goto out;
+	}
+	if (docker_attach_open(d, e->container_id, &e->attach, &err) == -1 ||
+	    docker_start(d, e->container_id, &err) == -1) {
+		pool_discard(d, e);
+		goto out;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &e->started);
+	rc = 0;
+out:
+	buf_free(&body);
+	return rc;
+}
+
+static void *
+pool_main(void *arg)
+{
+	struct pool		*p = arg;
+	struct pool_entry	 fresh, old;
+	struct docker		*d;
+	struct timespec		 until;
+	char			 preload[CONFIG_STR_MAX];
+	long			 backoff_ms = 0;
+
+	if ((d = docker_new(p->config->docker_socket,
+	    p->config->docker_call_timeout_ms)) == NULL)
+		return NULL;
+	pthread_mutex_lock(&p->lock);
+	while (!p->stopping) {
+		/* Age out the oldest first: they are at the front. */
+		if (p->count > 0 && pool_ms_since(&p->entries[0].started) >=
+		    (long)p->config->pool_max_age_s * 1000L) {
+			old = p->entries[0];
+			memmove(p->entries, p->entries + 1,
+			    --p->count * sizeof(*p->entries));
+			metrics_gauge_set(METRIC_POOL_READY, p->count);
+			pthread_mutex_unlock(&p->lock);
+			pool_discard(d, &old);
+			pthread_mutex_lock(&p->lock);
+			continue;
+		}
+		if (p->count < p->config->pool_size && backoff_ms == 0) {
+			pool_preload_now(p, preload, sizeof(preload));
+			pthread_mutex_unlock(&p->lock);
+			if (pool_make(p, d, preload, &fresh) == -1) {
+				backoff_ms = 1000;
+				log_warn("pool: could not start a container; "
+				    "retrying in %ld ms", backoff_ms);
+			}
+			pthread_mutex_lock(&p->lock);
+			if (fresh.attach != NULL) {
+				if (p->stopping || p->count >= p->config->pool_size) {
+					pthread_mutex_unlock(&p->lock);
+					pool_discard(d, &fresh);
+					pthread_mutex_lock(&p->lock);
+				} else {
+					p->entries[p->count++] = fresh;
+					metrics_gauge_set(METRIC_POOL_READY, p->count);
+				}
+			}
+			continue;
+		}
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += (backoff_ms ? backoff_ms : POOL_TICK_MS) / 1000;
+		pthread_cond_timedwait(&p->wake, &p->lock, &until);
+		if (backoff_ms > 0)
+			backoff_ms = 0;
+	}
+	/* Shutting down: nothing in the pool survives us. */
+	while (p->count > 0) {
+		old = p->entries[--p->count];
+		pthread_mutex_unlock(&p->lock);
+		pool_discard(d, &old);
+		pthread_mutex_lock(&p->lock);
+	}
+	pthread_mutex_unlock(&p->lock);
+	docker_free(d);
+	return NULL;
+}
+
+int
+pool_start(struct pool *p)
+{
+	if (p->config->pool_size == 0)
+		return 0;
+	metrics_gauge_set(METRIC_POOL_SIZE, p->config->pool_size);
+	return pthread_create(&p->thread, NULL, pool_main, p) == 0 ? 0 : -1;
+}
+
+/* A runner waiting for its request writes nothing: a readable stream
+ * means it died (EOF) or misbehaved. */
+static bool
+pool_entry_alive(struct pool_entry *e)
+{
+	struct pollfd pfd = { .fd = docker_attach_fd(e->attach), .events = POLLIN };
+
+	return poll(&pfd, 1, 0) == 0;
+}
+
+int
+pool_take(struct pool *p, struct docker *d, char id[DOCKER_ID_MAX + 1],
+    struct docker_attach **attach)
+{
+	struct pool_entry	e;
+	bool			got = false;
+
+	if (p == NULL || p->config->pool_size == 0)
+		return -1;
+	pthread_mutex_lock(&p->lock);
+	while (!got && p->count > 0) {
+		e = p->entries[0];
+		memmove(p->entries, p->entries + 1, --p->count * sizeof(*p->entries));
+		if (pool_entry_alive(&e)) {
+			got = true;
+			break;
+		}
+		pthread_mutex_unlock(&p->lock);
+		log_warn("pool: container %.12s died while waiting", e.container_id);
+		pool_discard(d, &e);
+		pthread_mutex_lock(&p->lock);
+	}
+	metrics_gauge_set(METRIC_POOL_READY, p->count);
+	pthread_cond_signal(&p->wake);
+	pthread_mutex_unlock(&p->lock);
+	if (!got)
+		return -1;
+	memcpy(id, e.container_id, DOCKER_ID_MAX + 1);
+	*attach = e.attach;
+	return 0;
+}
+
+void
+pool_free(struct pool *p)
+{
+	if (p == NULL)
+		return;
+	if (p->config->pool_size > 0) {
+		pthread_mutex_lock(&p->lock);
+		p->stopping = true;
+		pthread_cond_signal(&p->wake);
+		pthread_mutex_unlock(&p->lock);
+		pthread_join(p->thread, NULL);
+	}
+	pthread_mutex_destroy(&p->lock);
+	pthread_cond_destroy(&p->wake);
+	free(p->entries);
+	free(p);
+}
