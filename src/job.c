@@ -105,6 +105,12 @@ executor_running(struct executor *ex)
 	return atomic_load(&ex->running);
 }
 
+unsigned
+executor_pool_ready(struct executor *ex)
+{
+	return ex->pool != NULL ? pool_ready(ex->pool) : 0;
+}
+
 void
 job_result_init(struct job_result *r, size_t output_max_bytes)
 {
@@ -303,6 +309,14 @@ job_pump(struct docker_attach *a, const struct buf *request, unsigned timeout_ms
 	r->duration_ms = job_ms_since(&start);
 	r->stdout_truncated = demux.truncated[0];
 	r->stderr_truncated = demux.truncated[1];
+	/* A cut at the cap can split a character: drop the piece rather than
+	 * answer a U+FFFD the program never printed. */
+	if (r->stdout_truncated)
+		r->stdout_buf.len = utf8_whole_prefix(r->stdout_buf.data,
+		    r->stdout_buf.len);
+	if (r->stderr_truncated)
+		r->stderr_buf.len = utf8_whole_prefix(r->stderr_buf.data,
+		    r->stderr_buf.len);
 	if (demux.bad_type)
 		log_warn("job: unknown frame type in the attach stream");
 }

@@ -117,8 +117,7 @@ fail:
 }
 
 int
-json_out_health(const char *engine_version, const char *image,
-    unsigned executions_running, unsigned max_executions, struct buf *out)
+json_out_health(const struct health *h, struct buf *out)
 {
 	yajl_gen g;
 
@@ -128,13 +127,17 @@ json_out_health(const char *engine_version, const char *image,
 	GEN_KEY(g, "status");
 	GEN_STR(g, "ok");
 	GEN_KEY(g, "engine_version");
-	GEN_STR(g, engine_version);
+	GEN_STR(g, h->engine_version);
 	GEN_KEY(g, "image");
-	GEN_STR(g, image);
+	GEN_STR(g, h->image);
 	GEN_KEY(g, "executions_running");
-	GEN(yajl_gen_integer(g, executions_running));
+	GEN(yajl_gen_integer(g, h->executions_running));
 	GEN_KEY(g, "max_executions");
-	GEN(yajl_gen_integer(g, max_executions));
+	GEN(yajl_gen_integer(g, h->max_executions));
+	GEN_KEY(g, "pool_size");
+	GEN(yajl_gen_integer(g, h->pool_size));
+	GEN_KEY(g, "pool_ready");
+	GEN(yajl_gen_integer(g, h->pool_ready));
 	GEN(yajl_gen_map_close(g));
 	return json_out_end(g, out);
 fail:

@@ -250,6 +250,17 @@ pool_start(struct pool *p)
 	return pthread_create(&p->thread, NULL, pool_main, p) == 0 ? 0 : -1;
 }
 
+unsigned
+pool_ready(struct pool *p)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&p->lock);
+	n = (unsigned)p->count;
+	pthread_mutex_unlock(&p->lock);
+	return n;
+}
+
 /* A runner waiting for its request writes nothing: a readable stream
  * means it died (EOF) or misbehaved. */
 static bool

@@ -100,6 +100,8 @@ int	config_set(struct config *, const char *key, const char *value,
 /* --------------------------------------------------------------- utf8.c */
 
 bool	utf8_valid(const char *, size_t);
+/* The length of s without a trailing incomplete sequence (a cut output). */
+size_t	utf8_whole_prefix(const char *s, size_t len);
 /* Copies s into out with every invalid sequence replaced by U+FFFD. */
 int	utf8_sanitize(const char *s, size_t len, struct buf *out);
 
@@ -169,8 +171,16 @@ const char	*job_status_name(enum job_status);
 
 int	json_out_result(const struct job_result *, struct buf *out);
 int	json_out_error(const struct api_error *, struct buf *out);
-int	json_out_health(const char *engine_version, const char *image,
-	    unsigned executions_running, unsigned max_executions, struct buf *out);
+struct health {
+	const char	*engine_version;
+	const char	*image;
+	unsigned	 executions_running;
+	unsigned	 max_executions;
+	unsigned	 pool_size;
+	unsigned	 pool_ready;
+};
+
+int	json_out_health(const struct health *, struct buf *out);
 /* preload: the runner's --preload list, "" for none. */
 int	json_out_create_body(const struct config *, const char *preload,
 	    struct buf *out);
@@ -252,6 +262,7 @@ struct executor	*executor_new(const struct config *);
 int		 executor_start(struct executor *);	/* the pool's thread */
 void		 executor_free(struct executor *);
 unsigned	 executor_running(struct executor *);
+unsigned	 executor_pool_ready(struct executor *);
 
 /*
  * Runs one job in a fresh container on the calling thread's engine
@@ -279,6 +290,7 @@ void		 pool_free(struct pool *);	/* removes what it holds */
 /* Notes which preload modules a request's code names (pool.c: adapting). */
 void		 pool_note_request(struct pool *, const char *code, size_t len);
 /* A started, attached container, now the caller's; -1 if none is ready. */
+unsigned	 pool_ready(struct pool *);
 int		 pool_take(struct pool *, struct docker *,
 		    char id[DOCKER_ID_MAX + 1], struct docker_attach **);
 

@@ -225,13 +225,20 @@ request_health(struct worker *w, FCGX_Request *req, bool head_only,
 {
 	char		version[64];
 	struct buf	body;
+	struct health	h = {
+		.engine_version = version,
+		.image = w->config->image,
+		.executions_running = executor_running(w->executor),
+		.max_executions = w->config->max_executions,
+		.pool_size = w->config->pool_size,
+		.pool_ready = executor_pool_ready(w->executor),
+	};
 
 	if (docker_ping(w->docker, version, sizeof(version), err) == -1 ||
 	    docker_image_present(w->docker, w->config->image, err) == -1)
 		return -1;
 	buf_init(&body, 4096);
-	if (json_out_health(version, w->config->image,
-	    executor_running(w->executor), w->config->max_executions, &body) == -1) {
+	if (json_out_health(&h, &body) == -1) {
 		buf_free(&body);
 		api_error_set(err, 500, "internal", "Could not encode health.");
 		return -1;

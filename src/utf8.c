@@ -61,6 +61,30 @@ utf8_valid(const char *p, size_t len)
 	return true;
 }
 
+size_t
+utf8_whole_prefix(const char *p, size_t len)
+{
+	const unsigned char	*s = (const unsigned char *)p;
+	size_t			 start, bad;
+
+	/* The last sequence starts at most 3 bytes back, at a non-continuation
+	 * byte; if it is valid as far as it goes but short, cut it off. */
+	for (start = len; start > 0 && len - start < 4; start--) {
+		if ((s[start - 1] & 0xc0) != 0x80)
+			break;
+	}
+	if (start == 0 || len - start >= 4)
+		return len;
+	start--;
+	/* Cut only a valid lead byte whose sequence ran out of bytes; an
+	 * invalid one is left for utf8_sanitize() to replace. */
+	if (s[start] >= 0xc2 && s[start] <= 0xf4 &&
+	    utf8_sequence(s + start, len - start, &bad) == 0 &&
+	    start + bad == len)
+		return start;
+	return len;
+}
+
 int
 utf8_sanitize(const char *p, size_t len, struct buf *out)
 {

@@ -1,0 +1,264 @@
+#!/usr/bin/python3
+"""Faults the real engine can be made to show, on extra pycage-fcgi processes.
+
+Each case starts its own responder (the built binary, PYCAGE_FCGI_BIN) with a temporary
+config on its own socket and instance label, so the main service is not disturbed, and
+talks FastCGI to it directly: the engine unreachable (a socket path that does not exist),
+the image missing, every execution slot busy, leftovers removed at start (after a
+responder was SIGKILLed mid-run) and by the periodic sweep, the pool emptied on SIGTERM,
+and a bad configuration refused at start with file and line.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pycagetest as pt  # noqa: E402
+
+FCGI_BIN = os.environ.get("PYCAGE_FCGI_BIN", "/usr/local/sbin/pycage-fcgi")
+IMAGE = os.environ.get("PYCAGE_IMAGE", "pycage-sandbox:latest")
+INSTANCE_LABEL = "org.pycage.instance"
+START_WAIT_S = 10
+
+
+class Responder:
+    """A pycage-fcgi process with its own config, socket and instance label."""
+
+    def __init__(self, instance, **settings):
+        self.dir = tempfile.mkdtemp(prefix="pycage-faults-")
+        self.socket = os.path.join(self.dir, "fcgi.sock")
+        self.instance = instance
+        config = {
+            "listen": self.socket, "socket_mode": "0600", "socket_group": "",
+            "pidfile": os.path.join(self.dir, "pid"), "instance": instance,
+            "image": IMAGE, "pool_size": "0", "workers": "4",
+        }
+        config.update({k: str(v) for k, v in settings.items()})
+        self.config = os.path.join(self.dir, "pycage.conf")
+        with open(self.config, "w") as f:
+            f.writelines(f"{k} = {v}\n" for k, v in config.items())
+        self.log = open(os.path.join(self.dir, "log"), "w+")
+        self.proc = subprocess.Popen([FCGI_BIN, "-c", self.config], stdout=self.log,
+                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + START_WAIT_S
+        while not os.path.exists(self.socket):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise pt.Unexpected(f"responder did not start: {self.log_text()}")
+            time.sleep(0.05)
+
+    def log_text(self):
+        self.log.flush()
+        with open(self.log.name) as f:
+            return f.read()[-2000:]
+
+    def call(self, method, path, body=b"", timeout=40):
+        params = pt.fcgi_params(method, path, "application/json",
+                                len(body) if body else None)
+        return pt.fcgi_request(params, body, socket_path=self.socket, timeout=timeout)
+
+    def execute(self, code, timeout_s=None):
+        doc = {"code": code}
+        if timeout_s is not None:
+            doc["timeout"] = timeout_s
+        return self.call("POST", pt.EXECUTE, json.dumps(doc).encode())
+
+    def stop(self, sig=signal.SIGTERM, wait_s=40):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(wait_s)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode
+
+
+def instance_containers(instance):
+    return pt.docker_containers(f"{INSTANCE_LABEL}={instance}")
+
+
+def docker_post(path, doc=None):
+    conn = pt._UnixHTTPConnection(pt.DOCKER_SOCKET, 30)
+    try:
+        body = json.dumps(doc).encode() if doc is not None else b""
+        conn.request("POST", path, body, {"Content-Type": "application/json"})
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def make_leftover(instance):
+    """A stopped container that looks like one of pycage's, as a killed responder leaves."""
+    status, body = docker_post("/v1.41/containers/create", {
+        "Image": IMAGE, "Cmd": [], "NetworkDisabled": True,
+        "Labels": {pt.MANAGED_LABEL: "1", INSTANCE_LABEL: instance},
+        "HostConfig": {"NetworkMode": "none"}})
+    if status != 201:
+        raise pt.Unexpected(f"create: HTTP {status} {pt.show(body)}")
+    return json.loads(body)["Id"]
+
+
+def wait_gone(instance, wait_s):
+    deadline = time.monotonic() + wait_s
+    while instance_containers(instance):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.25)
+    return True
+
+
+def error_problems(answer, status, code, retry_after=False):
+    problems = []
+    if answer.status != status:
+        problems.append(f"status {answer.status}, expected {status}: {pt.show(answer.body)}")
+    doc = pt.parse_json(answer.body)
+    got = doc.get("error", {}).get("code") if isinstance(doc, dict) else None
+    if got != code:
+        problems.append(f"error.code {got!r}, expected {code!r}")
+    if retry_after and "retry-after" not in answer.headers:
+        problems.append(f"no Retry-After header: {answer.headers}")
+    return problems
+
+
+def case_engine_down():
+    r = Responder("faults-down", docker_socket="/nonexistent/docker.sock")
+    try:
+        return (error_problems(r.call("GET", pt.HEALTH), 503, "engine_unavailable", True) +
+                error_problems(r.execute("print(1)"), 503, "engine_unavailable", True))
+    finally:
+        r.stop()
+
+
+def case_image_missing():
+    r = Responder("faults-image", image="pycage-no-such-image:latest")
+    try:
+        return (error_problems(r.call("GET", pt.HEALTH), 503, "image_missing", True) +
+                error_problems(r.execute("print(1)"), 503, "image_missing", True))
+    finally:
+        r.stop()
+
+
+def case_busy():
+    r = Responder("faults-busy", max_executions=1, queue_wait_ms=300)
+    try:
+        slow = {}
+        thread = threading.Thread(target=lambda: slow.update(
+            answer=r.execute("import time\ntime.sleep(4)\nprint('slow')", 10)))
+        thread.start()
+        time.sleep(1.5)        # the slow run holds the only slot by now
+        problems = error_problems(r.execute("print(1)"), 503, "busy", True)
+        thread.join(30)
+        answer = slow.get("answer")
+        if answer is None or answer.status != 200:
+            problems.append(f"the slow run did not answer 200: {answer}")
+        return problems
+    finally:
+        r.stop()
+
+
+def case_killed_responder_leftovers():
+    """SIGKILL a responder mid-run: its container stays; the next start removes it."""
+    instance = "faults-kill"
+    first = Responder(instance)
+    def doomed_run():
+        try:
+            first.execute("import time\ntime.sleep(25)", 30)
+        except (OSError, pt.Unexpected):
+            pass            # the responder is killed under it: expected
+    thread = threading.Thread(target=doomed_run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not instance_containers(instance):
+        if time.monotonic() > deadline:
+            first.stop(signal.SIGKILL)
+            return ["the run's container never appeared"]
+        time.sleep(0.2)
+    first.stop(signal.SIGKILL)
+    problems = []
+    if not instance_containers(instance):
+        problems.append("the container vanished with the responder: nothing left to sweep")
+    second = Responder(instance)
+    try:
+        if not wait_gone(instance, 10):
+            problems.append(f"leftover still there 10 s after restart: {second.log_text()}")
+    finally:
+        second.stop()
+    return problems
+
+
+def case_periodic_sweep():
+    """Another instance's container older than timeout_max_s + grace goes in the next sweep."""
+    stale = "faults-stale-owner"
+    leftover = make_leftover(stale)
+    time.sleep(2.5)   # older than timeout_max_s (1) + janitor_grace_s (0)
+    r = Responder("faults-sweeper", timeout_default_s=1, timeout_max_s=1,
+                  janitor_interval_s=1, janitor_grace_s=0)
+    try:
+        if not wait_gone(stale, 10):
+            return [f"{leftover[:12]} not swept within 10 s: {r.log_text()}"]
+        return []
+    finally:
+        r.stop()
+
+
+def case_pool_emptied_on_sigterm():
+    instance = "faults-pool"
+    r = Responder(instance, pool_size=2, pool_preload="")
+    problems = []
+    deadline = time.monotonic() + 20
+    while len(instance_containers(instance)) < 2:
+        if time.monotonic() > deadline:
+            problems.append("the pool never filled to 2")
+            break
+        time.sleep(0.25)
+    code = r.stop()
+    if code != 0:
+        problems.append(f"exit status {code} on SIGTERM: {r.log_text()}")
+    left = instance_containers(instance)
+    if left:
+        problems.append(f"{len(left)} pool container(s) left after SIGTERM")
+    return problems
+
+
+def case_bad_config():
+    with tempfile.NamedTemporaryFile("w", suffix=".conf", delete=False) as f:
+        f.write("workers = 4\nmemory_mb = 1\n")
+    result = subprocess.run([FCGI_BIN, "-t", "-c", f.name], capture_output=True, text=True,
+                            timeout=10)
+    os.unlink(f.name)
+    problems = []
+    if result.returncode == 0:
+        problems.append("a memory_mb of 1 was accepted")
+    if f"{f.name}:2:" not in result.stderr:
+        problems.append(f"no file:line in the message: {result.stderr!r}")
+    return problems
+
+
+CASES = [
+    ("engine unreachable: health and execute answer 503 engine_unavailable", case_engine_down),
+    ("image missing: health and execute answer 503 image_missing", case_image_missing),
+    ("every slot busy past queue_wait_ms: 503 busy with Retry-After", case_busy),
+    ("a SIGKILLed responder's container is removed at the next start",
+     case_killed_responder_leftovers),
+    ("the periodic sweep removes stale containers of any instance", case_periodic_sweep),
+    ("SIGTERM exits 0 and removes the pool's containers", case_pool_emptied_on_sigterm),
+    ("a configuration value out of range stops start-up with file:line", case_bad_config),
+]
+
+
+def main():
+    tap = pt.start(len(CASES))
+    for desc, case in CASES:
+        tap.check(desc, case)
+    tap.done()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,234 @@
+#!/usr/bin/python3
+"""Limits and the container boundary: each program that overreaches gets a verdict, in time.
+
+- Verdict cases: time limit (busy loop, sleep), memory (oom), output caps on either stream,
+  with the wall time of the request bounded as well as duration_ms.
+- The responder's VmRSS barely grows over three runs that print 100 MB each.
+- A fork bomb is answered in time and the service answers the next request.
+- Boundary cases: the program reaches past the import allowlist and the restricted builtins
+  on purpose (the allowlist is a tripwire; the container is the boundary under test) and
+  prints what the kernel let it do. If no way past the tripwire works, those cases skip.
+"""
+
+import os
+import sys
+import time
+import urllib.parse
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pycagetest as pt  # noqa: E402
+
+CONTAINER_START_S = 3          # fixed allowance for creating and starting a container
+RSS_GROWTH_MAX_KIB = 8 * 1024  # over three 100 MB runs
+NO_ESCAPE = "PYCAGE_NO_ESCAPE"
+HOST_PORT = urllib.parse.urlsplit(pt.PYCAGE_URL).port or 80   # nginx's port on the host
+
+FLOOD = 'import sys\nchunk = "x" * 65536 + "\\n"\nfor _ in range(1600):\n    sys.{}.write(chunk)\n'
+FLOOD_TEXT = ("x" * 65536 + "\n") * 17                  # the first 1.1 MB the flood prints
+FLOOD_UTF8 = 'import sys\nchunk = "é" * 32768 + "\\n"\nfor _ in range(1600):\n    sys.stdout.write(chunk)\n'
+FLOOD_UTF8_TEXT = ("é" * 32768 + "\n") * 17
+
+
+def capped(stream, text):
+    """Expectation of a run stopped by the cap on `stream`, which printed `text` before it."""
+    other = "stderr" if stream == "stdout" else "stdout"
+    return {stream: Prefix(text, pt.OUTPUT_CAP - 3, pt.OUTPUT_CAP), other: "",
+            "status": "output_limit", f"{stream}_truncated": True, f"{other}_truncated": False}
+
+
+class Prefix(pt.Utf8Length):
+    """A leading part of `text`, cut at a character boundary, of low to high bytes of UTF-8."""
+
+    def __init__(self, text, low, high):
+        super().__init__(low, high)
+        self.text = text
+
+    def __call__(self, got):
+        return super().__call__(got) and self.text.startswith(got)
+
+    def __repr__(self):
+        return f"the first {self.low} to {self.high} bytes of the program's output, uncut"
+
+    def describe(self, got):
+        if not isinstance(got, str):
+            return pt.show(got)
+        differs_at = next((i for i, (a, b) in enumerate(zip(got, self.text)) if a != b), None)
+        where = "" if differs_at is None else f", first differing at character {differs_at}"
+        return super().describe(got) + where
+
+
+#  Verdict cases. `duration_ms` and `wall_s` bound the answer's figure and the request's time.
+VERDICT_CASES = [
+    {"name": "a busy loop with timeout 2 ends as timeout",
+     "code": "while True:\n    pass\n", "timeout": 2,
+     "expect": {"status": "timeout", "duration_ms": pt.Between(2000, 3000)},
+     "wall_s": 2 + 1 + CONTAINER_START_S},
+    {"name": "time.sleep(100) with timeout 1 ends as timeout",
+     "code": "import time\ntime.sleep(100)\n", "timeout": 1,
+     "expect": {"status": "timeout", "duration_ms": pt.Between(1000, 2000)},
+     "wall_s": 1 + 1 + CONTAINER_START_S},
+    {"name": "allocating without end ends as oom",
+     "code": 'a = []\nwhile True:\n    a.append(" " * 10**6)\n', "timeout": 20,
+     "expect": {"status": "oom", "stdout": "", "stdout_truncated": False},
+     "wall_s": 20 + CONTAINER_START_S},
+    {"name": "100 MB on stdout is capped at 1 MiB",
+     "code": FLOOD.format("stdout"), "timeout": 20,
+     "expect": capped("stdout", FLOOD_TEXT),
+     "wall_s": 20 + CONTAINER_START_S},
+    {"name": "100 MB on stderr is capped at 1 MiB",
+     "code": FLOOD.format("stderr"), "timeout": 20,
+     "expect": capped("stderr", FLOOD_TEXT),
+     "wall_s": 20 + CONTAINER_START_S},
+    {"name": "the cap on 2-byte characters does not split one into U+FFFD",
+     "code": FLOOD_UTF8, "timeout": 20,
+     "expect": capped("stdout", FLOOD_UTF8_TEXT),
+     "wall_s": 20 + CONTAINER_START_S},
+]
+
+# Prepended to boundary programs: returns a module past the import allowlist, or says it can't.
+ESCAPE = f"""\
+import sys
+
+
+def reach(name):
+    if name in sys.modules:
+        return sys.modules[name]
+    for way in (lambda: sys.modules["_frozen_importlib"]._gcd_import(name),
+                lambda: sys.modules["builtins"].__import__(name)):
+        try:
+            return way()
+        except Exception:
+            pass
+    print("{NO_ESCAPE}", name)
+    sys.exit(0)
+
+
+"""
+
+#  Boundary cases: the program's exact stdout says what the container allowed.
+BOUNDARY_CASES = [
+    {"name": "the container has no network interface but lo",
+     "code": 'socket = reach("socket")\nprint([name for _, name in socket.if_nameindex()])\n',
+     "stdout": "['lo']\n"},
+    {"name": "nothing listens on the container's own loopback (not the host's)",
+     "code": 'socket = reach("socket")\n'
+             'try:\n'
+             f'    socket.create_connection(("127.0.0.1", {HOST_PORT}), timeout=2)\n'
+             '    print("connected")\n'
+             'except OSError as e:\n'
+             '    print(type(e).__name__)\n',
+     "stdout": "ConnectionRefusedError\n"},
+    {"name": "the root filesystem is read-only (EROFS)",
+     "code": 'io = reach("io")\n'
+             'for path in ("/etc/pycage-test", "/usr/x"):\n'
+             '    try:\n'
+             '        io.open(path, "w")\n'
+             '        print(path, "written")\n'
+             '    except OSError as e:\n'
+             '        print(path, type(e).__name__, e.errno)\n',
+     "stdout": "/etc/pycage-test OSError 30\n/usr/x OSError 30\n"},
+    {"name": "/tmp is writable",
+     "code": 'io = reach("io")\n'
+             'with io.open("/tmp/pycage-test", "w") as f:\n'
+             '    f.write("written")\n'
+             'with io.open("/tmp/pycage-test") as f:\n'
+             '    print(f.read())\n',
+     "stdout": "written\n"},
+    {"name": "/tmp is a 16 MiB tmpfs",
+     "code": 'os = reach("os")\nst = os.statvfs("/tmp")\nprint(st.f_blocks * st.f_frsize)\n',
+     "stdout": "16777216\n"},
+    {"name": "/tmp is noexec: a script there cannot be executed",
+     "code": 'os = reach("os")\nio = reach("io")\n'
+             'print("noexec", bool(os.statvfs("/tmp").f_flag & os.ST_NOEXEC))\n'
+             'with io.open("/tmp/run.sh", "w") as f:\n'
+             '    f.write("#!/bin/sh\\necho executed\\n")\n'
+             'os.chmod("/tmp/run.sh", 0o755)\n'
+             'try:\n'
+             '    os.execv("/tmp/run.sh", ["/tmp/run.sh"])\n'
+             'except OSError as e:\n'
+             '    print(type(e).__name__, e.errno)\n',
+     "stdout": "noexec True\nPermissionError 13\n"},
+    {"name": "the program runs as uid 65534",
+     "code": 'os = reach("os")\nprint(os.getuid())\n',
+     "stdout": "65534\n"},
+    {"name": "every capability is dropped, the bounding set included",
+     "code": 'io = reach("io")\n'
+             'for line in io.open("/proc/self/status"):\n'
+             '    if line.startswith(("CapPrm", "CapEff", "CapBnd", "CapAmb")):\n'
+             '        print(line, end="")\n',
+     "stdout": "CapPrm:\t0000000000000000\nCapEff:\t0000000000000000\n"
+               "CapBnd:\t0000000000000000\nCapAmb:\t0000000000000000\n"},
+]
+
+FORK_BOMB = 'os = reach("os")\nwhile True:\n    os.fork()\n'
+FORK_BOMB_TIMEOUT_S = 3
+
+
+def timed_execute(code, timeout):
+    """(HTTP status, answer, wall seconds) of one execute."""
+    started = time.monotonic()
+    status, answer = pt.execute(code, timeout=timeout)
+    return status, answer, time.monotonic() - started
+
+
+def verdict_problems(case):
+    status, answer, wall_s = timed_execute(case["code"], case["timeout"])
+    problems = pt.answer_problems(status, answer, case["expect"])
+    if wall_s >= case["wall_s"]:
+        problems.append(f"answered after {wall_s:.1f} s of wall time, expected under {case['wall_s']} s")
+    return problems
+
+
+def escaped_execute(code, timeout):
+    """timed_execute of ESCAPE + code; Skip if no way past the import allowlist worked."""
+    status, answer, wall_s = timed_execute(ESCAPE + code, timeout)
+    if status == 200 and isinstance(answer, dict) and str(answer.get("stdout")).startswith(NO_ESCAPE):
+        raise pt.Skip("no way past the import allowlist worked: " + answer["stdout"].strip())
+    return status, answer, wall_s
+
+
+def boundary_problems(case):
+    status, answer, _ = escaped_execute(case["code"], 10)
+    return pt.answer_problems(status, answer, pt.ok_with(case["stdout"]))
+
+
+def flood_rss_problems():
+    """Three 100 MB floods; each must be capped, and VmRSS must grow by less than 8 MiB."""
+    pt.require_file(pt.PYCAGE_PIDFILE)
+    before_kib = pt.responder_rss_kib()
+    for run in range(3):
+        status, answer = pt.execute(FLOOD.format("stdout"), timeout=20)
+        problems = pt.answer_problems(status, answer, {"status": "output_limit"})
+        if problems:
+            return [f"run {run + 1}:"] + problems
+    growth_kib = pt.responder_rss_kib() - before_kib
+    if growth_kib >= RSS_GROWTH_MAX_KIB:
+        return [f"VmRSS grew by {growth_kib} KiB (from {before_kib} KiB), "
+                f"expected under {RSS_GROWTH_MAX_KIB} KiB"]
+    return []
+
+
+def fork_bomb_problems():
+    """Answered within timeout + 5 s with a verdict that says the program failed."""
+    status, answer, wall_s = escaped_execute(FORK_BOMB, FORK_BOMB_TIMEOUT_S)
+    problems = pt.answer_problems(status, answer, {"status": pt.OneOf("error", "timeout", "oom")})
+    if wall_s >= FORK_BOMB_TIMEOUT_S + 5:
+        problems.append(f"answered after {wall_s:.1f} s, expected under {FORK_BOMB_TIMEOUT_S + 5} s")
+    return problems
+
+
+def main():
+    tap = pt.start(len(VERDICT_CASES) + len(BOUNDARY_CASES) + 3)
+    for case in VERDICT_CASES:
+        tap.check(case["name"], verdict_problems, case)
+    tap.check("responder VmRSS grows < 8 MiB over three 100 MB floods", flood_rss_problems)
+    for case in BOUNDARY_CASES:
+        tap.check(case["name"], boundary_problems, case)
+    tap.check("a fork bomb is answered within its timeout + 5 s", fork_bomb_problems)
+    tap.check("the service still runs print(1) after the fork bomb",
+              pt.run_case, {"code": "print(1)\n", "expect": pt.ok_with("1\n")})
+    tap.done()
+
+
+if __name__ == "__main__":
+    main()

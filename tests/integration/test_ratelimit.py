@@ -1,0 +1,80 @@
+#!/usr/bin/python3
+"""nginx's rate limit (limit_req: 10 r/s per client address, burst 30) answers 429 as JSON.
+
+120 requests to an unknown path from 48 threads, as fast as they go: some must be refused
+with 429 and error code rate_limited, the others must be the path's own 404. Without
+`nodelay`, nginx holds up to `burst` excess requests back instead of refusing them, so a
+refusal needs more requests in flight at once than the burst: hence 48 threads, not 16. After 4 s the
+bucket has drained and a normal request runs again.
+Run this file after the others: it empties the bucket they share.
+"""
+
+import concurrent.futures
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pycagetest as pt  # noqa: E402
+
+FLOOD_REQUESTS = 120
+FLOOD_THREADS = 48             # > burst 30 + 1 in flight, or no 429 without nodelay
+FLOOD_PATH = "/v1/nope"
+REFILL_S = 4
+
+
+def flood():
+    """Fire FLOOD_REQUESTS unpaced GETs; returns the list of Responses (or exceptions)."""
+    def one(_):
+        try:
+            return pt.request("GET", FLOOD_PATH, timeout=15, pace=False)
+        except Exception as exc:
+            return exc
+    with concurrent.futures.ThreadPoolExecutor(FLOOD_THREADS) as pool:
+        return list(pool.map(one, range(FLOOD_REQUESTS)))
+
+
+def summary(responses):
+    counts = {}
+    for response in responses:
+        key = response.status if isinstance(response, pt.Response) else type(response).__name__
+        counts[key] = counts.get(key, 0) + 1
+    return f"answers by status: {counts}"
+
+
+def some_limited_problems(responses):
+    limited = [r for r in responses if isinstance(r, pt.Response) and r.status == 429]
+    return [] if limited else ["no 429 among the answers", summary(responses)]
+
+
+def limited_bodies_problems(responses):
+    """Every 429 is a JSON error rate_limited; every other answer is the unknown path's 404."""
+    problems = []
+    for response in responses:
+        if not isinstance(response, pt.Response):
+            problems.append(f"request failed: {type(response).__name__}: {response}")
+        elif response.status == 429:
+            problems += pt.error_problems(response, 429, "rate_limited")
+        else:
+            problems += pt.error_problems(response, 404, "not_found")
+    return problems[:12] + ([summary(responses)] if problems else [])
+
+
+def recovered_problems():
+    time.sleep(REFILL_S)
+    return pt.run_case({"code": "print(1)\n", "expect": pt.ok_with("1\n")})
+
+
+def main():
+    tap = pt.start(3)
+    responses = flood()
+    tap.check(f"{FLOOD_REQUESTS} requests from {FLOOD_THREADS} threads meet a 429",
+              some_limited_problems, responses)
+    tap.check("each 429 is JSON rate_limited, each other answer the path's 404",
+              limited_bodies_problems, responses)
+    tap.check(f"after {REFILL_S} s a normal request runs again", recovered_problems)
+    tap.done()
+
+
+if __name__ == "__main__":
+    main()
