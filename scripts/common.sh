@@ -77,6 +77,7 @@ install_config() {
 	[ -f "$CONF_DIR/pycage.conf" ] || install -m 0644 "$TOP/etc/pycage.conf" "$CONF_DIR/pycage.conf"
 	install -m 0644 "$TOP/nginx/nginx.conf" "$CONF_DIR/nginx.conf"
 	install -m 0644 "$TOP/nginx/pycage.conf" "$CONF_DIR/pycage-site.conf"
+	install -m 0644 "$TOP/docker/seccomp.json" "$CONF_DIR/seccomp.json"
 	if [ ! -f "$CONF_DIR/tls/cert.pem" ]; then
 		say "making a self-signed certificate for 127.0.0.1"
 		openssl req -x509 -newkey rsa:2048 -nodes -days 825 \

@@ -8,12 +8,16 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <yajl/yajl_tree.h>
 
 #include "pycage.h"
 
 #define CONFIG_LINE_MAX		1024
+#define SECCOMP_PROFILE_MAX_BYTES (256UL * 1024)
 #define KIB			1024UL
 #define MIB			(1024UL * 1024UL)
 
@@ -66,6 +70,7 @@ static const struct config_key config_keys[] = {
 	NUM(pool_size, CONFIG_UINT, 0, 64),
 	STR(pool_preload, true),
 	NUM(pool_max_age_s, CONFIG_UINT, 10, 86400),
+	STR(seccomp_profile, true),
 	{ "log_level", CONFIG_LOG_LEVEL, offsetof(struct config, log_level),
 	    0, 0, false },
 };
@@ -102,6 +107,8 @@ config_defaults(struct config *c)
 	c->pool_size = 2;
 	snprintf(c->pool_preload, sizeof(c->pool_preload), "numpy,pandas");
 	c->pool_max_age_s = 300;
+	snprintf(c->seccomp_profile, sizeof(c->seccomp_profile),
+	    "/etc/pycage/seccomp.json");
 	c->log_level = LOG_LEVEL_INFO;
 }
 
@@ -264,4 +271,53 @@ config_load(struct config *c, const char *path, char *err, size_t errlen)
 		rc = -1;
 	}
 	return rc;
+}
+
+/*
+ * The seccomp profile goes to the engine as text inside SecurityOpt
+ * ("seccomp=<json>": the API takes the profile, not a path; NOTES.md), so
+ * it is read once here and checked to be JSON before the first request.
+ */
+int
+config_load_files(struct config *c, char *err, size_t errlen)
+{
+	struct stat	 st;
+	yajl_val	 tree;
+	char		 reason[128];
+	FILE		*f;
+	size_t		 n;
+
+	free(c->seccomp_json);
+	c->seccomp_json = NULL;
+	if (c->seccomp_profile[0] == '\0')
+		return 0;
+	if ((f = fopen(c->seccomp_profile, "re")) == NULL ||
+	    fstat(fileno(f), &st) == -1) {
+		snprintf(err, errlen, "seccomp_profile %s: %s", c->seccomp_profile,
+		    strerror(errno));
+		if (f != NULL)
+			fclose(f);
+		return -1;
+	}
+	if ((size_t)st.st_size > SECCOMP_PROFILE_MAX_BYTES ||
+	    (c->seccomp_json = malloc((size_t)st.st_size + 1)) == NULL) {
+		snprintf(err, errlen, "seccomp_profile %s: over %lu bytes",
+		    c->seccomp_profile, SECCOMP_PROFILE_MAX_BYTES);
+		fclose(f);
+		return -1;
+	}
+	n = fread(c->seccomp_json, 1, (size_t)st.st_size, f);
+	fclose(f);
+	c->seccomp_json[n] = '\0';
+	if ((tree = yajl_tree_parse(c->seccomp_json, reason, sizeof(reason))) == NULL ||
+	    !YAJL_IS_OBJECT(tree)) {
+		snprintf(err, errlen, "seccomp_profile %s: not a JSON object",
+		    c->seccomp_profile);
+		yajl_tree_free(tree);
+		free(c->seccomp_json);
+		c->seccomp_json = NULL;
+		return -1;
+	}
+	yajl_tree_free(tree);
+	return 0;
 }

@@ -71,9 +71,9 @@ executor_new(const struct config *config)
 	if ((ex = calloc(1, sizeof(*ex))) == NULL)
 		return NULL;
 	ex->config = config;
-	buf_init(&ex->create_body, 64 * 1024);
+	buf_init(&ex->create_body, JSON_OUT_CREATE_MAX_BYTES);
 	if (sem_init(&ex->slots, 0, config->max_executions) == -1 ||
-	    json_out_create_body(config, "", &ex->create_body) == -1 ||
+	    json_out_create_body(config, "", NULL, &ex->create_body) == -1 ||
 	    (config->pool_size > 0 && (ex->pool = pool_new(config)) == NULL)) {
 		buf_free(&ex->create_body);
 		free(ex);
@@ -355,7 +355,7 @@ job_verdict(struct job_result *r, const struct job_io *io, bool oom)
 
 static int
 job_execute(struct executor *ex, struct docker *d, const struct job_spec *spec,
-    struct job_result *r, struct api_error *err)
+    const struct buf *create_body, struct job_result *r, struct api_error *err)
 {
 	struct docker_attach	*attach = NULL;
 	struct exit_watch	 watch;
@@ -373,13 +373,14 @@ job_execute(struct executor *ex, struct docker *d, const struct job_spec *spec,
 		goto out;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &phase);
-	if (pool_take(ex->pool, d, r->container_id, &attach) == 0)
+	if (create_body == &ex->create_body &&
+	    pool_take(ex->pool, d, r->container_id, &attach) == 0)
 		metrics_count(METRIC_POOL_HITS);
 	else {
 		metrics_count(METRIC_COLD_STARTS);
 		/* Create fills container_id even when it then fails on
 		 * Warnings, so job_finish() removes what was made. */
-		if (docker_create(d, ex->create_body.data, ex->create_body.len,
+		if (docker_create(d, create_body->data, create_body->len,
 		    r->container_id, err) == -1)
 			goto out;
 		/* Attach before start so no output is lost (NOTES.md). */
@@ -441,15 +442,43 @@ job_run(struct executor *ex, struct docker *d, const struct job_spec *spec,
 	struct timespec	queued;
 	int		rc;
 
+	if (selfcheck_ensure(ex, d, false, err) == -1)
+		return -1;
 	if (ex->pool != NULL)
 		pool_note_request(ex->pool, spec->code, spec->code_len);
 	clock_gettime(CLOCK_MONOTONIC, &queued);
 	if (job_take_slot(ex, r, err) == -1)
 		return -1;
 	metrics_observe(METRIC_PHASE_QUEUE, job_ms_since(&queued));
-	if ((rc = job_execute(ex, d, spec, r, err)) == 0)
+	if ((rc = job_execute(ex, d, spec, &ex->create_body, r, err)) == 0)
 		metrics_execution(r->status);
 	return rc;
+}
+
+int
+job_run_special(struct executor *ex, struct docker *d,
+    const char *const *entrypoint, unsigned timeout_ms, struct job_result *r,
+    struct api_error *err)
+{
+	struct job_spec	spec = { .code = "", .timeout_ms = timeout_ms };
+	struct buf	body;
+	int		rc;
+
+	buf_init(&body, JSON_OUT_CREATE_MAX_BYTES);
+	if (json_out_create_body(ex->config, "", entrypoint, &body) == -1) {
+		buf_free(&body);
+		api_error_set(err, 500, "internal", "Could not build the body.");
+		return -1;
+	}
+	rc = job_execute(ex, d, &spec, &body, r, err);
+	buf_free(&body);
+	return rc;
+}
+
+const struct config *
+executor_config(struct executor *ex)
+{
+	return ex->config;
 }
 
 void

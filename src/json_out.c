@@ -9,6 +9,7 @@
  * come out as \u00XX escapes.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <yajl/yajl_gen.h>
@@ -161,6 +162,25 @@ fail:
 	return -1;
 }
 
+static int
+json_out_seccomp(yajl_gen g, const char *profile)
+{
+	static const char	prefix[] = "seccomp=";
+	size_t			len = strlen(profile);
+	char			*opt;
+	int			rc = -1;
+
+	if ((opt = malloc(sizeof(prefix) + len)) == NULL)
+		return -1;
+	memcpy(opt, prefix, sizeof(prefix) - 1);
+	memcpy(opt + sizeof(prefix) - 1, profile, len + 1);
+	if (yajl_gen_string(g, (const unsigned char *)opt, sizeof(prefix) - 1 + len) ==
+	    yajl_gen_status_ok)
+		rc = 0;
+	free(opt);
+	return rc;
+}
+
 /*
  * The create body, from constants and config only: no byte of a request
  * reaches it (the code travels on stdin).  Field placement per the Engine
@@ -170,7 +190,7 @@ fail:
  */
 int
 json_out_create_body(const struct config *c, const char *preload,
-    struct buf *out)
+    const char *const *entrypoint, struct buf *out)
 {
 	static const char *const env[] = {
 		"OPENBLAS_NUM_THREADS=1", "OMP_NUM_THREADS=1",
@@ -189,6 +209,13 @@ json_out_create_body(const struct config *c, const char *preload,
 	GEN_KEY(g, "Image");		GEN_STR(g, c->image);
 	GEN_KEY(g, "User");		GEN_STR(g, c->user);
 	GEN_KEY(g, "WorkingDir");	GEN_STR(g, "/tmp");
+	if (entrypoint != NULL) {
+		GEN_KEY(g, "Entrypoint");
+		GEN(yajl_gen_array_open(g));
+		for (i = 0; entrypoint[i] != NULL; i++)
+			GEN_STR(g, entrypoint[i]);
+		GEN(yajl_gen_array_close(g));
+	}
 	/* Arguments to the image's entrypoint, pycage-runner. */
 	GEN_KEY(g, "Cmd");
 	GEN(yajl_gen_array_open(g));
@@ -236,10 +263,13 @@ json_out_create_body(const struct config *c, const char *preload,
 	GEN(yajl_gen_array_open(g));
 	GEN_STR(g, "ALL");
 	GEN(yajl_gen_array_close(g));
-	/* No seccomp= entry: the engine's default profile applies. */
+	/* Without seccomp= the engine's default profile applies; ours is
+	 * Docker's default minus io_uring and friends (docker/make-seccomp.py). */
 	GEN_KEY(g, "SecurityOpt");
 	GEN(yajl_gen_array_open(g));
 	GEN_STR(g, "no-new-privileges");
+	if (c->seccomp_json != NULL && json_out_seccomp(g, c->seccomp_json) == -1)
+		goto fail;
 	GEN(yajl_gen_array_close(g));
 	/* docker-init as PID 1 reaps zombies and takes orphans down with it. */
 	GEN_KEY(g, "Init");		GEN(yajl_gen_bool(g, 1));

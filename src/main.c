@@ -125,6 +125,7 @@ main(int argc, char **argv)
 	struct docker		*docker;
 	pthread_t		*threads;
 	sigset_t		 sigs;
+	struct api_error	 api_err;
 	char			 err[512];
 	bool			 check_only = false;
 	unsigned		 i;
@@ -150,6 +151,8 @@ main(int argc, char **argv)
 		config_path = CONFIG_PATH_DEFAULT;
 	if (config_path != NULL && config_load(&config, config_path, err,
 	    sizeof(err)) == -1)
+		fatal("%s", err);
+	if (config_load_files(&config, err, sizeof(err)) == -1)
 		fatal("%s", err);
 	if (check_only) {
 		printf("configuration ok\n");
@@ -180,6 +183,10 @@ main(int argc, char **argv)
 		log_warn("janitor: engine unreachable at start; will retry");
 	else if (removed > 0)
 		log_info("janitor: removed %d leftover containers", removed);
+	/* Prove the limits apply before the first request; if the engine or
+	 * image is not there yet, the first request or health check retries. */
+	if (selfcheck_ensure(executor, docker, false, &api_err) == -1)
+		log_warn("selfcheck: %s", api_err.message);
 	docker_free(docker);
 
 	open_listen_socket(&config);
@@ -225,6 +232,7 @@ main(int argc, char **argv)
 		unlink(config.pidfile);
 	free(workers);
 	free(threads);
+	free(config.seccomp_json);
 	curl_global_cleanup();
 	log_info("stopped");
 	return 0;

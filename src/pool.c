@@ -155,8 +155,8 @@ pool_make(struct pool *p, struct docker *d, const char *preload,
 	int			rc = -1;
 
 	memset(e, 0, sizeof(*e));
-	buf_init(&body, 64 * 1024);
-	if (json_out_create_body(p->config, preload, &body) == -1)
+	buf_init(&body, JSON_OUT_CREATE_MAX_BYTES);
+	if (json_out_create_body(p->config, preload, NULL, &body) == -1)
 		goto out;
 	if (docker_create(d, body.data, body.len, e->container_id, &err) == -1) {
 		if (e->container_id[0] != '\0')

@@ -88,6 +88,8 @@ struct config {
 	unsigned	pool_size;			/* 0: no pool */
 	char		pool_preload[CONFIG_STR_MAX];	/* "numpy,pandas" */
 	unsigned	pool_max_age_s;
+	char		seccomp_profile[CONFIG_STR_MAX];	/* path; "" = engine's */
+	char		*seccomp_json;			/* its text, loaded at start */
 	enum log_level	log_level;
 };
 
@@ -96,6 +98,8 @@ void	config_defaults(struct config *);
 int	config_load(struct config *, const char *path, char *err, size_t errlen);
 int	config_set(struct config *, const char *key, const char *value,
 	    char *err, size_t errlen);
+/* Loads the files the config names (the seccomp profile); -1 with err. */
+int	config_load_files(struct config *, char *err, size_t errlen);
 
 /* --------------------------------------------------------------- utf8.c */
 
@@ -181,9 +185,12 @@ struct health {
 };
 
 int	json_out_health(const struct health *, struct buf *out);
-/* preload: the runner's --preload list, "" for none. */
+#define JSON_OUT_CREATE_MAX_BYTES	(512UL * 1024)	/* with a seccomp profile */
+
+/* preload: the runner's --preload list, "" for none; entrypoint: an argv
+ * replacing the image's (NULL-terminated), NULL for pycage-runner. */
 int	json_out_create_body(const struct config *, const char *preload,
-	    struct buf *out);
+	    const char *const *entrypoint, struct buf *out);
 
 /* ------------------------------------------------------------- stream.c */
 
@@ -277,6 +284,12 @@ int	job_run(struct executor *, struct docker *, const struct job_spec *,
  * reaches it.
  */
 void	job_finish(struct executor *, struct docker *, struct job_result *);
+/* A fixed program of pycage's own (selfcheck.c) in a fresh sandbox
+ * container, with no slot and no pool; same contract as job_run. */
+int	job_run_special(struct executor *, struct docker *,
+	    const char *const *entrypoint, unsigned timeout_ms,
+	    struct job_result *, struct api_error *);
+const struct config *executor_config(struct executor *);
 void	job_result_init(struct job_result *, size_t output_max_bytes);
 void	job_result_free(struct job_result *);
 
@@ -311,6 +324,16 @@ void	metrics_observe(enum metric_phase, long ms);
 void	metrics_request(const char *route, int http_status);
 void	metrics_execution(enum job_status);
 int	metrics_render(struct buf *out);
+
+/* ---------------------------------------------------------- selfcheck.c */
+
+/*
+ * 0 if the sandbox limits were seen to apply; -1 with err (503) if a check
+ * failed or could not run.  Runs the check when none ran yet, or when
+ * refresh is set and the last one is old.
+ */
+int	selfcheck_ensure(struct executor *, struct docker *, bool refresh,
+	    struct api_error *);
 
 /* ------------------------------------------------------------ janitor.c */
 

@@ -235,7 +235,8 @@ request_health(struct worker *w, FCGX_Request *req, bool head_only,
 	};
 
 	if (docker_ping(w->docker, version, sizeof(version), err) == -1 ||
-	    docker_image_present(w->docker, w->config->image, err) == -1)
+	    docker_image_present(w->docker, w->config->image, err) == -1 ||
+	    selfcheck_ensure(w->executor, w->docker, true, err) == -1)
 		return -1;
 	buf_init(&body, 4096);
 	if (json_out_health(&h, &body) == -1) {

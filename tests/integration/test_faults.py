@@ -227,6 +227,59 @@ def case_pool_emptied_on_sigterm():
     return problems
 
 
+LIAR_IMAGE = "pycage-selfcheck-liar:test"
+# A stand-in for the self-check program that reports a memory limit the
+# configuration never asked for: the one fault the real engine cannot be
+# made to show on demand (a limit silently not applied).
+LIAR_REPORT = ('{"uid": 65534, "gid": 65534, "cap_eff": "0000000000000000", "seccomp": "2", '
+               '"no_new_privs": "1", "memory": "9999", "memsw": "", "swap_v2": "", '
+               '"cpu_quota": "50000", "cpu_period": "100000", "cpu_max": "", "pids": "64", '
+               '"ifaces": ["lo"], "rootfs_errno": 30, "io_uring_errno": 1}')
+
+
+def build_liar_image():
+    context = tempfile.mkdtemp(prefix="pycage-liar-")
+    with open(os.path.join(context, "python3"), "w") as f:
+        f.write("#!/bin/sh\necho '" + LIAR_REPORT + "'\n")
+    os.chmod(os.path.join(context, "python3"), 0o755)
+    with open(os.path.join(context, "Dockerfile"), "w") as f:
+        f.write(f"FROM {IMAGE}\nCOPY python3 /usr/bin/python3\n")
+    result = subprocess.run(["/usr/bin/docker", "build", "-q", "-t", LIAR_IMAGE, context],
+                            capture_output=True, text=True, timeout=120,
+                            env=dict(os.environ, DOCKER_BUILDKIT="0"))
+    if result.returncode != 0:
+        raise pt.Unexpected(f"docker build: {result.stderr[-500:]}")
+
+
+def case_selfcheck_refuses():
+    """A limit that did not apply: health and execute answer 503 sandbox_check_failed."""
+    build_liar_image()
+    r = Responder("faults-liar", image=LIAR_IMAGE)
+    try:
+        health = r.call("GET", pt.HEALTH)
+        problems = error_problems(health, 503, "sandbox_check_failed", True)
+        if b"memory limit" not in health.body:
+            problems.append(f"the message does not name the limit: {pt.show(health.body)}")
+        problems += error_problems(r.execute("print(1)"), 503, "sandbox_check_failed", True)
+        return problems
+    finally:
+        r.stop()
+        subprocess.run(["/usr/bin/docker", "rmi", "-f", LIAR_IMAGE], capture_output=True)
+
+
+def case_selfcheck_passes():
+    """The real image under the shipped limits passes the same check."""
+    r = Responder("faults-check")
+    try:
+        answer = r.call("GET", pt.HEALTH)
+        if answer.status != 200:
+            return [f"health {answer.status}: {pt.show(answer.body)}: {r.log_text()}"]
+        return [] if "every sandbox limit applies" in r.log_text() else [
+            f"no passing self-check in the log: {r.log_text()}"]
+    finally:
+        r.stop()
+
+
 def case_bad_config():
     with tempfile.NamedTemporaryFile("w", suffix=".conf", delete=False) as f:
         f.write("workers = 4\nmemory_mb = 1\n")
@@ -250,6 +303,8 @@ CASES = [
     ("the periodic sweep removes stale containers of any instance", case_periodic_sweep),
     ("SIGTERM exits 0 and removes the pool's containers", case_pool_emptied_on_sigterm),
     ("a configuration value out of range stops start-up with file:line", case_bad_config),
+    ("the self-check passes on the real image with the shipped limits", case_selfcheck_passes),
+    ("a limit that did not apply: 503 sandbox_check_failed naming it", case_selfcheck_refuses),
 ]
 
 

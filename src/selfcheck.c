@@ -1,0 +1,223 @@
+/*
+ * selfcheck.c: proof that the sandbox limits apply, read back from inside
+ * a real sandbox container.  A create can succeed while the engine drops
+ * a limit (NOTES.md), and a kernel, runtime or daemon.json change can
+ * quietly weaken one; so before serving, and again from GET /v1/health at
+ * most every SELFCHECK_MAX_AGE_S, pycage starts a container exactly as
+ * for a run (same body, same limits) with python3 as the entrypoint and a
+ * fixed script (never request data) that reports what the process got:
+ * cgroup memory, swap, CPU and pids limits, capabilities, seccomp mode,
+ * no_new_privs, uid, network interfaces, whether / is writable, and
+ * whether io_uring_setup is refused.  Any mismatch with the configuration
+ * makes every execution answer 503 sandbox_check_failed until a later
+ * check passes.  The check bypasses pycage-runner on purpose: it tests the
+ * container, not the runner's tripwire.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <yajl/yajl_tree.h>
+
+#include "pycage.h"
+
+#define SELFCHECK_MAX_AGE_S	300
+#define SELFCHECK_TIMEOUT_MS	20000
+#define SELFCHECK_OUTPUT_MAX	16384
+#define SELFCHECK_RETRY_AFTER_S	30
+
+/* Both cgroup v1 (this project's machines) and v2 paths are tried. */
+static const char selfcheck_script[] =
+"import ctypes, errno, json, os\n"
+"def read(*paths):\n"
+"    for p in paths:\n"
+"        try:\n"
+"            with open(p) as f:\n"
+"                return f.read().strip()\n"
+"        except OSError:\n"
+"            pass\n"
+"    return ''\n"
+"status = {}\n"
+"for line in open('/proc/self/status'):\n"
+"    k, _, v = line.partition(':')\n"
+"    status[k] = v.strip()\n"
+"r = {'uid': os.getuid(), 'gid': os.getgid(),\n"
+"     'cap_eff': status.get('CapEff', ''), 'cap_bnd': status.get('CapBnd', ''),\n"
+"     'seccomp': status.get('Seccomp', ''), 'no_new_privs': status.get('NoNewPrivs', ''),\n"
+"     'memory': read('/sys/fs/cgroup/memory/memory.limit_in_bytes', '/sys/fs/cgroup/memory.max'),\n"
+"     'memsw': read('/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes'),\n"
+"     'swap_v2': read('/sys/fs/cgroup/memory.swap.max'),\n"
+"     'cpu_quota': read('/sys/fs/cgroup/cpu/cpu.cfs_quota_us', '/sys/fs/cgroup/cpu,cpuacct/cpu.cfs_quota_us'),\n"
+"     'cpu_period': read('/sys/fs/cgroup/cpu/cpu.cfs_period_us', '/sys/fs/cgroup/cpu,cpuacct/cpu.cfs_period_us'),\n"
+"     'cpu_max': read('/sys/fs/cgroup/cpu.max'),\n"
+"     'pids': read('/sys/fs/cgroup/pids/pids.max', '/sys/fs/cgroup/pids.max'),\n"
+"     'ifaces': sorted(l.split(':')[0].strip() for l in open('/proc/net/dev').readlines()[2:])}\n"
+"try:\n"
+"    os.close(os.open('/.pycage-selfcheck', os.O_WRONLY | os.O_CREAT, 0o600))\n"
+"    r['rootfs_errno'] = 0\n"
+"except OSError as e:\n"
+"    r['rootfs_errno'] = e.errno\n"
+"libc = ctypes.CDLL(None, use_errno=True)\n"
+"params = ctypes.create_string_buffer(120)\n"
+"fd = libc.syscall(425, 1, params)\n"
+"r['io_uring_errno'] = ctypes.get_errno() if fd < 0 else 0\n"
+"print(json.dumps(r))\n";
+
+static const char *const selfcheck_entrypoint[] = {
+	"/usr/bin/python3", "-I", "-c", selfcheck_script, NULL
+};
+
+enum selfcheck_state { SELFCHECK_UNCHECKED, SELFCHECK_PASSED, SELFCHECK_FAILED };
+
+static pthread_mutex_t		selfcheck_lock = PTHREAD_MUTEX_INITIALIZER;
+static enum selfcheck_state	selfcheck_state;
+static time_t			selfcheck_at;
+static char			selfcheck_reason[200];
+
+static const char *
+selfcheck_str(yajl_val tree, const char *key)
+{
+	const char	*path[] = { key, NULL };
+	yajl_val	 v = yajl_tree_get(tree, path, yajl_t_string);
+
+	return v != NULL ? YAJL_GET_STRING(v) : "";
+}
+
+static long long
+selfcheck_int(yajl_val tree, const char *key)
+{
+	const char	*path[] = { key, NULL };
+	yajl_val	 v = yajl_tree_get(tree, path, yajl_t_number);
+
+	return v != NULL && YAJL_IS_INTEGER(v) ? YAJL_GET_INTEGER(v) : -1;
+}
+
+/* "" when the report matches the configuration, else what did not apply. */
+static void
+selfcheck_compare(const struct config *c, yajl_val r, char *why, size_t len)
+{
+	const char	*ifaces_path[] = { "ifaces", NULL };
+	long long	 memory = (long long)c->memory_mb * 1024 * 1024;
+	long long	 quota, period, uid;
+	yajl_val	 ifaces = yajl_tree_get(r, ifaces_path, yajl_t_array);
+	const char	*s;
+	bool		 runsc = strcmp(c->runtime, "runsc") == 0;
+
+	why[0] = '\0';
+	uid = strtoll(c->user, NULL, 10);
+	if (selfcheck_int(r, "uid") != uid)
+		snprintf(why, len, "uid is %lld, not %lld", selfcheck_int(r, "uid"), uid);
+	else if (strcmp(selfcheck_str(r, "cap_eff"), "0000000000000000") != 0)
+		snprintf(why, len, "capabilities %s remain", selfcheck_str(r, "cap_eff"));
+	else if (!runsc && strcmp(selfcheck_str(r, "no_new_privs"), "1") != 0)
+		snprintf(why, len, "no_new_privs is off");
+	else if (!runsc && strcmp(selfcheck_str(r, "seccomp"), "2") != 0)
+		snprintf(why, len, "seccomp filtering is off (mode %s)",
+		    selfcheck_str(r, "seccomp"));
+	else if (strtoll(selfcheck_str(r, "memory"), NULL, 10) != memory)
+		snprintf(why, len, "memory limit is '%s', not %lld",
+		    selfcheck_str(r, "memory"), memory);
+	else if (*(s = selfcheck_str(r, "memsw")) != '\0' &&
+	    strtoll(s, NULL, 10) != memory)
+		snprintf(why, len, "memory+swap limit is '%s', not %lld", s, memory);
+	else if (*(s = selfcheck_str(r, "swap_v2")) != '\0' && strcmp(s, "0") != 0)
+		snprintf(why, len, "swap limit is '%s', not 0", s);
+	else if (strtoll(selfcheck_str(r, "pids"), NULL, 10) != c->pids_limit)
+		snprintf(why, len, "pids limit is '%s', not %u",
+		    selfcheck_str(r, "pids"), c->pids_limit);
+	else if (ifaces == NULL || YAJL_GET_ARRAY(ifaces)->len != 1 ||
+	    (s = YAJL_GET_STRING(YAJL_GET_ARRAY(ifaces)->values[0])) == NULL ||
+	    strcmp(s, "lo") != 0)
+		snprintf(why, len, "network interfaces other than lo are present");
+	else if (selfcheck_int(r, "rootfs_errno") != EROFS)
+		snprintf(why, len, "the root filesystem is writable");
+	else if (c->seccomp_json != NULL && !runsc &&
+	    selfcheck_int(r, "io_uring_errno") != EPERM)
+		snprintf(why, len, "io_uring_setup is not refused by the profile");
+	if (why[0] != '\0')
+		return;
+	/* CPU: v1 quota/period, or v2 "quota period"; runsc may show none. */
+	if (*(s = selfcheck_str(r, "cpu_max")) != '\0') {
+		if (sscanf(s, "%lld %lld", &quota, &period) != 2)
+			quota = period = -1;
+	} else {
+		quota = strtoll(selfcheck_str(r, "cpu_quota"), NULL, 10);
+		period = strtoll(selfcheck_str(r, "cpu_period"), NULL, 10);
+	}
+	if (runsc && period <= 0)
+		return;
+	if (period <= 0 || quota * 1000 / period != c->cpu_millis)
+		snprintf(why, len, "CPU quota is %lld/%lld, not %u/1000", quota,
+		    period, c->cpu_millis);
+}
+
+/* Runs the check; 0 with why set ("" = passed), -1 if it could not run. */
+static int
+selfcheck_run(struct executor *ex, struct docker *d, char *why, size_t len,
+    struct api_error *err)
+{
+	struct job_result	 r;
+	yajl_val		 tree;
+	char			 parse_err[128];
+	int			 rc = -1;
+
+	job_result_init(&r, SELFCHECK_OUTPUT_MAX);
+	if (job_run_special(ex, d, selfcheck_entrypoint, SELFCHECK_TIMEOUT_MS,
+	    &r, err) == -1)
+		goto out;
+	if (r.status != JOB_OK || r.stdout_buf.data == NULL ||
+	    (tree = yajl_tree_parse(r.stdout_buf.data, parse_err,
+	    sizeof(parse_err))) == NULL) {
+		snprintf(why, len, "the check program failed (%s, exit %d): %.80s",
+		    job_status_name(r.status), r.exit_code,
+		    r.stderr_buf.data ? r.stderr_buf.data : "");
+		rc = 0;
+		goto out;
+	}
+	selfcheck_compare(executor_config(ex), tree, why, len);
+	yajl_tree_free(tree);
+	rc = 0;
+out:
+	job_finish(ex, d, &r);
+	job_result_free(&r);
+	return rc;
+}
+
+int
+selfcheck_ensure(struct executor *ex, struct docker *d, bool refresh,
+    struct api_error *err)
+{
+	char	why[sizeof(selfcheck_reason)];
+	int	rc = 0;
+
+	pthread_mutex_lock(&selfcheck_lock);
+	if (selfcheck_state == SELFCHECK_UNCHECKED || (refresh &&
+	    time(NULL) - selfcheck_at >= SELFCHECK_MAX_AGE_S)) {
+		if (selfcheck_run(ex, d, why, sizeof(why), err) == -1) {
+			pthread_mutex_unlock(&selfcheck_lock);
+			return -1;	/* engine or image trouble: err says */
+		}
+		selfcheck_at = time(NULL);
+		if (why[0] == '\0') {
+			if (selfcheck_state != SELFCHECK_PASSED)
+				log_info("selfcheck: every sandbox limit applies");
+			selfcheck_state = SELFCHECK_PASSED;
+		} else {
+			log_error("selfcheck: %s: refusing to run code", why);
+			snprintf(selfcheck_reason, sizeof(selfcheck_reason), "%s", why);
+			selfcheck_state = SELFCHECK_FAILED;
+		}
+	}
+	if (selfcheck_state == SELFCHECK_FAILED) {
+		api_error_set(err, 503, "sandbox_check_failed", "A sandbox limit "
+		    "did not apply (%s); pycage refuses to run code.",
+		    selfcheck_reason);
+		err->retry_after_s = SELFCHECK_RETRY_AFTER_S;
+		rc = -1;
+	}
+	pthread_mutex_unlock(&selfcheck_lock);
+	return rc;
+}
