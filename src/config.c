@@ -71,6 +71,7 @@ static const struct config_key config_keys[] = {
 	STR(pool_preload, true),
 	NUM(pool_max_age_s, CONFIG_UINT, 10, 86400),
 	STR(seccomp_profile, true),
+	NUM(uid_base, CONFIG_UINT, 0, 2000000000),
 	{ "log_level", CONFIG_LOG_LEVEL, offsetof(struct config, log_level),
 	    0, 0, false },
 };
@@ -107,6 +108,7 @@ config_defaults(struct config *c)
 	c->pool_size = 2;
 	snprintf(c->pool_preload, sizeof(c->pool_preload), "numpy,pandas");
 	c->pool_max_age_s = 300;
+	c->uid_base = 200000;
 	snprintf(c->seccomp_profile, sizeof(c->seccomp_profile),
 	    "/etc/pycage/seccomp.json");
 	c->log_level = LOG_LEVEL_INFO;
@@ -265,6 +267,11 @@ config_load(struct config *c, const char *path, char *err, size_t errlen)
 		}
 	}
 	fclose(f);
+	if (rc == 0 && c->uid_base != 0 && c->uid_base < 1000) {
+		snprintf(err, errlen, "%s: uid_base must be 0 or at least 1000 "
+		    "(clear of system users)", path);
+		rc = -1;
+	}
 	if (rc == 0 && c->timeout_default_ms > c->timeout_max_ms) {
 		snprintf(err, errlen, "%s: timeout_default_s is above timeout_max_s",
 		    path);

@@ -41,12 +41,13 @@
 #define JOB_RECORD_MAX_BYTES	96	/* runner.c: RUNNER_EXIT_RECORD_MAX_BYTES */
 #define RUNNER_EXIT_BAD_REQUEST	125	/* runner.c: the runner's own failures */
 #define RUNNER_EXIT_NO_PYTHON	126
+#define JOB_UIDS_SPARE		8	/* self-checks, removals in flight */
 
 struct executor {
 	const struct config	*config;
 	sem_t			 slots;
 	atomic_uint		 running;
-	struct buf		 create_body;	/* built once: config only */
+	struct uid_pool		*uids;
 	struct pool		*pool;		/* NULL when pool_size is 0 */
 };
 
@@ -71,11 +72,13 @@ executor_new(const struct config *config)
 	if ((ex = calloc(1, sizeof(*ex))) == NULL)
 		return NULL;
 	ex->config = config;
-	buf_init(&ex->create_body, JSON_OUT_CREATE_MAX_BYTES);
-	if (sem_init(&ex->slots, 0, config->max_executions) == -1 ||
-	    json_out_create_body(config, "", NULL, &ex->create_body) == -1 ||
-	    (config->pool_size > 0 && (ex->pool = pool_new(config)) == NULL)) {
-		buf_free(&ex->create_body);
+	/* Every live container: running jobs, pool, self-checks, removals. */
+	ex->uids = uid_pool_new(config->uid_base,
+	    config->max_executions + config->pool_size + JOB_UIDS_SPARE);
+	if (ex->uids == NULL || sem_init(&ex->slots, 0, config->max_executions) == -1 ||
+	    (config->pool_size > 0 &&
+	    (ex->pool = pool_new(config, ex->uids)) == NULL)) {
+		uid_pool_free(ex->uids);
 		free(ex);
 		return NULL;
 	}
@@ -95,7 +98,7 @@ executor_free(struct executor *ex)
 		return;
 	pool_free(ex->pool);
 	sem_destroy(&ex->slots);
-	buf_free(&ex->create_body);
+	uid_pool_free(ex->uids);
 	free(ex);
 }
 
@@ -115,6 +118,7 @@ void
 job_result_init(struct job_result *r, size_t output_max_bytes)
 {
 	memset(r, 0, sizeof(*r));
+	r->uid = UID_SHARED;
 	buf_init(&r->stdout_buf, output_max_bytes);
 	buf_init(&r->stderr_buf, output_max_bytes);
 }
@@ -353,9 +357,43 @@ job_verdict(struct job_result *r, const struct job_io *io, bool oom)
 		r->status = r->exit_code == 0 ? JOB_OK : JOB_ERROR;
 }
 
+/* A fresh container, created, attached and started on this thread. */
+static int
+job_cold_start(struct executor *ex, struct docker *d,
+    const char *const *entrypoint, struct job_result *r,
+    struct docker_attach **attach, struct api_error *err)
+{
+	struct buf	body;
+	int		rc = -1;
+
+	buf_init(&body, JSON_OUT_CREATE_MAX_BYTES);
+	if ((r->uid = uid_pool_take(ex->uids)) == -1) {
+		api_error_set(err, 503, "busy", "No sandbox user id is free.");
+		err->retry_after_s = JOB_BUSY_RETRY_AFTER_S;
+		goto out;
+	}
+	if (json_out_create_body(ex->config, "", entrypoint, r->uid, &body) == -1) {
+		api_error_set(err, 500, "internal", "Could not build the body.");
+		goto out;
+	}
+	/* Create fills container_id even when it then fails on Warnings, so
+	 * job_finish() removes what was made. */
+	if (docker_create(d, body.data, body.len, r->container_id, err) == -1)
+		goto out;
+	/* Attach before start so no output is lost (NOTES.md). */
+	if (docker_attach_open(d, r->container_id, attach, err) == -1 ||
+	    docker_start(d, r->container_id, err) == -1)
+		goto out;
+	rc = 0;
+out:
+	buf_free(&body);
+	return rc;
+}
+
+/* entrypoint NULL: a user's job (the pool may serve it); else selfcheck.c's. */
 static int
 job_execute(struct executor *ex, struct docker *d, const struct job_spec *spec,
-    const struct buf *create_body, struct job_result *r, struct api_error *err)
+    const char *const *entrypoint, struct job_result *r, struct api_error *err)
 {
 	struct docker_attach	*attach = NULL;
 	struct exit_watch	 watch;
@@ -373,19 +411,12 @@ job_execute(struct executor *ex, struct docker *d, const struct job_spec *spec,
 		goto out;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &phase);
-	if (create_body == &ex->create_body &&
-	    pool_take(ex->pool, d, r->container_id, &attach) == 0)
+	if (entrypoint == NULL && ex->pool != NULL &&
+	    pool_take(ex->pool, d, r->container_id, &attach, &r->uid) == 0)
 		metrics_count(METRIC_POOL_HITS);
 	else {
 		metrics_count(METRIC_COLD_STARTS);
-		/* Create fills container_id even when it then fails on
-		 * Warnings, so job_finish() removes what was made. */
-		if (docker_create(d, create_body->data, create_body->len,
-		    r->container_id, err) == -1)
-			goto out;
-		/* Attach before start so no output is lost (NOTES.md). */
-		if (docker_attach_open(d, r->container_id, &attach, err) == -1 ||
-		    docker_start(d, r->container_id, err) == -1)
+		if (job_cold_start(ex, d, entrypoint, r, &attach, err) == -1)
 			goto out;
 	}
 	metrics_observe(METRIC_PHASE_ACQUIRE, job_ms_since(&phase));
@@ -450,7 +481,7 @@ job_run(struct executor *ex, struct docker *d, const struct job_spec *spec,
 	if (job_take_slot(ex, r, err) == -1)
 		return -1;
 	metrics_observe(METRIC_PHASE_QUEUE, job_ms_since(&queued));
-	if ((rc = job_execute(ex, d, spec, &ex->create_body, r, err)) == 0)
+	if ((rc = job_execute(ex, d, spec, NULL, r, err)) == 0)
 		metrics_execution(r->status);
 	return rc;
 }
@@ -461,18 +492,8 @@ job_run_special(struct executor *ex, struct docker *d,
     struct api_error *err)
 {
 	struct job_spec	spec = { .code = "", .timeout_ms = timeout_ms };
-	struct buf	body;
-	int		rc;
 
-	buf_init(&body, JSON_OUT_CREATE_MAX_BYTES);
-	if (json_out_create_body(ex->config, "", entrypoint, &body) == -1) {
-		buf_free(&body);
-		api_error_set(err, 500, "internal", "Could not build the body.");
-		return -1;
-	}
-	rc = job_execute(ex, d, &spec, &body, r, err);
-	buf_free(&body);
-	return rc;
+	return job_execute(ex, d, &spec, entrypoint, r, err);
 }
 
 const struct config *
@@ -488,6 +509,10 @@ job_finish(struct executor *ex, struct docker *d, struct job_result *r)
 		log_warn("job: could not remove %.12s; the janitor will",
 		    r->container_id);
 	r->container_id[0] = '\0';
+	/* Back even if the removal failed: the janitor sweeps that container
+	 * soon, and a uid lost for good per engine hiccup would drain the set. */
+	uid_pool_put(ex->uids, r->uid);
+	r->uid = UID_SHARED;
 	if (r->holds_slot) {
 		atomic_fetch_sub(&ex->running, 1);
 		sem_post(&ex->slots);

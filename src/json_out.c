@@ -190,13 +190,14 @@ json_out_seccomp(yajl_gen g, const char *profile)
  */
 int
 json_out_create_body(const struct config *c, const char *preload,
-    const char *const *entrypoint, struct buf *out)
+    const char *const *entrypoint, long uid, struct buf *out)
 {
 	static const char *const env[] = {
 		"OPENBLAS_NUM_THREADS=1", "OMP_NUM_THREADS=1",
 		"PYTHONDONTWRITEBYTECODE=1", "HOME=/tmp", "LANG=C.UTF-8",
 	};
 	char		tmpfs[128], preload_arg[CONFIG_STR_MAX + 16];
+	char		user[CONFIG_STR_MAX + 24];
 	long long	memory = (long long)c->memory_mb * 1024 * 1024;
 	yajl_gen	g;
 	size_t		i;
@@ -207,7 +208,12 @@ json_out_create_body(const struct config *c, const char *preload,
 		return -1;
 	GEN(yajl_gen_map_open(g));
 	GEN_KEY(g, "Image");		GEN_STR(g, c->image);
-	GEN_KEY(g, "User");		GEN_STR(g, c->user);
+	/* Per-container uid: uid.c; the group stays the configured one. */
+	if (uid >= 0)
+		snprintf(user, sizeof(user), "%ld:%s", uid, strchr(c->user, ':') + 1);
+	else
+		snprintf(user, sizeof(user), "%s", c->user);
+	GEN_KEY(g, "User");		GEN_STR(g, user);
 	GEN_KEY(g, "WorkingDir");	GEN_STR(g, "/tmp");
 	if (entrypoint != NULL) {
 		GEN_KEY(g, "Entrypoint");
@@ -280,6 +286,9 @@ json_out_create_body(const struct config *c, const char *preload,
 	    json_out_ulimit(g, "core", 0) == -1 ||
 	    /* CPU seconds: a backstop behind the host's own deadline. */
 	    json_out_ulimit(g, "cpu", c->timeout_max_ms / 1000 + 5) == -1)
+		goto fail;
+	/* nproc counts per host uid: only a uid of its own makes it per run. */
+	if (uid >= 0 && json_out_ulimit(g, "nproc", c->pids_limit) == -1)
 		goto fail;
 	GEN(yajl_gen_array_close(g));
 	GEN_KEY(g, "OomScoreAdj");	GEN(yajl_gen_integer(g, 1000));

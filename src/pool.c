@@ -34,12 +34,14 @@
 
 struct pool_entry {
 	char			 container_id[DOCKER_ID_MAX + 1];
+	long			 uid;
 	struct docker_attach	*attach;
 	struct timespec		 started;
 };
 
 struct pool {
 	const struct config	*config;
+	struct uid_pool		*uids;
 	pthread_mutex_t		 lock;
 	pthread_cond_t		 wake;
 	pthread_t		 thread;
@@ -65,7 +67,7 @@ pool_ms_since(const struct timespec *t)
 }
 
 struct pool *
-pool_new(const struct config *c)
+pool_new(const struct config *c, struct uid_pool *uids)
 {
 	struct pool	*p;
 	const char	*s = c->pool_preload;
@@ -78,6 +80,7 @@ pool_new(const struct config *c)
 		return NULL;
 	}
 	p->config = c;
+	p->uids = uids;
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->wake, NULL);
 	while (*s != '\0' && p->nmodules < POOL_MODULES_MAX) {
@@ -138,11 +141,12 @@ pool_preload_now(struct pool *p, char *out, size_t outlen)
 }
 
 static void
-pool_discard(struct docker *d, struct pool_entry *e)
+pool_discard(struct pool *p, struct docker *d, struct pool_entry *e)
 {
 	docker_attach_free(e->attach);
 	e->attach = NULL;
-	docker_remove(d, e->container_id);
+	if (docker_remove(d, e->container_id) == 0)
+		uid_pool_put(p->uids, e->uid);
 }
 
 /* One container, created and started outside the lock. */
@@ -156,16 +160,19 @@ pool_make(struct pool *p, struct docker *d, const char *preload,
 
 	memset(e, 0, sizeof(*e));
 	buf_init(&body, JSON_OUT_CREATE_MAX_BYTES);
-	if (json_out_create_body(p->config, preload, NULL, &body) == -1)
+	if ((e->uid = uid_pool_take(p->uids)) == -1 ||
+	    json_out_create_body(p->config, preload, NULL, e->uid, &body) == -1) {
+		uid_pool_put(p->uids, e->uid);
 		goto out;
+	}
 	if (docker_create(d, body.data, body.len, e->container_id, &err) == -1) {
-		if (e->container_id[0] != '\0')
-			docker_remove(d, e->container_id);
+		if (e->container_id[0] == '\0' || docker_remove(d, e->container_id) == 0)
+			uid_pool_put(p->uids, e->uid);
 		goto out;
 	}
 	if (docker_attach_open(d, e->container_id, &e->attach, &err) == -1 ||
 	    docker_start(d, e->container_id, &err) == -1) {
-		pool_discard(d, e);
+		pool_discard(p, d, e);
 		goto out;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &e->started);
@@ -198,7 +205,7 @@ pool_main(void *arg)
 			    --p->count * sizeof(*p->entries));
 			metrics_gauge_set(METRIC_POOL_READY, p->count);
 			pthread_mutex_unlock(&p->lock);
-			pool_discard(d, &old);
+			pool_discard(p, d, &old);
 			pthread_mutex_lock(&p->lock);
 			continue;
 		}
@@ -214,7 +221,7 @@ pool_main(void *arg)
 			if (fresh.attach != NULL) {
 				if (p->stopping || p->count >= p->config->pool_size) {
 					pthread_mutex_unlock(&p->lock);
-					pool_discard(d, &fresh);
+					pool_discard(p, d, &fresh);
 					pthread_mutex_lock(&p->lock);
 				} else {
 					p->entries[p->count++] = fresh;
@@ -233,7 +240,7 @@ pool_main(void *arg)
 	while (p->count > 0) {
 		old = p->entries[--p->count];
 		pthread_mutex_unlock(&p->lock);
-		pool_discard(d, &old);
+		pool_discard(p, d, &old);
 		pthread_mutex_lock(&p->lock);
 	}
 	pthread_mutex_unlock(&p->lock);
@@ -273,7 +280,7 @@ pool_entry_alive(struct pool_entry *e)
 
 int
 pool_take(struct pool *p, struct docker *d, char id[DOCKER_ID_MAX + 1],
-    struct docker_attach **attach)
+    struct docker_attach **attach, long *uid)
 {
 	struct pool_entry	e;
 	bool			got = false;
@@ -290,7 +297,7 @@ pool_take(struct pool *p, struct docker *d, char id[DOCKER_ID_MAX + 1],
 		}
 		pthread_mutex_unlock(&p->lock);
 		log_warn("pool: container %.12s died while waiting", e.container_id);
-		pool_discard(d, &e);
+		pool_discard(p, d, &e);
 		pthread_mutex_lock(&p->lock);
 	}
 	metrics_gauge_set(METRIC_POOL_READY, p->count);
@@ -300,6 +307,7 @@ pool_take(struct pool *p, struct docker *d, char id[DOCKER_ID_MAX + 1],
 		return -1;
 	memcpy(id, e.container_id, DOCKER_ID_MAX + 1);
 	*attach = e.attach;
+	*uid = e.uid;
 	return 0;
 }
 

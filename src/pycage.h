@@ -88,6 +88,7 @@ struct config {
 	unsigned	pool_size;			/* 0: no pool */
 	char		pool_preload[CONFIG_STR_MAX];	/* "numpy,pandas" */
 	unsigned	pool_max_age_s;
+	unsigned	uid_base;			/* 0: everyone is `user` */
 	char		seccomp_profile[CONFIG_STR_MAX];	/* path; "" = engine's */
 	char		*seccomp_json;			/* its text, loaded at start */
 	enum log_level	log_level;
@@ -167,6 +168,7 @@ struct job_result {
 	long		 duration_ms;
 	char		 container_id[65];	/* removed by job_finish() */
 	bool		 holds_slot;		/* released by job_finish() */
+	long		 uid;			/* released by job_finish() */
 };
 
 const char	*job_status_name(enum job_status);
@@ -188,9 +190,10 @@ int	json_out_health(const struct health *, struct buf *out);
 #define JSON_OUT_CREATE_MAX_BYTES	(512UL * 1024)	/* with a seccomp profile */
 
 /* preload: the runner's --preload list, "" for none; entrypoint: an argv
- * replacing the image's (NULL-terminated), NULL for pycage-runner. */
+ * replacing the image's (NULL-terminated), NULL for pycage-runner; uid:
+ * the container's own (uid.c), or UID_SHARED for config's `user`. */
 int	json_out_create_body(const struct config *, const char *preload,
-	    const char *const *entrypoint, struct buf *out);
+	    const char *const *entrypoint, long uid, struct buf *out);
 
 /* ------------------------------------------------------------- stream.c */
 
@@ -293,11 +296,22 @@ const struct config *executor_config(struct executor *);
 void	job_result_init(struct job_result *, size_t output_max_bytes);
 void	job_result_free(struct job_result *);
 
+/* ---------------------------------------------------------------- uid.c */
+
+#define UID_SHARED	(-2L)	/* no per-container uid: use config's user */
+
+struct uid_pool;
+
+struct uid_pool	*uid_pool_new(unsigned base, unsigned count);
+void		 uid_pool_free(struct uid_pool *);
+long		 uid_pool_take(struct uid_pool *);	/* -1: none free */
+void		 uid_pool_put(struct uid_pool *, long uid);
+
 /* --------------------------------------------------------------- pool.c */
 
 struct pool;
 
-struct pool	*pool_new(const struct config *);
+struct pool	*pool_new(const struct config *, struct uid_pool *);
 int		 pool_start(struct pool *);
 void		 pool_free(struct pool *);	/* removes what it holds */
 /* Notes which preload modules a request's code names (pool.c: adapting). */
@@ -305,7 +319,7 @@ void		 pool_note_request(struct pool *, const char *code, size_t len);
 /* A started, attached container, now the caller's; -1 if none is ready. */
 unsigned	 pool_ready(struct pool *);
 int		 pool_take(struct pool *, struct docker *,
-		    char id[DOCKER_ID_MAX + 1], struct docker_attach **);
+		    char id[DOCKER_ID_MAX + 1], struct docker_attach **, long *uid);
 
 /* ------------------------------------------------------------ metrics.c */
 

@@ -97,7 +97,8 @@ selfcheck_int(yajl_val tree, const char *key)
 
 /* "" when the report matches the configuration, else what did not apply. */
 static void
-selfcheck_compare(const struct config *c, yajl_val r, char *why, size_t len)
+selfcheck_compare(const struct config *c, long got_uid, yajl_val r, char *why,
+    size_t len)
 {
 	const char	*ifaces_path[] = { "ifaces", NULL };
 	long long	 memory = (long long)c->memory_mb * 1024 * 1024;
@@ -107,7 +108,7 @@ selfcheck_compare(const struct config *c, yajl_val r, char *why, size_t len)
 	bool		 runsc = strcmp(c->runtime, "runsc") == 0;
 
 	why[0] = '\0';
-	uid = strtoll(c->user, NULL, 10);
+	uid = got_uid >= 0 ? got_uid : strtoll(c->user, NULL, 10);
 	if (selfcheck_int(r, "uid") != uid)
 		snprintf(why, len, "uid is %lld, not %lld", selfcheck_int(r, "uid"), uid);
 	else if (strcmp(selfcheck_str(r, "cap_eff"), "0000000000000000") != 0)
@@ -177,7 +178,7 @@ selfcheck_run(struct executor *ex, struct docker *d, char *why, size_t len,
 		rc = 0;
 		goto out;
 	}
-	selfcheck_compare(executor_config(ex), tree, why, len);
+	selfcheck_compare(executor_config(ex), r.uid, tree, why, len);
 	yajl_tree_free(tree);
 	rc = 0;
 out:
