@@ -69,6 +69,16 @@ buf_append(struct buf *b, const void *p, size_t n)
 	return 0;
 }
 
+char *
+buf_extend(struct buf *b, size_t n)
+{
+	if (n > b->cap_bytes - b->len || buf_reserve(b, b->len + n) == -1)
+		return NULL;
+	b->len += n;
+	b->data[b->len] = '\0';
+	return b->data + b->len - n;
+}
+
 size_t
 buf_append_upto(struct buf *b, const void *p, size_t n)
 {

@@ -72,6 +72,8 @@ static const struct config_key config_keys[] = {
 	NUM(pool_max_age_s, CONFIG_UINT, 10, 86400),
 	STR(seccomp_profile, true),
 	NUM(uid_base, CONFIG_UINT, 0, 2000000000),
+	STR(front_user, true),
+	STR(front_chroot, false),
 	{ "log_level", CONFIG_LOG_LEVEL, offsetof(struct config, log_level),
 	    0, 0, false },
 };
@@ -109,6 +111,8 @@ config_defaults(struct config *c)
 	snprintf(c->pool_preload, sizeof(c->pool_preload), "numpy,pandas");
 	c->pool_max_age_s = 300;
 	c->uid_base = 200000;
+	snprintf(c->front_user, sizeof(c->front_user), "nobody");
+	snprintf(c->front_chroot, sizeof(c->front_chroot), "/run/pycage-empty");
 	snprintf(c->seccomp_profile, sizeof(c->seccomp_profile),
 	    "/etc/pycage/seccomp.json");
 	c->log_level = LOG_LEVEL_INFO;

@@ -15,6 +15,13 @@
 #define LOG_LINE_MAX	1024
 
 static enum log_level log_level = LOG_LEVEL_INFO;
+static const char *log_role = "main";
+
+void
+log_set_role(const char *role)
+{
+	log_role = role;
+}
 
 void
 log_set_level(enum log_level level)
@@ -35,9 +42,9 @@ log_write(enum log_level level, const char *fmt, va_list ap)
 		return;
 	clock_gettime(CLOCK_REALTIME, &now);
 	gmtime_r(&now.tv_sec, &tm);
-	n = snprintf(line, sizeof(line), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s: ",
+	n = snprintf(line, sizeof(line), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s %s: ",
 	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, now.tv_nsec / 1000000, names[level]);
+	    tm.tm_min, tm.tm_sec, now.tv_nsec / 1000000, log_role, names[level]);
 	if (n < 0)
 		return;
 	m = vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);

@@ -1,14 +1,25 @@
 /*
- * main.c: pycage-fcgi start-up and shutdown: configuration, the listening
- * socket, the janitor, a fixed set of worker threads, and signals.
+ * main.c: pycage-fcgi start-up and shutdown, and the privilege split.
  * Everything that can fail at start fails here, loudly, before the first
  * request (STYLE.md point 4).
  *
- * Threads: N workers, each with its own engine connection, take turns in
- * FCGX_Accept_r (serialised by a mutex, as libfcgi's threaded example
- * does) and run one request at a time; the janitor sweeps leftovers; the
- * main thread waits for SIGTERM/SIGINT, then shuts the listening socket so
- * blocked accepts return, and lets in-flight requests finish.
+ * Order (each step needs the one before; privsep.c explains the split):
+ *   1. as root: configuration, the seccomp profile, the listening socket
+ *      (chown/chmod need root), one socketpair per worker, the pidfile;
+ *   2. fork.  The child is the executor: it keeps root's access to the
+ *      Docker socket, sweeps leftovers, runs the self-check, starts the
+ *      janitor and the pool, and serves each socketpair on a thread;
+ *   3. the parent is the front: it looks up front_user, chroots into an
+ *      empty directory, drops groups, gid and uid (in that order: after
+ *      setuid there is no way back to change the others), sets
+ *      no_new_privs, and only then accepts FastCGI requests on N worker
+ *      threads, which take turns in FCGX_Accept_r under a mutex as
+ *      libfcgi's threaded example does.
+ * Shutdown: SIGTERM/SIGINT to the front (the pidfile's pid) shuts the
+ * listening socket, lets in-flight requests finish and closes the
+ * channels; the executor sees them close, empties the pool, removes the
+ * socket and pidfile, and exits; the front reaps it and exits 0.  If the
+ * front dies, the executor sees the same EOFs (and PR_SET_PDEATHSIG).
  */
 #include <config.h>
 
@@ -16,12 +27,15 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -45,33 +59,6 @@ usage(void)
 	    "  -c FILE  configuration (default " CONFIG_PATH_DEFAULT ")\n"
 	    "  -t       check the configuration and exit\n");
 	exit(2);
-}
-
-static void *
-worker_main(void *arg)
-{
-	struct worker	*w = arg;
-	FCGX_Request	 req;
-
-	if (FCGX_InitRequest(&req, listen_fd, 0) != 0) {
-		log_error("worker %u: FCGX_InitRequest failed", w->index);
-		return NULL;
-	}
-	while (!shutting_down) {
-		int rc;
-
-		pthread_mutex_lock(&accept_lock);
-		rc = shutting_down ? -1 : FCGX_Accept_r(&req);
-		pthread_mutex_unlock(&accept_lock);
-		if (rc < 0) {
-			if (shutting_down)
-				break;
-			continue;	/* one bad connection, not a dead socket */
-		}
-		request_handle(w, &req);
-	}
-	FCGX_Free(&req, 1);
-	return NULL;
 }
 
 static void
@@ -115,21 +102,241 @@ write_pidfile(const char *path)
 		fatal("%s: %s", path, strerror(errno));
 }
 
+static void
+block_signals(sigset_t *sigs)
+{
+	signal(SIGPIPE, SIG_IGN);	/* a peer that left must not kill us */
+	sigemptyset(sigs);
+	sigaddset(sigs, SIGTERM);
+	sigaddset(sigs, SIGINT);
+	pthread_sigmask(SIG_BLOCK, sigs, NULL);
+}
+
+/* ----------------------------------------------------------- executor */
+
+struct executor_thread {
+	pthread_t	 thread;
+	int		 fd;
+	struct executor	*executor;
+	struct docker	*docker;
+};
+
+static void *
+executor_thread_main(void *arg)
+{
+	struct executor_thread *t = arg;
+
+	privsep_serve(t->fd, t->executor, t->docker);
+	return NULL;
+}
+
+static struct executor_thread	*executor_threads;
+static unsigned			 executor_nthreads;
+
+/* SIGTERM straight to the executor: unblock every channel read. */
+static void *
+executor_signal_main(void *arg)
+{
+	sigset_t	*sigs = arg;
+	unsigned	 i;
+	int		 sig;
+
+	while (sigwait(sigs, &sig) != 0)
+		;
+	log_info("signal %d: executor stopping", sig);
+	for (i = 0; i < executor_nthreads; i++)
+		shutdown(executor_threads[i].fd, SHUT_RDWR);
+	return NULL;
+}
+
+static void __attribute__((noreturn))
+executor_main(struct config *c, int *fds)
+{
+	struct executor	*executor;
+	struct docker	*docker;
+	struct api_error err;
+	pthread_t	 signal_thread;
+	sigset_t	 sigs;
+	unsigned	 i;
+	int		 removed;
+
+	log_set_role("executor");
+	block_signals(&sigs);
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (curl_global_init(CURL_GLOBAL_ALL) != CURLE_OK)
+		fatal("curl_global_init failed");
+	if ((executor = executor_new(c)) == NULL)
+		fatal("cannot set up the executor");
+	/* Leftovers of a previous process of ours, before we make any. */
+	if ((docker = docker_new(c->docker_socket, c->docker_call_timeout_ms)) == NULL)
+		fatal("out of memory");
+	if ((removed = janitor_sweep(docker, c, true)) == -1)
+		log_warn("janitor: engine unreachable at start; will retry");
+	else if (removed > 0)
+		log_info("janitor: removed %d leftover containers", removed);
+	/* Prove the limits apply before the first request; if the engine or
+	 * image is not there yet, the first request or health check retries. */
+	if (selfcheck_ensure(executor, docker, false, &err) == -1)
+		log_warn("selfcheck: %s", err.message);
+	docker_free(docker);
+	if (janitor_start(c) == -1 || executor_start(executor) == -1)
+		fatal("cannot start the janitor or the pool");
+
+	executor_nthreads = c->workers;
+	if ((executor_threads = calloc(c->workers, sizeof(*executor_threads))) == NULL)
+		fatal("out of memory");
+	for (i = 0; i < c->workers; i++) {
+		executor_threads[i].fd = fds[i];
+		executor_threads[i].executor = executor;
+		executor_threads[i].docker = docker_new(c->docker_socket,
+		    c->docker_call_timeout_ms);
+		if (executor_threads[i].docker == NULL ||
+		    pthread_create(&executor_threads[i].thread, NULL,
+		    executor_thread_main, &executor_threads[i]) != 0)
+			fatal("cannot start executor thread %u", i);
+	}
+	if (pthread_create(&signal_thread, NULL, executor_signal_main, &sigs) != 0)
+		fatal("cannot start the signal thread");
+	pthread_detach(signal_thread);
+
+	for (i = 0; i < c->workers; i++) {
+		pthread_join(executor_threads[i].thread, NULL);
+		docker_free(executor_threads[i].docker);
+		close(executor_threads[i].fd);
+	}
+	janitor_stop();
+	executor_free(executor);	/* empties the pool */
+	if (c->listen[0] == '/')
+		unlink(c->listen);
+	if (c->pidfile[0] != '\0')
+		unlink(c->pidfile);
+	free(executor_threads);
+	curl_global_cleanup();
+	log_info("stopped");
+	exit(0);
+}
+
+/* -------------------------------------------------------------- front */
+
+static void *
+worker_main(void *arg)
+{
+	struct worker	*w = arg;
+	FCGX_Request	 req;
+
+	if (FCGX_InitRequest(&req, listen_fd, 0) != 0) {
+		log_error("worker %u: FCGX_InitRequest failed", w->index);
+		return NULL;
+	}
+	while (!shutting_down) {
+		int rc;
+
+		pthread_mutex_lock(&accept_lock);
+		rc = shutting_down ? -1 : FCGX_Accept_r(&req);
+		pthread_mutex_unlock(&accept_lock);
+		if (rc < 0) {
+			if (shutting_down)
+				break;
+			continue;	/* one bad connection, not a dead socket */
+		}
+		request_handle(w, &req);
+	}
+	FCGX_Free(&req, 1);
+	return NULL;
+}
+
+/*
+ * The front gives up everything the executor keeps: a root it cannot
+ * leave, supplementary groups, gid, uid, and the ability to gain any of
+ * them back through exec.  front_user = "" skips this (development only).
+ */
+static void
+front_drop_privileges(const struct config *c)
+{
+	struct passwd *pw;
+
+	if (c->front_user[0] == '\0') {
+		log_warn("front_user is empty: the front keeps the executor's "
+		    "privileges (development only)");
+		return;
+	}
+	if ((pw = getpwnam(c->front_user)) == NULL)
+		fatal("front_user %s: no such user", c->front_user);
+	if (pw->pw_uid == 0)
+		fatal("front_user %s is root", c->front_user);
+	if (mkdir(c->front_chroot, 0555) == -1 && errno != EEXIST)
+		fatal("mkdir %s: %s", c->front_chroot, strerror(errno));
+	if (chroot(c->front_chroot) == -1 || chdir("/") == -1)
+		fatal("chroot %s: %s", c->front_chroot, strerror(errno));
+	if (setgroups(0, NULL) == -1 || setgid(pw->pw_gid) == -1 ||
+	    setuid(pw->pw_uid) == -1)
+		fatal("dropping to %s: %s", c->front_user, strerror(errno));
+	if (setuid(0) != -1)
+		fatal("the front could regain root");
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+		fatal("no_new_privs: %s", strerror(errno));
+}
+
+static int
+front_main(const struct config *c, int *fds, pid_t executor_pid)
+{
+	struct worker	*workers;
+	pthread_t	*threads;
+	sigset_t	 sigs;
+	unsigned	 i;
+	int		 sig, status;
+
+	log_set_role("front");
+	block_signals(&sigs);
+	if (FCGX_Init() != 0)
+		fatal("FCGX_Init failed");
+	front_drop_privileges(c);
+
+	workers = calloc(c->workers, sizeof(*workers));
+	threads = calloc(c->workers, sizeof(*threads));
+	if (workers == NULL || threads == NULL)
+		fatal("out of memory");
+	for (i = 0; i < c->workers; i++) {
+		workers[i].index = i;
+		workers[i].config = c;
+		workers[i].chan = privsep_chan_new(fds[i], c);
+		if (workers[i].chan == NULL ||
+		    pthread_create(&threads[i], NULL, worker_main, &workers[i]) != 0)
+			fatal("cannot start worker %u", i);
+	}
+	log_info("pycage-fcgi %s listening on %s with %u workers, %u execution "
+	    "slots, a pool of %u, image %s", PACKAGE_VERSION, c->listen,
+	    c->workers, c->max_executions, c->pool_size, c->image);
+
+	while (sigwait(&sigs, &sig) != 0)
+		;
+	log_info("signal %d: finishing in-flight requests", sig);
+	shutting_down = 1;
+	FCGX_ShutdownPending();
+	shutdown(listen_fd, SHUT_RDWR);
+	for (i = 0; i < c->workers; i++) {
+		pthread_join(threads[i], NULL);
+		privsep_chan_free(workers[i].chan);	/* the executor sees EOF */
+	}
+	free(workers);
+	free(threads);
+	while (waitpid(executor_pid, &status, 0) == -1 && errno == EINTR)
+		;
+	log_info("stopped");
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}
+
 int
 main(int argc, char **argv)
 {
 	static struct config	 config;
 	const char		*config_path = NULL;
-	struct executor		*executor;
-	struct worker		*workers;
-	struct docker		*docker;
-	pthread_t		*threads;
-	sigset_t		 sigs;
-	struct api_error	 api_err;
 	char			 err[512];
 	bool			 check_only = false;
+	int			*front_fds, *executor_fds, pair[2];
 	unsigned		 i;
-	int			 ch, sig, removed;
+	pid_t			 pid;
+	int			 ch;
 
 	while ((ch = getopt(argc, argv, "c:t")) != -1) {
 		switch (ch) {
@@ -159,81 +366,33 @@ main(int argc, char **argv)
 		return 0;
 	}
 	log_set_level(config.log_level);
-
-	/* Signals: SIGPIPE off (a client that left must not kill us); TERM
-	 * and INT blocked in every thread and taken by sigwait below. */
-	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-
-	if (curl_global_init(CURL_GLOBAL_ALL) != CURLE_OK)
-		fatal("curl_global_init failed");
-	if (FCGX_Init() != 0)
-		fatal("FCGX_Init failed");
-	if ((executor = executor_new(&config)) == NULL)
-		fatal("cannot build the container template");
-
-	/* Leftovers of a previous process of ours, before we make any. */
-	if ((docker = docker_new(config.docker_socket,
-	    config.docker_call_timeout_ms)) == NULL)
-		fatal("out of memory");
-	if ((removed = janitor_sweep(docker, &config, true)) == -1)
-		log_warn("janitor: engine unreachable at start; will retry");
-	else if (removed > 0)
-		log_info("janitor: removed %d leftover containers", removed);
-	/* Prove the limits apply before the first request; if the engine or
-	 * image is not there yet, the first request or health check retries. */
-	if (selfcheck_ensure(executor, docker, false, &api_err) == -1)
-		log_warn("selfcheck: %s", api_err.message);
-	docker_free(docker);
+	if (config.front_user[0] != '\0' && geteuid() != 0)
+		fatal("start as root so the front can drop to %s "
+		    "(front_user = \"\" runs unseparated)", config.front_user);
 
 	open_listen_socket(&config);
-	write_pidfile(config.pidfile);
-	if (janitor_start(&config) == -1)
-		fatal("cannot start the janitor");
-	if (executor_start(executor) == -1)
-		fatal("cannot start the pool");
-
-	workers = calloc(config.workers, sizeof(*workers));
-	threads = calloc(config.workers, sizeof(*threads));
-	if (workers == NULL || threads == NULL)
+	front_fds = calloc(config.workers, sizeof(int));
+	executor_fds = calloc(config.workers, sizeof(int));
+	if (front_fds == NULL || executor_fds == NULL)
 		fatal("out of memory");
 	for (i = 0; i < config.workers; i++) {
-		workers[i].index = i;
-		workers[i].config = &config;
-		workers[i].executor = executor;
-		workers[i].docker = docker_new(config.docker_socket,
-		    config.docker_call_timeout_ms);
-		if (workers[i].docker == NULL ||
-		    pthread_create(&threads[i], NULL, worker_main, &workers[i]) != 0)
-			fatal("cannot start worker %u", i);
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) == -1)
+			fatal("socketpair: %s", strerror(errno));
+		front_fds[i] = pair[0];
+		executor_fds[i] = pair[1];
 	}
-	log_info("pycage-fcgi %s listening on %s with %u workers, %u execution "
-	    "slots, a pool of %u, image %s", PACKAGE_VERSION, config.listen,
-	    config.workers, config.max_executions, config.pool_size, config.image);
+	write_pidfile(config.pidfile);
 
-	while (sigwait(&sigs, &sig) != 0)
-		;
-	log_info("signal %d: finishing in-flight requests", sig);
-	shutting_down = 1;
-	FCGX_ShutdownPending();
-	shutdown(listen_fd, SHUT_RDWR);
-	for (i = 0; i < config.workers; i++) {
-		pthread_join(threads[i], NULL);
-		docker_free(workers[i].docker);
+	if ((pid = fork()) == -1)
+		fatal("fork: %s", strerror(errno));
+	if (pid == 0) {
+		close(listen_fd);
+		for (i = 0; i < config.workers; i++)
+			close(front_fds[i]);
+		executor_main(&config, executor_fds);
 	}
-	janitor_stop();
-	executor_free(executor);	/* empties the pool */
-	if (config.listen[0] == '/')
-		unlink(config.listen);
-	if (config.pidfile[0] != '\0')
-		unlink(config.pidfile);
-	free(workers);
-	free(threads);
-	free(config.seccomp_json);
-	curl_global_cleanup();
-	log_info("stopped");
-	return 0;
+	for (i = 0; i < config.workers; i++)
+		close(executor_fds[i]);
+	free(executor_fds);
+	return front_main(&config, front_fds, pid);
 }

@@ -106,24 +106,9 @@ metric_head(struct buf *out, const char *name, const char *type, const char *hel
 }
 
 int
-metrics_render(struct buf *out)
+metrics_render_front(struct buf *out)
 {
-	static const struct { enum metric_counter id; const char *name, *help; } simple[] = {
-		{ METRIC_COLD_STARTS, "pycage_cold_starts_total",
-		    "Executions that started a container on the request path." },
-		{ METRIC_POOL_HITS, "pycage_pool_hits_total",
-		    "Executions that took a pre-started container." },
-		{ METRIC_CONTAINERS_CREATED, "pycage_containers_created_total",
-		    "Containers created." },
-		{ METRIC_CONTAINERS_REMOVED, "pycage_containers_removed_total",
-		    "Containers removed." },
-		{ METRIC_JANITOR_REMOVED, "pycage_janitor_removed_total",
-		    "Leftover containers removed by the janitor." },
-		{ METRIC_DOCKER_ERRORS, "pycage_docker_errors_total",
-		    "Engine API calls that failed or answered unexpectedly." },
-	};
-	size_t	r, c, p, b, i;
-	unsigned long long cumulative;
+	size_t r, c;
 
 	metric_head(out, "pycage_requests_total", "counter",
 	    "HTTP requests answered, by route and status.");
@@ -140,6 +125,29 @@ metrics_render(struct buf *out)
 				    "code=\"%d\"} %llu\n", metric_routes[r],
 				    metric_codes[c], metric_get(&requests[r][c]));
 		}
+	return out->len < out->cap_bytes ? 0 : -1;
+}
+
+int
+metrics_render_executor(struct buf *out)
+{
+	static const struct { enum metric_counter id; const char *name, *help; } simple[] = {
+		{ METRIC_COLD_STARTS, "pycage_cold_starts_total",
+		    "Executions that started a container on the request path." },
+		{ METRIC_POOL_HITS, "pycage_pool_hits_total",
+		    "Executions that took a pre-started container." },
+		{ METRIC_CONTAINERS_CREATED, "pycage_containers_created_total",
+		    "Containers created." },
+		{ METRIC_CONTAINERS_REMOVED, "pycage_containers_removed_total",
+		    "Containers removed." },
+		{ METRIC_JANITOR_REMOVED, "pycage_janitor_removed_total",
+		    "Leftover containers removed by the janitor." },
+		{ METRIC_DOCKER_ERRORS, "pycage_docker_errors_total",
+		    "Engine API calls that failed or answered unexpectedly." },
+	};
+	size_t	p, b, i;
+	unsigned long long cumulative;
+
 	metric_head(out, "pycage_executions_total", "counter",
 	    "Executions by verdict.");
 	for (i = 0; i <= JOB_OUTPUT_LIMIT; i++)

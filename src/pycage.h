@@ -36,6 +36,8 @@ void	buf_free(struct buf *);
 void	buf_reset(struct buf *);
 /* Appends all of it, or nothing and returns -1 (over the cap or no memory). */
 int	buf_append(struct buf *, const void *, size_t);
+/* Makes room for n more bytes and counts them; NULL over the cap. */
+char	*buf_extend(struct buf *, size_t n);
 /* Appends as much as fits under the cap; returns the bytes taken. */
 size_t	buf_append_upto(struct buf *, const void *, size_t);
 int	buf_append_str(struct buf *, const char *);
@@ -45,6 +47,7 @@ int	buf_append_str(struct buf *, const char *);
 enum log_level { LOG_LEVEL_ERROR, LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
 
 void	log_set_level(enum log_level);
+void	log_set_role(const char *);	/* "front" or "executor", in every line */
 void	log_error(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
@@ -89,6 +92,8 @@ struct config {
 	char		pool_preload[CONFIG_STR_MAX];	/* "numpy,pandas" */
 	unsigned	pool_max_age_s;
 	unsigned	uid_base;			/* 0: everyone is `user` */
+	char		front_user[CONFIG_STR_MAX];	/* "" = no privilege split */
+	char		front_chroot[CONFIG_STR_MAX];
 	char		seccomp_profile[CONFIG_STR_MAX];	/* path; "" = engine's */
 	char		*seccomp_json;			/* its text, loaded at start */
 	enum log_level	log_level;
@@ -337,7 +342,10 @@ void	metrics_gauge_set(enum metric_gauge, long);
 void	metrics_observe(enum metric_phase, long ms);
 void	metrics_request(const char *route, int http_status);
 void	metrics_execution(enum job_status);
-int	metrics_render(struct buf *out);
+/* Each process renders the series it owns: the front its requests, the
+ * executor everything about executions and containers. */
+int	metrics_render_front(struct buf *out);
+int	metrics_render_executor(struct buf *out);
 
 /* ---------------------------------------------------------- selfcheck.c */
 
@@ -356,12 +364,29 @@ int	janitor_sweep(struct docker *, const struct config *, bool at_start);
 int	janitor_start(const struct config *);
 void	janitor_stop(void);
 
+/* ------------------------------------------------------------ privsep.c */
+
+/* Executor side: answers one front worker's messages until it hangs up. */
+void	privsep_serve(int fd, struct executor *, struct docker *);
+
+/* Front side: one channel per worker thread; owns fd. */
+struct privsep_chan *privsep_chan_new(int fd, const struct config *);
+void	privsep_chan_free(struct privsep_chan *);
+/* Same contracts as job_run (the container is removed by the executor
+ * after it answered), the health check and the executor's metrics. */
+int	privsep_run(struct privsep_chan *, const struct job_spec *,
+	    struct job_result *, struct api_error *);
+int	privsep_health(struct privsep_chan *, struct health *, char *version,
+	    size_t versionlen, struct api_error *);
+int	privsep_metrics(struct privsep_chan *, struct buf *, struct api_error *);
+
 /* ------------------------------------------------------------ request.c */
+
+struct privsep_chan;
 
 struct worker {
 	unsigned		 index;
-	struct docker		*docker;
-	struct executor		*executor;
+	struct privsep_chan	*chan;		/* to the executor process */
 	const struct config	*config;
 };
 

@@ -1,8 +1,10 @@
 /*
- * request.c: one FastCGI request: CGI params, routing, a capped body, and
- * the one place that writes answers, errors included (slowcgi's rule:
- * errors become HTTP answers at one label).  It never exits and never
- * trusts CONTENT_LENGTH: the body actually read must match it.
+ * request.c: one FastCGI request, in the unprivileged front process: CGI
+ * params, routing, a capped body, JSON in and out, and the one place that
+ * writes answers, errors included (slowcgi's rule: errors become HTTP
+ * answers at one label).  It never exits and never trusts CONTENT_LENGTH:
+ * the body actually read must match it.  Jobs, health and the executor's
+ * metrics go over the worker's channel to the executor (privsep.c).
  *
  * Routes:  POST /v1/execute   run code, answer the result
  *          GET  /v1/health    engine reachable and image present
@@ -197,7 +199,7 @@ request_execute(struct worker *w, FCGX_Request *req, struct api_error *err)
 	buf_free(&body);
 	if (rc == -1)
 		goto out;
-	rc = job_run(w->executor, w->docker, &spec, &result, err);
+	rc = privsep_run(w->chan, &spec, &result, err);
 	job_spec_free(&spec);
 	if (rc == 0 && json_out_result(&result, &answer) == -1) {
 		api_error_set(err, 500, "internal", "Could not encode the result.");
@@ -209,11 +211,6 @@ request_execute(struct worker *w, FCGX_Request *req, struct api_error *err)
 		request_write(req, 200, NULL, &answer, false, REQUEST_JSON);
 	}
 out:
-	/* Answer first, then remove the container: the client does not wait
-	 * for the removal, and an error answer is written by our caller. */
-	if (rc == 0)
-		FCGX_Finish_r(req);
-	job_finish(w->executor, w->docker, &result);
 	job_result_free(&result);
 	buf_free(&answer);
 	return rc;
@@ -226,17 +223,12 @@ request_health(struct worker *w, FCGX_Request *req, bool head_only,
 	char		version[64];
 	struct buf	body;
 	struct health	h = {
-		.engine_version = version,
 		.image = w->config->image,
-		.executions_running = executor_running(w->executor),
 		.max_executions = w->config->max_executions,
 		.pool_size = w->config->pool_size,
-		.pool_ready = executor_pool_ready(w->executor),
 	};
 
-	if (docker_ping(w->docker, version, sizeof(version), err) == -1 ||
-	    docker_image_present(w->docker, w->config->image, err) == -1 ||
-	    selfcheck_ensure(w->executor, w->docker, true, err) == -1)
+	if (privsep_health(w->chan, &h, version, sizeof(version), err) == -1)
 		return -1;
 	buf_init(&body, 4096);
 	if (json_out_health(&h, &body) == -1) {
@@ -250,12 +242,17 @@ request_health(struct worker *w, FCGX_Request *req, bool head_only,
 }
 
 static int
-request_metrics(FCGX_Request *req, bool head_only, struct api_error *err)
+request_metrics(struct worker *w, FCGX_Request *req, bool head_only,
+    struct api_error *err)
 {
 	struct buf body;
 
 	buf_init(&body, REQUEST_METRICS_MAX_BYTES);
-	if (metrics_render(&body) == -1) {
+	if (privsep_metrics(w->chan, &body, err) == -1) {
+		buf_free(&body);
+		return -1;
+	}
+	if (metrics_render_front(&body) == -1) {
 		buf_free(&body);
 		api_error_set(err, 500, "internal", "Metrics over their cap.");
 		return -1;
@@ -317,7 +314,7 @@ request_handle(struct worker *w, FCGX_Request *req)
 	} else if (strcmp(path, "/v1/metrics") == 0) {
 		route = "metrics";
 		if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
-			rc = request_metrics(req, method[0] == 'H', &err);
+			rc = request_metrics(w, req, method[0] == 'H', &err);
 		else {
 			api_error_set(&err, 405, "method_not_allowed",
 			    "Use GET for /v1/metrics.");

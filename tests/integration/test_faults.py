@@ -44,8 +44,10 @@ class Responder:
         with open(self.config, "w") as f:
             f.writelines(f"{k} = {v}\n" for k, v in config.items())
         self.log = open(os.path.join(self.dir, "log"), "w+")
+        # A session of its own: SIGKILL goes to both processes (front, executor).
         self.proc = subprocess.Popen([FCGI_BIN, "-c", self.config], stdout=self.log,
-                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                     start_new_session=True)
         deadline = time.monotonic() + START_WAIT_S
         while not os.path.exists(self.socket):
             if self.proc.poll() is not None or time.monotonic() > deadline:
@@ -70,7 +72,10 @@ class Responder:
 
     def stop(self, sig=signal.SIGTERM, wait_s=40):
         if self.proc.poll() is None:
-            self.proc.send_signal(sig)
+            if sig == signal.SIGKILL:
+                os.killpg(self.proc.pid, sig)
+            else:
+                self.proc.send_signal(sig)
             try:
                 self.proc.wait(wait_s)
             except subprocess.TimeoutExpired:
@@ -164,7 +169,7 @@ def case_busy():
 
 
 def case_killed_responder_leftovers():
-    """SIGKILL a responder mid-run: its container stays; the next start removes it."""
+    """SIGKILL both processes mid-run: the container stays; the next start removes it."""
     instance = "faults-kill"
     first = Responder(instance)
     def doomed_run():
@@ -254,7 +259,7 @@ def build_liar_image():
 def case_selfcheck_refuses():
     """A limit that did not apply: health and execute answer 503 sandbox_check_failed."""
     build_liar_image()
-    r = Responder("faults-liar", image=LIAR_IMAGE)
+    r = Responder("faults-liar", image=LIAR_IMAGE, uid_base=0)
     try:
         health = r.call("GET", pt.HEALTH)
         problems = error_problems(health, 503, "sandbox_check_failed", True)
