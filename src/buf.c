@@ -4,6 +4,7 @@
  * the refusal into an answer (413, output_limit).  Always NUL-terminated
  * after the data so it can be logged, but the length is what counts.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,7 +16,8 @@ void
 buf_init(struct buf *b, size_t cap_bytes)
 {
 	memset(b, 0, sizeof(*b));
-	b->cap_bytes = cap_bytes;
+	/* Room for the NUL after the data must not overflow. */
+	b->cap_bytes = cap_bytes < SIZE_MAX / 2 ? cap_bytes : SIZE_MAX / 2;
 }
 
 void

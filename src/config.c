@@ -123,7 +123,8 @@ config_parse_number(const char *value, int base, unsigned long long *out)
 {
 	char *end;
 
-	if (*value == '\0' || *value == '-' || *value == '+')
+	/* Digits only: strtoull would also take leading blanks and signs. */
+	if (*value == '\0' || strspn(value, "0123456789") != strlen(value))
 		return -1;
 	errno = 0;
 	*out = strtoull(value, &end, base);
@@ -269,6 +270,10 @@ config_load(struct config *c, const char *path, char *err, size_t errlen)
 			snprintf(err, errlen, "%s:%d: %s", path, lineno, reason);
 			rc = -1;
 		}
+	}
+	if (rc == 0 && ferror(f)) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno ? errno : EIO));
+		rc = -1;
 	}
 	fclose(f);
 	if (rc == 0 && c->uid_base != 0 && c->uid_base < 1000) {

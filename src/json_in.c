@@ -130,7 +130,11 @@ json_in_number(void *ctx, const char *s, size_t len)
 		    p->limits->timeout_max_ms / 1000);
 		return 1;
 	}
-	p->spec->timeout_ms = (unsigned)ceil(seconds * 1000.0);
+	/* Round up (never shorter than asked) but not past binary noise:
+	 * 2.007 * 1000.0 is 2007.0000000000002. */
+	p->spec->timeout_ms = (unsigned)ceil(seconds * 1000.0 - 1e-6);
+	if (p->spec->timeout_ms == 0)
+		p->spec->timeout_ms = 1;
 	return 1;
 }
 
@@ -193,9 +197,12 @@ json_in_map_key(void *ctx, const unsigned char *key, size_t len)
 		    memcmp(keys[i].name, key, len) == 0)
 			p->key = keys[i].key;
 	if (p->key == KEY_UNKNOWN) {
+		/* Echo at most 64 bytes, cut on a character boundary so the
+		 * message stays UTF-8 (json_out refuses anything else). */
 		json_in_fail(p, 400, "unknown_key", "Unknown key \"%.*s\": only "
 		    "\"code\", \"stdin\" and \"timeout\" are accepted.",
-		    len > 64 ? 64 : (int)len, (const char *)key);
+		    (int)utf8_whole_prefix((const char *)key, len > 64 ? 64 : len),
+		    (const char *)key);
 		return 1;
 	}
 	if (p->seen & (1U << p->key)) {
@@ -283,12 +290,17 @@ json_in_hex4(const char *s, size_t left, unsigned *out)
 }
 
 /*
- * true if a string holds a \uD800-\uDFFF escape that is not part of a
- * high+low pair.  Malformed escapes are left to yajl to refuse.
+ * What yajl lets through but RFC 8259 does not, found in one pass:
+ * a \uD800-\uDFFF escape that is not part of a high+low pair (yajl turns
+ * it into '?'), and \v or \f between tokens (yajl's lexer takes them as
+ * whitespace; section 2 allows only space, tab, LF and CR).  Malformed
+ * escapes are left to yajl to refuse.
  */
-static bool
-json_in_lone_surrogate(const char *s, size_t len)
+static const char *
+json_in_prescan(const char *s, size_t len)
 {
+	static const char lone_surrogate[] = "The body holds a lone UTF-16 "
+	    "surrogate escape (\\ud800-\\udfff outside a valid pair).";
 	bool		in_string = false;
 	unsigned	u, low;
 	size_t		i;
@@ -298,6 +310,9 @@ json_in_lone_surrogate(const char *s, size_t len)
 			in_string = !in_string;
 			continue;
 		}
+		if (!in_string && (s[i] == '\v' || s[i] == '\f'))
+			return "The body holds \\v or \\f outside a string; JSON "
+			    "whitespace is space, tab, LF and CR.";
 		if (!in_string || s[i] != '\\')
 			continue;
 		if (++i >= len || s[i] != 'u')
@@ -306,16 +321,16 @@ json_in_lone_surrogate(const char *s, size_t len)
 			continue;
 		i += 4;
 		if (u >= 0xdc00 && u <= 0xdfff)
-			return true;
+			return lone_surrogate;
 		if (u < 0xd800 || u > 0xdbff)
 			continue;
 		if (i + 2 >= len || s[i + 1] != '\\' || s[i + 2] != 'u' ||
 		    json_in_hex4(s + i + 3, len - i - 3, &low) == -1 ||
 		    low < 0xdc00 || low > 0xdfff)
-			return true;
+			return lone_surrogate;
 		i += 6;
 	}
-	return false;
+	return NULL;
 }
 
 void
@@ -330,9 +345,10 @@ int
 json_in_parse_job(const char *body, size_t len, const struct job_limits *limits,
     struct job_spec *spec, struct api_error *err)
 {
-	struct json_in	p;
-	yajl_handle	h;
-	yajl_status	st;
+	struct json_in	 p;
+	yajl_handle	 h;
+	yajl_status	 st;
+	const char	*why;
 
 	memset(spec, 0, sizeof(*spec));
 	spec->timeout_ms = limits->timeout_default_ms;
@@ -347,10 +363,8 @@ json_in_parse_job(const char *body, size_t len, const struct job_limits *limits,
 		    "(write \\u0000 inside a string).");
 		return -1;
 	}
-	if (json_in_lone_surrogate(body, len)) {
-		api_error_set(err, 400, "invalid_json",
-		    "The body holds a lone UTF-16 surrogate escape (\\ud800-\\udfff "
-		    "outside a valid pair).");
+	if ((why = json_in_prescan(body, len)) != NULL) {
+		api_error_set(err, 400, "invalid_json", "%s", why);
 		return -1;
 	}
 

@@ -20,7 +20,6 @@
 
 #include "pycage.h"
 
-#define REQUEST_OUT_MAX_BYTES	(16UL * 1024 * 1024)	/* 2 x 1 MiB, escaped */
 #define REQUEST_READ_CHUNK	65536
 #define REQUEST_METRICS_MAX_BYTES (256UL * 1024)
 #define REQUEST_JSON		"application/json"
@@ -188,7 +187,9 @@ request_execute(struct worker *w, FCGX_Request *req, struct api_error *err)
 		    "Send the body as Content-Type: application/json.");
 		return -1;
 	}
-	buf_init(&answer, REQUEST_OUT_MAX_BYTES);
+	/* Worst case: every output byte invalid (3-byte U+FFFD) or a control
+	 * byte (6-byte \u00XX escape), on both streams, plus the keys. */
+	buf_init(&answer, 2 * 6 * c->output_max_bytes + 4096);
 	job_result_init(&result, c->output_max_bytes);
 	if (request_read_body(req, c->body_max_bytes, &body, err) == -1) {
 		buf_free(&body);

@@ -12,6 +12,12 @@
  * makes every execution answer 503 sandbox_check_failed until a later
  * check passes.  The check bypasses pycage-runner on purpose: it tests the
  * container, not the runner's tripwire.
+ *
+ * Under gVisor (runtime = runsc) the sandbox sees no cgroupfs and no
+ * seccomp or no_new_privs fields: runsc enforces those on the host around
+ * its own kernel.  There the check reads the memory limit from MemTotal
+ * (gVisor sizes it to the limit) and skips CPU, pids, seccomp and
+ * no_new_privs; the rest is checked as under runc.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -54,7 +60,10 @@ static const char selfcheck_script[] =
 "     'cpu_period': read('/sys/fs/cgroup/cpu/cpu.cfs_period_us', '/sys/fs/cgroup/cpu,cpuacct/cpu.cfs_period_us'),\n"
 "     'cpu_max': read('/sys/fs/cgroup/cpu.max'),\n"
 "     'pids': read('/sys/fs/cgroup/pids/pids.max', '/sys/fs/cgroup/pids.max'),\n"
+"     'memtotal_kb': int(read('/proc/meminfo').split()[1]),\n"
 "     'ifaces': sorted(l.split(':')[0].strip() for l in open('/proc/net/dev').readlines()[2:])}\n"
+"root = [l.split() for l in open('/proc/self/mounts') if l.split()[1:2] == ['/']]\n"
+"r['rootfs_ro'] = bool(root) and 'ro' in root[-1][3].split(',')\n"
 "try:\n"
 "    os.close(os.open('/.pycage-selfcheck', os.O_WRONLY | os.O_CREAT, 0o600))\n"
 "    r['rootfs_errno'] = 0\n"
@@ -95,6 +104,14 @@ selfcheck_int(yajl_val tree, const char *key)
 	return v != NULL && YAJL_IS_INTEGER(v) ? YAJL_GET_INTEGER(v) : -1;
 }
 
+static bool
+selfcheck_true(yajl_val tree, const char *key)
+{
+	const char	*path[] = { key, NULL };
+
+	return YAJL_IS_TRUE(yajl_tree_get(tree, path, yajl_t_true));
+}
+
 /* "" when the report matches the configuration, else what did not apply. */
 static void
 selfcheck_compare(const struct config *c, long got_uid, yajl_val r, char *why,
@@ -118,7 +135,10 @@ selfcheck_compare(const struct config *c, long got_uid, yajl_val r, char *why,
 	else if (!runsc && strcmp(selfcheck_str(r, "seccomp"), "2") != 0)
 		snprintf(why, len, "seccomp filtering is off (mode %s)",
 		    selfcheck_str(r, "seccomp"));
-	else if (strtoll(selfcheck_str(r, "memory"), NULL, 10) != memory)
+	else if (runsc && selfcheck_int(r, "memtotal_kb") * 1024 != memory)
+		snprintf(why, len, "memory limit (MemTotal) is %lld kB, not %lld",
+		    selfcheck_int(r, "memtotal_kb"), memory / 1024);
+	else if (!runsc && strtoll(selfcheck_str(r, "memory"), NULL, 10) != memory)
 		snprintf(why, len, "memory limit is '%s', not %lld",
 		    selfcheck_str(r, "memory"), memory);
 	else if (*(s = selfcheck_str(r, "memsw")) != '\0' &&
@@ -126,14 +146,17 @@ selfcheck_compare(const struct config *c, long got_uid, yajl_val r, char *why,
 		snprintf(why, len, "memory+swap limit is '%s', not %lld", s, memory);
 	else if (*(s = selfcheck_str(r, "swap_v2")) != '\0' && strcmp(s, "0") != 0)
 		snprintf(why, len, "swap limit is '%s', not 0", s);
-	else if (strtoll(selfcheck_str(r, "pids"), NULL, 10) != c->pids_limit)
+	else if (!runsc && strtoll(selfcheck_str(r, "pids"), NULL, 10) != c->pids_limit)
 		snprintf(why, len, "pids limit is '%s', not %u",
 		    selfcheck_str(r, "pids"), c->pids_limit);
 	else if (ifaces == NULL || YAJL_GET_ARRAY(ifaces)->len != 1 ||
 	    (s = YAJL_GET_STRING(YAJL_GET_ARRAY(ifaces)->values[0])) == NULL ||
 	    strcmp(s, "lo") != 0)
 		snprintf(why, len, "network interfaces other than lo are present");
-	else if (selfcheck_int(r, "rootfs_errno") != EROFS)
+	/* As non-root, a write to / may fail for permission (EACCES, gVisor)
+	 * before the read-only mount is seen: the mount flags decide. */
+	else if (!selfcheck_true(r, "rootfs_ro") ||
+	    selfcheck_int(r, "rootfs_errno") == 0)
 		snprintf(why, len, "the root filesystem is writable");
 	else if (c->seccomp_json != NULL && !runsc &&
 	    selfcheck_int(r, "io_uring_errno") != EPERM)

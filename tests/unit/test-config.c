@@ -1,0 +1,632 @@
+/*
+ * test-config.c: src/config.c.  The product defaults; a file with
+ * comments, blank lines and odd spacing; every key landing in its own
+ * field; and each way a file can be wrong, with the exact "path:line:
+ * reason" it must produce (STYLE.md point 3).  Files are written with
+ * mkstemp under /tmp and removed afterwards.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pycage.h"
+#include "tap.h"
+
+#define KIB	1024UL
+#define MIB	(1024UL * 1024UL)
+
+static char conf_path[64];
+
+/* Writes text (len bytes) to a fresh temp file; its name is in conf_path. */
+static int
+write_conf(const char *text, size_t len)
+{
+	int	fd;
+	size_t	off = 0;
+	ssize_t	n;
+
+	snprintf(conf_path, sizeof(conf_path), "/tmp/pycage-test-config-XXXXXX");
+	if ((fd = mkstemp(conf_path)) == -1)
+		return -1;
+	while (off < len) {
+		if ((n = write(fd, text + off, len - off)) <= 0) {
+			close(fd);
+			unlink(conf_path);
+			return -1;
+		}
+		off += (size_t)n;
+	}
+	close(fd);
+	return 0;
+}
+
+/* config_load on text after config_defaults; err holds the message. */
+static int
+load_text(struct config *c, const char *text, size_t len, char *err,
+    size_t errlen)
+{
+	int rc;
+
+	config_defaults(c);
+	err[0] = '\0';
+	if (write_conf(text, len) == -1) {
+		snprintf(err, errlen, "test setup: mkstemp/write: %s",
+		    strerror(errno));
+		return -2;
+	}
+	rc = config_load(c, conf_path, err, errlen);
+	unlink(conf_path);
+	return rc;
+}
+
+static void
+test_defaults(void)
+{
+	struct config c;
+
+	memset(&c, 0x5a, sizeof(c));
+	config_defaults(&c);
+	is_int(c.memory_mb, 512, "default memory_mb");
+	is_int(c.cpu_millis, 500, "default cpu_millis");
+	is_int(c.pids_limit, 64, "default pids_limit");
+	is_int(c.timeout_default_ms, 10000, "default timeout_default_ms");
+	is_int(c.timeout_max_ms, 30000, "default timeout_max_ms");
+	is_int(c.output_max_bytes, 1 * MIB, "default output_max_bytes 1 MiB");
+	is_int(c.code_max_bytes, 256 * KIB, "default code_max_bytes 256 KiB");
+	is_int(c.stdin_max_bytes, 1 * MIB, "default stdin_max_bytes 1 MiB");
+	is_int(c.body_max_bytes, 1 * MIB, "default body_max_bytes 1 MiB");
+	is_str(c.user, "65534:65534", "default user nobody:nogroup, numeric");
+	is_str(c.runtime, "", "default runtime: engine default");
+	is_int(c.socket_mode, 0660, "default socket_mode 0660");
+	is_int(c.log_level, LOG_LEVEL_INFO, "default log_level info");
+}
+
+/* An empty file changes nothing. */
+static void
+test_empty_file(void)
+{
+	struct config	c, d;
+	char		err[512];
+
+	config_defaults(&d);
+	is_int(load_text(&c, "", 0, err, sizeof(err)), 0, "empty file loads");
+	ok(memcmp(&c, &d, sizeof(c)) == 0, "empty file: exactly the defaults");
+	is_int(load_text(&c, "\n\n  \t\n", 5, err, sizeof(err)), 0,
+	    "blank lines only load");
+	ok(memcmp(&c, &d, sizeof(c)) == 0, "blank lines: exactly the defaults");
+}
+
+/* Comments, blank lines, tabs, CRLF, no final newline; each key set. */
+static void
+test_good_file(void)
+{
+	static const char text[] =
+	    "# pycage.conf for the test\n"
+	    "\n"
+	    "   # an indented comment\n"
+	    "listen = 127.0.0.1:9000\n"
+	    "socket_mode = 0600\n"
+	    "socket_group=www-data\n"
+	    "pidfile =\n"
+	    "\tworkers\t=\t8\t\n"
+	    "max_executions   =   2\r\n"
+	    "queue_wait_ms = 0\n"
+	    "docker_socket = /run/docker.sock\n"
+	    "docker_call_timeout_ms = 100\n"
+	    "image = pycage-sandbox:test\n"
+	    "runtime = runsc\n"
+	    "instance = unit\n"
+	    "user = 1000:1001\n"
+	    "timeout_default_s = 5\n"
+	    "timeout_max_s = 60\n"
+	    "memory_mb = 16\n"
+	    "cpu_millis = 64000\n"
+	    "pids_limit = 4096\n"
+	    "tmpfs_mb = 1\n"
+	    "nofile = 65536\n"
+	    "fsize_mb = 1024\n"
+	    "output_max_bytes = 67108864\n"
+	    "body_max_bytes = 1024\n"
+	    "code_max_bytes = 1\n"
+	    "stdin_max_bytes = 0\n"
+	    "janitor_interval_s = 86400\n"
+	    "log_level = debug";		/* no final newline */
+	struct config	c, expected;
+	char		err[512];
+
+	config_defaults(&expected);
+	snprintf(expected.listen, sizeof(expected.listen), "127.0.0.1:9000");
+	expected.socket_mode = 0600;
+	snprintf(expected.socket_group, sizeof(expected.socket_group), "www-data");
+	expected.pidfile[0] = '\0';
+	expected.workers = 8;
+	expected.max_executions = 2;
+	expected.queue_wait_ms = 0;
+	snprintf(expected.docker_socket, sizeof(expected.docker_socket),
+	    "/run/docker.sock");
+	expected.docker_call_timeout_ms = 100;
+	snprintf(expected.image, sizeof(expected.image), "pycage-sandbox:test");
+	snprintf(expected.runtime, sizeof(expected.runtime), "runsc");
+	snprintf(expected.instance, sizeof(expected.instance), "unit");
+	snprintf(expected.user, sizeof(expected.user), "1000:1001");
+	expected.timeout_default_ms = 5000;
+	expected.timeout_max_ms = 60000;
+	expected.memory_mb = 16;
+	expected.cpu_millis = 64000;
+	expected.pids_limit = 4096;
+	expected.tmpfs_mb = 1;
+	expected.nofile = 65536;
+	expected.fsize_mb = 1024;
+	expected.output_max_bytes = 64 * MIB;
+	expected.body_max_bytes = 1024;
+	expected.code_max_bytes = 1;
+	expected.stdin_max_bytes = 0;
+	expected.janitor_interval_s = 86400;
+	expected.log_level = LOG_LEVEL_DEBUG;
+
+	is_int(load_text(&c, text, sizeof(text) - 1, err, sizeof(err)), 0,
+	    "a full file with comments, blanks, tabs and CRLF loads");
+	is_str(err, "", "no error text");
+	is_str(c.listen, "127.0.0.1:9000", "listen");
+	is_int(c.socket_mode, 0600, "socket_mode is octal");
+	is_str(c.socket_group, "www-data", "socket_group without spaces round '='");
+	is_str(c.pidfile, "", "pidfile may be empty");
+	is_int(c.workers, 8, "workers with tabs");
+	is_int(c.max_executions, 2, "max_executions with CRLF");
+	is_str(c.user, "1000:1001", "user");
+	is_str(c.runtime, "runsc", "runtime");
+	is_int(c.timeout_default_ms, 5000, "timeout_default_s = 5 -> 5000 ms");
+	is_int(c.timeout_max_ms, 60000, "timeout_max_s = 60 -> 60000 ms");
+	is_int(c.output_max_bytes, 64 * MIB, "output_max_bytes at its maximum");
+	is_int(c.log_level, LOG_LEVEL_DEBUG, "log_level on the last line, no newline");
+	/* Catches a key writing into its neighbour's field. */
+	ok(memcmp(&c, &expected, sizeof(c)) == 0,
+	    "every field as expected, no other field touched");
+}
+
+/* A failing file and the exact message after the path. */
+struct bad_case {
+	const char	*name;
+	const char	*text;
+	const char	*reason;	/* err is conf_path followed by this */
+};
+
+static const struct bad_case bad_cases[] = {
+	{ "unknown key", "workers = 2\n# fine\nbogus = 1\n",
+	    ":3: unknown key 'bogus'" },
+	{ "key in other case", "Workers = 2\n", ":1: unknown key 'Workers'" },
+	{ "key with a space inside", "work ers = 2\n", ":1: unknown key 'work ers'" },
+	{ "empty key", "= 2\n", ":1: unknown key ''" },
+	{ "missing '='", "\n\nworkers 8\n", ":3: expected 'key = value'" },
+	{ "section header", "[pycage]\n", ":1: expected 'key = value'" },
+	{ "workers = 0", "workers = 0\n",
+	    ":1: workers: '0' is not a number in [1, 256]" },
+	{ "workers = 257", "workers = 257\n",
+	    ":1: workers: '257' is not a number in [1, 256]" },
+	{ "workers negative", "workers = -1\n",
+	    ":1: workers: '-1' is not a number in [1, 256]" },
+	{ "workers with a plus sign", "workers = +5\n",
+	    ":1: workers: '+5' is not a number in [1, 256]" },
+	{ "trailing junk 12x", "workers = 12x\n",
+	    ":1: workers: '12x' is not a number in [1, 256]" },
+	{ "hex is not decimal", "workers = 0x10\n",
+	    ":1: workers: '0x10' is not a number in [1, 256]" },
+	{ "trailing comment on a value line", "workers = 8 # eight\n",
+	    ":1: workers: '8 # eight' is not a number in [1, 256]" },
+	{ "empty number", "workers =\n",
+	    ":1: workers: '' is not a number in [1, 256]" },
+	{ "2^32 + 1 does not wrap to 1", "workers = 4294967297\n",
+	    ":1: workers: '4294967297' is not a number in [1, 256]" },
+	{ "2^64 overflows", "workers = 18446744073709551616\n",
+	    ":1: workers: '18446744073709551616' is not a number in [1, 256]" },
+	{ "negative wrapping to 2^64 - 1", "stdin_max_bytes = -0\n",
+	    ":1: stdin_max_bytes: '-0' is not a number in [0, 67108864]" },
+	{ "memory_mb below 16", "memory_mb = 15\n",
+	    ":1: memory_mb: '15' is not a number in [16, 65536]" },
+	{ "pids_limit 0 (unlimited to Docker)", "pids_limit = 0\n",
+	    ":1: pids_limit: '0' is not a number in [8, 4096]" },
+	{ "output_max_bytes above 64 MiB", "output_max_bytes = 67108865\n",
+	    ":1: output_max_bytes: '67108865' is not a number in [1024, 67108864]" },
+	{ "timeout_max_s 3601", "timeout_max_s = 3601\n",
+	    ":1: timeout_max_s: '3601' is not a number in [1, 3600]" },
+	{ "timeout_default_s 0", "timeout_default_s = 0\n",
+	    ":1: timeout_default_s: '0' is not a number in [1, 3600]" },
+	{ "socket_mode 0999 is not octal", "socket_mode = 0999\n",
+	    ":1: socket_mode: '0999' is not a number in [0, 511]" },
+	{ "socket_mode 01000 above 0777", "socket_mode = 01000\n",
+	    ":1: socket_mode: '01000' is not a number in [0, 511]" },
+	{ "socket_mode in hex", "socket_mode = 0x1ff\n",
+	    ":1: socket_mode: '0x1ff' is not a number in [0, 511]" },
+	{ "user 0:0", "user = 0:0\n",
+	    ":1: user: must be a numeric uid:gid, neither 0" },
+	{ "user 0:65534", "user = 0:65534\n",
+	    ":1: user: must be a numeric uid:gid, neither 0" },
+	{ "user 65534:0", "user = 65534:0\n",
+	    ":1: user: must be a numeric uid:gid, neither 0" },
+	{ "user nobody", "user = nobody\n",
+	    ":1: user: must be a numeric uid:gid, neither 0" },
+	{ "user nobody:nogroup", "user = nobody:nogroup\n",
+	    ":1: user: must be a numeric uid:gid, neither 0" },
+	{ "user 65534 without gid", "user = 65534\n",
+	    ":1: user: must be a numeric uid:gid, neither 0" },
+	{ "user 65534:", "user = 65534:\n",
+	    ":1: user: must be a numeric uid:gid, neither 0" },
+	{ "user :65534", "user = :65534\n",
+	    ":1: user: must be a numeric uid:gid, neither 0" },
+	{ "user 1:2:3", "user = 1:2:3\n",
+	    ":1: user: must be a numeric uid:gid, neither 0" },
+	{ "user -1:65534", "user = -1:65534\n",
+	    ":1: user: must be a numeric uid:gid, neither 0" },
+	{ "user uid above 2^31 - 1", "user = 2147483648:1\n",
+	    ":1: user: must be a numeric uid:gid, neither 0" },
+	{ "user uid 2^32 (wraps to 0 as 32 bits)", "user = 4294967296:1\n",
+	    ":1: user: must be a numeric uid:gid, neither 0" },
+	{ "empty image", "image =\n",
+	    ":1: image: empty or longer than 255 bytes" },
+	{ "empty user", "user = \n",
+	    ":1: user: empty or longer than 255 bytes" },
+	{ "log_level unknown", "log_level = verbose\n",
+	    ":1: log_level: one of error, warn, info, debug" },
+	{ "log_level in capitals", "log_level = DEBUG\n",
+	    ":1: log_level: one of error, warn, info, debug" },
+	{ "pool_preload with a semicolon", "pool_preload = numpy;os\n",
+	    ":1: pool_preload: module names [A-Za-z0-9_.] separated by commas" },
+	{ "pool_preload with a space", "pool_preload = numpy, pandas\n",
+	    ":1: pool_preload: module names [A-Za-z0-9_.] separated by commas" },
+	{ "pool_size 65", "pool_size = 65\n",
+	    ":1: pool_size: '65' is not a number in [0, 64]" },
+	{ "uid_base 999 (system users)", "uid_base = 999\n",
+	    ": uid_base must be 0 or at least 1000 (clear of system users)" },
+	{ "uid_base 1", "uid_base = 1\n",
+	    ": uid_base must be 0 or at least 1000 (clear of system users)" },
+	{ "first error stops the load", "workers = 0\nbogus = 1\n",
+	    ":1: workers: '0' is not a number in [1, 256]" },
+	{ "timeout_default_s above timeout_max_s", "timeout_default_s = 31\n"
+	    "timeout_max_s = 30\n",
+	    ": timeout_default_s is above timeout_max_s" },
+	{ "timeout_max_s below the default 10 s", "timeout_max_s = 5\n",
+	    ": timeout_default_s is above timeout_max_s" },
+};
+
+static void
+test_bad_files(void)
+{
+	char	err[512], expected[600];
+	size_t	i;
+
+	for (i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
+		const struct bad_case	*b = &bad_cases[i];
+		struct config		 c;
+		int			 rc;
+
+		rc = load_text(&c, b->text, strlen(b->text), err, sizeof(err));
+		snprintf(expected, sizeof(expected), "%s%s", conf_path, b->reason);
+		if (!is_int(rc, -1, "refused: %s", b->name))
+			continue;
+		is_str(err, expected, "message: %s", b->name);
+	}
+}
+
+/* The numeric value a key ends up as, read back from its field. */
+static unsigned long long
+field_value(const struct config *c, const char *key)
+{
+	if (strcmp(key, "workers") == 0)		return c->workers;
+	if (strcmp(key, "socket_mode") == 0)		return c->socket_mode;
+	if (strcmp(key, "memory_mb") == 0)		return c->memory_mb;
+	if (strcmp(key, "cpu_millis") == 0)		return c->cpu_millis;
+	if (strcmp(key, "pids_limit") == 0)		return c->pids_limit;
+	if (strcmp(key, "timeout_default_s") == 0)	return c->timeout_default_ms;
+	if (strcmp(key, "timeout_max_s") == 0)		return c->timeout_max_ms;
+	if (strcmp(key, "stdin_max_bytes") == 0)	return c->stdin_max_bytes;
+	if (strcmp(key, "output_max_bytes") == 0)	return c->output_max_bytes;
+	if (strcmp(key, "code_max_bytes") == 0)		return c->code_max_bytes;
+	if (strcmp(key, "uid_base") == 0)		return c->uid_base;
+	return 0xdeadbeef;
+}
+
+/* Boundaries that must be accepted, next to the refusals above. */
+static void
+test_good_values(void)
+{
+	static const struct {
+		const char		*text;
+		const char		*key;
+		unsigned long long	 want;
+	} good[] = {
+		{ "workers = 1\n", "workers", 1 },
+		{ "workers = 256\n", "workers", 256 },
+		{ "workers = 0008\n", "workers", 8 },		/* decimal, not octal */
+		{ "socket_mode = 0660\n", "socket_mode", 0660 },
+		{ "socket_mode = 0777\n", "socket_mode", 0777 },
+		{ "socket_mode = 0\n", "socket_mode", 0 },
+		{ "socket_mode = 600\n", "socket_mode", 0600 },
+		{ "memory_mb = 65536\n", "memory_mb", 65536 },
+		{ "cpu_millis = 10\n", "cpu_millis", 10 },
+		{ "pids_limit = 8\n", "pids_limit", 8 },
+		{ "timeout_default_s = 30\n", "timeout_default_s", 30000 },
+		{ "timeout_max_s = 3600\n", "timeout_max_s", 3600000 },
+		{ "timeout_max_s = 10\n", "timeout_max_s", 10000 },	/* = default */
+		{ "stdin_max_bytes = 0\n", "stdin_max_bytes", 0 },
+		{ "output_max_bytes = 1024\n", "output_max_bytes", 1024 },
+		{ "code_max_bytes = 16777216\n", "code_max_bytes", 16 * MIB },
+		{ "uid_base = 0\n", "uid_base", 0 },
+		{ "uid_base = 1000\n", "uid_base", 1000 },
+	};
+	static const char *const users[] = {
+		"65534:65534", "1:1", "2147483647:2147483647", "1000:100",
+	};
+	struct config	c;
+	char		err[512], text[600];
+	size_t		i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		int rc = load_text(&c, good[i].text, strlen(good[i].text), err,
+		    sizeof(err));
+
+		if (!is_int(rc, 0, "accepted: %.*s", (int)strlen(good[i].text) - 1,
+		    good[i].text))
+			diag("error: %s", err);
+		is_int(field_value(&c, good[i].key), good[i].want, "value of %.*s",
+		    (int)strlen(good[i].text) - 1, good[i].text);
+	}
+	for (i = 0; i < sizeof(users) / sizeof(users[0]); i++) {
+		snprintf(text, sizeof(text), "user = %s\n", users[i]);
+		is_int(load_text(&c, text, strlen(text), err, sizeof(err)), 0,
+		    "user %s accepted", users[i]);
+		is_str(c.user, users[i], "user %s kept verbatim", users[i]);
+	}
+}
+
+/* CONFIG_STR_MAX - 1 bytes fit; one more is refused, not cut. */
+static void
+test_string_lengths(void)
+{
+	struct config	c;
+	char		text[CONFIG_STR_MAX + 32], err[512], expected[600];
+	char		value[CONFIG_STR_MAX + 1];
+
+	memset(value, 'i', CONFIG_STR_MAX - 1);
+	value[CONFIG_STR_MAX - 1] = '\0';
+	snprintf(text, sizeof(text), "image = %s\n", value);
+	is_int(load_text(&c, text, strlen(text), err, sizeof(err)), 0,
+	    "image of 255 bytes accepted");
+	is_int(strlen(c.image), CONFIG_STR_MAX - 1, "image of 255 bytes kept whole");
+
+	memset(value, 'i', CONFIG_STR_MAX);
+	value[CONFIG_STR_MAX] = '\0';
+	snprintf(text, sizeof(text), "\nimage = %s\n", value);
+	is_int(load_text(&c, text, strlen(text), err, sizeof(err)), -1,
+	    "image of 256 bytes refused");
+	snprintf(expected, sizeof(expected),
+	    "%s:2: image: empty or longer than 255 bytes", conf_path);
+	is_str(err, expected, "image of 256 bytes: message");
+	is_str(c.image, "pycage-sandbox:latest", "image of 256 bytes: "
+	    "default kept, nothing cut in");
+}
+
+/* fgets into 1024 bytes: 1022 characters and the newline fit. */
+static void
+test_long_lines(void)
+{
+	struct config	 c;
+	char		*text, err[512], expected[600];
+	size_t		 n;
+
+	text = malloc(4096);
+
+	/* A comment of exactly 1022 bytes, then a real line. */
+	text[0] = '#';
+	memset(text + 1, 'x', 1021);
+	n = 1022;
+	memcpy(text + n, "\nworkers = 3\n", 14);
+	n += 14;
+	is_int(load_text(&c, text, n, err, sizeof(err)), 0,
+	    "a 1022-byte line is accepted");
+	is_int(c.workers, 3, "the line after it is read as its own line");
+
+	/* 1023 bytes: refused, at the right line, not split in two. */
+	text[0] = '\n';
+	text[1] = '#';
+	memset(text + 2, 'x', 1022);
+	n = 1024;
+	memcpy(text + n, "\nworkers = 3\n", 14);
+	n += 14;
+	is_int(load_text(&c, text, n, err, sizeof(err)), -1,
+	    "a 1023-byte line is refused");
+	snprintf(expected, sizeof(expected), "%s:2: line longer than 1022 bytes",
+	    conf_path);
+	is_str(err, expected, "over-long line: message with its line number");
+
+	/* The tail of an over-long line must not be read as a line: here it
+	 * would otherwise set workers = 9. */
+	memcpy(text, "#", 1);
+	memset(text + 1, ' ', 1022);
+	memcpy(text + 1023, "workers = 9\n", 12);
+	n = 1035;
+	is_int(load_text(&c, text, n, err, sizeof(err)), -1,
+	    "an over-long comment hiding 'workers = 9' is refused");
+	is_int(c.workers, 16, "and the hidden tail did not set workers");
+
+	/* Last line without a newline: 1022 bytes ok, 1023 refused. */
+	memcpy(text, "workers = 5", 11);
+	memset(text + 11, ' ', 1022 - 11);
+	is_int(load_text(&c, text, 1022, err, sizeof(err)), 0,
+	    "a final 1022-byte line without newline is accepted");
+	is_int(c.workers, 5, "its value is read");
+	memset(text + 11, ' ', 1023 - 11);
+	is_int(load_text(&c, text, 1023, err, sizeof(err)), -1,
+	    "a final 1023-byte line without newline is refused");
+
+	/* 100 KiB on one line. */
+	free(text);
+	text = malloc(100 * 1024);
+	memset(text, 'k', 100 * 1024);
+	is_int(load_text(&c, text, 100 * 1024, err, sizeof(err)), -1,
+	    "a 100 KiB line is refused");
+	snprintf(expected, sizeof(expected), "%s:1: line longer than 1022 bytes",
+	    conf_path);
+	is_str(err, expected, "100 KiB line: message");
+	free(text);
+}
+
+static void
+test_missing_file(void)
+{
+	struct config	c;
+	char		err[512], small[8];
+
+	config_defaults(&c);
+	is_int(config_load(&c, "/nonexistent/pycage.conf", err, sizeof(err)), -1,
+	    "missing file refused");
+	is_str(err, "/nonexistent/pycage.conf: No such file or directory",
+	    "missing file: path and errno text");
+	/* fopen() of a directory succeeds on Linux and fgets() then fails
+	 * with EISDIR; the loop reads that as end of file. */
+	is_int(config_load(&c, "/tmp", err, sizeof(err)), -1,
+	    "a directory is refused");
+	is_int(config_load(&c, "/nonexistent/pycage.conf", small, sizeof(small)),
+	    -1, "missing file with an 8-byte error buffer");
+	is_str(small, "/nonexi", "error text cut to the buffer, NUL-terminated");
+}
+
+/* config_set is public: the same checks without a file. */
+static void
+test_config_set(void)
+{
+	static const char *const levels[] = { "error", "warn", "info", "debug" };
+	struct config	c;
+	char		err[256];
+	size_t		i;
+
+	config_defaults(&c);
+	for (i = 0; i < 4; i++) {
+		is_int(config_set(&c, "log_level", levels[i], err, sizeof(err)), 0,
+		    "log_level %s", levels[i]);
+		is_int(c.log_level, i, "log_level %s -> %zu", levels[i], i);
+	}
+	is_int(config_set(&c, "runtime", "", err, sizeof(err)), 0,
+	    "runtime may be empty");
+	is_int(config_set(&c, "listen", "", err, sizeof(err)), -1,
+	    "listen may not be empty");
+	is_str(err, "listen: empty or longer than 255 bytes", "listen empty: message");
+	is_int(config_set(&c, "timeout_max_ms", "30000", err, sizeof(err)), -1,
+	    "the field name timeout_max_ms is not a key (seconds in the file)");
+	is_str(err, "unknown key 'timeout_max_ms'", "timeout_max_ms: message");
+	is_int(config_set(&c, "log_level", "", err, sizeof(err)), -1,
+	    "empty log_level refused");
+
+	/* Whitespace inside the user's value is not a numeric uid:gid:
+	 * Docker would look " 65534" up as a group name in the image. */
+	is_int(config_set(&c, "user", "65534: 65534", err, sizeof(err)), -1,
+	    "user '65534: 65534' refused");
+	config_defaults(&c);
+	is_int(config_set(&c, "user", "65534 :65534", err, sizeof(err)), -1,
+	    "user '65534 :65534' refused");
+}
+
+/*
+ * config_load_files: the seccomp profile is read at start and must be a
+ * JSON object of at most 256 KiB; "" means the engine's own profile.
+ */
+static void
+test_load_files(void)
+{
+	static const char	 profile[] = "{\"defaultAction\":\"SCMP_ACT_ERRNO\"}\n";
+	struct config		 c;
+	char			 err[512], expected[600], *big;
+	size_t			 n;
+
+	config_defaults(&c);
+	is_str(c.seccomp_profile, "/etc/pycage/seccomp.json",
+	    "default seccomp_profile path");
+	ok(c.seccomp_json == NULL, "no profile text before config_load_files");
+
+	c.seccomp_profile[0] = '\0';
+	is_int(config_load_files(&c, err, sizeof(err)), 0,
+	    "empty seccomp_profile: nothing to load");
+	ok(c.seccomp_json == NULL, "empty seccomp_profile: no text");
+
+	snprintf(c.seccomp_profile, sizeof(c.seccomp_profile),
+	    "/nonexistent/seccomp.json");
+	is_int(config_load_files(&c, err, sizeof(err)), -1,
+	    "missing seccomp profile refused");
+	is_str(err, "seccomp_profile /nonexistent/seccomp.json: No such file or "
+	    "directory", "missing seccomp profile: message");
+
+	if (write_conf(profile, sizeof(profile) - 1) == 0) {
+		snprintf(c.seccomp_profile, sizeof(c.seccomp_profile), "%s",
+		    conf_path);
+		is_int(config_load_files(&c, err, sizeof(err)), 0,
+		    "a JSON object profile loads");
+		is_str(c.seccomp_json, profile, "the profile's text is kept whole");
+		/* Loading again replaces, not leaks, the text. */
+		is_int(config_load_files(&c, err, sizeof(err)), 0, "loads twice");
+		unlink(conf_path);
+		free(c.seccomp_json);
+		c.seccomp_json = NULL;
+	}
+
+	{
+		static const struct { const char *name, *text; } bad[] = {
+			{ "a JSON array", "[]" },
+			{ "a JSON string", "\"x\"" },
+			{ "not JSON", "defaultAction: allow" },
+			{ "an empty file", "" },
+			{ "an object and trailing bytes", "{} x" },
+		};
+		size_t i;
+
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			if (write_conf(bad[i].text, strlen(bad[i].text)) == -1)
+				continue;
+			snprintf(c.seccomp_profile, sizeof(c.seccomp_profile), "%s",
+			    conf_path);
+			is_int(config_load_files(&c, err, sizeof(err)), -1,
+			    "seccomp profile refused: %s", bad[i].name);
+			snprintf(expected, sizeof(expected),
+			    "seccomp_profile %s: not a JSON object", conf_path);
+			is_str(err, expected, "seccomp profile message: %s",
+			    bad[i].name);
+			ok(c.seccomp_json == NULL, "no text kept: %s", bad[i].name);
+			unlink(conf_path);
+		}
+	}
+
+	/* 256 KiB is the limit: a valid object one byte over is refused. */
+	for (n = 256 * KIB; n <= 256 * KIB + 1; n++) {
+		big = malloc(n);
+		memset(big, ' ', n);
+		big[0] = '{';
+		big[n - 1] = '}';
+		if (write_conf(big, n) == 0) {
+			snprintf(c.seccomp_profile, sizeof(c.seccomp_profile), "%s",
+			    conf_path);
+			is_int(config_load_files(&c, err, sizeof(err)),
+			    n == 256 * KIB ? 0 : -1, "seccomp profile of %zu bytes %s",
+			    n, n == 256 * KIB ? "loads" : "refused");
+			unlink(conf_path);
+			free(c.seccomp_json);
+			c.seccomp_json = NULL;
+		}
+		free(big);
+	}
+}
+
+int
+main(void)
+{
+	test_defaults();
+	test_empty_file();
+	test_good_file();
+	test_bad_files();
+	test_good_values();
+	test_string_lengths();
+	test_long_lines();
+	test_missing_file();
+	test_config_set();
+	test_load_files();
+	return done_testing();
+}
