@@ -239,7 +239,8 @@ LIAR_IMAGE = "pycage-selfcheck-liar:test"
 LIAR_REPORT = ('{"uid": 65534, "gid": 65534, "cap_eff": "0000000000000000", "seccomp": "2", '
                '"no_new_privs": "1", "memory": "9999", "memsw": "", "swap_v2": "", '
                '"cpu_quota": "50000", "cpu_period": "100000", "cpu_max": "", "pids": "64", '
-               '"ifaces": ["lo"], "rootfs_errno": 30, "io_uring_errno": 1}')
+               '"ifaces": ["lo"], "rootfs_ro": true, "rootfs_errno": 30, "io_uring_errno": 1, '
+               '"memtotal_kb": 524288}')
 
 
 def build_liar_image():
