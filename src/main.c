@@ -211,6 +211,7 @@ executor_main(struct config *c, int *fds)
 	if (c->pidfile[0] != '\0')
 		unlink(c->pidfile);
 	free(executor_threads);
+	free(fds);
 	curl_global_cleanup();
 	log_info("stopped");
 	exit(0);
@@ -304,6 +305,7 @@ front_main(const struct config *c, int *fds, pid_t executor_pid)
 		    pthread_create(&threads[i], NULL, worker_main, &workers[i]) != 0)
 			fatal("cannot start worker %u", i);
 	}
+	free(fds);	/* each channel owns its fd now */
 	log_info("pycage-fcgi %s listening on %s with %u workers, %u execution "
 	    "slots, a pool of %u, image %s", PACKAGE_VERSION, c->listen,
 	    c->workers, c->max_executions, c->pool_size, c->image);
@@ -389,10 +391,11 @@ main(int argc, char **argv)
 		close(listen_fd);
 		for (i = 0; i < config.workers; i++)
 			close(front_fds[i]);
-		executor_main(&config, executor_fds);
+		free(front_fds);
+		executor_main(&config, executor_fds);	/* frees executor_fds */
 	}
 	for (i = 0; i < config.workers; i++)
 		close(executor_fds[i]);
 	free(executor_fds);
-	return front_main(&config, front_fds, pid);
+	return front_main(&config, front_fds, pid);	/* frees front_fds */
 }
