@@ -1,36 +1,91 @@
 #!/usr/bin/env bash
 # scripts/check.sh: every test.  Brings pycage up exactly as scripts/up.sh
-# does, then runs `make check` (C unit tests, and the integration tests
-# over HTTP against the real nginx, responder, engine and image) and
-# `make distcheck`.  Ends with the line "N passed, N failed".
+# does, then, each phase counted in the closing line "N passed, N failed":
+#   1. make check: the C unit tests, and the integration and hostile suites
+#      over HTTP against the real nginx, responder, engine and image (runc);
+#   2. the integration and hostile suites again with the sandbox under
+#      gVisor (runtime = runsc);
+#   3. the integration suite against the responder built with ASan + UBSan
+#      (zero reports, zero leaks when it stops);
+#   4. a short libFuzzer pass over the three fuzz targets;
+#   5. make distcheck.
+# The service is left running with the shipped configuration.
 . "$(dirname "$0")/common.sh"
 bring_up
 
+FUZZ_SECONDS=${FUZZ_SECONDS:-20}
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-status=0
-say "make check"
-(cd "$BUILD" && PYCAGE_REQUIRE_SERVICE=1 make -j1 check) 2>&1 | tee "$log" || status=1
-for f in "$BUILD"/tests/*/*.log; do
-	grep -q '^not ok' "$f" 2>/dev/null && { echo "--- $f"; grep -B2 -A8 '^not ok' "$f" | head -60; }
-done
+passed=0 failed=0 skipped=0
 
 count() { awk -v k="# $1:" '$1" "$2 == k { n += $3 } END { print n + 0 }' "$log"; }
-passed=$(count PASS)
-failed=$(( $(count FAIL) + $(count ERROR) + $(count XPASS) ))
-skipped=$(count SKIP)
 
-# distcheck builds the tarball and runs the unit tests from it; the
-# integration tests were run above, so they skip inside distcheck.
-say "make distcheck"
-if (cd "$BUILD" && PYCAGE_SKIP_INTEGRATION=1 make -s distcheck >"$log" 2>&1); then
-	passed=$((passed + 1))
+# Runs `make check` with the given TESTS (all when empty) and adds its counts.
+run_make_check() {
+	local label=$1; shift
+	say "$label"
+	(cd "$BUILD" && PYCAGE_REQUIRE_SERVICE=1 make -j1 check ${1:+TESTS="$*"}) >"$log" 2>&1 || true
+	grep -E '^(PASS|FAIL|ERROR|XPASS|SKIP)' "$log" | grep -v '^PASS' || true
+	for f in $(grep -lE '^not ok' "$BUILD"/tests/*/*.log 2>/dev/null); do
+		echo "--- $f"; grep -B1 -A8 '^not ok' "$f" | head -40
+	done
+	local p=$(count PASS) f=$(( $(count FAIL) + $(count ERROR) + $(count XPASS) )) s=$(count SKIP)
+	echo "$label: $p passed, $f failed, $s skipped"
+	[ "$p" -gt 0 ] || f=$((f + 1))		# a phase that ran nothing failed
+	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+}
+
+# One pass/fail step: a command whose exit status is the verdict.
+run_step() {
+	local label=$1; shift
+	say "$label"
+	if "$@" >"$log" 2>&1; then
+		passed=$((passed + 1)); echo "$label: ok"
+	else
+		failed=$((failed + 1)); echo "$label: FAILED"; tail -40 "$log"
+	fi
+}
+
+service_tests() {
+	(cd "$BUILD" && make -s echo-integration-tests)
+}
+
+# 1. everything, under runc
+run_make_check "make check (runc)"
+
+# 2. the service suites under gVisor
+runsc_conf="$CONF_DIR/pycage-runsc.conf"
+sed -E 's/^runtime[[:space:]]*=.*$/runtime = runsc/' "$CONF_DIR/pycage.conf" >"$runsc_conf"
+if "$DOCKER" info 2>/dev/null | grep -q 'Runtimes:.*runsc'; then
+	start_responder "$runsc_conf"
+	wait_healthy
+	run_make_check "integration and hostile suites (runsc)" $(service_tests)
+	start_responder
+	wait_healthy
 else
-	tail -40 "$log"
-	failed=$((failed + 1))
-	status=1
+	failed=$((failed + 1)); echo "runsc is not registered with the engine"
 fi
 
-[ "$failed" -eq 0 ] || status=1
+# 3. the integration suite against the ASan + UBSan responder.  The
+# privilege-split and fault tests need the real front / their own
+# responders, so they are left to phases 1 and 2.
+asan_tests=$(service_tests | tr ' ' '\n' | grep -vE 'test_(privsep|faults)\.py' | tr '\n' ' ')
+if "$TOP/scripts/asan.sh" build >/dev/null && "$TOP/scripts/asan.sh" start; then
+	wait_healthy
+	run_make_check "integration suite (ASan + UBSan responder)" $asan_tests
+	run_step "ASan + UBSan: no reports, no leaks" "$TOP/scripts/asan.sh" stop
+else
+	failed=$((failed + 1)); echo "the ASan responder did not start"
+	start_responder
+fi
+wait_healthy
+
+# 4. fuzzing, briefly (make fuzz runs longer)
+run_step "libFuzzer, $FUZZ_SECONDS s per target" "$TOP/scripts/fuzz.sh" "$FUZZ_SECONDS"
+
+# 5. the tarball builds and its unit tests pass; the service suites were run
+# above, so they skip inside distcheck.
+run_step "make distcheck" env -C "$BUILD" PYCAGE_SKIP_INTEGRATION=1 make -s distcheck
+
 echo "$passed passed, $failed failed, $skipped skipped"
-exit $status
+[ "$failed" -eq 0 ]

@@ -20,7 +20,8 @@ HEALTH_URL=http://127.0.0.1:8080/v1/health
 
 PACKAGES="gcc make autoconf automake pkg-config libfcgi-dev libfcgi-bin
   libyajl-dev libcurl4-openssl-dev libpython3.11-dev python3 docker.io nginx
-  debootstrap openssl curl ca-certificates"
+  debootstrap openssl curl ca-certificates runsc clang libclang-rt-14-dev
+  binutils iproute2 util-linux"
 
 say() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -42,7 +43,26 @@ install_packages() {
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# gVisor as the engine's "runsc" runtime (docs/SECURITY.md): registered in
+# daemon.json; a running dockerd rereads it on SIGHUP.  --network=none:
+# runsc will not start in this VM without it.
+register_runsc() {
+	local want='{"runtimes":{"runsc":{"path":"/usr/bin/runsc","runtimeArgs":["--network=none","--platform=ptrace"]}}}'
+	mkdir -p /etc/docker
+	if [ ! -f /etc/docker/daemon.json ]; then
+		echo "$want" >/etc/docker/daemon.json
+	elif ! grep -q '"runsc"' /etc/docker/daemon.json; then
+		say "/etc/docker/daemon.json exists without runsc; add it by hand for gVisor"
+		return 0
+	fi
+	if pidof dockerd >/dev/null && ! "$DOCKER" info 2>/dev/null | grep -q 'Runtimes:.*runsc'; then
+		kill -HUP "$(pidof dockerd)"
+		sleep 1
+	fi
+}
+
 start_dockerd() {
+	register_runsc
 	if "$DOCKER" info >/dev/null 2>&1; then
 		return 0
 	fi
@@ -102,11 +122,13 @@ stop_pidfile() {
 	kill -KILL "$(cat "$pidfile")" 2>/dev/null || true
 }
 
+# start_responder [CONFIG]: (re)starts the installed responder.
 start_responder() {
+	local conf=${1:-$CONF_DIR/pycage.conf}
 	stop_pidfile "$RUN_DIR/pycage-fcgi.pid"
-	/usr/local/sbin/pycage-fcgi -t -c "$CONF_DIR/pycage.conf" >/dev/null
-	say "starting pycage-fcgi"
-	setsid /usr/local/sbin/pycage-fcgi -c "$CONF_DIR/pycage.conf" \
+	/usr/local/sbin/pycage-fcgi -t -c "$conf" >/dev/null
+	say "starting pycage-fcgi ($conf)"
+	setsid /usr/local/sbin/pycage-fcgi -c "$conf" \
 	    >>"$LOG_DIR/pycage-fcgi.log" 2>&1 </dev/null &
 	local i
 	for i in $(seq 1 50); do
