@@ -26,8 +26,9 @@ run_make_check() {
 	say "$label"
 	(cd "$BUILD" && PYCAGE_REQUIRE_SERVICE=1 make -j1 check ${1:+TESTS="$*"}) >"$log" 2>&1 || true
 	grep -E '^(PASS|FAIL|ERROR|XPASS|SKIP)' "$log" | grep -v '^PASS' || true
-	for f in $(grep -lE '^not ok' "$BUILD"/tests/*/*.log 2>/dev/null); do
-		echo "--- $f"; grep -B1 -A8 '^not ok' "$f" | head -40
+	# (head closes the pipe early: not a failure under pipefail)
+	for f in $(grep -lE '^not ok' "$BUILD"/tests/*/*.log 2>/dev/null || true); do
+		echo "--- $f"; { grep -B1 -A8 '^not ok' "$f" | head -40; } || true
 	done
 	local p=$(count PASS) f=$(( $(count FAIL) + $(count ERROR) + $(count XPASS) )) s=$(count SKIP)
 	echo "$label: $p passed, $f failed, $s skipped"

@@ -505,7 +505,12 @@ executor_config(struct executor *ex)
 void
 job_finish(struct executor *ex, struct docker *d, struct job_result *r)
 {
-	if (r->container_id[0] != '\0' && docker_remove(d, r->container_id) == -1)
+	/* Right after an answer on the exit record the engine may still be
+	 * reaping the container and refuse the removal ("is not running"):
+	 * wait for it to stop, then try once more. */
+	if (r->container_id[0] != '\0' && docker_remove(d, r->container_id) == -1 &&
+	    (docker_wait(d, r->container_id, JOB_STOP_WAIT_MS) == -1 ||
+	    docker_remove(d, r->container_id) == -1))
 		log_warn("job: could not remove %.12s; the janitor will",
 		    r->container_id);
 	r->container_id[0] = '\0';

@@ -292,7 +292,10 @@ json_out_create_body(const struct config *c, const char *preload,
 		goto fail;
 	GEN(yajl_gen_array_close(g));
 	GEN_KEY(g, "OomScoreAdj");	GEN(yajl_gen_integer(g, 1000));
-	GEN_KEY(g, "IpcMode");		GEN_STR(g, "private");
+	/* "none": a private IPC namespace and no /dev/shm at all; "private"
+	 * would mount Docker's writable 64 MiB tmpfs there (tests/hostile
+	 * case 031). */
+	GEN_KEY(g, "IpcMode");		GEN_STR(g, "none");
 	GEN_KEY(g, "CgroupnsMode");	GEN_STR(g, "private");
 	GEN_KEY(g, "AutoRemove");	GEN(yajl_gen_bool(g, 0));
 	GEN_KEY(g, "LogConfig");

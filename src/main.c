@@ -45,7 +45,7 @@
 
 #define LISTEN_BACKLOG		128
 /* A peer that stalls mid-request (params or body) frees its worker after
- * this long; accepted sockets inherit it from the listening socket. */
+ * this long (tests/integration/test_http_hostile.py). */
 #define PEER_IO_TIMEOUT_S	15
 
 static pthread_mutex_t	accept_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -64,7 +64,6 @@ usage(void)
 static void
 open_listen_socket(const struct config *c)
 {
-	struct timeval	 tv = { .tv_sec = PEER_IO_TIMEOUT_S };
 	bool		 is_unix = c->listen[0] == '/';
 	struct group	*gr;
 
@@ -72,9 +71,6 @@ open_listen_socket(const struct config *c)
 		fatal("%s: %s", c->listen, strerror(errno));
 	if ((listen_fd = FCGX_OpenSocket(c->listen, LISTEN_BACKLOG)) < 0)
 		fatal("cannot listen on %s", c->listen);
-	if (setsockopt(listen_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1 ||
-	    setsockopt(listen_fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == -1)
-		fatal("setsockopt: %s", strerror(errno));
 	(void)fcntl(listen_fd, F_SETFD, FD_CLOEXEC);
 	if (!is_unix)
 		return;
@@ -219,25 +215,50 @@ executor_main(struct config *c, int *fds)
 
 /* -------------------------------------------------------------- front */
 
+/*
+ * We accept, not libfcgi, so that every connection gets a read and write
+ * timeout before libfcgi reads its params: a unix socket does not inherit
+ * SO_RCVTIMEO from the listening socket, and libfcgi's reads have no
+ * timeout of their own, so one stalled peer would hold a worker forever.
+ * FCGX_Accept_r takes a connection already in ipcFd (its keep-alive path)
+ * when keepConnection is set, and the request's listen_sock is -1 so that
+ * libfcgi never accepts on its own after a bad connection.
+ */
+static int
+worker_accept(FCGX_Request *req)
+{
+	struct timeval	tv = { .tv_sec = PEER_IO_TIMEOUT_S };
+	int		fd;
+
+	pthread_mutex_lock(&accept_lock);
+	fd = shutting_down ? -1 : accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	pthread_mutex_unlock(&accept_lock);
+	if (fd == -1)
+		return -1;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == -1) {
+		close(fd);
+		return -1;
+	}
+	req->ipcFd = fd;
+	req->keepConnection = 1;
+	return FCGX_Accept_r(req);
+}
+
 static void *
 worker_main(void *arg)
 {
 	struct worker	*w = arg;
 	FCGX_Request	 req;
 
-	if (FCGX_InitRequest(&req, listen_fd, 0) != 0) {
+	if (FCGX_InitRequest(&req, -1, 0) != 0) {
 		log_error("worker %u: FCGX_InitRequest failed", w->index);
 		return NULL;
 	}
 	while (!shutting_down) {
-		int rc;
-
-		pthread_mutex_lock(&accept_lock);
-		rc = shutting_down ? -1 : FCGX_Accept_r(&req);
-		pthread_mutex_unlock(&accept_lock);
-		if (rc < 0) {
-			if (shutting_down)
-				break;
+		if (worker_accept(&req) < 0) {
+			if (req.ipcFd >= 0)
+				FCGX_Free(&req, 1);
 			continue;	/* one bad connection, not a dead socket */
 		}
 		request_handle(w, &req);

@@ -533,6 +533,20 @@ def container_pids(container_id):
     return [(int(p[pid_at]), int(p[ppid_at]), p[cmd_at]) for p in top.get("Processes") or []]
 
 
+def container_runtime(container_id):
+    try:
+        return (pt.docker_get(f"/v1.41/containers/{container_id}/json")
+                .get("HostConfig") or {}).get("Runtime")
+    except pt.Unexpected:
+        return None
+
+
+def pool_size():
+    response = pt.request("GET", pt.HEALTH, timeout=10)
+    health = pt.parse_json(response.body) if response.status == 200 else {}
+    return health.get("pool_size", 0) if isinstance(health, dict) else 0
+
+
 def container_state(container_id):
     """The engine's State of a container, or None once it is gone (404)."""
     try:
@@ -558,9 +572,13 @@ def classify(container):
     "starting" a runner that has not read a request yet (starting up, preloading);
     "busy"     anything else that runs: a program, or what it left behind;
     "stopped"  not running (a pool container never is), "Removal In Progress" included;
-    "gone"     removed meanwhile."""
+    "gone"     removed meanwhile;
+    "opaque"   running under gVisor, whose processes the host cannot inspect: idle pool
+               containers are then told apart only by their number (LeftoverWatch)."""
     if container.get("State") != "running":
         return "stopped"
+    if container_runtime(container["Id"]) == "runsc":
+        return "opaque"
     procs = container_pids(container["Id"])
     if procs is None:                   # no longer running, or gone: ask the engine which
         state = container_state(container["Id"])
@@ -643,20 +661,27 @@ class LeftoverWatch:
 
     def problems(self, tokens_by_name, last_answer_at, notes):
         deadline = time.monotonic() + LEFTOVER_WAIT_S
+        pooled = pool_size()
         while True:
-            suspects = []
+            suspects, opaque = [], []
             for cid, container in instance_containers(self.instance).items():
                 if self.before.get(cid) in ("busy", "stopped"):
                     continue
                 if container.get("Created", 0) > last_answer_at + 1:   # a refill after the answers
                     continue
                 kind = classify(container)
-                if kind not in ("idle", "starting", "gone"):
+                if kind == "opaque":
+                    opaque.append(container)
+                elif kind not in ("idle", "starting", "gone"):
                     suspects.append((container, kind))
-            if not suspects or time.monotonic() >= deadline:
+            # Under gVisor: no more running containers than the pool holds.
+            too_many = opaque[pooled:] if len(opaque) > pooled else []
+            if (not suspects and not too_many) or time.monotonic() >= deadline:
                 break
             time.sleep(POLL_S)
-        problems = []
+        problems = [f"{len(opaque)} running containers under gVisor {LEFTOVER_WAIT_S} s after "
+                    f"the answers, more than the pool's {pooled}: {describe(c, 'opaque')}"
+                    for c in too_many[:1]]
         for container, kind in suspects:
             if kind == "stopped":
                 state = container_state(container["Id"])

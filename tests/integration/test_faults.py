@@ -286,6 +286,28 @@ def case_selfcheck_passes():
         r.stop()
 
 
+def case_pool_ages_out():
+    """A pool container that waited pool_max_age_s is replaced by a fresh one."""
+    instance = "faults-age"
+    r = Responder(instance, pool_size=1, pool_preload="", pool_max_age_s=10)
+    try:
+        deadline = time.monotonic() + 20
+        while not instance_containers(instance):
+            if time.monotonic() > deadline:
+                return ["the pool never filled"]
+            time.sleep(0.25)
+        first = instance_containers(instance)[0]["Id"]
+        deadline = time.monotonic() + 25
+        while time.monotonic() < deadline:
+            ids = [c["Id"] for c in instance_containers(instance)]
+            if first not in ids and ids:
+                return []
+            time.sleep(0.5)
+        return [f"{first[:12]} still pooled (or not replaced) 25 s after it started"]
+    finally:
+        r.stop()
+
+
 def case_bad_config():
     with tempfile.NamedTemporaryFile("w", suffix=".conf", delete=False) as f:
         f.write("workers = 4\nmemory_mb = 1\n")
@@ -308,6 +330,7 @@ CASES = [
      case_killed_responder_leftovers),
     ("the periodic sweep removes stale containers of any instance", case_periodic_sweep),
     ("SIGTERM exits 0 and removes the pool's containers", case_pool_emptied_on_sigterm),
+    ("a pool container older than pool_max_age_s is replaced", case_pool_ages_out),
     ("a configuration value out of range stops start-up with file:line", case_bad_config),
     ("the self-check passes on the real image with the shipped limits", case_selfcheck_passes),
     ("a limit that did not apply: 503 sandbox_check_failed naming it", case_selfcheck_refuses),

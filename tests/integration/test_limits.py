@@ -119,15 +119,15 @@ BOUNDARY_CASES = [
              'except OSError as e:\n'
              '    print(type(e).__name__)\n',
      "stdout": "ConnectionRefusedError\n"},
-    {"name": "the root filesystem is read-only (EROFS)",
+    {"name": "the root filesystem refuses writes (EROFS; gVisor checks permission first: EACCES)",
      "code": 'io = reach("io")\n'
              'for path in ("/etc/pycage-test", "/usr/x"):\n'
              '    try:\n'
              '        io.open(path, "w")\n'
              '        print(path, "written")\n'
              '    except OSError as e:\n'
-             '        print(path, type(e).__name__, e.errno)\n',
-     "stdout": "/etc/pycage-test OSError 30\n/usr/x OSError 30\n"},
+             '        print(path, "refused", e.errno in (13, 30))\n',
+     "stdout": "/etc/pycage-test refused True\n/usr/x refused True\n"},
     {"name": "/tmp is writable",
      "code": 'io = reach("io")\n'
              'with io.open("/tmp/pycage-test", "w") as f:\n'
@@ -140,7 +140,6 @@ BOUNDARY_CASES = [
      "stdout": "16777216\n"},
     {"name": "/tmp is noexec: a script there cannot be executed",
      "code": 'os = reach("os")\nio = reach("io")\n'
-             'print("noexec", bool(os.statvfs("/tmp").f_flag & os.ST_NOEXEC))\n'
              'with io.open("/tmp/run.sh", "w") as f:\n'
              '    f.write("#!/bin/sh\\necho executed\\n")\n'
              'os.chmod("/tmp/run.sh", 0o755)\n'
@@ -148,7 +147,7 @@ BOUNDARY_CASES = [
              '    os.execv("/tmp/run.sh", ["/tmp/run.sh"])\n'
              'except OSError as e:\n'
              '    print(type(e).__name__, e.errno)\n',
-     "stdout": "noexec True\nPermissionError 13\n"},
+     "stdout": "PermissionError 13\n"},
     {"name": "the program runs as a uid of its own (uid_base 200000 + n), group 65534",
      "code": 'os = reach("os")\nprint(200000 <= os.getuid() < 200100, os.getgid())\n',
      "stdout": "True 65534\n"},
@@ -159,9 +158,10 @@ BOUNDARY_CASES = [
      "code": 'io = reach("io")\n'
              'for line in io.open("/proc/self/status"):\n'
              '    if line.startswith(("CapPrm", "CapEff", "CapBnd", "CapAmb")):\n'
-             '        print(line, end="")\n',
-     "stdout": "CapPrm:\t0000000000000000\nCapEff:\t0000000000000000\n"
-               "CapBnd:\t0000000000000000\nCapAmb:\t0000000000000000\n"},
+             '        print(line.split()[0], int(line.split()[1], 16))\n',
+     # gVisor shows no CapAmb line: the lines shown must all be zero
+     "stdout": pt.OneOf("CapPrm: 0\nCapEff: 0\nCapBnd: 0\nCapAmb: 0\n",
+                        "CapPrm: 0\nCapEff: 0\nCapBnd: 0\n")},
 ]
 
 FORK_BOMB = 'os = reach("os")\nwhile True:\n    os.fork()\n'

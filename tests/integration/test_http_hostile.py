@@ -1,0 +1,177 @@
+#!/usr/bin/python3
+"""Hostile HTTP and FastCGI peers that a table of complete requests cannot show.
+
+Raw sockets, through nginx and straight to the responder's FastCGI socket: a header over
+nginx's buffers, a request line over them, a body that stops coming (slow), a body cut short
+by the client, headers sent one byte at a time past nginx's header timeout, and a FastCGI
+peer that stalls mid-params. Each must end with the documented answer or a closed
+connection, in bounded time, and the service must keep answering while it lasts.
+"""
+
+import os
+import socket
+import sys
+import threading
+import time
+import urllib.parse
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pycagetest as pt  # noqa: E402
+
+URL = urllib.parse.urlsplit(pt.PYCAGE_URL)
+HOST, PORT = URL.hostname, URL.port or 80
+NGINX_BODY_TIMEOUT_S = 10      # nginx/pycage.conf client_body_timeout
+NGINX_HEADER_TIMEOUT_S = 10    # client_header_timeout
+FCGI_PEER_TIMEOUT_S = 15       # src/main.c PEER_IO_TIMEOUT_S
+
+
+def raw_exchange(chunks, pause_s=0.0, half_close=False, wait_s=30):
+    """Sends the chunks (pausing between them), reads until the peer closes or wait_s;
+    returns (status or None, body bytes, seconds until the connection ended)."""
+    started = time.monotonic()
+    sock = socket.create_connection((HOST, PORT), timeout=wait_s)
+    data = b""
+    try:
+        for chunk in chunks:
+            try:
+                sock.sendall(chunk)
+            except OSError:
+                break                      # the server already closed on us
+            if pause_s:
+                time.sleep(pause_s)
+        if half_close:
+            sock.shutdown(socket.SHUT_WR)
+        while True:
+            try:
+                part = sock.recv(65536)
+            except (socket.timeout, ConnectionResetError):
+                break
+            if not part:
+                break
+            data += part
+    finally:
+        sock.close()
+    elapsed = time.monotonic() - started
+    status = None
+    if data.startswith(b"HTTP/1."):
+        status = int(data.split(b" ", 2)[1])
+    return status, data.partition(b"\r\n\r\n")[2], elapsed
+
+
+def json_error_problems(status, body, want_status, want_code):
+    problems = []
+    if status != want_status:
+        problems.append(f"status {status}, expected {want_status}: {pt.show(body)}")
+    doc = pt.parse_json(body) if body else None
+    code = doc.get("error", {}).get("code") if isinstance(doc, dict) else None
+    if code != want_code:
+        problems.append(f"error code {code!r}, expected {want_code!r}")
+    return problems
+
+
+def alive_problems():
+    status, answer = pt.execute("print('alive')")
+    return pt.answer_problems(status, answer, pt.ok_with("alive\n"))
+
+
+def case_huge_header():
+    request = (b"GET /v1/health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 20000 +
+               b"\r\nConnection: close\r\n\r\n")
+    status, body, _ = raw_exchange([request])
+    return json_error_problems(status, body, 431, "header_too_large") + alive_problems()
+
+
+def case_huge_request_line():
+    request = b"GET /v1/" + b"a" * 20000 + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    status, body, _ = raw_exchange([request])
+    return json_error_problems(status, body, 414, "uri_too_long") + alive_problems()
+
+
+def post_head(length):
+    return (f"POST /v1/execute HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {length}\r\nConnection: close\r\n\r\n").encode()
+
+
+def case_slow_body():
+    """10 of 100 announced bytes, then nothing: nginx gives up after client_body_timeout,
+    and the responder never sees the request."""
+    result = {}
+    thread = threading.Thread(target=lambda: result.update(
+        r=raw_exchange([post_head(100), b'{"code": "'], wait_s=NGINX_BODY_TIMEOUT_S + 10)))
+    thread.start()
+    time.sleep(1)
+    problems = alive_problems()            # served meanwhile
+    thread.join()
+    status, body, elapsed = result["r"]
+    if elapsed > NGINX_BODY_TIMEOUT_S + 5:
+        problems.append(f"the stalled connection lasted {elapsed:.1f} s")
+    if status not in (None, 408):
+        problems.append(f"answered {status} to a body that never came: {pt.show(body)}")
+    return problems
+
+
+def case_truncated_body():
+    status, body, elapsed = raw_exchange([post_head(100), b'{"code": "'], half_close=True)
+    problems = []
+    if status not in (None, 400):
+        problems.append(f"answered {status} to a body cut short: {pt.show(body)}")
+    if elapsed > 5:
+        problems.append(f"took {elapsed:.1f} s to end")
+    return problems + alive_problems()
+
+
+def case_slowloris_headers():
+    """One header byte a second: nginx closes after client_header_timeout."""
+    head = b"GET /v1/health HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"s" * 30
+    _, _, elapsed = raw_exchange([bytes([c]) for c in head], pause_s=1.0,
+                                 wait_s=NGINX_HEADER_TIMEOUT_S + 10)
+    problems = []
+    if elapsed > NGINX_HEADER_TIMEOUT_S + 5:
+        problems.append(f"the connection lasted {elapsed:.1f} s")
+    return problems + alive_problems()
+
+
+def case_fcgi_stalled_params():
+    """A FastCGI peer that sends half its params and stops: the responder drops it after
+    its peer timeout, and other requests are served meanwhile."""
+    pt.require_file(pt.PYCAGE_FCGI_SOCKET)
+    full = pt.fcgi_encode_request(pt.fcgi_params("GET", pt.HEALTH))
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(FCGI_PEER_TIMEOUT_S + 15)
+    sock.connect(pt.PYCAGE_FCGI_SOCKET)
+    started = time.monotonic()
+    sock.sendall(full[:40])                 # BEGIN_REQUEST and part of a PARAMS record
+    problems = alive_problems()
+    try:
+        while sock.recv(65536):
+            pass
+    except OSError:
+        pass
+    elapsed = time.monotonic() - started
+    sock.close()
+    if elapsed > FCGI_PEER_TIMEOUT_S + 10:
+        problems.append(f"the stalled FastCGI peer held on for {elapsed:.1f} s")
+    return problems + alive_problems()
+
+
+CASES = [
+    ("a 20 KB header: 431 header_too_large in JSON", case_huge_header),
+    ("a 20 KB request line: 414 uri_too_long in JSON", case_huge_request_line),
+    ("a body that stops coming is dropped after client_body_timeout", case_slow_body),
+    ("a body cut short by the client ends at once", case_truncated_body),
+    ("headers at one byte a second are dropped after client_header_timeout",
+     case_slowloris_headers),
+    ("a FastCGI peer stalled mid-params is dropped; others are served meanwhile",
+     case_fcgi_stalled_params),
+]
+
+
+def main():
+    tap = pt.start(len(CASES))
+    for desc, case in CASES:
+        tap.check(desc, case)
+    tap.done()
+
+
+if __name__ == "__main__":
+    main()
