@@ -154,6 +154,14 @@ def start(plan):
     return tap
 
 
+def run_cases(cases):
+    """A whole file of (description, function returning problems) cases."""
+    tap = start(len(cases))
+    for desc, case in cases:
+        tap.check(desc, case)
+    tap.done()
+
+
 def service_is_up():
     """(True, "") if GET /v1/health answers 200 within HEALTH_WAIT_S, else (False, reason)."""
     try:

@@ -337,12 +337,5 @@ CASES = [
 ]
 
 
-def main():
-    tap = pt.start(len(CASES))
-    for desc, case in CASES:
-        tap.check(desc, case)
-    tap.done()
-
-
 if __name__ == "__main__":
-    main()
+    pt.run_cases(CASES)
