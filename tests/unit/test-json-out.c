@@ -481,7 +481,7 @@ test_create_body(void)
 	is_int(array_len(root, "Cmd", NULL), 0, "Cmd empty: code travels on stdin");
 	is_str(get_str(root, "Image", NULL), "pycage-sandbox:latest", "Image");
 	is_int(get_bool(root, "HostConfig", "AutoRemove"), 0, "AutoRemove false");
-	is_str(get_str(root, "HostConfig", "IpcMode"), "private", "IpcMode private");
+	is_str(get_str(root, "HostConfig", "IpcMode"), "none", "IpcMode none: no /dev/shm");
 	ok(get(root, yajl_t_any, "HostConfig", "MaskedPaths") == NULL &&
 	    get(root, yajl_t_any, "HostConfig", "ReadonlyPaths") == NULL,
 	    "MaskedPaths/ReadonlyPaths left to Docker's defaults");
