@@ -60,7 +60,12 @@ sed -E 's/^runtime[[:space:]]*=.*$/runtime = runsc/' "$CONF_DIR/pycage.conf" >"$
 if "$DOCKER" info 2>/dev/null | grep -q 'Runtimes:.*runsc'; then
 	start_responder "$runsc_conf"
 	wait_healthy
-	run_make_check "integration and hostile suites (runsc)" $(service_tests)
+	# The hostile corpus with the runner's hook removed probes runc's
+	# boundary (CAP_MKNOD, syslog, oom_score_adj, noexec mmap); gVisor
+	# answers those from its own kernel, so that pass runs under runc only
+	# (docs/SECURITY.md, "gVisor").
+	run_make_check "integration and hostile suites (runsc)" \
+	    $(service_tests | tr ' ' '\n' | grep -v 'test_hostile_unhooked' | tr '\n' ' ')
 	start_responder
 	wait_healthy
 else
