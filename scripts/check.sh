@@ -78,7 +78,7 @@ fi
 asan_tests=$(service_tests | tr ' ' '\n' | grep -vE 'test_(privsep|faults)\.py' | tr '\n' ' ')
 if "$TOP/scripts/asan.sh" build >/dev/null && "$TOP/scripts/asan.sh" start; then
 	wait_healthy
-	run_make_check "integration suite (ASan + UBSan responder)" $asan_tests
+	PYCAGE_RESPONDER_ASAN=1 run_make_check "integration suite (ASan + UBSan responder)" $asan_tests
 	run_step "ASan + UBSan: no reports, no leaks" "$TOP/scripts/asan.sh" stop
 else
 	failed=$((failed + 1)); echo "the ASan responder did not start"
