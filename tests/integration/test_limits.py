@@ -13,6 +13,7 @@
 
 import os
 import sys
+import threading
 import time
 import urllib.parse
 
@@ -225,8 +226,37 @@ def fork_bomb_problems():
     return problems
 
 
+# Forks 20 children that each sleep, while a fork bomb runs in another container: with
+# nproc counted per host uid, a bomb sharing the uid would starve this run's forks.
+NEIGHBOUR = ('os = reach("os")\nimport time\nkids = []\n'
+             'for _ in range(20):\n'
+             '    pid = os.fork()\n'
+             '    if pid == 0:\n'
+             '        time.sleep(1)\n'
+             '        os._exit(0)\n'
+             '    kids.append(pid)\n'
+             'print(len([os.waitpid(k, 0) for k in kids]))\n')
+
+
+def neighbour_problems():
+    """A fork bomb in one run does not stop another run's forks (uid.c)."""
+    bomb = {}
+    thread = threading.Thread(target=lambda: bomb.update(r=escaped_execute(
+        'import time\nos = reach("os")\nend = time.time() + 4\n'
+        'while time.time() < end:\n'
+        '    try:\n'
+        '        os.fork()\n'
+        '    except OSError:\n'
+        '        pass\n', 8)))
+    thread.start()
+    time.sleep(1.5)                  # the bomb is at its limit by now
+    status, answer, _ = escaped_execute(NEIGHBOUR, 10)
+    thread.join()
+    return pt.answer_problems(status, answer, pt.ok_with("20\n"))
+
+
 def main():
-    tap = pt.start(len(VERDICT_CASES) + len(BOUNDARY_CASES) + 3)
+    tap = pt.start(len(VERDICT_CASES) + len(BOUNDARY_CASES) + 4)
     for case in VERDICT_CASES:
         tap.check(case["name"], verdict_problems, case)
     tap.check("responder VmRSS grows < 8 MiB over three 100 MB floods", flood_rss_problems)
@@ -235,6 +265,8 @@ def main():
     tap.check("a fork bomb is answered within its timeout + 5 s", fork_bomb_problems)
     tap.check("the service still runs print(1) after the fork bomb",
               pt.run_case, {"code": "print(1)\n", "expect": pt.ok_with("1\n")})
+    tap.check("a fork bomb in one run does not starve another run's forks",
+              neighbour_problems)
     tap.done()
 
 
