@@ -42,6 +42,8 @@
 #define RUNNER_EXIT_BAD_REQUEST	125	/* runner.c: the runner's own failures */
 #define RUNNER_EXIT_NO_PYTHON	126
 #define JOB_UIDS_SPARE		8	/* self-checks, removals in flight */
+#define JOB_OOM_RECHECKS	10	/* x 200 ms: see job_execute() */
+#define JOB_OOM_RECHECK_NS	200000000L
 
 struct executor {
 	const struct config	*config;
@@ -401,8 +403,9 @@ job_execute(struct executor *ex, struct docker *d, const struct job_spec *spec,
 	struct job_io		 io = { false, false };
 	char			 nonce[2 * JOB_NONCE_BYTES + 1];
 	struct timespec		 phase;
+	struct timespec		 recheck = { 0, JOB_OOM_RECHECK_NS };
 	bool			 oom = false;
-	int			 rc = -1;
+	int			 rc = -1, i;
 
 	buf_init(&request, JOB_HEADER_MAX_BYTES + spec->code_len + spec->stdin_len);
 	if (exit_watch_init(&watch, nonce) == -1 ||
@@ -443,6 +446,18 @@ job_execute(struct executor *ex, struct docker *d, const struct job_spec *spec,
 	}
 	if (docker_inspect(d, r->container_id, &r->exit_code, &oom, err) == -1)
 		goto out;
+	/* Under gVisor the engine may set OOMKilled a moment after the exit
+	 * (tests/hostile case 073 under runsc: 137 with the flag still false
+	 * at once, true a little later).  A SIGKILL we did not send is looked
+	 * at again before it is called anything but an OOM. */
+	for (i = 0; i < JOB_OOM_RECHECKS && r->exit_code == 137 && !oom &&
+	    !io.timed_out && !io.capped; i++) {
+		nanosleep(&recheck, NULL);
+		if (docker_inspect(d, r->container_id, &r->exit_code, &oom, err) == -1)
+			goto out;
+	}
+	if (i > 0 && oom)
+		log_info("job: OOMKilled set %d ms after the exit", i * 200);
 	if (!io.timed_out && !io.capped && !oom &&
 	    (r->exit_code == RUNNER_EXIT_BAD_REQUEST ||
 	    r->exit_code == RUNNER_EXIT_NO_PYTHON)) {
