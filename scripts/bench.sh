@@ -181,8 +181,9 @@ conf_value() { sed -n "s/^$1 = //p" "$TOP/etc/pycage.conf"; }
 # ------------------------------------------------------------------ run
 remove_bench_containers
 say "references: naive docker run, the engine's own rate (this takes a while)"
+SECCOMP=$(conf_value seccomp_profile)
 python3 "$BENCH_PY" refs --out "$WORK/refs.json" --pidfile "$BENCH_PIDFILE" \
-    --nginx-pidfile "$BENCH_NGINX_PIDFILE" "$@"
+    --nginx-pidfile "$BENCH_NGINX_PIDFILE" ${SECCOMP:+--seccomp-profile "$SECCOMP"} "$@"
 left_refs=$(count_bench_containers)
 remove_bench_containers
 

@@ -63,6 +63,7 @@ SNIPPETS = [
     },
 ]
 TRUE_NAME = "true (bare churn)"
+HARDENED_NAME = "print(1+1), pycage's container body"
 
 
 def log(msg):
@@ -148,6 +149,31 @@ def engine_create_body(entrypoint, cmd):
     }
 
 
+def hardened_create_body(cmd, seccomp_path):
+    """The reference body plus the rest of what pycage's containers get (src/json_out.c): no
+    attach and python3 -c rather than the runner, so only the engine's side of the hardening
+    is measured."""
+    body = engine_create_body(["/usr/bin/python3"], cmd)
+    body.update({"User": "65534:65534", "WorkingDir": "/tmp", "StopTimeout": 1,
+                 "Env": ["OPENBLAS_NUM_THREADS=1", "OMP_NUM_THREADS=1",
+                         "PYTHONDONTWRITEBYTECODE=1", "HOME=/tmp", "LANG=C.UTF-8"]})
+    sec = ["no-new-privileges"]
+    if seccomp_path:
+        with open(seccomp_path) as f:
+            sec.append("seccomp=" + json.dumps(json.load(f)))
+    body["HostConfig"].update({
+        "ReadonlyRootfs": True,
+        "Tmpfs": {"/tmp": "rw,noexec,nosuid,nodev,size=16m,mode=1777"},
+        "CapDrop": ["ALL"], "SecurityOpt": sec, "Init": True,
+        "Ulimits": [{"Name": "nofile", "Soft": 256, "Hard": 256},
+                    {"Name": "fsize", "Soft": 16777216, "Hard": 16777216},
+                    {"Name": "core", "Soft": 0, "Hard": 0},
+                    {"Name": "cpu", "Soft": 35, "Hard": 35}],
+        "OomScoreAdj": 1000, "IpcMode": "none", "CgroupnsMode": "private",
+        "AutoRemove": False, "LogConfig": {"Type": "none"}})
+    return body
+
+
 def engine_cycle(engine, body):
     """create + start + wait + delete.  Returns (ok, error text)."""
     st, res = engine.call("POST", "/containers/create", body)
@@ -207,6 +233,72 @@ def engine_rate(sock, body, clients, seconds):
     return {"clients": clients, "seconds": seconds, "wall": wall, "ok": len(lat),
             "errors": len(errors), "error_examples": sorted(set(errors))[:3],
             "rate": len(lat) / wall, "latency": latency_summary(lat)}
+
+
+class CreateWatcher:
+    """Counts containers created by anyone but the benchmark while it runs, from the engine's
+    live event stream (the engine keeps only the last 256 events for `since` queries, too few
+    for a busy minute)."""
+
+    def __init__(self, sock):
+        self.sock_path = sock
+        self.count = 0
+        self.ok = True
+        self.stopping = False
+        self.ready = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+        self.ready.wait(5)
+
+    def _run(self):
+        filters = urllib.parse.quote(json.dumps({"type": ["container"], "event": ["create"]}))
+        try:
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.connect(self.sock_path)
+            s.settimeout(0.5)
+            s.sendall(f"GET {API}/events?filters={filters} HTTP/1.1\r\nHost: docker\r\n\r\n"
+                      .encode())
+        except OSError:
+            self.ok = False
+            self.ready.set()
+            return
+        self.ready.set()
+        buf = b""
+        dec = json.JSONDecoder()
+        while not self.stopping:
+            try:
+                chunk = s.recv(65536)
+            except socket.timeout:
+                continue
+            except OSError:
+                self.ok = False
+                break
+            if not chunk:
+                break
+            buf += chunk
+            # Chunked encoding around newline-separated JSON: pick out the objects.
+            text = buf.decode(errors="replace")
+            i, last = 0, 0
+            while True:
+                j = text.find("{", i)
+                if j < 0:
+                    break
+                try:
+                    ev, end = dec.raw_decode(text, j)
+                except ValueError:
+                    break
+                attrs = (ev.get("Actor") or {}).get("Attributes") or {}
+                if ev.get("Action") == "create" and attrs.get(INSTANCE_LABEL) != INSTANCE:
+                    self.count += 1
+                i = last = end
+            buf = text[last:].encode()
+        s.close()
+
+    def stop(self):
+        time.sleep(0.2)         # events of the last moment
+        self.stopping = True
+        self.thread.join(5)
+        return self.count if self.ok else None
 
 
 def foreign_creates(sock, since, until):
@@ -318,12 +410,13 @@ class Disturbance:
 
     def _classify(self, pid, comm, ppid, own):
         """A label for someone else's process, or None for ours, the engine's, the kernel's."""
-        if pid in own or ppid in (0, 2) or pid == 2 or comm.startswith(ENGINE_COMMS):
+        if pid in own or ppid in (0, 2) or pid == 2:
             return None
+        # The container first: gVisor's sandbox and runc's init are "exe" or "runc:[..]" too.
         with open(f"/proc/{pid}/cgroup") as f:
             m = CID_RE.search(f.read())
         if not m:
-            return comm
+            return None if comm.startswith(ENGINE_COMMS) else comm
         inst = self._container_instance(m.group(0))
         if inst in (INSTANCE, "?"):     # "?": gone before it could be looked up
             return None
@@ -356,6 +449,7 @@ class Disturbance:
             self._sample()
 
     def start(self):
+        self.creates = CreateWatcher(self.args.docker_socket)
         self.t0 = time.time()
         self.t0_ticks = _uptime_ticks()
         self._sample(first=True)
@@ -370,7 +464,7 @@ class Disturbance:
         t1 = time.time()
         cpu = sum(self.cpu.values()) / CLK_TCK
         top = sorted(self.cpu.items(), key=lambda kv: -kv[1])[:3]
-        return {"foreign_creates": foreign_creates(self.args.docker_socket, self.t0, t1),
+        return {"foreign_creates": self.creates.stop(),
                 "foreign_cpu_s": cpu,
                 "foreign_cpu_pct": 100.0 * cpu / ((t1 - self.t0) * (os.cpu_count() or 1)),
                 "foreign_top": [(c, t / CLK_TCK) for c, t in top]}
@@ -431,6 +525,9 @@ def machine_info(sock):
         pass
     try:
         engine = Engine(sock)
+        st, res = engine.call("GET", f"/images/{IMAGE}/json")
+        if st == 200:
+            info["image"] = f"{IMAGE} {res.get('Id', '?')[7:19]}"
         st, res = engine.call("GET", "/version")
         engine.close()
         if st == 200:
@@ -485,9 +582,12 @@ def cmd_refs(args):
     cases = [(sn["name"], engine_create_body(["/usr/bin/python3"], ["-c", sn["code"]]))
              for sn in SNIPPETS]
     cases.append((TRUE_NAME, engine_create_body(["/bin/true"], [])))
+    if args.seccomp_profile is not None:
+        cases.append((HARDENED_NAME, hardened_create_body(["-c", SNIPPETS[0]["code"]],
+                                                          args.seccomp_profile)))
     for name, body in cases:
         levels = []
-        for c in ENGINE_LEVELS:
+        for c in (ENGINE_LEVELS if name != HARDENED_NAME else (4, 8)):
             wait_no_bench_containers(args.docker_socket)
             log(f"engine fresh containers, {name}, concurrency {c}, {secs} s")
             dist = Disturbance(args).start()
@@ -904,7 +1004,7 @@ def cmd_report(args):
     P()
     P(f"- Machine: {mach['nproc']} CPUs ({mach.get('cpu')}), "
       f"{mach['mem_total_kb'] / 1048576:.1f} GiB RAM, kernel {mach['kernel']}, "
-      f"Docker {mach['docker']}, runc {mach.get('runc')}")
+      f"Docker {mach['docker']}, runc {mach.get('runc')}, image {mach.get('image')}")
     P(f"- Command: `{args.command}`" + (f", {args.date}" if args.date else "")
       + (f"; responder {args.responder}" if args.responder else ""))
     P("- Path: client → own nginx on 127.0.0.1:8081 → own pycage-fcgi on "
@@ -975,11 +1075,19 @@ def cmd_report(args):
     P("- Engine: create + start + wait + delete of `python3 -c SNIPPET` over the API (0.5 CPU, "
       f"512 MiB, 64 pids, no network, no attach), back to back from C clients for {secs} s per "
       "level; rate = successful cycles / wall seconds. `true` is the bare churn limit.")
+    if HARDENED_NAME in refs["engine"]:
+        P("- Engine, pycage's container body: the print(1+1) cycle again with everything else "
+          "pycage's containers get (read-only root + /tmp tmpfs, CapDrop ALL, "
+          "no-new-privileges, pycage's seccomp profile, Init, ulimits, OomScoreAdj, IPC none, "
+          "private cgroupns, no log driver; src/json_out.c), still python3 -c and no attach: "
+          "how much of the gap is the engine's side of the hardening. For reading only.")
     P()
     P("| snippet | naive p50 / p90 / p99 ms | naive, limited p50 / p90 / p99 ms "
       "| engine/s C=1 | C=2 | C=4 | C=8 | engine best | errors | others (max of the levels) |")
     P("| --- | --- | --- | ---: | ---: | ---: | ---: | --- | ---: | --- |")
-    for name in [sn["name"] for sn in SNIPPETS] + [TRUE_NAME]:
+    for name in [sn["name"] for sn in SNIPPETS] + [TRUE_NAME, HARDENED_NAME]:
+        if name not in refs["engine"]:
+            continue
         e = refs["engine"][name]
         lv = {lvl["clients"]: lvl for lvl in e["levels"]}
         errs = sum(lvl["errors"] for lvl in e["levels"])
@@ -1107,10 +1215,17 @@ def cmd_report(args):
         row(f"pool {pool}, 8 clients: no error but documented 503s",
             f"{e} errors, {n5} 503s", e == 0)
     for pool in ("off", "on"):
-        m = runs[pool].get("mem_idle")
-        kb = m["rss_kb"] if m else None
-        row(f"responder memory at idle ≤ 16 MB resident (pool {pool}; VmRSS of both processes)",
-            mb(kb), kb is not None and kb <= 16 * 1024)
+        for key, when in (("mem_idle", "after start"), ("mem_after", "after the runs")):
+            m = runs[pool].get(key)
+            kb = m["rss_kb"] if m else None
+            big = max((p["rss_kb"] for p in m["procs"]), default=None) if m else None
+            row(f"responder ≤ 16 MB resident at idle, {when} (pool {pool}; VmRSS of front + "
+                f"executor)", f"{mb(kb)} (larger process {mb(big)}; PSS "
+                f"{mb(m['pss_kb'] if m else None)})", kb is not None and kb <= 16 * 1024)
+    if on_run.get("soak") and on_run["soak"].get("mem_idle_after"):
+        m = on_run["soak"]["mem_idle_after"]
+        row("responder ≤ 16 MB resident at idle, after the soak (VmRSS of front + executor)",
+            f"{mb(m['rss_kb'])} (PSS {mb(m['pss_kb'])})", m["rss_kb"] <= 16 * 1024)
     if soak:
         vals = [kb for _, kb in soak["rss_samples"] if kb is not None]
         spread = (max(vals) - min(vals)) / 1024
@@ -1166,6 +1281,8 @@ def main():
     ap.add_argument("--max-executions", default="4")
     ap.add_argument("--preload", default="numpy,pandas")
     ap.add_argument("--responder", default="", help="report: which binary ran")
+    ap.add_argument("--seccomp-profile", default=None,
+                    help="refs: pycage's seccomp profile, for the hardened-body reference")
     args = ap.parse_args()
     q = args.quick
     if args.seq_on is None:
