@@ -57,7 +57,7 @@ run_make_check "make check (runc)"
 # 2. the service suites under gVisor
 runsc_conf="$CONF_DIR/pycage-runsc.conf"
 sed -E 's/^runtime[[:space:]]*=.*$/runtime = runsc/' "$CONF_DIR/pycage.conf" >"$runsc_conf"
-if "$DOCKER" info 2>/dev/null | grep -q 'Runtimes:.*runsc'; then
+if runsc_registered; then
 	start_responder "$runsc_conf"
 	wait_healthy
 	# The hostile corpus with the runner's hook removed probes runc's

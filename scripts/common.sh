@@ -33,7 +33,7 @@ need_root() {
 install_packages() {
 	local missing=() p
 	for p in $PACKAGES; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+		[ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = "install ok installed" ] ||
 			missing+=("$p")
 	done
 	[ ${#missing[@]} -eq 0 ] && return 0
@@ -46,6 +46,14 @@ install_packages() {
 # gVisor as the engine's "runsc" runtime (docs/SECURITY.md): registered in
 # daemon.json; a running dockerd rereads it on SIGHUP.  --network=none:
 # runsc will not start in this VM without it.
+# Not `docker info | grep -q`: grep -q exits at the first match, docker
+# gets SIGPIPE, and under pipefail the pipeline then fails.
+runsc_registered() {
+	local info
+	info=$("$DOCKER" info 2>/dev/null) || return 1
+	grep -q 'Runtimes:.*runsc' <<<"$info"
+}
+
 register_runsc() {
 	local want='{"runtimes":{"runsc":{"path":"/usr/bin/runsc","runtimeArgs":["--network=none","--platform=ptrace"]}}}'
 	mkdir -p /etc/docker
@@ -55,7 +63,7 @@ register_runsc() {
 		say "/etc/docker/daemon.json exists without runsc; add it by hand for gVisor"
 		return 0
 	fi
-	if pidof dockerd >/dev/null && ! "$DOCKER" info 2>/dev/null | grep -q 'Runtimes:.*runsc'; then
+	if pidof dockerd >/dev/null && ! runsc_registered; then
 		kill -HUP "$(pidof dockerd)"
 		sleep 1
 	fi
