@@ -64,7 +64,7 @@ if runsc_registered; then
 	# boundary (CAP_MKNOD, syslog, oom_score_adj, noexec mmap); gVisor
 	# answers those from its own kernel, so that pass runs under runc only
 	# (docs/SECURITY.md, "gVisor").
-	run_make_check "integration and hostile suites (runsc)" \
+	PYCAGE_RUNTIME=runsc run_make_check "integration and hostile suites (runsc)" \
 	    $(service_tests | tr ' ' '\n' | grep -v 'test_hostile_unhooked' | tr '\n' ' ')
 	start_responder
 	wait_healthy
