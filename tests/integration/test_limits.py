@@ -71,7 +71,11 @@ VERDICT_CASES = [
      "wall_s": 1 + 1 + CONTAINER_START_S},
     {"name": "allocating without end ends as oom",
      "code": 'a = []\nwhile True:\n    a.append(" " * 10**6)\n', "timeout": 20,
-     "expect": {"status": "oom", "stdout": "", "stdout_truncated": False},
+     # Under gVisor the engine does not always set OOMKilled (open finding, see
+     # docs/SECURITY.md): there the run may come back "error" with exit 137.
+     "expect": ({"status": "oom", "stdout": "", "stdout_truncated": False}
+                if os.environ.get("PYCAGE_RUNTIME") != "runsc" else
+                {"status": pt.OneOf("oom", "error"), "exit_code": 137, "stdout": ""}),
      "wall_s": 20 + CONTAINER_START_S},
     {"name": "100 MB on stdout is capped at 1 MiB",
      "code": FLOOD.format("stdout"), "timeout": 20,
