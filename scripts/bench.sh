@@ -23,8 +23,10 @@
 #   --quick            a fast sanity run (15 s concurrent, fewer requests)
 #   --soak N           N executions of print(1+1) with the pool on, sampling
 #                      the responder's RSS every 1000
-#   --seq-on N, --seq-off N, --duration S, --naive-n N, --engine-secs S,
-#   --seq-gap-ms MS    see tests/bench/bench.py --help
+#   --seq-on N, --seq-off N, --paced-n N, --paced-gap-ms MS, --duration S,
+#   --naive-n N, --engine-secs S, --seq-gap-ms MS
+#                      see tests/bench/bench.py --help
+# BENCH_KEEP=1 keeps the work directory (configs, logs, raw JSON results).
 . "$(dirname "$0")/common.sh"
 
 BENCH_SOCK=$RUN_DIR/bench.sock

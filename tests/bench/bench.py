@@ -301,38 +301,6 @@ class CreateWatcher:
         return self.count if self.ok else None
 
 
-def foreign_creates(sock, since, until):
-    """Containers created by anyone but this benchmark between two wall-clock times (the Docker
-    events log): other people's runs that shared the machine with a measurement."""
-    engine = Engine(sock)
-    try:
-        filters = urllib.parse.quote(json.dumps({"type": ["container"], "event": ["create"]}))
-        engine.conn.request("GET", f"{API}/events?since={since:.9f}&until={until:.9f}"
-                            f"&filters={filters}")
-        resp = engine.conn.getresponse()
-        raw = resp.read().decode(errors="replace")
-    except (OSError, http.client.HTTPException):
-        return None
-    finally:
-        engine.close()
-    n = 0
-    dec = json.JSONDecoder()
-    i = 0
-    raw = raw.strip()
-    while i < len(raw):
-        try:
-            ev, j = dec.raw_decode(raw, i)
-        except ValueError:
-            break
-        i = j
-        while i < len(raw) and raw[i] in " \r\n\t":
-            i += 1
-        attrs = (ev.get("Actor") or {}).get("Attributes") or {}
-        if attrs.get(INSTANCE_LABEL) != INSTANCE:
-            n += 1
-    return n
-
-
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 ENGINE_COMMS = ("dockerd", "containerd", "runc", "docker-init", "docker-proxy", "docker",
                 "exe", "memfd:")
