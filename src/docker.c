@@ -384,10 +384,15 @@ docker_list_managed(struct docker *d, docker_list_fn fn, void *arg)
 	static const char *created_path[] = { "Created", NULL };
 	static const char *instance_path[] = { "Labels",
 	    DOCKER_LABEL_INSTANCE, NULL };
+	static const char *expires_path[] = { "Labels",
+	    DOCKER_LABEL_EXPIRES, NULL };
 	/* filters={"label":["org.pycage.managed"]}, URL-encoded. */
 	static const char path[] = "/containers/json?all=1&filters="
 	    "%7B%22label%22%3A%5B%22" DOCKER_LABEL_MANAGED "%22%5D%7D";
-	yajl_val	 tree, item, id, created, instance;
+	yajl_val	 tree, item, id, created, instance, expires;
+	long long	 expires_unix;
+	const char	*text;
+	char		*end;
 	long		 status;
 	size_t		 i;
 
@@ -405,10 +410,20 @@ docker_list_managed(struct docker *d, docker_list_fn fn, void *arg)
 		id = yajl_tree_get(item, id_path, yajl_t_string);
 		created = yajl_tree_get(item, created_path, yajl_t_number);
 		instance = yajl_tree_get(item, instance_path, yajl_t_string);
+		expires = yajl_tree_get(item, expires_path, yajl_t_string);
 		if (id == NULL || created == NULL || !YAJL_IS_INTEGER(created))
 			continue;
+		/* -1: no usable expiry label (made by an older pycage). */
+		expires_unix = -1;
+		if ((text = YAJL_GET_STRING(expires)) != NULL) {
+			errno = 0;
+			expires_unix = strtoll(text, &end, 10);
+			if (errno != 0 || end == text || *end != '\0' ||
+			    expires_unix < 0)
+				expires_unix = -1;
+		}
 		fn(YAJL_GET_STRING(id), instance ? YAJL_GET_STRING(instance) : "",
-		    YAJL_GET_INTEGER(created), arg);
+		    YAJL_GET_INTEGER(created), expires_unix, arg);
 	}
 	yajl_tree_free(tree);
 	return 0;

@@ -2,10 +2,13 @@
  * janitor.c: removes pycage containers that no request owns any more.
  * At start: every container labelled with our instance name (a previous
  * process of ours was killed mid-run; none of them can be ours yet).
- * Periodically: every pycage container, of any instance, older than the
- * longest an execution can live plus a grace period; a live execution
- * never reaches that age, so the sweep cannot take a container from under
- * a request.  The janitor has its own engine connection and thread.
+ * Periodically: every pycage container, of any instance, past the expiry
+ * its creator wrote in its label: the longest the creator's own limits let
+ * it live (pool wait, deadline) plus the creator's grace.  Judging another
+ * instance's container by our own limits would take live runs and waiting
+ * pool containers from under it.  A container without the label (an older
+ * pycage) is judged by its age against our limits, as before the label.
+ * The janitor has its own engine connection and thread.
  */
 #include <pthread.h>
 #include <string.h>
@@ -17,17 +20,35 @@ struct janitor_sweep_ctx {
 	struct docker		*docker;
 	const struct config	*config;
 	bool			 at_start;
-	long long		 stale_before;
+	long long		 now;
+	long long		 stale_before;	/* for unlabelled containers */
 	int			 removed;
 };
 
+long long
+janitor_expiry(const struct config *c, bool pooled)
+{
+	/* A pool container waits up to pool_max_age_s, then runs up to
+	 * timeout_max_s.  janitor_grace_s covers create, kill, wait and
+	 * remove; the default 120 s is generous. */
+	return (long long)time(NULL) + c->timeout_max_ms / 1000 +
+	    (pooled ? c->pool_max_age_s : 0) + c->janitor_grace_s;
+}
+
 static void
-janitor_visit(const char *id, const char *instance, long long created, void *arg)
+janitor_visit(const char *id, const char *instance, long long created,
+    long long expires, void *arg)
 {
 	struct janitor_sweep_ctx *s = arg;
+	bool stale;
 
-	if (s->at_start ? strcmp(instance, s->config->instance) != 0 :
-	    created >= s->stale_before)
+	if (s->at_start)
+		stale = strcmp(instance, s->config->instance) == 0;
+	else if (expires >= 0)
+		stale = expires < s->now;
+	else
+		stale = created < s->stale_before;
+	if (!stale)
 		return;
 	if (docker_remove(s->docker, id) == 0) {
 		s->removed++;
@@ -39,13 +60,11 @@ janitor_visit(const char *id, const char *instance, long long created, void *arg
 int
 janitor_sweep(struct docker *d, const struct config *c, bool at_start)
 {
-	struct janitor_sweep_ctx s = { d, c, at_start, 0, 0 };
+	struct janitor_sweep_ctx s = { d, c, at_start, 0, 0, 0 };
 
-	/* The oldest a live container can be: a pool container waits up to
-	 * pool_max_age_s, then runs up to timeout_max_s.  janitor_grace_s
-	 * covers create, kill, wait and remove; the default 120 s is generous. */
-	s.stale_before = (long long)time(NULL) - c->timeout_max_ms / 1000 -
-	    (c->pool_size > 0 ? c->pool_max_age_s : 0) - c->janitor_grace_s;
+	s.now = (long long)time(NULL);
+	/* Unlabelled: the oldest a live container of ours could be. */
+	s.stale_before = s.now - (janitor_expiry(c, c->pool_size > 0) - s.now);
 	if (docker_list_managed(d, janitor_visit, &s) == -1)
 		return -1;
 	return s.removed;

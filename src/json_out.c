@@ -190,14 +190,15 @@ json_out_seccomp(yajl_gen g, const char *profile)
  */
 int
 json_out_create_body(const struct config *c, const char *preload,
-    const char *const *entrypoint, long uid, struct buf *out)
+    const char *const *entrypoint, long uid, long long expires,
+    struct buf *out)
 {
 	static const char *const env[] = {
 		"OPENBLAS_NUM_THREADS=1", "OMP_NUM_THREADS=1",
 		"PYTHONDONTWRITEBYTECODE=1", "HOME=/tmp", "LANG=C.UTF-8",
 	};
 	char		tmpfs[128], preload_arg[CONFIG_STR_MAX + 16];
-	char		user[CONFIG_STR_MAX + 24];
+	char		user[CONFIG_STR_MAX + 24], expires_str[24];
 	long long	memory = (long long)c->memory_mb * 1024 * 1024;
 	yajl_gen	g;
 	size_t		i;
@@ -239,6 +240,8 @@ json_out_create_body(const struct config *c, const char *preload,
 	GEN(yajl_gen_map_open(g));
 	GEN_KEY(g, DOCKER_LABEL_MANAGED);	GEN_STR(g, "1");
 	GEN_KEY(g, DOCKER_LABEL_INSTANCE);	GEN_STR(g, c->instance);
+	snprintf(expires_str, sizeof(expires_str), "%lld", expires);
+	GEN_KEY(g, DOCKER_LABEL_EXPIRES);	GEN_STR(g, expires_str);
 	GEN(yajl_gen_map_close(g));
 	/* stdin open for the code, closed for good when we half-close. */
 	GEN_KEY(g, "AttachStdin");	GEN(yajl_gen_bool(g, 1));

@@ -161,7 +161,8 @@ pool_make(struct pool *p, struct docker *d, const char *preload,
 	memset(e, 0, sizeof(*e));
 	buf_init(&body, JSON_OUT_CREATE_MAX_BYTES);
 	if ((e->uid = uid_pool_take(p->uids)) == -1 ||
-	    json_out_create_body(p->config, preload, NULL, e->uid, &body) == -1) {
+	    json_out_create_body(p->config, preload, NULL, e->uid,
+	    janitor_expiry(p->config, true), &body) == -1) {
 		uid_pool_put(p->uids, e->uid);
 		goto out;
 	}

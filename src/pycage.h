@@ -196,9 +196,11 @@ int	json_out_health(const struct health *, struct buf *out);
 
 /* preload: the runner's --preload list, "" for none; entrypoint: an argv
  * replacing the image's (NULL-terminated), NULL for pycage-runner; uid:
- * the container's own (uid.c), or UID_SHARED for config's `user`. */
+ * the container's own (uid.c), or UID_SHARED for config's `user`;
+ * expires: janitor_expiry(). */
 int	json_out_create_body(const struct config *, const char *preload,
-	    const char *const *entrypoint, long uid, struct buf *out);
+	    const char *const *entrypoint, long uid, long long expires,
+	    struct buf *out);
 
 /* ------------------------------------------------------------- stream.c */
 
@@ -229,6 +231,8 @@ bool	stream_demux_feed(struct stream_demux *, const void *, size_t);
 #define DOCKER_ID_MAX		64
 #define DOCKER_LABEL_MANAGED	"org.pycage.managed"
 #define DOCKER_LABEL_INSTANCE	"org.pycage.instance"
+/* Unix time after which no owner can still use the container (janitor.c). */
+#define DOCKER_LABEL_EXPIRES	"org.pycage.expires"
 
 /* A connection to the engine for one thread; reused across calls. */
 struct docker;
@@ -253,7 +257,7 @@ int	docker_remove(struct docker *, const char *id);
 
 /* Calls fn for each container with the managed label. */
 typedef void (*docker_list_fn)(const char *id, const char *instance,
-	    long long created_unix, void *arg);
+	    long long created_unix, long long expires_unix, void *arg);
 int	docker_list_managed(struct docker *, docker_list_fn, void *arg);
 
 int	docker_attach_open(struct docker *, const char *id,
@@ -361,6 +365,8 @@ int	selfcheck_ensure(struct executor *, struct docker *, bool refresh,
 
 /* Removes our instance's leftovers (at start) or stale ones of any instance. */
 int	janitor_sweep(struct docker *, const struct config *, bool at_start);
+/* The expiry label of a container created now: pooled ones may wait. */
+long long janitor_expiry(const struct config *, bool pooled);
 int	janitor_start(const struct config *);
 void	janitor_stop(void);
 

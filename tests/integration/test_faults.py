@@ -24,6 +24,7 @@ import pycagetest as pt  # noqa: E402
 FCGI_BIN = os.environ.get("PYCAGE_FCGI_BIN", "/usr/local/sbin/pycage-fcgi")
 IMAGE = os.environ.get("PYCAGE_IMAGE", "pycage-sandbox:latest")
 INSTANCE_LABEL = "org.pycage.instance"
+EXPIRES_LABEL = "org.pycage.expires"
 START_WAIT_S = 10
 
 
@@ -99,11 +100,26 @@ def docker_post(path, doc=None):
         conn.close()
 
 
-def make_leftover(instance):
-    """A stopped container that looks like one of pycage's, as a killed responder leaves."""
+def docker_delete(cid):
+    conn = pt._UnixHTTPConnection(pt.DOCKER_SOCKET, 30)
+    try:
+        conn.request("DELETE", f"/v1.41/containers/{cid}?force=1")
+        conn.getresponse().read()
+    finally:
+        conn.close()
+
+
+def make_leftover(instance, expires=None):
+    """A stopped container that looks like one of pycage's, as a killed responder leaves.
+
+    expires: the unix time its creator said no owner can use it after (the label every
+    pycage container carries); None for a container of an older pycage, without it.
+    """
+    labels = {pt.MANAGED_LABEL: "1", INSTANCE_LABEL: instance}
+    if expires is not None:
+        labels[EXPIRES_LABEL] = str(int(expires))
     status, body = docker_post("/v1.41/containers/create", {
-        "Image": IMAGE, "Cmd": [], "NetworkDisabled": True,
-        "Labels": {pt.MANAGED_LABEL: "1", INSTANCE_LABEL: instance},
+        "Image": IMAGE, "Cmd": [], "NetworkDisabled": True, "Labels": labels,
         "HostConfig": {"NetworkMode": "none"}})
     if status != 201:
         raise pt.Unexpected(f"create: HTTP {status} {pt.show(body)}")
@@ -199,18 +215,34 @@ def case_killed_responder_leftovers():
 
 
 def case_periodic_sweep():
-    """Another instance's container older than timeout_max_s + grace goes in the next sweep."""
-    stale = "faults-stale-owner"
-    leftover = make_leftover(stale)
-    time.sleep(2.5)   # older than timeout_max_s (1) + janitor_grace_s (0)
+    """The sweep judges each container by the expiry its creator wrote, not by its own limits.
+
+    Three containers of other instances, all older than the sweeper's own
+    timeout_max_s (1) + janitor_grace_s (0): one whose expiry has passed and one of an
+    older pycage without the label must go; one whose creator still allows it an hour
+    (a waiting pool container, a long run of an instance with larger limits) must stay.
+    """
+    now = time.time()
+    expired = make_leftover("faults-sweep-expired", now - 1)
+    unlabelled = make_leftover("faults-sweep-unlabelled")
+    alive = make_leftover("faults-sweep-alive", now + 3600)
+    time.sleep(2.5)
     r = Responder("faults-sweeper", timeout_default_s=1, timeout_max_s=1,
                   janitor_interval_s=1, janitor_grace_s=0)
+    problems = []
     try:
-        if not wait_gone(stale, 10):
-            return [f"{leftover[:12]} not swept within 10 s: {r.log_text()}"]
-        return []
+        for instance, cid in (("faults-sweep-expired", expired),
+                              ("faults-sweep-unlabelled", unlabelled)):
+            if not wait_gone(instance, 10):
+                problems.append(f"{cid[:12]} ({instance}) not swept within 10 s: "
+                                f"{r.log_text()}")
+        time.sleep(2.5)   # two more sweeps
+        if not instance_containers("faults-sweep-alive"):
+            problems.append(f"{alive[:12]} removed although its expiry is an hour away")
+        return problems
     finally:
         r.stop()
+        docker_delete(alive)
 
 
 def case_pool_emptied_on_sigterm():

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <yajl/yajl_tree.h>
 
@@ -398,6 +399,8 @@ array_len(yajl_val root, const char *a, const char *b)
 	return v != NULL ? v->u.array.len : (size_t)-1;
 }
 
+#define TEST_EXPIRES	1800000000LL
+
 static yajl_val
 parse_create_body(const struct config *c, const char *preload, struct buf *out)
 {
@@ -405,7 +408,7 @@ parse_create_body(const struct config *c, const char *preload, struct buf *out)
 	yajl_val	root;
 
 	buf_init(out, JSON_OUT_CREATE_MAX_BYTES);
-	if (json_out_create_body(c, preload, NULL, UID_SHARED, out) != 0)
+	if (json_out_create_body(c, preload, NULL, UID_SHARED, TEST_EXPIRES, out) != 0)
 		return NULL;
 	root = yajl_tree_parse(out->data, errbuf, sizeof(errbuf));
 	if (root == NULL)
@@ -470,6 +473,18 @@ test_create_body(void)
 	    "Labels org.pycage.managed \"1\"");
 	is_str(get_str(root, "Labels", DOCKER_LABEL_INSTANCE), "default",
 	    "Labels org.pycage.instance is the instance");
+	is_str(get_str(root, "Labels", DOCKER_LABEL_EXPIRES), "1800000000",
+	    "Labels org.pycage.expires is the expiry, in decimal");
+	{
+		long long now = (long long)time(NULL);
+		long long cold = janitor_expiry(&c, false) - now;
+		long long pooled = janitor_expiry(&c, true) - now;
+
+		ok(cold >= 30 + 120 && cold <= 30 + 120 + 1,
+		    "cold expiry: timeout_max_s 30 + grace 120 (%lld)", cold);
+		ok(pooled - cold == c.pool_max_age_s,
+		    "pooled expiry adds pool_max_age_s (%lld)", pooled - cold);
+	}
 	ok(get(root, yajl_t_any, "Runtime", NULL) == NULL &&
 	    get(root, yajl_t_any, "HostConfig", "Runtime") == NULL,
 	    "no Runtime key by default");
@@ -556,7 +571,7 @@ test_create_body(void)
 		buf_free(&out);
 
 		buf_init(&out, JSON_OUT_CREATE_MAX_BYTES);
-		is_int(json_out_create_body(&c, "", argv, UID_SHARED, &out), 0,
+		is_int(json_out_create_body(&c, "", argv, UID_SHARED, TEST_EXPIRES, &out), 0,
 		    "create body with an entrypoint encodes");
 		root = yajl_tree_parse(out.data, errbuf, sizeof(errbuf));
 		ep = root != NULL ? yajl_tree_get(root, path, yajl_t_array) : NULL;
@@ -575,7 +590,7 @@ test_create_body(void)
 
 		config_defaults(&c);
 		buf_init(&out, JSON_OUT_CREATE_MAX_BYTES);
-		is_int(json_out_create_body(&c, "", NULL, 200007, &out), 0,
+		is_int(json_out_create_body(&c, "", NULL, 200007, TEST_EXPIRES, &out), 0,
 		    "create body with uid 200007 encodes");
 		root = yajl_tree_parse(out.data, errbuf, sizeof(errbuf));
 		is_str(root ? get_str(root, "User", NULL) : NULL, "200007:65534",
@@ -628,7 +643,7 @@ test_create_body(void)
 	config_defaults(&c);
 	snprintf(c.instance, sizeof(c.instance), "bad\xff");
 	buf_init(&out, 64 * 1024);
-	is_int(json_out_create_body(&c, "", NULL, UID_SHARED, &out), -1,
+	is_int(json_out_create_body(&c, "", NULL, UID_SHARED, TEST_EXPIRES, &out), -1,
 	    "invalid UTF-8 in a config string: -1");
 	is_int(out.len, 0, "invalid UTF-8 in a config string: nothing written");
 	buf_free(&out);
@@ -636,7 +651,7 @@ test_create_body(void)
 	/* Cap. */
 	config_defaults(&c);
 	buf_init(&out, 100);
-	is_int(json_out_create_body(&c, "", NULL, UID_SHARED, &out), -1, "create body into 100 bytes: -1");
+	is_int(json_out_create_body(&c, "", NULL, UID_SHARED, TEST_EXPIRES, &out), -1, "create body into 100 bytes: -1");
 	is_int(out.len, 0, "create body into 100 bytes: nothing written");
 	buf_free(&out);
 }
