@@ -377,6 +377,54 @@ docker_inspect(struct docker *d, const char *id, int *exit_code,
 	return rc;
 }
 
+/*
+ * Whether the engine logged an "oom" event for the container since
+ * since_unix.  Docker 20.10 sets State.OOMKilled only when the task's OOM
+ * event reaches it before the exit event; a late one (seen under gVisor on
+ * a loaded machine) is still logged as an event, kept in the engine's
+ * in-memory log of recent events.  With `until` in the past the engine
+ * sends what it has, one JSON object per line, and ends the answer.
+ * Returns 1, 0, or -1 when the engine could not be asked.
+ */
+int
+docker_oom_event(struct docker *d, const char *id, long long since_unix)
+{
+	static const char *action_path[] = { "Action", NULL };
+	static const char *id_path[] = { "id", NULL };
+	struct timespec	 now;
+	char		 path[DOCKER_URL_MAX], errbuf[128];
+	char		*line, *next;
+	yajl_val	 tree, action, event_id;
+	long		 status;
+	int		 found = 0;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	/* filters={"container":[id],"event":["oom"]}, URL-encoded; ids are hex. */
+	if ((size_t)snprintf(path, sizeof(path), "/events?since=%lld&until=%lld.%09ld"
+	    "&filters=%%7B%%22container%%22%%3A%%5B%%22%s%%22%%5D%%2C"
+	    "%%22event%%22%%3A%%5B%%22oom%%22%%5D%%7D", since_unix,
+	    (long long)now.tv_sec, now.tv_nsec, id) >= sizeof(path))
+		return -1;
+	if (docker_call(d, "GET", path, NULL, 0, d->call_timeout_ms, &status,
+	    NULL) == -1 || status != 200 || d->response.data == NULL)
+		return -1;
+	for (line = d->response.data; line != NULL && !found; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		if (*line == '\0' ||
+		    (tree = yajl_tree_parse(line, errbuf, sizeof(errbuf))) == NULL)
+			continue;
+		action = yajl_tree_get(tree, action_path, yajl_t_string);
+		event_id = yajl_tree_get(tree, id_path, yajl_t_string);
+		/* yajl_tree_get with yajl_t_string: u.string is set. */
+		found = action != NULL && event_id != NULL &&
+		    strcmp(action->u.string, "oom") == 0 &&
+		    strcmp(event_id->u.string, id) == 0;
+		yajl_tree_free(tree);
+	}
+	return found;
+}
+
 int
 docker_list_managed(struct docker *d, docker_list_fn fn, void *arg)
 {

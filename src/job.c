@@ -10,10 +10,11 @@
  *
  * The verdict is the keeper's (isolate's rule): the host's own deadline
  * (timeout), the host's own cap (output_limit), the engine's OOMKilled flag
- * (oom), the exit status (ok or error).  The exit status comes from the
- * runner's exit record when it arrives on both streams: a line carrying a
- * random per-run nonce that the runner writes after the program ended, so
- * the answer does not wait ~40 ms for the container to stop (NOTES.md).
+ * or its "oom" event (oom), the exit status (ok or error).  The exit
+ * status comes from the runner's exit record when it arrives on both
+ * streams: a line carrying a random per-run nonce that the runner writes
+ * after the program ended, so the answer does not wait ~40 ms for the
+ * container to stop (NOTES.md).
  * Ordinary output cannot fake it without the nonce; a program that digs
  * the nonce out of the runner's memory can only mislead its own answer,
  * and the container is removed regardless.  Without a record (killed, OOM,
@@ -407,6 +408,8 @@ job_execute(struct executor *ex, struct docker *d, const struct job_spec *spec,
 	struct timespec		 recheck = { 0, JOB_OOM_RECHECK_NS };
 	bool			 oom = false;
 	int			 rc = -1, i;
+	/* Events of this run are newer; a pool container's start is older. */
+	long long		 since = (long long)time(NULL) - 1;
 
 	buf_init(&request, JOB_HEADER_MAX_BYTES + spec->code_len + spec->stdin_len);
 	if (exit_watch_init(&watch, nonce) == -1 ||
@@ -447,18 +450,25 @@ job_execute(struct executor *ex, struct docker *d, const struct job_spec *spec,
 	}
 	if (docker_inspect(d, r->container_id, &r->exit_code, &oom, err) == -1)
 		goto out;
-	/* Under gVisor the engine may set OOMKilled a moment after the exit
-	 * (tests/hostile case 073 under runsc: 137 with the flag still false
-	 * at once, true a little later).  A SIGKILL we did not send is looked
-	 * at again before it is called anything but an OOM. */
-	for (i = 0; i < JOB_OOM_RECHECKS && r->exit_code == 137 && !oom &&
+	/* A SIGKILL we did not send is looked at again before it is called
+	 * anything but an OOM.  Docker 20.10 sets OOMKilled only if the OOM
+	 * event beat the exit event; under gVisor on a loaded machine it often
+	 * does not, and OOMKilled stays false for good, but the engine still
+	 * logs the "oom" event, sometimes a moment later: ask for both. */
+	for (i = 0; i <= JOB_OOM_RECHECKS && r->exit_code == 137 && !oom &&
 	    !io.timed_out && !io.capped; i++) {
-		nanosleep(&recheck, NULL);
-		if (docker_inspect(d, r->container_id, &r->exit_code, &oom, err) == -1)
-			goto out;
+		if (i > 0) {
+			nanosleep(&recheck, NULL);
+			if (docker_inspect(d, r->container_id, &r->exit_code,
+			    &oom, err) == -1)
+				goto out;
+		}
+		if (!oom && docker_oom_event(d, r->container_id, since) == 1) {
+			oom = true;
+			log_info("job: OOM known from the engine's events, not "
+			    "OOMKilled (%d ms after the exit)", i * 200);
+		}
 	}
-	if (i > 0 && oom)
-		log_info("job: OOMKilled set %d ms after the exit", i * 200);
 	if (!io.timed_out && !io.capped && !oom &&
 	    (r->exit_code == RUNNER_EXIT_BAD_REQUEST ||
 	    r->exit_code == RUNNER_EXIT_NO_PYTHON)) {

@@ -200,6 +200,7 @@ json_out_create_body(const struct config *c, const char *preload,
 	char		tmpfs[128], preload_arg[CONFIG_STR_MAX + 16];
 	char		user[CONFIG_STR_MAX + 24], expires_str[24];
 	long long	memory = (long long)c->memory_mb * 1024 * 1024;
+	bool		runsc = strcmp(c->runtime, "runsc") == 0;
 	yajl_gen	g;
 	size_t		i;
 
@@ -266,8 +267,13 @@ json_out_create_body(const struct config *c, const char *preload,
 	GEN_KEY(g, "MemorySwap");	GEN(yajl_gen_integer(g, memory));
 	GEN_KEY(g, "NanoCpus");
 	GEN(yajl_gen_integer(g, (long long)c->cpu_millis * 1000000LL));
-	/* PidsLimit <= 0 means unlimited to the engine: config keeps it >= 8. */
-	GEN_KEY(g, "PidsLimit");	GEN(yajl_gen_integer(g, c->pids_limit));
+	/* PidsLimit <= 0 means unlimited to the engine: config keeps it >= 8.
+	 * Under gVisor it caps the host tasks of the whole sandbox, gVisor's
+	 * own included (see JSON_OUT_RUNSC_HOST_TASKS); the program's own
+	 * count is then RLIMIT_NPROC, which gVisor enforces inside. */
+	GEN_KEY(g, "PidsLimit");
+	GEN(yajl_gen_integer(g, runsc ? (long long)c->pids_limit *
+	    JSON_OUT_RUNSC_HOST_TASKS : c->pids_limit));
 	GEN_KEY(g, "CapDrop");
 	GEN(yajl_gen_array_open(g));
 	GEN_STR(g, "ALL");
@@ -290,8 +296,10 @@ json_out_create_body(const struct config *c, const char *preload,
 	    /* CPU seconds: a backstop behind the host's own deadline. */
 	    json_out_ulimit(g, "cpu", c->timeout_max_ms / 1000 + 5) == -1)
 		goto fail;
-	/* nproc counts per host uid: only a uid of its own makes it per run. */
-	if (uid >= 0 && json_out_ulimit(g, "nproc", c->pids_limit) == -1)
+	/* nproc counts per host uid: only a uid of its own makes it per run.
+	 * gVisor counts it per sandbox, in its own kernel: always set there. */
+	if ((uid >= 0 || runsc) &&
+	    json_out_ulimit(g, "nproc", c->pids_limit) == -1)
 		goto fail;
 	GEN(yajl_gen_array_close(g));
 	GEN_KEY(g, "OomScoreAdj");	GEN(yajl_gen_integer(g, 1000));

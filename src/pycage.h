@@ -193,6 +193,17 @@ struct health {
 
 int	json_out_health(const struct health *, struct buf *out);
 #define JSON_OUT_CREATE_MAX_BYTES	(512UL * 1024)	/* with a seccomp profile */
+/*
+ * Host tasks allowed per task of the program under gVisor.  The ptrace
+ * platform gives every process of the program a stub process on the host,
+ * and the sentry grows Go threads with it: measured here (runsc 20221219),
+ * an idle sandbox holds 38 host tasks, 10 sleeping children 93, a fork
+ * bomb held to 64 by RLIMIT_NPROC up to 1426.  Capped at 64 host tasks,
+ * the sentry itself failed to start a thread after 8-12 forks and the
+ * sandbox died with exit 2.  64 x 16 lets a program use its 64; a bomb
+ * that still exhausts them takes down only its own sandbox.
+ */
+#define JSON_OUT_RUNSC_HOST_TASKS	16
 
 /* preload: the runner's --preload list, "" for none; entrypoint: an argv
  * replacing the image's (NULL-terminated), NULL for pycage-runner; uid:
@@ -254,6 +265,8 @@ int	docker_wait(struct docker *, const char *id, unsigned timeout_ms);
 int	docker_inspect(struct docker *, const char *id, int *exit_code,
 	    bool *oom_killed, struct api_error *);
 int	docker_remove(struct docker *, const char *id);
+/* 1 if the engine logged an OOM of the container since then, 0, -1. */
+int	docker_oom_event(struct docker *, const char *id, long long since_unix);
 
 /* Calls fn for each container with the managed label. */
 typedef void (*docker_list_fn)(const char *id, const char *instance,

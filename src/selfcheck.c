@@ -6,7 +6,8 @@
  * most every SELFCHECK_MAX_AGE_S, pycage starts a container exactly as
  * for a run (same body, same limits) with python3 as the entrypoint and a
  * fixed script (never request data) that reports what the process got:
- * cgroup memory, swap, CPU and pids limits, capabilities, seccomp mode,
+ * cgroup memory, swap, CPU and pids limits, the process limit
+ * (RLIMIT_NPROC, with per-container uids), capabilities, seccomp mode,
  * no_new_privs, uid, network interfaces, whether / is writable, and
  * whether io_uring_setup is refused.  Any mismatch with the configuration
  * makes every execution answer 503 sandbox_check_failed until a later
@@ -16,8 +17,10 @@
  * Under gVisor (runtime = runsc) the sandbox sees no cgroupfs and no
  * seccomp or no_new_privs fields: runsc enforces those on the host around
  * its own kernel.  There the check reads the memory limit from MemTotal
- * (gVisor sizes it to the limit) and skips CPU, pids, seccomp and
- * no_new_privs; the rest is checked as under runc.
+ * (gVisor sizes it to the limit), the process limit from RLIMIT_NPROC
+ * (gVisor enforces it inside; the host pids limit there also counts
+ * gVisor's own tasks), and skips CPU, seccomp and no_new_privs; the rest
+ * is checked as under runc.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -37,7 +40,7 @@
 
 /* Both cgroup v1 (this project's machines) and v2 paths are tried. */
 static const char selfcheck_script[] =
-"import ctypes, errno, json, os\n"
+"import ctypes, errno, json, os, resource\n"
 "def read(*paths):\n"
 "    for p in paths:\n"
 "        try:\n"
@@ -60,6 +63,7 @@ static const char selfcheck_script[] =
 "     'cpu_period': read('/sys/fs/cgroup/cpu/cpu.cfs_period_us', '/sys/fs/cgroup/cpu,cpuacct/cpu.cfs_period_us'),\n"
 "     'cpu_max': read('/sys/fs/cgroup/cpu.max'),\n"
 "     'pids': read('/sys/fs/cgroup/pids/pids.max', '/sys/fs/cgroup/pids.max'),\n"
+"     'nproc': resource.getrlimit(resource.RLIMIT_NPROC)[0],\n"
 "     'memtotal_kb': int(read('/proc/meminfo').split()[1]),\n"
 "     'ifaces': sorted(l.split(':')[0].strip() for l in open('/proc/net/dev').readlines()[2:])}\n"
 "root = [l.split() for l in open('/proc/self/mounts') if l.split()[1:2] == ['/']]\n"
@@ -149,6 +153,11 @@ selfcheck_compare(const struct config *c, long got_uid, yajl_val r, char *why,
 	else if (!runsc && strtoll(selfcheck_str(r, "pids"), NULL, 10) != c->pids_limit)
 		snprintf(why, len, "pids limit is '%s', not %u",
 		    selfcheck_str(r, "pids"), c->pids_limit);
+	/* Under gVisor RLIMIT_NPROC is the program's process limit. */
+	else if ((runsc || got_uid >= 0) &&
+	    selfcheck_int(r, "nproc") != c->pids_limit)
+		snprintf(why, len, "process limit (RLIMIT_NPROC) is %lld, not %u",
+		    selfcheck_int(r, "nproc"), c->pids_limit);
 	else if (ifaces == NULL || YAJL_GET_ARRAY(ifaces)->len != 1 ||
 	    (s = YAJL_GET_STRING(YAJL_GET_ARRAY(ifaces)->values[0])) == NULL ||
 	    strcmp(s, "lo") != 0)

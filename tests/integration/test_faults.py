@@ -265,20 +265,28 @@ def case_pool_emptied_on_sigterm():
 
 
 LIAR_IMAGE = "pycage-selfcheck-liar:test"
-# A stand-in for the self-check program that reports a memory limit the
+# Stand-ins for the self-check program that report one limit the
 # configuration never asked for: the one fault the real engine cannot be
-# made to show on demand (a limit silently not applied).
-LIAR_REPORT = ('{"uid": 65534, "gid": 65534, "cap_eff": "0000000000000000", "seccomp": "2", '
-               '"no_new_privs": "1", "memory": "9999", "memsw": "", "swap_v2": "", '
-               '"cpu_quota": "50000", "cpu_period": "100000", "cpu_max": "", "pids": "64", '
-               '"ifaces": ["lo"], "rootfs_ro": true, "rootfs_errno": 30, "io_uring_errno": 1, '
-               '"memtotal_kb": 524288}')
+# made to show on demand (a limit silently not applied).  The shell fills
+# in the uid the container really got ($(id -u)).
+LIAR_REPORT = ('{"uid": UID, "gid": 65534, "cap_eff": "0000000000000000", "seccomp": "2", '
+               '"no_new_privs": "1", "memory": "536870912", "memsw": "536870912", '
+               '"swap_v2": "", "cpu_quota": "50000", "cpu_period": "100000", "cpu_max": "", '
+               '"pids": "64", "nproc": 64, "ifaces": ["lo"], "rootfs_ro": true, '
+               '"rootfs_errno": 30, "io_uring_errno": 1, "memtotal_kb": 524288}')
+LIARS = [  # (what the report says instead, config, the words the refusal must contain)
+    ({'"memory": "536870912"': '"memory": "9999"'}, {"uid_base": 0}, b"memory limit"),
+    ({'"nproc": 64': '"nproc": 4096'}, {}, b"process limit"),
+]
 
 
-def build_liar_image():
+def build_liar_image(lies):
+    report = LIAR_REPORT.replace("UID", "$(id -u)")
+    for truth, lie in lies.items():
+        report = report.replace(truth, lie)
     context = tempfile.mkdtemp(prefix="pycage-liar-")
     with open(os.path.join(context, "python3"), "w") as f:
-        f.write("#!/bin/sh\necho '" + LIAR_REPORT + "'\n")
+        f.write("#!/bin/sh\necho \"" + report.replace('"', '\\"') + "\"\n")
     os.chmod(os.path.join(context, "python3"), 0o755)
     with open(os.path.join(context, "Dockerfile"), "w") as f:
         f.write(f"FROM {IMAGE}\nCOPY python3 /usr/bin/python3\n")
@@ -291,18 +299,22 @@ def build_liar_image():
 
 def case_selfcheck_refuses():
     """A limit that did not apply: health and execute answer 503 sandbox_check_failed."""
-    build_liar_image()
-    r = Responder("faults-liar", image=LIAR_IMAGE, uid_base=0)
-    try:
-        health = r.call("GET", pt.HEALTH)
-        problems = error_problems(health, 503, "sandbox_check_failed", True)
-        if b"memory limit" not in health.body:
-            problems.append(f"the message does not name the limit: {pt.show(health.body)}")
-        problems += error_problems(r.execute("print(1)"), 503, "sandbox_check_failed", True)
-        return problems
-    finally:
-        r.stop()
-        subprocess.run(["/usr/bin/docker", "rmi", "-f", LIAR_IMAGE], capture_output=True)
+    problems = []
+    for lies, settings, words in LIARS:
+        build_liar_image(lies)
+        r = Responder("faults-liar", image=LIAR_IMAGE, **settings)
+        try:
+            health = r.call("GET", pt.HEALTH)
+            problems += error_problems(health, 503, "sandbox_check_failed", True)
+            if words not in health.body:
+                problems.append(f"the message does not name the {words.decode()}: "
+                                f"{pt.show(health.body)}")
+            problems += error_problems(r.execute("print(1)"), 503, "sandbox_check_failed",
+                                       True)
+        finally:
+            r.stop()
+            subprocess.run(["/usr/bin/docker", "rmi", "-f", LIAR_IMAGE], capture_output=True)
+    return problems
 
 
 def case_selfcheck_passes():

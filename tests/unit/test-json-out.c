@@ -416,6 +416,24 @@ parse_create_body(const struct config *c, const char *preload, struct buf *out)
 	return root;
 }
 
+/* The Hard value of the named entry of HostConfig.Ulimits, or -1. */
+static long long
+ulimit_hard(yajl_val root, const char *want)
+{
+	const char	*name[] = { "Name", NULL }, *hard[] = { "Hard", NULL };
+	yajl_val	 v = get(root, yajl_t_array, "HostConfig", "Ulimits");
+	yajl_val	 n, h;
+	size_t		 i;
+
+	for (i = 0; v != NULL && i < v->u.array.len; i++) {
+		n = yajl_tree_get(v->u.array.values[i], name, yajl_t_string);
+		h = yajl_tree_get(v->u.array.values[i], hard, yajl_t_number);
+		if (n != NULL && h != NULL && strcmp(n->u.string, want) == 0)
+			return YAJL_GET_INTEGER(h);
+	}
+	return -1;
+}
+
 static void
 test_create_body(void)
 {
@@ -423,8 +441,6 @@ test_create_body(void)
 	struct buf	 out;
 	yajl_val	 root, v;
 	const char	*s;
-	size_t		 i;
-	bool		 found_ulimit_core = false;
 
 	config_defaults(&c);
 	root = parse_create_body(&c, "", &out);
@@ -500,18 +516,9 @@ test_create_body(void)
 	ok(get(root, yajl_t_any, "HostConfig", "MaskedPaths") == NULL &&
 	    get(root, yajl_t_any, "HostConfig", "ReadonlyPaths") == NULL,
 	    "MaskedPaths/ReadonlyPaths left to Docker's defaults");
-	v = get(root, yajl_t_array, "HostConfig", "Ulimits");
-	for (i = 0; v != NULL && i < v->u.array.len; i++) {
-		yajl_val u = v->u.array.values[i];
-		const char *name[] = { "Name", NULL }, *hard[] = { "Hard", NULL };
-		yajl_val n = yajl_tree_get(u, name, yajl_t_string);
-		yajl_val h = yajl_tree_get(u, hard, yajl_t_number);
-
-		if (n != NULL && strcmp(n->u.string, "core") == 0 &&
-		    h != NULL && YAJL_GET_INTEGER(h) == 0)
-			found_ulimit_core = true;
-	}
-	ok(found_ulimit_core, "Ulimits core 0");
+	is_int(ulimit_hard(root, "core"), 0, "Ulimits core 0");
+	is_int(ulimit_hard(root, "nproc"), -1,
+	    "no nproc with the shared uid (it would count across runs)");
 	yajl_tree_free(root);
 	buf_free(&out);
 
@@ -531,7 +538,11 @@ test_create_body(void)
 		    65536LL * 1024 * 1024, "MemorySwap 64 GiB");
 		is_int(get_int(root, "HostConfig", "NanoCpus"), 64000000000LL,
 		    "NanoCpus 64 CPUs does not overflow");
-		is_int(get_int(root, "HostConfig", "PidsLimit"), 4096, "PidsLimit 4096");
+		is_int(get_int(root, "HostConfig", "PidsLimit"),
+		    4096LL * JSON_OUT_RUNSC_HOST_TASKS,
+		    "PidsLimit under gVisor: 4096 x JSON_OUT_RUNSC_HOST_TASKS host tasks");
+		is_int(ulimit_hard(root, "nproc"), 4096,
+		    "nproc 4096 under gVisor, even with the shared uid");
 		yajl_tree_free(root);
 	}
 	buf_free(&out);
@@ -595,6 +606,10 @@ test_create_body(void)
 		root = yajl_tree_parse(out.data, errbuf, sizeof(errbuf));
 		is_str(root ? get_str(root, "User", NULL) : NULL, "200007:65534",
 		    "User 200007:65534 (own uid, configured gid)");
+		is_int(root ? ulimit_hard(root, "nproc") : -2, 64,
+		    "nproc 64 (pids_limit) with a uid of its own");
+		is_int(root ? get_int(root, "HostConfig", "PidsLimit") : -2, 64,
+		    "PidsLimit 64 under runc");
 		if (root != NULL)
 			yajl_tree_free(root);
 		buf_free(&out);
