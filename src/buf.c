@@ -36,6 +36,17 @@ buf_reset(struct buf *b)
 		b->data[0] = '\0';
 }
 
+/* Empties the buffer, and gives its memory back if it grew past keep:
+ * one large answer must not stay resident in a long-lived buffer. */
+void
+buf_shrink(struct buf *b, size_t keep)
+{
+	if (b->alloc > keep)
+		buf_free(b);
+	else
+		buf_reset(b);
+}
+
 static int
 buf_reserve(struct buf *b, size_t need)
 {

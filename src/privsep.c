@@ -48,6 +48,9 @@
 #define PRIVSEP_ERR		0x11
 #define PRIVSEP_HEAD_BYTES	64		/* fixed fields of any message */
 #define PRIVSEP_STR_MAX		1024		/* error codes and messages */
+/* Channel buffers stay allocated up to this between messages; a larger
+ * one (a big program, a 1 MiB answer) is given back after its message. */
+#define PRIVSEP_KEEP_BYTES	(64 * 1024)
 
 /* Error codes travel as text; the front maps them back to its constants
  * so that api_error.code always points at static storage. */
@@ -181,8 +184,7 @@ privsep_send(int fd, const struct buf *b)
 static int
 privsep_recv(int fd, struct buf *b)
 {
-	uint32_t len;
-
+	uint32_t	 len;
 	char		*p;
 
 	buf_reset(b);
@@ -312,6 +314,8 @@ privsep_serve(int fd, struct executor *ex, struct docker *d)
 		switch (privsep_get_u8(&r)) {
 		case PRIVSEP_RUN:
 			privsep_serve_run(ex, d, &r, fd, &reply);
+			buf_shrink(&request, PRIVSEP_KEEP_BYTES);
+			buf_shrink(&reply, PRIVSEP_KEEP_BYTES);
 			continue;	/* already answered */
 		case PRIVSEP_HEALTH:
 			privsep_serve_health(ex, d, &reply);
@@ -327,6 +331,8 @@ privsep_serve(int fd, struct executor *ex, struct docker *d)
 		}
 		if (privsep_send(fd, &reply) == -1)
 			break;
+		buf_shrink(&request, PRIVSEP_KEEP_BYTES);
+		buf_shrink(&reply, PRIVSEP_KEEP_BYTES);
 	}
 out:
 	buf_free(&request);
@@ -441,6 +447,8 @@ privsep_run(struct privsep_chan *ch, const struct job_spec *spec,
 	s = privsep_get_bytes(&r, len);
 	if (!r.bad && buf_append(&result->stderr_buf, s, len) == -1)
 		r.bad = true;
+	buf_shrink(&ch->reply, PRIVSEP_KEEP_BYTES);
+	buf_shrink(&ch->request, PRIVSEP_KEEP_BYTES);
 	if (r.bad || type != PRIVSEP_OK) {
 		api_error_set(err, 500, "internal", "Malformed executor reply.");
 		return -1;

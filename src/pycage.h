@@ -33,6 +33,7 @@ struct buf {
 
 void	buf_init(struct buf *, size_t cap_bytes);
 void	buf_free(struct buf *);
+void	buf_shrink(struct buf *, size_t keep);
 void	buf_reset(struct buf *);
 /* Appends all of it, or nothing and returns -1 (over the cap or no memory). */
 int	buf_append(struct buf *, const void *, size_t);

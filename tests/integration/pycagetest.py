@@ -458,15 +458,32 @@ def _error_object_problems(body, code):
     return problems
 
 
-def responder_rss_kib():
-    """VmRSS of the responder (pid from PYCAGE_PIDFILE) in KiB, from /proc/PID/status."""
+def responder_pids():
+    """The responder's processes: the one in PYCAGE_PIDFILE and its children (the executor)."""
     with open(PYCAGE_PIDFILE) as pidfile:
         pid = int(pidfile.read().split()[0])
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise Unexpected(f"no VmRSS line in /proc/{pid}/status")
+    children = []
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                # pid (comm) state ppid ...: comm may hold spaces, so split after the ')'
+                if entry.isdigit() and int(stat.read().rsplit(")", 1)[1].split()[1]) == pid:
+                    children.append(int(entry))
+        except (OSError, ValueError, IndexError):
+            pass
+    return [pid] + children
+
+
+def responder_rss_kib():
+    """VmRSS of the responder's processes (responder_pids()), summed, in KiB."""
+    total = 0
+    for pid in responder_pids():
+        with open(f"/proc/{pid}/status") as status:
+            lines = [line for line in status if line.startswith("VmRSS:")]
+        if not lines:
+            raise Unexpected(f"no VmRSS line in /proc/{pid}/status")
+        total += int(lines[0].split()[1])
+    return total
 
 
 # ---------------------------------------------------------------- Docker Engine API

@@ -207,6 +207,29 @@ test_growth(void)
 	}
 }
 
+static void
+test_shrink(void)
+{
+	struct buf	 b;
+	char		 big[4096];
+	const char	*kept;
+
+	memset(big, 'x', sizeof(big));
+	buf_init(&b, 1 << 20);
+	buf_append(&b, "small", 5);
+	kept = b.data;
+	buf_shrink(&b, 1024);
+	ok(b.len == 0 && b.data == kept && b.data[0] == '\0',
+	    "shrink under keep: emptied, memory kept");
+	buf_append(&b, big, sizeof(big));
+	buf_shrink(&b, 1024);
+	ok(b.len == 0 && b.data == NULL && b.alloc == 0,
+	    "shrink over keep: emptied, memory given back");
+	is_int(b.cap_bytes, 1 << 20, "shrink keeps the cap");
+	is_int(buf_append(&b, big, sizeof(big)), 0, "and the buffer grows again");
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -216,6 +239,7 @@ main(void)
 	test_zero_cap();
 	test_nul_and_binary();
 	test_reset();
+	test_shrink();
 	test_growth();
 	return done_testing();
 }
