@@ -80,7 +80,7 @@ executor_new(const struct config *config)
 	    config->max_executions + config->pool_size + JOB_UIDS_SPARE);
 	if (ex->uids == NULL || sem_init(&ex->slots, 0, config->max_executions) == -1 ||
 	    (config->pool_size > 0 &&
-	    (ex->pool = pool_new(config, ex->uids)) == NULL)) {
+	    (ex->pool = pool_new(config, ex->uids, &ex->running)) == NULL)) {
 		uid_pool_free(ex->uids);
 		free(ex);
 		return NULL;
@@ -547,6 +547,8 @@ job_finish(struct executor *ex, struct docker *d, struct job_result *r)
 	if (r->holds_slot) {
 		atomic_fetch_sub(&ex->running, 1);
 		sem_post(&ex->slots);
+		if (ex->pool != NULL)
+			pool_wake(ex->pool);
 		r->holds_slot = false;
 	}
 }

@@ -16,9 +16,14 @@
  * POOL_IDLE_GAP_MS the CPU is free and the whole preload list is used; under
  * load only the modules that at least half of the recent requests named
  * are preloaded, so a stream of print(1+1) gets cheap containers and a
- * stream of pandas code gets pandas.
+ * stream of pandas code gets pandas.  And while every execution slot is
+ * busy (job.c's count of running executions, which wakes the pool when
+ * a slot frees) the pool does not refill at all: the engine and the CPU are already at their limit, so a
+ * container started for later would only slow the runs in progress; the
+ * requests start their own, and the refill resumes when a slot frees.
  */
 #include <poll.h>
+#include <stdatomic.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +59,7 @@ struct pool {
 	double			 demand[POOL_MODULES_MAX];
 	double			 gap_ms;	/* EWMA of the gap between requests */
 	struct timespec		 last_request;
+	const atomic_uint	*running;	/* job.c's executions in progress */
 };
 
 static long
@@ -67,7 +73,8 @@ pool_ms_since(const struct timespec *t)
 }
 
 struct pool *
-pool_new(const struct config *c, struct uid_pool *uids)
+pool_new(const struct config *c, struct uid_pool *uids,
+    const atomic_uint *running)
 {
 	struct pool	*p;
 	const char	*s = c->pool_preload;
@@ -81,6 +88,7 @@ pool_new(const struct config *c, struct uid_pool *uids)
 	}
 	p->config = c;
 	p->uids = uids;
+	p->running = running;
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->wake, NULL);
 	while (*s != '\0' && p->nmodules < POOL_MODULES_MAX) {
@@ -210,7 +218,8 @@ pool_main(void *arg)
 			pthread_mutex_lock(&p->lock);
 			continue;
 		}
-		if (p->count < p->config->pool_size && backoff_ms == 0) {
+		if (p->count < p->config->pool_size && backoff_ms == 0 &&
+		    atomic_load(p->running) < p->config->max_executions) {
 			pool_preload_now(p, preload, sizeof(preload));
 			pthread_mutex_unlock(&p->lock);
 			if (pool_make(p, d, preload, &fresh) == -1) {
@@ -256,6 +265,14 @@ pool_start(struct pool *p)
 		return 0;
 	metrics_gauge_set(METRIC_POOL_SIZE, p->config->pool_size);
 	return pthread_create(&p->thread, NULL, pool_main, p) == 0 ? 0 : -1;
+}
+
+void
+pool_wake(struct pool *p)
+{
+	pthread_mutex_lock(&p->lock);
+	pthread_cond_signal(&p->wake);
+	pthread_mutex_unlock(&p->lock);
 }
 
 unsigned

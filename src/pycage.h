@@ -17,6 +17,7 @@
 #ifndef PYCAGE_H
 #define PYCAGE_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -334,11 +335,14 @@ void		 uid_pool_put(struct uid_pool *, long uid);
 
 struct pool;
 
-struct pool	*pool_new(const struct config *, struct uid_pool *);
+struct pool	*pool_new(const struct config *, struct uid_pool *,
+		    const atomic_uint *running);
 int		 pool_start(struct pool *);
 void		 pool_free(struct pool *);	/* removes what it holds */
 /* Notes which preload modules a request's code names (pool.c: adapting). */
 void		 pool_note_request(struct pool *, const char *code, size_t len);
+/* A slot freed: the pool refills only while one is free. */
+void		 pool_wake(struct pool *);
 /* A started, attached container, now the caller's; -1 if none is ready. */
 unsigned	 pool_ready(struct pool *);
 int		 pool_take(struct pool *, struct docker *,

@@ -352,6 +352,49 @@ def case_pool_ages_out():
         r.stop()
 
 
+def case_pool_pauses_when_saturated():
+    """While every slot is busy the pool does not refill; when one frees, it does.
+
+    One slot, a pool of one: the run takes the pool's container and holds the only slot
+    for 6 s; a container started then would only compete with it for the CPU.
+    """
+    instance = "faults-saturated"
+    r = Responder(instance, pool_size=1, pool_preload="", max_executions=1)
+    problems = []
+    def pool_ready():
+        return b'"pool_ready":1' in r.call("GET", pt.HEALTH).body
+    try:
+        deadline = time.monotonic() + 20
+        while not pool_ready() or len(instance_containers(instance)) != 1:
+            if time.monotonic() > deadline:
+                return ["the pool never filled (or the self-check's container stayed)"]
+            time.sleep(0.25)
+        answer = {}
+        thread = threading.Thread(target=lambda: answer.update(
+            r=r.execute("import time\ntime.sleep(6)\nprint('slept')", 10)))
+        thread.start()
+        time.sleep(1)
+        most = 0
+        while thread.is_alive():
+            most = max(most, len(instance_containers(instance)))
+            time.sleep(0.25)
+        thread.join()
+        if most != 1:
+            problems.append(f"{most} containers during the run, expected 1 "
+                            "(the run's own: the pool refilled with the only slot busy)")
+        if b"slept" not in answer["r"].body:
+            problems.append(f"the run: {pt.show(answer['r'].body)}")
+        deadline = time.monotonic() + 15
+        while not pool_ready():
+            if time.monotonic() > deadline:
+                problems.append("the pool did not refill within 15 s after the slot freed")
+                break
+            time.sleep(0.25)
+        return problems
+    finally:
+        r.stop()
+
+
 def case_bad_config():
     with tempfile.NamedTemporaryFile("w", suffix=".conf", delete=False) as f:
         f.write("workers = 4\nmemory_mb = 1\n")
@@ -375,6 +418,8 @@ CASES = [
     ("the periodic sweep removes stale containers of any instance", case_periodic_sweep),
     ("SIGTERM exits 0 and removes the pool's containers", case_pool_emptied_on_sigterm),
     ("a pool container older than pool_max_age_s is replaced", case_pool_ages_out),
+    ("while every slot is busy the pool waits; it refills once one frees",
+     case_pool_pauses_when_saturated),
     ("a configuration value out of range stops start-up with file:line", case_bad_config),
     ("the self-check passes on the real image with the shipped limits", case_selfcheck_passes),
     ("a limit that did not apply: 503 sandbox_check_failed naming it", case_selfcheck_refuses),
