@@ -12,10 +12,8 @@
 #                (10 r/s per address would throttle the benchmark)
 # and removes both, and every container labelled org.pycage.instance=bench,
 # when it exits.  The bench responder's config also moves its per-run uids
-# (uid_base) off the main service's range and stretches its periodic
-# janitor to once a day: the sweep removes *any* instance's containers older
-# than its own bound (timeout_max_s + grace, 150 s with the pool off), which
-# is shorter than the main service's idle pool containers live (up to 450 s).
+# (uid_base) off the main service's range: two instances on one engine
+# must not share uids, or nproc would count their runs together.
 # The responder binary is copied first, so one binary serves the whole run
 # even if /usr/local/sbin/pycage-fcgi is reinstalled meanwhile.
 #
@@ -144,7 +142,6 @@ responder_conf() {	# pool_size -> path of a config
 	set_key "$conf" pidfile "$BENCH_PIDFILE"
 	set_key "$conf" instance bench
 	set_key "$conf" pool_size "$1"
-	set_key "$conf" janitor_interval_s 86400
 	if grep -q '^uid_base = [1-9]' "$conf"; then
 		set_key "$conf" uid_base "$BENCH_UID_BASE"
 	fi
