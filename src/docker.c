@@ -425,6 +425,23 @@ docker_oom_event(struct docker *d, const char *id, long long since_unix)
 	return found;
 }
 
+/* A non-negative decimal label value, or -1; *end gets what follows. */
+static long long
+docker_label_number(const char *text, char stop, const char **rest)
+{
+	long long	 v;
+	char		*end;
+
+	errno = 0;
+	v = strtoll(text, &end, 10);
+	if (errno != 0 || end == text || *end != stop || v < 0 ||
+	    text[0] == '-' || text[0] == '+' || text[0] == ' ')
+		return -1;
+	if (rest != NULL)
+		*rest = end + (stop != '\0');
+	return v;
+}
+
 int
 docker_list_managed(struct docker *d, docker_list_fn fn, void *arg)
 {
@@ -434,15 +451,15 @@ docker_list_managed(struct docker *d, docker_list_fn fn, void *arg)
 	    DOCKER_LABEL_INSTANCE, NULL };
 	static const char *expires_path[] = { "Labels",
 	    DOCKER_LABEL_EXPIRES, NULL };
+	static const char *uids_path[] = { "Labels", DOCKER_LABEL_UIDS, NULL };
 	/* filters={"label":["org.pycage.managed"]}, URL-encoded. */
 	static const char path[] = "/containers/json?all=1&filters="
 	    "%7B%22label%22%3A%5B%22" DOCKER_LABEL_MANAGED "%22%5D%7D";
-	yajl_val	 tree, item, id, created, instance, expires;
-	long long	 expires_unix;
-	const char	*text;
-	char		*end;
-	long		 status;
-	size_t		 i;
+	struct docker_listed	 c;
+	yajl_val		 tree, item, id, created, instance, expires, uids;
+	const char		*rest;
+	long			 status;
+	size_t			 i;
 
 	if (docker_call(d, "GET", path, NULL, 0, d->call_timeout_ms, &status,
 	    NULL) == -1)
@@ -459,19 +476,23 @@ docker_list_managed(struct docker *d, docker_list_fn fn, void *arg)
 		created = yajl_tree_get(item, created_path, yajl_t_number);
 		instance = yajl_tree_get(item, instance_path, yajl_t_string);
 		expires = yajl_tree_get(item, expires_path, yajl_t_string);
+		uids = yajl_tree_get(item, uids_path, yajl_t_string);
 		if (id == NULL || created == NULL || !YAJL_IS_INTEGER(created))
 			continue;
-		/* -1: no usable expiry label (made by an older pycage). */
-		expires_unix = -1;
-		if ((text = YAJL_GET_STRING(expires)) != NULL) {
-			errno = 0;
-			expires_unix = strtoll(text, &end, 10);
-			if (errno != 0 || end == text || *end != '\0' ||
-			    expires_unix < 0)
-				expires_unix = -1;
-		}
-		fn(YAJL_GET_STRING(id), instance ? YAJL_GET_STRING(instance) : "",
-		    YAJL_GET_INTEGER(created), expires_unix, arg);
+		/* yajl_tree_get with yajl_t_string: u.string is set. */
+		c.id = id->u.string;
+		c.instance = instance != NULL ? instance->u.string : "";
+		c.created_unix = YAJL_GET_INTEGER(created);
+		c.expires_unix = expires != NULL ?
+		    docker_label_number(expires->u.string, '\0', NULL) : -1;
+		c.uid_first = c.uid_last = -1;
+		if (uids != NULL &&
+		    (c.uid_first = docker_label_number(uids->u.string, '-',
+		    &rest)) >= 0 &&
+		    ((c.uid_last = docker_label_number(rest, '\0', NULL)) < 0 ||
+		    c.uid_last < c.uid_first))
+			c.uid_first = c.uid_last = -1;
+		fn(&c, arg);
 	}
 	yajl_tree_free(tree);
 	return 0;

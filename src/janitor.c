@@ -8,9 +8,14 @@
  * instance's container by our own limits would take live runs and waiting
  * pool containers from under it.  A container without the label (an older
  * pycage) is judged by its age against our limits, as before the label.
+ * Each sweep also reads the other instances' uid ranges (uid.c): a range
+ * that overlaps ours would let their runs and ours share uids, and with
+ * them the nproc count, so until a sweep sees no overlap any more every
+ * execution and health check answers 503 uid_range_conflict.
  * The janitor has its own engine connection and thread.
  */
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -23,7 +28,12 @@ struct janitor_sweep_ctx {
 	long long		 now;
 	long long		 stale_before;	/* for unlabelled containers */
 	int			 removed;
+	char			 conflict[256];	/* "" or what overlaps */
 };
+
+/* The last sweep's verdict on uid ranges, read by every request. */
+static pthread_mutex_t	conflict_lock = PTHREAD_MUTEX_INITIALIZER;
+static char		conflict_why[256];
 
 long long
 janitor_expiry(const struct config *c, bool pooled)
@@ -36,37 +46,68 @@ janitor_expiry(const struct config *c, bool pooled)
 }
 
 static void
-janitor_visit(const char *id, const char *instance, long long created,
-    long long expires, void *arg)
+janitor_visit(const struct docker_listed *l, void *arg)
 {
-	struct janitor_sweep_ctx *s = arg;
-	bool stale;
+	struct janitor_sweep_ctx	*s = arg;
+	const struct config		*c = s->config;
+	long long			 first = c->uid_base;
+	long long			 last = first + uid_range_count(c) - 1;
+	bool				 ours, stale;
 
+	ours = strcmp(l->instance, c->instance) == 0;
+	if (!ours && uid_range_count(c) > 0 && l->uid_first >= 0 &&
+	    l->uid_first <= last && l->uid_last >= first && s->conflict[0] == '\0')
+		snprintf(s->conflict, sizeof(s->conflict), "instance '%.64s' "
+		    "runs containers as uids %lld-%lld, which overlaps this "
+		    "instance's %lld-%lld; give each a distinct uid_base",
+		    l->instance, l->uid_first, l->uid_last, first, last);
 	if (s->at_start)
-		stale = strcmp(instance, s->config->instance) == 0;
-	else if (expires >= 0)
-		stale = expires < s->now;
+		stale = ours;
+	else if (l->expires_unix >= 0)
+		stale = l->expires_unix < s->now;
 	else
-		stale = created < s->stale_before;
+		stale = l->created_unix < s->stale_before;
 	if (!stale)
 		return;
-	if (docker_remove(s->docker, id) == 0) {
+	if (docker_remove(s->docker, l->id) == 0) {
 		s->removed++;
 		metrics_count(METRIC_JANITOR_REMOVED);
-		log_info("janitor: removed leftover container %.12s", id);
+		log_info("janitor: removed leftover container %.12s", l->id);
 	}
+}
+
+bool
+janitor_uid_conflict(struct api_error *err)
+{
+	bool conflict;
+
+	pthread_mutex_lock(&conflict_lock);
+	if ((conflict = conflict_why[0] != '\0') && err != NULL) {
+		api_error_set(err, 503, "uid_range_conflict",
+		    "Refusing to run: %s.", conflict_why);
+		err->retry_after_s = 60;
+	}
+	pthread_mutex_unlock(&conflict_lock);
+	return conflict;
 }
 
 int
 janitor_sweep(struct docker *d, const struct config *c, bool at_start)
 {
-	struct janitor_sweep_ctx s = { d, c, at_start, 0, 0, 0 };
+	struct janitor_sweep_ctx s = { d, c, at_start, 0, 0, 0, "" };
 
 	s.now = (long long)time(NULL);
 	/* Unlabelled: the oldest a live container of ours could be. */
 	s.stale_before = s.now - (janitor_expiry(c, c->pool_size > 0) - s.now);
 	if (docker_list_managed(d, janitor_visit, &s) == -1)
 		return -1;
+	pthread_mutex_lock(&conflict_lock);
+	if (s.conflict[0] != '\0' && strcmp(s.conflict, conflict_why) != 0)
+		log_error("janitor: %s", s.conflict);
+	else if (s.conflict[0] == '\0' && conflict_why[0] != '\0')
+		log_info("janitor: no uid range overlaps this instance's any more");
+	snprintf(conflict_why, sizeof(conflict_why), "%s", s.conflict);
+	pthread_mutex_unlock(&conflict_lock);
 	return s.removed;
 }
 

@@ -42,7 +42,6 @@
 #define JOB_RECORD_MAX_BYTES	96	/* runner.c: RUNNER_EXIT_RECORD_MAX_BYTES */
 #define RUNNER_EXIT_BAD_REQUEST	125	/* runner.c: the runner's own failures */
 #define RUNNER_EXIT_NO_PYTHON	126
-#define JOB_UIDS_SPARE		8	/* self-checks, removals in flight */
 #define JOB_OOM_RECHECKS	10	/* x 200 ms: see job_execute() */
 #define JOB_OOM_RECHECK_NS	200000000L
 
@@ -76,8 +75,7 @@ executor_new(const struct config *config)
 		return NULL;
 	ex->config = config;
 	/* Every live container: running jobs, pool, self-checks, removals. */
-	ex->uids = uid_pool_new(config->uid_base,
-	    config->max_executions + config->pool_size + JOB_UIDS_SPARE);
+	ex->uids = uid_pool_new(config->uid_base, uid_range_count(config));
 	if (ex->uids == NULL || sem_init(&ex->slots, 0, config->max_executions) == -1 ||
 	    (config->pool_size > 0 &&
 	    (ex->pool = pool_new(config, ex->uids, &ex->running)) == NULL)) {
@@ -499,7 +497,7 @@ job_run(struct executor *ex, struct docker *d, const struct job_spec *spec,
 	struct timespec	queued;
 	int		rc;
 
-	if (selfcheck_ensure(ex, d, false, err) == -1)
+	if (janitor_uid_conflict(err) || selfcheck_ensure(ex, d, false, err) == -1)
 		return -1;
 	if (ex->pool != NULL)
 		pool_note_request(ex->pool, spec->code, spec->code_len);

@@ -198,7 +198,7 @@ json_out_create_body(const struct config *c, const char *preload,
 		"PYTHONDONTWRITEBYTECODE=1", "HOME=/tmp", "LANG=C.UTF-8",
 	};
 	char		tmpfs[128], preload_arg[CONFIG_STR_MAX + 16];
-	char		user[CONFIG_STR_MAX + 24], expires_str[24];
+	char		user[CONFIG_STR_MAX + 24], expires_str[24], uids_str[24];
 	long long	memory = (long long)c->memory_mb * 1024 * 1024;
 	bool		runsc = strcmp(c->runtime, "runsc") == 0;
 	yajl_gen	g;
@@ -243,6 +243,11 @@ json_out_create_body(const struct config *c, const char *preload,
 	GEN_KEY(g, DOCKER_LABEL_INSTANCE);	GEN_STR(g, c->instance);
 	snprintf(expires_str, sizeof(expires_str), "%lld", expires);
 	GEN_KEY(g, DOCKER_LABEL_EXPIRES);	GEN_STR(g, expires_str);
+	if (uid_range_count(c) > 0) {
+		snprintf(uids_str, sizeof(uids_str), "%u-%u", c->uid_base,
+		    c->uid_base + uid_range_count(c) - 1);
+		GEN_KEY(g, DOCKER_LABEL_UIDS);	GEN_STR(g, uids_str);
+	}
 	GEN(yajl_gen_map_close(g));
 	/* stdin open for the code, closed for good when we half-close. */
 	GEN_KEY(g, "AttachStdin");	GEN(yajl_gen_bool(g, 1));

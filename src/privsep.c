@@ -58,6 +58,7 @@ static const char *const privsep_codes[] = {
 	"busy", "engine_unavailable", "engine_error", "image_missing",
 	"sandbox_failed", "sandbox_degraded", "sandbox_check_failed",
 	"code_too_large", "stdin_too_large", "timeout_out_of_range", "internal",
+	"uid_range_conflict",
 };
 
 static const char *
@@ -286,6 +287,7 @@ privsep_serve_health(struct executor *ex, struct docker *d, struct buf *reply)
 	memset(&err, 0, sizeof(err));
 	if (docker_ping(d, version, sizeof(version), &err) == -1 ||
 	    docker_image_present(d, c->image, &err) == -1 ||
+	    janitor_uid_conflict(&err) ||
 	    selfcheck_ensure(ex, d, true, &err) == -1) {
 		privsep_put_error(reply, &err);
 		return;

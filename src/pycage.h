@@ -246,6 +246,8 @@ bool	stream_demux_feed(struct stream_demux *, const void *, size_t);
 #define DOCKER_LABEL_INSTANCE	"org.pycage.instance"
 /* Unix time after which no owner can still use the container (janitor.c). */
 #define DOCKER_LABEL_EXPIRES	"org.pycage.expires"
+/* The creator's per-container uid range, "first-last" (uid.c). */
+#define DOCKER_LABEL_UIDS	"org.pycage.uids"
 
 /* A connection to the engine for one thread; reused across calls. */
 struct docker;
@@ -270,9 +272,17 @@ int	docker_remove(struct docker *, const char *id);
 /* 1 if the engine logged an OOM of the container since then, 0, -1. */
 int	docker_oom_event(struct docker *, const char *id, long long since_unix);
 
+/* A managed container as listed; -1 for a label that is absent or bad. */
+struct docker_listed {
+	const char	*id;
+	const char	*instance;	/* "" without the label */
+	long long	 created_unix;
+	long long	 expires_unix;
+	long long	 uid_first, uid_last;
+};
+
 /* Calls fn for each container with the managed label. */
-typedef void (*docker_list_fn)(const char *id, const char *instance,
-	    long long created_unix, long long expires_unix, void *arg);
+typedef void (*docker_list_fn)(const struct docker_listed *, void *arg);
 int	docker_list_managed(struct docker *, docker_list_fn, void *arg);
 
 int	docker_attach_open(struct docker *, const char *id,
@@ -326,6 +336,8 @@ void	job_result_free(struct job_result *);
 
 struct uid_pool;
 
+/* The size of the instance's range from uid_base; 0 without uid_base. */
+unsigned	 uid_range_count(const struct config *);
 struct uid_pool	*uid_pool_new(unsigned base, unsigned count);
 void		 uid_pool_free(struct uid_pool *);
 long		 uid_pool_take(struct uid_pool *);	/* -1: none free */
@@ -385,6 +397,9 @@ int	selfcheck_ensure(struct executor *, struct docker *, bool refresh,
 int	janitor_sweep(struct docker *, const struct config *, bool at_start);
 /* The expiry label of a container created now: pooled ones may wait. */
 long long janitor_expiry(const struct config *, bool pooled);
+/* Whether the last sweep saw another instance's uid range overlap ours;
+ * if so, and err is given, the 503 to answer. */
+bool	janitor_uid_conflict(struct api_error *);
 int	janitor_start(const struct config *);
 void	janitor_stop(void);
 

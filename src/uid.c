@@ -8,11 +8,18 @@
  * effect.  A uid comes back only after its container was removed, so no
  * process of an earlier run can still hold it.  uid_base = 0 keeps the
  * single configured user for every container.
+ *
+ * Two instances on one engine must use ranges that do not overlap, or
+ * their runs would share uids again: every container is labelled with its
+ * instance's range (org.pycage.uids), and the janitor refuses service
+ * when it sees another instance's range overlap ours (janitor.c).
  */
 #include <pthread.h>
 #include <stdlib.h>
 
 #include "pycage.h"
+
+#define UID_SPARE	8	/* self-checks, removals in flight */
 
 struct uid_pool {
 	pthread_mutex_t	 lock;
@@ -20,6 +27,14 @@ struct uid_pool {
 	unsigned	 count;
 	unsigned char	*used;
 };
+
+/* How many uids an instance needs: every container that can be alive at
+ * once (runs, pool, self-checks and removals in flight). */
+unsigned
+uid_range_count(const struct config *c)
+{
+	return c->uid_base ? c->max_executions + c->pool_size + UID_SPARE : 0;
+}
 
 struct uid_pool *
 uid_pool_new(unsigned base, unsigned count)

@@ -395,6 +395,46 @@ def case_pool_pauses_when_saturated():
         r.stop()
 
 
+def case_uid_range_conflict():
+    """Two instances whose per-container uid ranges overlap: the one that sees it refuses.
+
+    A keeps a pool container (labelled with A's range 310000-310012) alive; B starts with
+    uid_base 310005 and must answer health and execute with 503 uid_range_conflict naming
+    A; C, with a range of its own, serves. Once A is gone, B's next sweep clears it.
+    """
+    a = Responder("faults-uids-a", pool_size=1, pool_preload="", uid_base=310000)
+    b = c = None
+    problems = []
+    try:
+        deadline = time.monotonic() + 20
+        while not b'"pool_ready":1' in a.call("GET", pt.HEALTH).body:
+            if time.monotonic() > deadline:
+                return ["A's pool never filled"]
+            time.sleep(0.25)
+        b = Responder("faults-uids-b", uid_base=310005, janitor_interval_s=1)
+        health = b.call("GET", pt.HEALTH)
+        problems += error_problems(health, 503, "uid_range_conflict", True)
+        if b"faults-uids-a" not in health.body:
+            problems.append(f"the message does not name the other instance: "
+                            f"{pt.show(health.body)}")
+        problems += error_problems(b.execute("print(1)"), 503, "uid_range_conflict", True)
+        c = Responder("faults-uids-c", uid_base=320000)
+        if c.call("GET", pt.HEALTH).status != 200:
+            problems.append(f"C, with a range of its own, is not healthy: {c.log_text()}")
+        a.stop()
+        deadline = time.monotonic() + 10
+        while b.call("GET", pt.HEALTH).status != 200:
+            if time.monotonic() > deadline:
+                problems.append(f"B still refuses 10 s after A stopped: {b.log_text()}")
+                break
+            time.sleep(0.5)
+        return problems
+    finally:
+        for r in (a, b, c):
+            if r is not None:
+                r.stop()
+
+
 def case_bad_config():
     with tempfile.NamedTemporaryFile("w", suffix=".conf", delete=False) as f:
         f.write("workers = 4\nmemory_mb = 1\n")
@@ -420,6 +460,8 @@ CASES = [
     ("a pool container older than pool_max_age_s is replaced", case_pool_ages_out),
     ("while every slot is busy the pool waits; it refills once one frees",
      case_pool_pauses_when_saturated),
+    ("another instance's overlapping uid range: 503 uid_range_conflict until it goes",
+     case_uid_range_conflict),
     ("a configuration value out of range stops start-up with file:line", case_bad_config),
     ("the self-check passes on the real image with the shipped limits", case_selfcheck_passes),
     ("a limit that did not apply: 503 sandbox_check_failed naming it", case_selfcheck_refuses),

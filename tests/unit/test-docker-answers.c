@@ -6,7 +6,8 @@
  *   another container, no event, an unreadable line, an HTTP error; and
  *   the request itself (since, until, the filter with the container id);
  * - GET /containers/json for the janitor (docker_list_managed): the
- *   org.pycage.expires label as a number, missing, or not a number.
+ *   org.pycage.expires label as a number, missing, or not a number, and
+ *   the org.pycage.uids range, well-formed or not.
  * The real engine is tested by tests/integration (test_faults.py sweeps,
  * test_limits.py memory bombs under runsc); this is the fault it cannot
  * show on demand.
@@ -117,24 +118,25 @@ test_oom_event(struct docker *d)
 
 /* ---------------------------------------------------------- listing */
 
+#define SEEN_MAX	8
+
 struct seen {
 	int		 n;
-	char		 id[4][DOCKER_ID_MAX + 1];
-	long long	 created[4], expires[4];
+	long long	 created[SEEN_MAX], expires[SEEN_MAX];
+	long long	 uid_first[SEEN_MAX], uid_last[SEEN_MAX];
 };
 
 static void
-list_visit(const char *id, const char *instance, long long created,
-    long long expires, void *arg)
+list_visit(const struct docker_listed *l, void *arg)
 {
 	struct seen *s = arg;
 
-	(void)instance;
-	if (s->n >= 4)
+	if (s->n >= SEEN_MAX)
 		return;
-	snprintf(s->id[s->n], sizeof(s->id[s->n]), "%s", id);
-	s->created[s->n] = created;
-	s->expires[s->n] = expires;
+	s->created[s->n] = l->created_unix;
+	s->expires[s->n] = l->expires_unix;
+	s->uid_first[s->n] = l->uid_first;
+	s->uid_last[s->n] = l->uid_last;
 	s->n++;
 }
 
@@ -147,14 +149,24 @@ test_list_managed(struct docker *d)
 	    "{\"Id\":\"a\",\"Created\":100,\"Labels\":{\"" DOCKER_LABEL_EXPIRES "\":\"1800000000\"}},"
 	    "{\"Id\":\"b\",\"Created\":200,\"Labels\":{}},"
 	    "{\"Id\":\"c\",\"Created\":300,\"Labels\":{\"" DOCKER_LABEL_EXPIRES "\":\"soon\"}},"
-	    "{\"Id\":\"d\",\"Created\":400,\"Labels\":{\"" DOCKER_LABEL_EXPIRES "\":\"-5\"}}]");
+	    "{\"Id\":\"d\",\"Created\":400,\"Labels\":{\"" DOCKER_LABEL_EXPIRES "\":\"-5\"}},"
+	    "{\"Id\":\"e\",\"Created\":500,\"Labels\":{\"" DOCKER_LABEL_UIDS "\":\"200000-200013\"}},"
+	    "{\"Id\":\"f\",\"Created\":600,\"Labels\":{\"" DOCKER_LABEL_UIDS "\":\"200013-200000\"}},"
+	    "{\"Id\":\"g\",\"Created\":700,\"Labels\":{\"" DOCKER_LABEL_UIDS "\":\"5-\"}},"
+	    "{\"Id\":\"h\",\"Created\":800,\"Labels\":{\"" DOCKER_LABEL_UIDS "\":\"-5-7\"}}]");
 	is_int(docker_list_managed(d, list_visit, &s), 0, "list answers 0");
-	is_int(s.n, 4, "four containers visited");
+	is_int(s.n, 8, "eight containers visited");
 	is_int(s.expires[0], 1800000000LL, "expires label read as a number");
 	is_int(s.created[0], 100, "created passed through");
 	is_int(s.expires[1], -1, "no expires label: -1 (judged by age)");
 	is_int(s.expires[2], -1, "expires label not a number: -1");
 	is_int(s.expires[3], -1, "negative expires label: -1");
+	is_int(s.uid_first[0], -1, "no uids label: -1");
+	ok(s.uid_first[4] == 200000 && s.uid_last[4] == 200013,
+	    "uids label 200000-200013 read as a range");
+	ok(s.uid_first[5] == -1 && s.uid_last[5] == -1, "a reversed range: -1");
+	ok(s.uid_first[6] == -1 && s.uid_last[6] == -1, "a range without its end: -1");
+	ok(s.uid_first[7] == -1 && s.uid_last[7] == -1, "a negative start: -1");
 	ok(strstr(engine.request, "GET /v1.41/containers/json?all=1&filters=") ==
 	    engine.request, "GET /v1.41/containers/json?all=1&filters=...");
 }
@@ -167,7 +179,7 @@ main(void)
 	struct docker		*d;
 	pthread_t		 thread;
 
-	plan(17);
+	plan(22);
 	curl_global_init(CURL_GLOBAL_ALL);
 	if (mkdtemp(dir) == NULL) {
 		perror("mkdtemp");

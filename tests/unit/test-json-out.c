@@ -491,6 +491,8 @@ test_create_body(void)
 	    "Labels org.pycage.instance is the instance");
 	is_str(get_str(root, "Labels", DOCKER_LABEL_EXPIRES), "1800000000",
 	    "Labels org.pycage.expires is the expiry, in decimal");
+	is_str(get_str(root, "Labels", DOCKER_LABEL_UIDS), "200000-200013",
+	    "Labels org.pycage.uids: uid_base and max_executions + pool_size + 8");
 	{
 		long long now = (long long)time(NULL);
 		long long cold = janitor_expiry(&c, false) - now;
