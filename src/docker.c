@@ -382,7 +382,8 @@ docker_inspect(struct docker *d, const char *id, int *exit_code,
  * since_unix.  Docker 20.10 sets State.OOMKilled only when the task's OOM
  * event reaches it before the exit event; a late one (seen under gVisor on
  * a loaded machine) is still logged as an event, kept in the engine's
- * in-memory log of recent events.  With `until` in the past the engine
+ * in-memory log of its last 256 events (about 40 containers' worth; we
+ * ask within 2 s of the exit).  With `until` in the past the engine
  * sends what it has, one JSON object per line, and ends the answer.
  * Returns 1, 0, or -1 when the engine could not be asked.
  */
