@@ -49,6 +49,7 @@ struct executor {
 	const struct config	*config;
 	sem_t			 slots;
 	atomic_uint		 running;
+	atomic_uint		 wanted;	/* running + waiting for a slot */
 	struct uid_pool		*uids;
 	struct pool		*pool;		/* NULL when pool_size is 0 */
 };
@@ -78,7 +79,7 @@ executor_new(const struct config *config)
 	ex->uids = uid_pool_new(config->uid_base, uid_range_count(config));
 	if (ex->uids == NULL || sem_init(&ex->slots, 0, config->max_executions) == -1 ||
 	    (config->pool_size > 0 &&
-	    (ex->pool = pool_new(config, ex->uids, &ex->running)) == NULL)) {
+	    (ex->pool = pool_new(config, ex->uids, &ex->wanted)) == NULL)) {
 		uid_pool_free(ex->uids);
 		free(ex);
 		return NULL;
@@ -164,9 +165,11 @@ job_take_slot(struct executor *ex, struct job_result *r, struct api_error *err)
 	struct timespec deadline;
 
 	job_deadline(&deadline, ex->config->queue_wait_ms, CLOCK_REALTIME);
+	atomic_fetch_add(&ex->wanted, 1);
 	while (sem_timedwait(&ex->slots, &deadline) == -1) {
 		if (errno == EINTR)
 			continue;
+		atomic_fetch_sub(&ex->wanted, 1);
 		api_error_set(err, 503, "busy", "Every execution slot stayed "
 		    "busy for %u ms; retry later.", ex->config->queue_wait_ms);
 		err->retry_after_s = JOB_BUSY_RETRY_AFTER_S;
@@ -544,6 +547,7 @@ job_finish(struct executor *ex, struct docker *d, struct job_result *r)
 	r->uid = UID_SHARED;
 	if (r->holds_slot) {
 		atomic_fetch_sub(&ex->running, 1);
+		atomic_fetch_sub(&ex->wanted, 1);
 		sem_post(&ex->slots);
 		if (ex->pool != NULL)
 			pool_wake(ex->pool);

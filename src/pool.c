@@ -17,8 +17,8 @@
  * load only the modules that at least half of the recent requests named
  * are preloaded, so a stream of print(1+1) gets cheap containers and a
  * stream of pandas code gets pandas.  And while every execution slot is
- * busy (job.c's count of running executions, which wakes the pool when
- * a slot frees) the pool does not refill at all: the engine and the CPU are already at their limit, so a
+ * busy or wanted (job.c's count of executions running or waiting for a
+ * slot; a freed slot wakes the pool) the pool does not refill at all: the engine and the CPU are already at their limit, so a
  * container started for later would only slow the runs in progress; the
  * requests start their own, and the refill resumes when a slot frees.
  */
@@ -59,7 +59,7 @@ struct pool {
 	double			 demand[POOL_MODULES_MAX];
 	double			 gap_ms;	/* EWMA of the gap between requests */
 	struct timespec		 last_request;
-	const atomic_uint	*running;	/* job.c's executions in progress */
+	const atomic_uint	*wanted;	/* job.c: running + waiting */
 };
 
 static long
@@ -74,7 +74,7 @@ pool_ms_since(const struct timespec *t)
 
 struct pool *
 pool_new(const struct config *c, struct uid_pool *uids,
-    const atomic_uint *running)
+    const atomic_uint *wanted)
 {
 	struct pool	*p;
 	const char	*s = c->pool_preload;
@@ -88,7 +88,7 @@ pool_new(const struct config *c, struct uid_pool *uids,
 	}
 	p->config = c;
 	p->uids = uids;
-	p->running = running;
+	p->wanted = wanted;
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->wake, NULL);
 	while (*s != '\0' && p->nmodules < POOL_MODULES_MAX) {
@@ -219,7 +219,7 @@ pool_main(void *arg)
 			continue;
 		}
 		if (p->count < p->config->pool_size && backoff_ms == 0 &&
-		    atomic_load(p->running) < p->config->max_executions) {
+		    atomic_load(p->wanted) < p->config->max_executions) {
 			pool_preload_now(p, preload, sizeof(preload));
 			pthread_mutex_unlock(&p->lock);
 			if (pool_make(p, d, preload, &fresh) == -1) {

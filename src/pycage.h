@@ -348,7 +348,7 @@ void		 uid_pool_put(struct uid_pool *, long uid);
 struct pool;
 
 struct pool	*pool_new(const struct config *, struct uid_pool *,
-		    const atomic_uint *running);
+		    const atomic_uint *wanted);
 int		 pool_start(struct pool *);
 void		 pool_free(struct pool *);	/* removes what it holds */
 /* Notes which preload modules a request's code names (pool.c: adapting). */

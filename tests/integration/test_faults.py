@@ -29,7 +29,9 @@ START_WAIT_S = 10
 
 
 class Responder:
-    """A pycage-fcgi process with its own config, socket and instance label."""
+    """A pycage-fcgi process with its own config, socket, instance label and uid range."""
+
+    started = 0
 
     def __init__(self, instance, **settings):
         self.dir = tempfile.mkdtemp(prefix="pycage-faults-")
@@ -39,7 +41,10 @@ class Responder:
             "listen": self.socket, "socket_mode": "0600", "socket_group": "",
             "pidfile": os.path.join(self.dir, "pid"), "instance": instance,
             "image": IMAGE, "pool_size": "0", "workers": "4",
+            # Off the main service's range (200000): overlapping ranges are refused.
+            "uid_base": str(400000 + 100 * Responder.started),
         }
+        Responder.started += 1
         config.update({k: str(v) for k, v in settings.items()})
         self.config = os.path.join(self.dir, "pycage.conf")
         with open(self.config, "w") as f:
