@@ -53,7 +53,6 @@ POLL_S = 0.25
 RETRIES = 6                    # a 429 or a 503 busy is someone else's load, not the case's
 RETRY_WAIT_S = 1.0
 
-PYCAGE_CONF = os.environ.get("PYCAGE_CONF", "/etc/pycage/pycage.conf")
 ANSWER_LOG = os.environ.get("PYCAGE_HOSTILE_LOG")   # if set: every case's answer, one JSON a line
 CANARY_FILE = "/etc/pycage/canary"
 CANARY_ENV = "PYCAGE_CANARY"
@@ -458,20 +457,6 @@ def redacted(lines, values):
 
 # ---------------------------------------------------------------- talking to the service
 
-def instance_name():
-    """`instance` from the responder's configuration (default "default")."""
-    name = "default"
-    try:
-        with open(PYCAGE_CONF) as f:
-            for line in f:
-                key, eq, value = line.split("#", 1)[0].partition("=")
-                if eq and key.strip() == "instance" and value.strip():
-                    name = value.strip()
-    except OSError:
-        pass
-    return name
-
-
 def send(code, stdin, timeout, retry_busy=True):
     """POST /v1/execute; a 429 (and, when retry_busy, a 503 busy) is retried, since another
     client on this address or engine may have caused it. Returns (Response, wall s, notes)."""
@@ -539,12 +524,6 @@ def container_runtime(container_id):
                 .get("HostConfig") or {}).get("Runtime")
     except pt.Unexpected:
         return None
-
-
-def pool_size():
-    response = pt.request("GET", pt.HEALTH, timeout=10)
-    health = pt.parse_json(response.body) if response.status == 200 else {}
-    return health.get("pool_size", 0) if isinstance(health, dict) else 0
 
 
 def container_state(container_id):
@@ -661,7 +640,7 @@ class LeftoverWatch:
 
     def problems(self, tokens_by_name, last_answer_at, notes):
         deadline = time.monotonic() + LEFTOVER_WAIT_S
-        pooled = pool_size()
+        pooled = pt.service_pool_size()
         while True:
             suspects, opaque = [], []
             for cid, container in instance_containers(self.instance).items():
@@ -716,7 +695,7 @@ def run_token(name, what):
 
 class Runner:
     def __init__(self, prelude=""):
-        self.instance = instance_name()
+        self.instance = pt.service_instance()
         self.canaries, self.canary_notes = canaries()
         self.prelude = prelude
 

@@ -37,6 +37,7 @@ PYCAGE_HTTPS_URL = os.environ.get("PYCAGE_HTTPS_URL", "https://127.0.0.1:8443")
 PYCAGE_FCGI_SOCKET = os.environ.get("PYCAGE_FCGI_SOCKET", "/run/pycage/pycage.sock")
 DOCKER_SOCKET = os.environ.get("DOCKER_SOCKET", "/var/run/docker.sock")
 PYCAGE_PIDFILE = os.environ.get("PYCAGE_PIDFILE", "/run/pycage/pycage-fcgi.pid")
+PYCAGE_CONF = os.environ.get("PYCAGE_CONF", "/etc/pycage/pycage.conf")
 REQUIRE_SERVICE = os.environ.get("PYCAGE_REQUIRE_SERVICE") == "1"
 
 EXECUTE = "/v1/execute"
@@ -456,6 +457,29 @@ def _error_object_problems(body, code):
     if not isinstance(message, str) or not message.strip():
         problems.append(f"error.message: expected a non-empty string, got {show(message)}")
     return problems
+
+
+def service_instance():
+    """`instance` from the service's configuration (PYCAGE_CONF; default "default"): the
+    label value of its containers, as opposed to other responders' on the same engine."""
+    name = "default"
+    try:
+        with open(PYCAGE_CONF) as f:
+            for line in f:
+                key, eq, value = line.split("#", 1)[0].partition("=")
+                if eq and key.strip() == "instance" and value.strip():
+                    name = value.strip()
+    except OSError:
+        pass
+    return name
+
+
+def service_pool_size():
+    """The service's pool_size from GET /v1/health (0 if it does not say)."""
+    response = request("GET", HEALTH, timeout=10)
+    health = parse_json(response.body) if response.status == 200 else {}
+    size = health.get("pool_size", 0) if isinstance(health, dict) else 0
+    return size if type(size) is int else 0
 
 
 def responder_pids():

@@ -25,10 +25,7 @@ def pool_size():
     """How many idle labelled containers the responder may keep."""
     if os.environ.get("PYCAGE_POOL_SIZE"):
         return int(os.environ["PYCAGE_POOL_SIZE"])
-    response = pt.request("GET", pt.HEALTH, timeout=10)
-    health = pt.parse_json(response.body) if response.status == 200 else {}
-    size = health.get("pool_size", 0) if isinstance(health, dict) else 0
-    return size if type(size) is int else 0
+    return pt.service_pool_size()
 
 
 def describe(container):
@@ -48,16 +45,7 @@ def leftovers(containers, allowed_running):
 def instance_label():
     """The service's own containers: org.pycage.instance=<instance> from its configuration
     (other responders on the same engine, e.g. the benchmark's, are not ours to judge)."""
-    name = "default"
-    try:
-        with open(os.environ.get("PYCAGE_CONF", "/etc/pycage/pycage.conf")) as f:
-            for line in f:
-                key, eq, value = line.split("#", 1)[0].partition("=")
-                if eq and key.strip() == "instance" and value.strip():
-                    name = value.strip()
-    except OSError:
-        pass
-    return f"org.pycage.instance={name}"
+    return f"org.pycage.instance={pt.service_instance()}"
 
 
 def leftovers_problems():
