@@ -4,8 +4,9 @@
 # responder, so the integration tests (or a few curl requests) run
 # against it.
 #
-#   build  (the default) builds build-asan/src/pycage-fcgi out of tree,
-#          configured --disable-hardening with the sanitizer flags.
+#   build  (the default) builds build-asan/src/pycage-fcgi and
+#          pycage-executor out of tree, configured --disable-hardening
+#          with the sanitizer flags.
 #   start  stops the installed responder (pidfile, SIGTERM, wait) and
 #          starts the ASan one on the same socket and pidfile.
 #   stop   SIGTERMs it and waits (60 s) for both processes to return from
@@ -20,9 +21,10 @@
 # under /var/log can be opened (the runtime dies at its first report).
 # So by default the ASan responder runs the same config with front_user
 # empty (main.c: "runs unseparated"): both processes as root, outside any
-# chroot, every check on.  start --privsep keeps the config exactly: the
-# reports of both processes then go to stderr (the -asan.log), and the
-# front's leak check is reported as not run.
+# chroot, every check on.  start --privsep keeps the config as it is:
+# the reports of both processes then go to stderr (the -asan.log), and
+# the front's leak check is reported as not run.  Both modes point
+# executor_path at the ASan build's pycage-executor.
 #
 # Where reports land: gcc's runtimes share one log_path and read
 # UBSAN_OPTIONS last, so ASan's reports go to ubsan.PID rather than
@@ -31,6 +33,7 @@
 
 ASAN_BUILD="$TOP/build-asan"
 ASAN_BIN="$ASAN_BUILD/src/pycage-fcgi"
+ASAN_EXECUTOR="$ASAN_BUILD/src/pycage-executor"
 ASAN_LOG="$LOG_DIR/pycage-fcgi-asan.log"
 PIDFILE="$RUN_DIR/pycage-fcgi.pid"
 # Between start and stop: where this run's part of ASAN_LOG starts, the
@@ -52,7 +55,7 @@ asan_build() {
 	 { [ -f Makefile ] || "$TOP/configure" -q --disable-hardening \
 	     --prefix=/usr/local --sysconfdir=/etc \
 	     CFLAGS="$SAN_CFLAGS" LDFLAGS="$SAN_LDFLAGS"; } &&
-	 make -s -j"$(nproc)" src/pycage-fcgi >/dev/null) ||
+	 make -s -j"$(nproc)" src/pycage-fcgi src/pycage-executor >/dev/null) ||
 		die "ASan build failed"
 }
 
@@ -70,7 +73,7 @@ is_asan_pid() {
 }
 
 asan_start() {
-	local mode=unseparated conf="$CONF_DIR/pycage.conf" i
+	local mode=unseparated conf i
 	local asan_options ubsan_options
 	need_root
 	case ${1:-} in
@@ -78,15 +81,17 @@ asan_start() {
 	--privsep)	mode=privsep ;;
 	*)		die "usage: $0 start [--privsep]" ;;
 	esac
-	[ -x "$ASAN_BIN" ] || asan_build
+	[ -x "$ASAN_BIN" ] && [ -x "$ASAN_EXECUTOR" ] || asan_build
 	if pid_alive "$PIDFILE" && is_asan_pid "$(cat "$PIDFILE")"; then
 		die "the ASan responder already runs (pid $(cat "$PIDFILE")); scripts/asan.sh stop first"
 	fi
 	mkdir -p "$STATE_DIR" "$LOG_DIR"
+	# Both modes: the service's config, with the ASan build's executor.
+	conf="$STATE_DIR/pycage.conf"
+	sed -E '/^[[:space:]]*executor_path[[:space:]]*=/d' "$CONF_DIR/pycage.conf" >"$conf"
+	echo "executor_path = $ASAN_EXECUTOR" >>"$conf"
 	if [ "$mode" = unseparated ]; then
-		conf="$STATE_DIR/pycage.conf"
-		sed -E 's/^[[:space:]]*front_user[[:space:]]*=.*$/front_user =/' \
-		    "$CONF_DIR/pycage.conf" >"$conf"
+		sed -i -E 's/^[[:space:]]*front_user[[:space:]]*=.*$/front_user =/' "$conf"
 		grep -q '^front_user =$' "$conf" || echo 'front_user =' >>"$conf"
 		asan_options="detect_leaks=1:halt_on_error=0:log_path=$LOG_DIR/asan"
 		ubsan_options="print_stacktrace=1:log_path=$LOG_DIR/ubsan"

@@ -34,12 +34,15 @@ BENCH_PORT=8081
 BENCH_URL=http://127.0.0.1:$BENCH_PORT
 BENCH_POOL_SIZE=2
 RESPONDER_SRC=${PYCAGE_FCGI:-/usr/local/sbin/pycage-fcgi}
+EXECUTOR_SRC=${PYCAGE_EXECUTOR:-/usr/local/libexec/pycage/pycage-executor}
 BENCH_UID_BASE=300000
 BENCH_PY=$TOP/tests/bench/bench.py
 COMMAND_LINE="scripts/bench.sh${*:+ $*}"
 
 need_root
-[ -x "$RESPONDER_SRC" ] || die "$RESPONDER_SRC not found: run scripts/up.sh first"
+for f in "$RESPONDER_SRC" "$EXECUTOR_SRC"; do
+	[ -x "$f" ] || die "$f not found: run scripts/up.sh first"
+done
 "$DOCKER" image inspect "$IMAGE" >/dev/null 2>&1 || die "no $IMAGE: run scripts/up.sh first"
 command -v nginx >/dev/null || die "nginx not installed: run scripts/up.sh first"
 for f in "$BENCH_PIDFILE" "$BENCH_NGINX_PIDFILE"; do
@@ -50,8 +53,10 @@ WORK=$(mktemp -d /tmp/pycage-bench.XXXXXX)
 chmod 0755 "$WORK"
 mkdir -p "$RUN_DIR"
 RESPONDER=$WORK/pycage-fcgi
+EXECUTOR=$WORK/pycage-executor
 install -m 0755 "$RESPONDER_SRC" "$RESPONDER"
-RESPONDER_ID="$RESPONDER_SRC sha256 $(sha256sum "$RESPONDER" | cut -c1-12), built $(date -u -r "$RESPONDER_SRC" +%Y-%m-%dT%H:%MZ); checkout $(git -C "$TOP" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$TOP" diff --quiet HEAD -- src 2>/dev/null || echo ' with src/ changes')"
+install -m 0755 "$EXECUTOR_SRC" "$EXECUTOR"
+RESPONDER_ID="$RESPONDER_SRC sha256 $(sha256sum "$RESPONDER" | cut -c1-12) + executor $(sha256sum "$EXECUTOR" | cut -c1-12), built $(date -u -r "$RESPONDER_SRC" +%Y-%m-%dT%H:%MZ); checkout $(git -C "$TOP" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$TOP" diff --quiet HEAD -- src 2>/dev/null || echo ' with src/ changes')"
 
 remove_bench_containers() {
 	local ids
@@ -142,6 +147,7 @@ responder_conf() {	# pool_size -> path of a config
 	set_key "$conf" pidfile "$BENCH_PIDFILE"
 	set_key "$conf" instance bench
 	set_key "$conf" pool_size "$1"
+	set_key "$conf" executor_path "$EXECUTOR"
 	if grep -q '^uid_base = [1-9]' "$conf"; then
 		set_key "$conf" uid_base "$BENCH_UID_BASE"
 	fi

@@ -2,7 +2,8 @@
 # Sourced, not run.  Every step is idempotent and needs no stdin (CI has
 # none).  Paths:
 #   build/                       out-of-tree build of this checkout
-#   /usr/local/sbin/pycage-fcgi  the installed responder
+#   /usr/local/sbin/pycage-fcgi  the installed responder (its front; the
+#                                executor is in /usr/local/libexec/pycage)
 #   /etc/pycage/                 pycage.conf, nginx.conf, pycage-site.conf, tls/
 #   /run/pycage/                 FastCGI socket and pid files
 #   /var/log/pycage/             logs of dockerd (if we started it), responder, nginx

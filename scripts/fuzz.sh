@@ -20,11 +20,11 @@ FUZZ="$BUILD/fuzz"
 TARGETS="json_in stream json_out"
 CC=${CC:-clang}
 CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-  -Wall -Wextra -D_GNU_SOURCE -I$TOP/src"
-# json_in.c calls api_error_set (request.c) and json_out.c job_status_name
-# (job.c); those pull in the rest, so every module but main.c is linked:
-# the real code, no stand-ins.
-SRCS=$(ls "$TOP"/src/*.c | grep -v '/main\.c$')
+  -Wall -Wextra -D_GNU_SOURCE -I$TOP/src
+  -DPYCAGE_EXECUTOR_PATH=\"/usr/local/libexec/pycage/pycage-executor\""
+# Every module but the two main()s (main.c, executor.c) is linked: the
+# real code, no stand-ins.
+SRCS=$(ls "$TOP"/src/*.c | grep -v -E '/(main|executor)\.c$')
 LIBS="$(pkg-config --cflags --libs yajl fcgi libcurl) -lm -lpthread"
 
 # Per target: the longest input.  json_in goes past body_max_bytes (1 MiB)

@@ -74,6 +74,7 @@ static const struct config_key config_keys[] = {
 	NUM(uid_base, CONFIG_UINT, 0, 2000000000),
 	STR(front_user, true),
 	STR(front_chroot, false),
+	STR(executor_path, false),
 	{ "log_level", CONFIG_LOG_LEVEL, offsetof(struct config, log_level),
 	    0, 0, false },
 };
@@ -113,6 +114,8 @@ config_defaults(struct config *c)
 	c->uid_base = 200000;
 	snprintf(c->front_user, sizeof(c->front_user), "nobody");
 	snprintf(c->front_chroot, sizeof(c->front_chroot), "/run/pycage-empty");
+	snprintf(c->executor_path, sizeof(c->executor_path), "%s",
+	    PYCAGE_EXECUTOR_PATH);
 	snprintf(c->seccomp_profile, sizeof(c->seccomp_profile),
 	    "/etc/pycage/seccomp.json");
 	c->log_level = LOG_LEVEL_INFO;

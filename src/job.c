@@ -54,19 +54,6 @@ struct executor {
 	struct pool		*pool;		/* NULL when pool_size is 0 */
 };
 
-const char *
-job_status_name(enum job_status status)
-{
-	switch (status) {
-	case JOB_OK:		return "ok";
-	case JOB_ERROR:		return "error";
-	case JOB_TIMEOUT:	return "timeout";
-	case JOB_OOM:		return "oom";
-	case JOB_OUTPUT_LIMIT:	return "output_limit";
-	}
-	return "error";
-}
-
 struct executor *
 executor_new(const struct config *config)
 {
@@ -114,22 +101,6 @@ unsigned
 executor_pool_ready(struct executor *ex)
 {
 	return ex->pool != NULL ? pool_ready(ex->pool) : 0;
-}
-
-void
-job_result_init(struct job_result *r, size_t output_max_bytes)
-{
-	memset(r, 0, sizeof(*r));
-	r->uid = UID_SHARED;
-	buf_init(&r->stdout_buf, output_max_bytes);
-	buf_init(&r->stderr_buf, output_max_bytes);
-}
-
-void
-job_result_free(struct job_result *r)
-{
-	buf_free(&r->stdout_buf);
-	buf_free(&r->stderr_buf);
 }
 
 static void

@@ -1,20 +1,22 @@
 /*
- * main.c: pycage-fcgi start-up and shutdown, and the privilege split.
+ * main.c: pycage-fcgi, the front, and the start-up of both processes.
  * Everything that can fail at start fails here, loudly, before the first
  * request (STYLE.md point 4).
  *
  * Order (each step needs the one before; privsep.c explains the split):
  *   1. as root: configuration, the seccomp profile, the listening socket
  *      (chown/chmod need root), one socketpair per worker, the pidfile;
- *   2. fork.  The child is the executor: it keeps root's access to the
- *      Docker socket, sweeps leftovers, runs the self-check, starts the
- *      janitor and the pool, and serves each socketpair on a thread;
+ *   2. fork, and the child execs pycage-executor (executor_path) with
+ *      its ends of the socketpairs on fds 3, 4, ...: a fresh process
+ *      image that keeps root's access to the Docker socket.  An exec that
+ *      fails is reported here, through a close-on-exec pipe;
  *   3. the parent is the front: it looks up front_user, chroots into an
  *      empty directory, drops groups, gid and uid (in that order: after
  *      setuid there is no way back to change the others), sets
  *      no_new_privs, and only then accepts FastCGI requests on N worker
  *      threads, which take turns in FCGX_Accept_r under a mutex as
- *      libfcgi's threaded example does.
+ *      libfcgi's threaded example does.  This binary is not linked with
+ *      libcurl (Makefile.am), so the front maps none of its TLS stack.
  * Shutdown: SIGTERM/SIGINT to the front (the pidfile's pid) shuts the
  * listening socket, lets in-flight requests finish and closes the
  * channels; the executor sees them close, empties the pool, removes the
@@ -39,12 +41,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 #include <fcgiapp.h>
 
 #include "pycage.h"
-
-#define MAIN_MMAP_THRESHOLD_BYTES	(128 * 1024)	/* glibc's starting value */
 
 #define LISTEN_BACKLOG		128
 /* A peer that stalls mid-request (params or body) frees its worker after
@@ -113,107 +112,77 @@ block_signals(sigset_t *sigs)
 
 /* ----------------------------------------------------------- executor */
 
-struct executor_thread {
-	pthread_t	 thread;
-	int		 fd;
-	struct executor	*executor;
-	struct docker	*docker;
-};
+#define EXECUTOR_FIRST_FD	3	/* executor.c */
 
-static void *
-executor_thread_main(void *arg)
-{
-	struct executor_thread *t = arg;
-
-	privsep_serve(t->fd, t->executor, t->docker);
-	return NULL;
-}
-
-static struct executor_thread	*executor_threads;
-static unsigned			 executor_nthreads;
-
-/* SIGTERM straight to the executor: unblock every channel read. */
-static void *
-executor_signal_main(void *arg)
-{
-	sigset_t	*sigs = arg;
-	unsigned	 i;
-	int		 sig;
-
-	while (sigwait(sigs, &sig) != 0)
-		;
-	log_info("signal %d: executor stopping", sig);
-	for (i = 0; i < executor_nthreads; i++)
-		shutdown(executor_threads[i].fd, SHUT_RDWR);
-	return NULL;
-}
-
+/*
+ * In the forked child (of a parent with no threads yet): the channels to
+ * fds 3, 4, ... (via fds above them, so that no dup2 lands on one not yet
+ * moved), then exec.  A failure goes back to the parent as an errno on
+ * report, which the successful exec closes.
+ */
 static void __attribute__((noreturn))
-executor_main(struct config *c, int *fds)
+exec_executor(const struct config *c, const char *config_path, int *fds,
+    int report)
 {
-	struct executor	*executor;
-	struct docker	*docker;
-	struct api_error err;
-	pthread_t	 signal_thread;
-	sigset_t	 sigs;
-	unsigned	 i;
-	int		 removed;
+	char	 nbuf[16];
+	char	*argv[6];
+	int	 argc = 0, base, e, i, n = (int)c->workers;
 
-	log_set_role("executor");
-	block_signals(&sigs);
-	prctl(PR_SET_PDEATHSIG, SIGTERM);
-	if (curl_global_init(CURL_GLOBAL_ALL) != CURLE_OK)
-		fatal("curl_global_init failed");
-	if ((executor = executor_new(c)) == NULL)
-		fatal("cannot set up the executor");
-	/* Leftovers of a previous process of ours, before we make any. */
-	if ((docker = docker_new(c->docker_socket, c->docker_call_timeout_ms)) == NULL)
-		fatal("out of memory");
-	if ((removed = janitor_sweep(docker, c, true)) == -1)
-		log_warn("janitor: engine unreachable at start; will retry");
-	else if (removed > 0)
-		log_info("janitor: removed %d leftover containers", removed);
-	/* Prove the limits apply before the first request; if the engine or
-	 * image is not there yet, the first request or health check retries. */
-	if (selfcheck_ensure(executor, docker, false, &err) == -1)
-		log_warn("selfcheck: %s", err.message);
-	docker_free(docker);
-	if (janitor_start(c) == -1 || executor_start(executor) == -1)
-		fatal("cannot start the janitor or the pool");
-
-	executor_nthreads = c->workers;
-	if ((executor_threads = calloc(c->workers, sizeof(*executor_threads))) == NULL)
-		fatal("out of memory");
-	for (i = 0; i < c->workers; i++) {
-		executor_threads[i].fd = fds[i];
-		executor_threads[i].executor = executor;
-		executor_threads[i].docker = docker_new(c->docker_socket,
-		    c->docker_call_timeout_ms);
-		if (executor_threads[i].docker == NULL ||
-		    pthread_create(&executor_threads[i].thread, NULL,
-		    executor_thread_main, &executor_threads[i]) != 0)
-			fatal("cannot start executor thread %u", i);
+	base = EXECUTOR_FIRST_FD + n;
+	if ((report = fcntl(report, F_DUPFD_CLOEXEC, base)) == -1)
+		goto fail;
+	for (i = 0; i < n; i++)
+		if ((fds[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, base)) == -1)
+			goto fail;
+	for (i = 0; i < n; i++)		/* dup2 clears close-on-exec */
+		if (dup2(fds[i], EXECUTOR_FIRST_FD + i) == -1)
+			goto fail;
+	snprintf(nbuf, sizeof(nbuf), "%d", n);
+	argv[argc++] = (char *)"pycage-executor";
+	argv[argc++] = (char *)"-n";
+	argv[argc++] = nbuf;
+	if (config_path != NULL) {
+		argv[argc++] = (char *)"-c";
+		argv[argc++] = (char *)config_path;
 	}
-	if (pthread_create(&signal_thread, NULL, executor_signal_main, &sigs) != 0)
-		fatal("cannot start the signal thread");
-	pthread_detach(signal_thread);
+	argv[argc] = NULL;
+	execv(c->executor_path, argv);
+fail:
+	e = errno;
+	if (write(report, &e, sizeof(e)) != sizeof(e))
+		_exit(126);
+	_exit(127);
+}
 
-	for (i = 0; i < c->workers; i++) {
-		pthread_join(executor_threads[i].thread, NULL);
-		docker_free(executor_threads[i].docker);
-		close(executor_threads[i].fd);
+/* Forks and execs pycage-executor; returns its pid once the exec worked. */
+static pid_t
+start_executor(const struct config *c, const char *config_path, int *fds)
+{
+	ssize_t	 r;
+	pid_t	 pid;
+	unsigned i;
+	int	 report[2], e = 0;
+
+	if (pipe2(report, O_CLOEXEC) == -1)
+		fatal("pipe: %s", strerror(errno));
+	if ((pid = fork()) == -1)
+		fatal("fork: %s", strerror(errno));
+	if (pid == 0) {
+		close(report[0]);
+		exec_executor(c, config_path, fds, report[1]);
 	}
-	janitor_stop();
-	executor_free(executor);	/* empties the pool */
-	if (c->listen[0] == '/')
-		unlink(c->listen);
-	if (c->pidfile[0] != '\0')
-		unlink(c->pidfile);
-	free(executor_threads);
-	free(fds);
-	curl_global_cleanup();
-	log_info("stopped");
-	exit(0);
+	close(report[1]);
+	for (i = 0; i < c->workers; i++)
+		close(fds[i]);
+	while ((r = read(report[0], &e, sizeof(e))) == -1 && errno == EINTR)
+		;
+	close(report[0]);
+	if (r != 0) {
+		waitpid(pid, NULL, 0);
+		fatal("cannot run %s: %s", c->executor_path,
+		    r == sizeof(e) ? strerror(e) : "exec failed");
+	}
+	return pid;
 }
 
 /* -------------------------------------------------------------- front */
@@ -364,17 +333,9 @@ main(int argc, char **argv)
 	pid_t			 pid;
 	int			 ch;
 
-	/*
-	 * A long-lived server with a thread per worker: glibc's defaults
-	 * (an arena per thread, an mmap threshold that rises to the largest
-	 * block freed) kept every 1 MiB answer resident in some thread's
-	 * arena, ~40 MiB after four concurrent floods (test_limits.py).
-	 * With one arena and large blocks always mmapped, a freed answer
-	 * goes back to the kernel.  Allocation is a few calls per request,
-	 * so one arena's lock costs nothing measurable.
-	 */
+	/* pycage.h: PYCAGE_MMAP_THRESHOLD_BYTES */
 	mallopt(M_ARENA_MAX, 1);
-	mallopt(M_MMAP_THRESHOLD, MAIN_MMAP_THRESHOLD_BYTES);
+	mallopt(M_MMAP_THRESHOLD, PYCAGE_MMAP_THRESHOLD_BYTES);
 
 	while ((ch = getopt(argc, argv, "c:t")) != -1) {
 		switch (ch) {
@@ -399,6 +360,8 @@ main(int argc, char **argv)
 		fatal("%s", err);
 	if (config_load_files(&config, err, sizeof(err)) == -1)
 		fatal("%s", err);
+	if (access(config.executor_path, X_OK) == -1)
+		fatal("executor_path %s: %s", config.executor_path, strerror(errno));
 	if (check_only) {
 		printf("configuration ok\n");
 		return 0;
@@ -421,17 +384,7 @@ main(int argc, char **argv)
 	}
 	write_pidfile(config.pidfile);
 
-	if ((pid = fork()) == -1)
-		fatal("fork: %s", strerror(errno));
-	if (pid == 0) {
-		close(listen_fd);
-		for (i = 0; i < config.workers; i++)
-			close(front_fds[i]);
-		free(front_fds);
-		executor_main(&config, executor_fds);	/* frees executor_fds */
-	}
-	for (i = 0; i < config.workers; i++)
-		close(executor_fds[i]);
+	pid = start_executor(&config, config_path, executor_fds);
 	free(executor_fds);
 	return front_main(&config, front_fds, pid);	/* frees front_fds */
 }

@@ -1,16 +1,21 @@
 /*
- * privsep.c: the channel between the two processes of pycage-fcgi.
+ * privsep.c: the channel between pycage's two processes, its wire format
+ * and the front's end of it (the executor's end is executor.c).
  *
- *   front     (unprivileged, chrooted; main.c): FastCGI, request bodies,
- *             JSON in and out.  Holds no engine connection and cannot
- *             open one: it runs as front_user, who may not use the
- *             Docker socket, inside an empty root.
- *   executor  (keeps the engine; main.c): the only process that talks to
+ *   front     pycage-fcgi (main.c): unprivileged, chrooted; FastCGI,
+ *             request bodies, JSON in and out.  Holds no engine
+ *             connection and cannot open one: it runs as front_user, who
+ *             may not use the Docker socket, inside an empty root.  It is
+ *             not even linked with libcurl.
+ *   executor  pycage-executor (executor.c), which the front's start-up
+ *             forks and execs as root: the only process that talks to
  *             Docker.  Builds every container body from constants and
  *             config, runs jobs, the pool, the janitor and the self-check.
  *
  * A memory bug in HTTP or JSON handling therefore lands in a process that
- * can do nothing a client could not already do: submit a job.
+ * can do nothing a client could not already do: submit a job.  The exec
+ * gives each process its own address-space layout and only the libraries
+ * it needs.
  *
  * Each front worker thread has its own socketpair to an executor thread
  * (made before the fork), so the channel needs no multiplexing: one
@@ -41,16 +46,8 @@
 
 #include "pycage.h"
 
-#define PRIVSEP_RUN		1
-#define PRIVSEP_HEALTH		2
-#define PRIVSEP_METRICS		3
-#define PRIVSEP_OK		0x10
-#define PRIVSEP_ERR		0x11
 #define PRIVSEP_HEAD_BYTES	64		/* fixed fields of any message */
 #define PRIVSEP_STR_MAX		1024		/* error codes and messages */
-/* Channel buffers stay allocated up to this between messages; a larger
- * one (a big program, a 1 MiB answer) is given back after its message. */
-#define PRIVSEP_KEEP_BYTES	(64 * 1024)
 
 /* Error codes travel as text; the front maps them back to its constants
  * so that api_error.code always points at static storage. */
@@ -75,27 +72,21 @@ privsep_code(const char *s, size_t len)
 
 /* ------------------------------------------------------------ framing */
 
-static void
+void
 privsep_put_u32(struct buf *b, uint32_t v)
 {
 	buf_append(b, &v, sizeof(v));
 }
 
-static void
+void
 privsep_put_str(struct buf *b, const char *s, size_t len)
 {
 	privsep_put_u32(b, (uint32_t)len);
 	buf_append(b, s, len);
 }
 
-struct reader {
-	const char	*p;
-	size_t		 left;
-	bool		 bad;
-};
-
-static uint32_t
-privsep_get_u32(struct reader *r)
+uint32_t
+privsep_get_u32(struct privsep_reader *r)
 {
 	uint32_t v = 0;
 
@@ -109,8 +100,8 @@ privsep_get_u32(struct reader *r)
 	return v;
 }
 
-static uint8_t
-privsep_get_u8(struct reader *r)
+uint8_t
+privsep_get_u8(struct privsep_reader *r)
 {
 	if (r->left < 1) {
 		r->bad = true;
@@ -120,8 +111,8 @@ privsep_get_u8(struct reader *r)
 	return (uint8_t)*r->p++;
 }
 
-static const char *
-privsep_get_bytes(struct reader *r, size_t n)
+const char *
+privsep_get_bytes(struct privsep_reader *r, size_t n)
 {
 	const char *p = r->p;
 
@@ -171,7 +162,7 @@ privsep_read_all(int fd, char *p, size_t n)
 }
 
 /* Sends b, prefixed with its length. */
-static int
+int
 privsep_send(int fd, const struct buf *b)
 {
 	uint32_t len = (uint32_t)b->len;
@@ -182,7 +173,7 @@ privsep_send(int fd, const struct buf *b)
 }
 
 /* Receives one message into b (whose cap bounds it); -1 on EOF or error. */
-static int
+int
 privsep_recv(int fd, struct buf *b)
 {
 	uint32_t	 len;
@@ -199,20 +190,20 @@ privsep_recv(int fd, struct buf *b)
 	return privsep_read_all(fd, p, len);
 }
 
-static size_t
+size_t
 privsep_request_max(const struct config *c)
 {
 	return PRIVSEP_HEAD_BYTES + c->code_max_bytes + c->stdin_max_bytes;
 }
 
-static size_t
+size_t
 privsep_reply_max(const struct config *c)
 {
 	return PRIVSEP_HEAD_BYTES + 2 * PRIVSEP_STR_MAX + 2 * c->output_max_bytes +
 	    256 * 1024;		/* metrics text */
 }
 
-static void
+void
 privsep_put_error(struct buf *b, const struct api_error *err)
 {
 	char type = PRIVSEP_ERR;
@@ -223,122 +214,6 @@ privsep_put_error(struct buf *b, const struct api_error *err)
 	privsep_put_u32(b, err->retry_after_s);
 	privsep_put_str(b, err->code, strlen(err->code));
 	privsep_put_str(b, err->message, strlen(err->message));
-}
-
-/* ----------------------------------------------------------- executor */
-
-static void
-privsep_serve_run(struct executor *ex, struct docker *d, struct reader *r,
-    int fd, struct buf *reply)
-{
-	const struct config	*c = executor_config(ex);
-	struct job_spec		 spec;
-	struct job_result	 result;
-	struct api_error	 err;
-	uint32_t		 code_len, stdin_len;
-	char			 head[PRIVSEP_HEAD_BYTES], type = PRIVSEP_OK;
-
-	memset(&spec, 0, sizeof(spec));
-	memset(&err, 0, sizeof(err));
-	job_result_init(&result, c->output_max_bytes);
-	spec.timeout_ms = privsep_get_u32(r);
-	code_len = privsep_get_u32(r);
-	stdin_len = privsep_get_u32(r);
-	spec.code = (char *)privsep_get_bytes(r, code_len);
-	spec.code_len = code_len;
-	spec.stdin_data = (char *)privsep_get_bytes(r, stdin_len);
-	spec.stdin_len = stdin_len;
-	/* The front checked all this; a front that lies is refused. */
-	if (r->bad || r->left != 0 || code_len > c->code_max_bytes ||
-	    stdin_len > c->stdin_max_bytes || spec.timeout_ms == 0 ||
-	    spec.timeout_ms > c->timeout_max_ms) {
-		api_error_set(&err, 500, "internal", "Malformed job from the front.");
-		privsep_put_error(reply, &err);
-	} else if (job_run(ex, d, &spec, &result, &err) == -1) {
-		privsep_put_error(reply, &err);
-	} else {
-		buf_reset(reply);
-		buf_append(reply, &type, 1);
-		privsep_put_u32(reply, (uint32_t)result.exit_code);
-		head[0] = (char)result.status;
-		head[1] = (char)result.stdout_truncated;
-		head[2] = (char)result.stderr_truncated;
-		buf_append(reply, head, 3);
-		privsep_put_u32(reply, (uint32_t)result.duration_ms);
-		privsep_put_str(reply, result.stdout_buf.data ? result.stdout_buf.data : "",
-		    result.stdout_buf.len);
-		privsep_put_str(reply, result.stderr_buf.data ? result.stderr_buf.data : "",
-		    result.stderr_buf.len);
-	}
-	/* Answer first, then remove the container (job.c). */
-	if (privsep_send(fd, reply) == -1)
-		log_warn("privsep: the front went away mid-job");
-	job_finish(ex, d, &result);
-	job_result_free(&result);
-}
-
-static void
-privsep_serve_health(struct executor *ex, struct docker *d, struct buf *reply)
-{
-	const struct config	*c = executor_config(ex);
-	struct api_error	 err;
-	char			 version[64], type = PRIVSEP_OK;
-
-	memset(&err, 0, sizeof(err));
-	if (docker_ping(d, version, sizeof(version), &err) == -1 ||
-	    docker_image_present(d, c->image, &err) == -1 ||
-	    janitor_uid_conflict(&err) ||
-	    selfcheck_ensure(ex, d, true, &err) == -1) {
-		privsep_put_error(reply, &err);
-		return;
-	}
-	buf_reset(reply);
-	buf_append(reply, &type, 1);
-	privsep_put_u32(reply, executor_running(ex));
-	privsep_put_u32(reply, executor_pool_ready(ex));
-	privsep_put_str(reply, version, strlen(version));
-}
-
-void
-privsep_serve(int fd, struct executor *ex, struct docker *d)
-{
-	const struct config	*c = executor_config(ex);
-	struct buf		 request, reply;
-	struct reader		 r;
-	char			 type = PRIVSEP_OK;
-
-	buf_init(&request, privsep_request_max(c));
-	buf_init(&reply, privsep_reply_max(c));
-	while (privsep_recv(fd, &request) == 0) {
-		r.p = request.data;
-		r.left = request.len;
-		r.bad = false;
-		switch (privsep_get_u8(&r)) {
-		case PRIVSEP_RUN:
-			privsep_serve_run(ex, d, &r, fd, &reply);
-			buf_shrink(&request, PRIVSEP_KEEP_BYTES);
-			buf_shrink(&reply, PRIVSEP_KEEP_BYTES);
-			continue;	/* already answered */
-		case PRIVSEP_HEALTH:
-			privsep_serve_health(ex, d, &reply);
-			break;
-		case PRIVSEP_METRICS:
-			buf_reset(&reply);
-			buf_append(&reply, &type, 1);
-			metrics_render_executor(&reply);
-			break;
-		default:
-			log_error("privsep: unknown message from the front");
-			goto out;
-		}
-		if (privsep_send(fd, &reply) == -1)
-			break;
-		buf_shrink(&request, PRIVSEP_KEEP_BYTES);
-		buf_shrink(&reply, PRIVSEP_KEEP_BYTES);
-	}
-out:
-	buf_free(&request);
-	buf_free(&reply);
 }
 
 /* -------------------------------------------------------------- front */
@@ -377,7 +252,7 @@ privsep_chan_free(struct privsep_chan *ch)
 
 /* One exchange; the reply's type byte is consumed into *type. */
 static int
-privsep_call(struct privsep_chan *ch, struct reader *r, uint8_t *type,
+privsep_call(struct privsep_chan *ch, struct privsep_reader *r, uint8_t *type,
     struct api_error *err)
 {
 	uint32_t	status, retry, len;
@@ -417,7 +292,7 @@ int
 privsep_run(struct privsep_chan *ch, const struct job_spec *spec,
     struct job_result *result, struct api_error *err)
 {
-	struct reader	 r;
+	struct privsep_reader	 r;
 	uint8_t		 type, status;
 	uint32_t	 len;
 	const char	*s;
@@ -462,7 +337,7 @@ int
 privsep_health(struct privsep_chan *ch, struct health *h, char *version,
     size_t versionlen, struct api_error *err)
 {
-	struct reader	 r;
+	struct privsep_reader	 r;
 	uint8_t		 type;
 	uint32_t	 len;
 	const char	*s;
@@ -489,7 +364,7 @@ privsep_health(struct privsep_chan *ch, struct health *h, char *version,
 int
 privsep_metrics(struct privsep_chan *ch, struct buf *out, struct api_error *err)
 {
-	struct reader	r;
+	struct privsep_reader	r;
 	uint8_t		type;
 	char		t = PRIVSEP_METRICS;
 

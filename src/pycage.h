@@ -44,6 +44,18 @@ char	*buf_extend(struct buf *, size_t n);
 size_t	buf_append_upto(struct buf *, const void *, size_t);
 int	buf_append_str(struct buf *, const char *);
 
+/*
+ * Both processes are long-lived servers with a thread per worker: glibc's
+ * defaults (an arena per thread, an mmap threshold that rises to the
+ * largest block freed) kept every 1 MiB answer resident in some thread's
+ * arena, ~40 MiB after four concurrent floods (test_limits.py).  With one
+ * arena (M_ARENA_MAX 1) and large blocks always mmapped at this threshold
+ * (glibc's starting value), a freed answer goes back to the kernel.
+ * Allocation is a few calls per request, so one arena's lock costs
+ * nothing measurable.
+ */
+#define PYCAGE_MMAP_THRESHOLD_BYTES	(128 * 1024)
+
 /* ---------------------------------------------------------------- log.c */
 
 enum log_level { LOG_LEVEL_ERROR, LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
@@ -96,6 +108,7 @@ struct config {
 	unsigned	uid_base;			/* 0: everyone is `user` */
 	char		front_user[CONFIG_STR_MAX];	/* "" = no privilege split */
 	char		front_chroot[CONFIG_STR_MAX];
+	char		executor_path[CONFIG_STR_MAX];	/* pycage-executor */
 	char		seccomp_profile[CONFIG_STR_MAX];	/* path; "" = engine's */
 	char		*seccomp_json;			/* its text, loaded at start */
 	enum log_level	log_level;
@@ -117,12 +130,13 @@ size_t	utf8_whole_prefix(const char *s, size_t len);
 /* Copies s into out with every invalid sequence replaced by U+FFFD. */
 int	utf8_sanitize(const char *s, size_t len, struct buf *out);
 
-/* ---------------------------------------------------- request.c / errors */
+/* ----------------------------------------------------- result.c: errors */
 
 /*
  * One error answer.  `code` is a snake_case constant string, `message` a
- * sentence a person can act on.  Filled wherever the error is found,
- * written to the client in exactly one place (request.c).
+ * sentence a person can act on.  Filled wherever the error is found
+ * (api_error_set, result.c), written to the client in exactly one place
+ * (request.c).
  */
 struct api_error {
 	int		 http_status;
@@ -178,7 +192,10 @@ struct job_result {
 	long		 uid;			/* released by job_finish() */
 };
 
+/* result.c */
 const char	*job_status_name(enum job_status);
+void		 job_result_init(struct job_result *, size_t output_max_bytes);
+void		 job_result_free(struct job_result *);
 
 /* ----------------------------------------------------------- json_out.c */
 
@@ -327,8 +344,6 @@ int	job_run_special(struct executor *, struct docker *,
 	    const char *const *entrypoint, unsigned timeout_ms,
 	    struct job_result *, struct api_error *);
 const struct config *executor_config(struct executor *);
-void	job_result_init(struct job_result *, size_t output_max_bytes);
-void	job_result_free(struct job_result *);
 
 /* ---------------------------------------------------------------- uid.c */
 
@@ -405,10 +420,36 @@ void	janitor_stop(void);
 
 /* ------------------------------------------------------------ privsep.c */
 
-/* Executor side: answers one front worker's messages until it hangs up. */
-void	privsep_serve(int fd, struct executor *, struct docker *);
+/* The channel's wire format (privsep.c explains it), for both ends. */
+#define PRIVSEP_RUN		1
+#define PRIVSEP_HEALTH		2
+#define PRIVSEP_METRICS		3
+#define PRIVSEP_OK		0x10
+#define PRIVSEP_ERR		0x11
+/* Channel buffers stay allocated up to this between messages; a larger
+ * one (a big program, a 1 MiB answer) is given back after its message. */
+#define PRIVSEP_KEEP_BYTES	(64 * 1024)
 
-/* Front side: one channel per worker thread; owns fd. */
+struct privsep_reader {
+	const char	*p;
+	size_t		 left;
+	bool		 bad;		/* set by a read past the end */
+};
+
+void		 privsep_put_u32(struct buf *, uint32_t);
+void		 privsep_put_str(struct buf *, const char *, size_t);
+void		 privsep_put_error(struct buf *, const struct api_error *);
+uint32_t	 privsep_get_u32(struct privsep_reader *);
+uint8_t		 privsep_get_u8(struct privsep_reader *);
+const char	*privsep_get_bytes(struct privsep_reader *, size_t);
+/* A length-prefixed message; recv's buffer cap bounds it. -1: EOF, error. */
+int		 privsep_send(int fd, const struct buf *);
+int		 privsep_recv(int fd, struct buf *);
+size_t		 privsep_request_max(const struct config *);
+size_t		 privsep_reply_max(const struct config *);
+
+/* The front's end: one channel per worker thread; owns fd.  (The
+ * executor's end is executor.c.) */
 struct privsep_chan *privsep_chan_new(int fd, const struct config *);
 void	privsep_chan_free(struct privsep_chan *);
 /* Same contracts as job_run (the container is removed by the executor

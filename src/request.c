@@ -25,21 +25,6 @@
 #define REQUEST_JSON		"application/json"
 #define REQUEST_PROMETHEUS	"text/plain; version=0.0.4; charset=utf-8"
 
-void
-api_error_set(struct api_error *e, int http_status, const char *code,
-    const char *fmt, ...)
-{
-	va_list ap;
-
-	e->http_status = http_status;
-	e->code = code;
-	e->retry_after_s = 0;
-	e->allow = NULL;
-	va_start(ap, fmt);
-	vsnprintf(e->message, sizeof(e->message), fmt, ap);
-	va_end(ap);
-}
-
 static const char *
 request_reason(int status)
 {

@@ -22,6 +22,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pycagetest as pt  # noqa: E402
 
 FCGI_BIN = os.environ.get("PYCAGE_FCGI_BIN", "/usr/local/sbin/pycage-fcgi")
+EXECUTOR_BIN = os.environ.get("PYCAGE_EXECUTOR_BIN",
+                              "/usr/local/libexec/pycage/pycage-executor")
 IMAGE = os.environ.get("PYCAGE_IMAGE", "pycage-sandbox:latest")
 INSTANCE_LABEL = "org.pycage.instance"
 EXPIRES_LABEL = "org.pycage.expires"
@@ -41,6 +43,7 @@ class Responder:
             "listen": self.socket, "socket_mode": "0600", "socket_group": "",
             "pidfile": os.path.join(self.dir, "pid"), "instance": instance,
             "image": IMAGE, "pool_size": "0", "workers": "4",
+            "executor_path": EXECUTOR_BIN,
             # Off the main service's range (200000): overlapping ranges are refused.
             "uid_base": str(400000 + 100 * Responder.started),
         }
@@ -454,6 +457,48 @@ def case_bad_config():
     return problems
 
 
+def case_executor_missing():
+    """A missing executor is refused by -t; one that cannot be exec'd stops start-up
+    with the reason (the close-on-exec report pipe, main.c), not a front without engine."""
+    problems = []
+    tmp = tempfile.mkdtemp(prefix="pycage-faults-")
+    conf = os.path.join(tmp, "pycage.conf")
+    bogus = os.path.join(tmp, "not-an-executor")
+    try:
+        with open(conf, "w") as f:
+            f.write(f"executor_path = {tmp}/nowhere\n")
+        result = subprocess.run([FCGI_BIN, "-t", "-c", conf], capture_output=True, text=True,
+                                timeout=10)
+        if result.returncode == 0 or "nowhere" not in result.stderr:
+            problems.append(f"-t accepted a missing executor: {result.returncode} "
+                            f"{result.stderr!r}")
+        with open(bogus, "w") as f:
+            f.write("not a program\n")
+        os.chmod(bogus, 0o755)
+        sock = os.path.join(tmp, "fcgi.sock")
+        with open(conf, "w") as f:
+            f.write(f"executor_path = {bogus}\nlisten = {sock}\nsocket_group =\n"
+                    f"pidfile = {tmp}/pid\ninstance = faults-noexec\nworkers = 2\n")
+        result = subprocess.run([FCGI_BIN, "-c", conf], capture_output=True, text=True,
+                                timeout=20)
+        if result.returncode == 0:
+            problems.append("started with an executor that cannot be exec'd")
+        if "cannot run" not in result.stderr or "Exec format error" not in result.stderr:
+            problems.append(f"no reason given: {result.stderr[-400:]!r}")
+    finally:
+        subprocess.run(["rm", "-rf", tmp], check=False)
+    return problems
+
+
+def case_executor_by_hand():
+    """pycage-executor started by anything but the front (no channels) refuses to run."""
+    result = subprocess.run([EXECUTOR_BIN, "-n", "4"], capture_output=True, text=True,
+                            timeout=10, stdin=subprocess.DEVNULL)
+    if result.returncode == 0 or "not a channel" not in result.stderr:
+        return [f"ran without channels: {result.returncode} {result.stderr[-300:]!r}"]
+    return []
+
+
 CASES = [
     ("engine unreachable: health and execute answer 503 engine_unavailable", case_engine_down),
     ("image missing: health and execute answer 503 image_missing", case_image_missing),
@@ -468,6 +513,9 @@ CASES = [
     ("another instance's overlapping uid range: 503 uid_range_conflict until it goes",
      case_uid_range_conflict),
     ("a configuration value out of range stops start-up with file:line", case_bad_config),
+    ("an executor that is missing or cannot be exec'd stops start-up, with the reason",
+     case_executor_missing),
+    ("pycage-executor started by hand, without channels, refuses", case_executor_by_hand),
     ("the self-check passes on the real image with the shipped limits", case_selfcheck_passes),
     ("a limit that did not apply: 503 sandbox_check_failed naming it", case_selfcheck_refuses),
 ]

@@ -1,12 +1,14 @@
 #!/usr/bin/python3
 """The process that reads request bytes cannot reach the Docker engine.
 
-pycage-fcgi splits in two (src/privsep.c): the front (FastCGI, JSON) and the executor (the
-only process that talks to Docker). The front is the pidfile's pid. Checked against the
-running service: the front is not root and cannot become root again (no_new_privs), its
-root directory is an empty chroot, none of its sockets is connected to the engine's
-socket, and a process with its uid and gid is refused by the engine's socket; the
-executor, its child, is the one that holds engine connections.
+pycage runs as two processes (src/privsep.c): the front, pycage-fcgi (FastCGI, JSON), and
+the executor, pycage-executor, which the front's start-up forks and execs (the only process
+that talks to Docker). The front is the pidfile's pid. Checked against the running service:
+the front is not root and cannot become root again (no_new_privs), its root directory is
+an empty chroot, none of its sockets is connected to the engine's socket, a process with
+its uid and gid is refused by the engine's socket, and it maps no part of libcurl or a TLS
+library; the executor, its child, is a separate program with an address-space layout of
+its own and is the one that holds engine connections.
 """
 
 import os
@@ -107,6 +109,48 @@ def case_front_uid_cannot_connect():
     return []
 
 
+def mapped_files(pid):
+    """{path: lowest start address} of the files mapped into pid."""
+    files = {}
+    with open(f"/proc/{pid}/maps") as f:
+        for line in f:
+            cols = line.split()
+            if len(cols) >= 6 and cols[5].startswith("/"):
+                start = int(cols[0].split("-")[0], 16)
+                files[cols[5]] = min(start, files.get(cols[5], start))
+    return files
+
+
+def case_front_maps_no_engine_libraries():
+    front = mapped_files(front_pid())
+    problems = [f"the front maps {path}" for path in sorted(front)
+                if re.search(r"/lib(curl|ssl|crypto|gnutls|ssh2|krb5|ldap)[.-]", path)]
+    if not any("/libfcgi." in path for path in front):
+        problems.append(f"no libfcgi among the front's mappings: {sorted(front)}")
+    return problems
+
+
+def case_executor_is_its_own_program():
+    pid = front_pid()
+    executor = children(pid)
+    if len(executor) != 1:
+        return [f"the front has {len(executor)} children: {executor}"]
+    exe = os.readlink(f"/proc/{executor[0]}/exe")
+    problems = []
+    if os.path.basename(exe) != "pycage-executor":
+        problems.append(f"the executor runs {exe}")
+    # A fork without exec would share the front's layout: libc at the same address.
+    front, ex = mapped_files(pid), mapped_files(executor[0])
+    libc = [path for path in front if re.search(r"/libc\.so", path)]
+    if not libc or libc[0] not in ex:
+        problems.append("libc not mapped in both processes")
+    elif front[libc[0]] == ex[libc[0]]:
+        problems.append(f"libc at the same address in both: {front[libc[0]]:#x}")
+    if not any("/libcurl." in path for path in ex):
+        problems.append("the executor maps no libcurl (is it the engine's process?)")
+    return problems
+
+
 def case_still_serving():
     status, answer = pt.execute("print(6 * 7)")
     return pt.answer_problems(status, answer, pt.ok_with("42\n"))
@@ -119,6 +163,9 @@ CASES = [
     ("no front socket is connected to the engine; the executor is its child",
      case_front_holds_no_engine_connection),
     ("the front's uid is refused by the engine's socket", case_front_uid_cannot_connect),
+    ("the front maps no libcurl and no TLS library", case_front_maps_no_engine_libraries),
+    ("the executor is pycage-executor, exec'd: a layout of its own, libcurl",
+     case_executor_is_its_own_program),
     ("requests are served through the split", case_still_serving),
 ]
 

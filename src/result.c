@@ -1,0 +1,56 @@
+/*
+ * result.c: the two answers a job can get, as both processes hold them
+ * (the executor fills them, the channel carries them, the front renders
+ * them): a job's result (set-up, release, the verdicts' names) and an
+ * API error.  Kept apart from job.c and request.c so that each process
+ * links only its own half of the code.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "pycage.h"
+
+void
+api_error_set(struct api_error *e, int http_status, const char *code,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	e->http_status = http_status;
+	e->code = code;
+	e->retry_after_s = 0;
+	e->allow = NULL;
+	va_start(ap, fmt);
+	vsnprintf(e->message, sizeof(e->message), fmt, ap);
+	va_end(ap);
+}
+
+const char *
+job_status_name(enum job_status status)
+{
+	switch (status) {
+	case JOB_OK:		return "ok";
+	case JOB_ERROR:		return "error";
+	case JOB_TIMEOUT:	return "timeout";
+	case JOB_OOM:		return "oom";
+	case JOB_OUTPUT_LIMIT:	return "output_limit";
+	}
+	return "error";
+}
+
+void
+job_result_init(struct job_result *r, size_t output_max_bytes)
+{
+	memset(r, 0, sizeof(*r));
+	r->uid = UID_SHARED;
+	buf_init(&r->stdout_buf, output_max_bytes);
+	buf_init(&r->stderr_buf, output_max_bytes);
+}
+
+void
+job_result_free(struct job_result *r)
+{
+	buf_free(&r->stdout_buf);
+	buf_free(&r->stderr_buf);
+}
