@@ -214,10 +214,12 @@ block_signals(sigset_t *sigs)
 	pthread_sigmask(SIG_BLOCK, sigs, NULL);
 }
 
+/* For the process's life: the pool and janitor threads read it. */
+static struct config	config;
+
 int
 main(int argc, char **argv)
 {
-	struct config	 config;
 	struct executor	*executor;
 	struct docker	*docker;
 	struct api_error err;
