@@ -193,13 +193,14 @@ left_refs=$(count_bench_containers)
 remove_bench_containers
 
 start_bench_responder 0
-python3 "$BENCH_PY" run --pool off --out "$WORK/off.json" \
+python3 "$BENCH_PY" run --pool off --out "$WORK/off.json" --refs "$WORK/refs.json" \
     --url "$BENCH_URL" --pidfile "$BENCH_PIDFILE" --nginx-pidfile "$BENCH_NGINX_PIDFILE" \
     --log "$WORK/pycage-fcgi-0.log" "$@"
 left_off=$(stop_bench_responder)
 
 start_bench_responder "$BENCH_POOL_SIZE"
 python3 "$BENCH_PY" run --pool on --pool-size "$BENCH_POOL_SIZE" --out "$WORK/on.json" \
+    --refs "$WORK/refs.json" \
     --url "$BENCH_URL" --pidfile "$BENCH_PIDFILE" --nginx-pidfile "$BENCH_NGINX_PIDFILE" \
     --log "$WORK/pycage-fcgi-$BENCH_POOL_SIZE.log" "$@"
 left_on=$(stop_bench_responder)
