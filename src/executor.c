@@ -15,13 +15,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -204,16 +204,6 @@ check_channel(int fd)
 	(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
 }
 
-static void
-block_signals(sigset_t *sigs)
-{
-	signal(SIGPIPE, SIG_IGN);	/* a front that left must not kill us */
-	sigemptyset(sigs);
-	sigaddset(sigs, SIGTERM);
-	sigaddset(sigs, SIGINT);
-	pthread_sigmask(SIG_BLOCK, sigs, NULL);
-}
-
 /* For the process's life: the pool and janitor threads read it. */
 static struct config	config;
 
@@ -231,9 +221,7 @@ main(int argc, char **argv)
 	unsigned	 i, nchannels = 0;
 	int		 ch, removed;
 
-	/* pycage.h: PYCAGE_MMAP_THRESHOLD_BYTES */
-	mallopt(M_ARENA_MAX, 1);
-	mallopt(M_MMAP_THRESHOLD, PYCAGE_MMAP_THRESHOLD_BYTES);
+	proc_tune_malloc();
 	log_set_role("executor");
 	while ((ch = getopt(argc, argv, "c:n:")) != -1) {
 		switch (ch) {
@@ -266,7 +254,7 @@ main(int argc, char **argv)
 		fatal("%u channels for %u workers: %s changed under the front?",
 		    nchannels, config.workers, config_path ? config_path : "config");
 
-	block_signals(&sigs);
+	proc_block_signals(&sigs);
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	if (getppid() == 1)
 		fatal("the front is gone");

@@ -28,7 +28,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <malloc.h>
 #include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
@@ -98,16 +97,6 @@ write_pidfile(const char *path)
 	fprintf(f, "%ld\n", (long)getpid());
 	if (fclose(f) != 0)
 		fatal("%s: %s", path, strerror(errno));
-}
-
-static void
-block_signals(sigset_t *sigs)
-{
-	signal(SIGPIPE, SIG_IGN);	/* a peer that left must not kill us */
-	sigemptyset(sigs);
-	sigaddset(sigs, SIGTERM);
-	sigaddset(sigs, SIGINT);
-	pthread_sigmask(SIG_BLOCK, sigs, NULL);
 }
 
 /* ----------------------------------------------------------- executor */
@@ -281,7 +270,7 @@ front_main(const struct config *c, int *fds, pid_t executor_pid)
 	int		 sig, status;
 
 	log_set_role("front");
-	block_signals(&sigs);
+	proc_block_signals(&sigs);
 	if (FCGX_Init() != 0)
 		fatal("FCGX_Init failed");
 	front_drop_privileges(c);
@@ -333,9 +322,7 @@ main(int argc, char **argv)
 	pid_t			 pid;
 	int			 ch;
 
-	/* pycage.h: PYCAGE_MMAP_THRESHOLD_BYTES */
-	mallopt(M_ARENA_MAX, 1);
-	mallopt(M_MMAP_THRESHOLD, PYCAGE_MMAP_THRESHOLD_BYTES);
+	proc_tune_malloc();
 
 	while ((ch = getopt(argc, argv, "c:t")) != -1) {
 		switch (ch) {

@@ -17,6 +17,7 @@
 #ifndef PYCAGE_H
 #define PYCAGE_H
 
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -44,17 +45,12 @@ char	*buf_extend(struct buf *, size_t n);
 size_t	buf_append_upto(struct buf *, const void *, size_t);
 int	buf_append_str(struct buf *, const char *);
 
-/*
- * Both processes are long-lived servers with a thread per worker: glibc's
- * defaults (an arena per thread, an mmap threshold that rises to the
- * largest block freed) kept every 1 MiB answer resident in some thread's
- * arena, ~40 MiB after four concurrent floods (test_limits.py).  With one
- * arena (M_ARENA_MAX 1) and large blocks always mmapped at this threshold
- * (glibc's starting value), a freed answer goes back to the kernel.
- * Allocation is a few calls per request, so one arena's lock costs
- * nothing measurable.
- */
-#define PYCAGE_MMAP_THRESHOLD_BYTES	(128 * 1024)
+/* --------------------------------------------------------------- proc.c */
+
+/* What both programs do to their process at start (proc.c explains). */
+void	proc_tune_malloc(void);
+void	proc_block_signals(sigset_t *);	/* SIGPIPE ignored, TERM/INT for sigwait */
+
 
 /* ---------------------------------------------------------------- log.c */
 
