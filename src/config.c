@@ -340,3 +340,12 @@ config_load_files(struct config *c, char *err, size_t errlen)
 	yajl_tree_free(tree);
 	return 0;
 }
+
+/* The runtime's name as registered with the engine; only "runsc" is
+ * taken for gVisor.  Under another name the self-check fails closed (no
+ * no_new_privs or seccomp field where runc shows them). */
+bool
+config_gvisor(const struct config *c)
+{
+	return strcmp(c->runtime, "runsc") == 0;
+}

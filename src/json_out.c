@@ -200,7 +200,7 @@ json_out_create_body(const struct config *c, const char *preload,
 	char		tmpfs[128], preload_arg[CONFIG_STR_MAX + 16];
 	char		user[CONFIG_STR_MAX + 24], expires_str[24], uids_str[24];
 	long long	memory = (long long)c->memory_mb * 1024 * 1024;
-	bool		runsc = strcmp(c->runtime, "runsc") == 0;
+	bool		runsc = config_gvisor(c);
 	yajl_gen	g;
 	size_t		i;
 

@@ -117,6 +117,9 @@ int	config_set(struct config *, const char *key, const char *value,
 	    char *err, size_t errlen);
 /* Loads the files the config names (the seccomp profile); -1 with err. */
 int	config_load_files(struct config *, char *err, size_t errlen);
+/* Whether the sandbox runs under gVisor (runtime = runsc), whose kernel
+ * shows and enforces some limits differently (json_out.c, selfcheck.c). */
+bool	config_gvisor(const struct config *);
 
 /* --------------------------------------------------------------- utf8.c */
 

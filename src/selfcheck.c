@@ -126,7 +126,7 @@ selfcheck_compare(const struct config *c, long got_uid, yajl_val r, char *why,
 	long long	 quota, period, uid;
 	yajl_val	 ifaces = yajl_tree_get(r, ifaces_path, yajl_t_array);
 	const char	*s;
-	bool		 runsc = strcmp(c->runtime, "runsc") == 0;
+	bool		 runsc = config_gvisor(c);
 
 	why[0] = '\0';
 	uid = got_uid >= 0 ? got_uid : strtoll(c->user, NULL, 10);

@@ -615,6 +615,32 @@ test_load_files(void)
 	}
 }
 
+/* Only the runtime named "runsc" is gVisor; the rest fail closed in the
+ * self-check rather than being guessed at. */
+static void
+test_gvisor(void)
+{
+	static const struct { const char *runtime; bool gvisor; } cases[] = {
+		{ "", false }, { "runc", false }, { "runsc", true },
+		{ "runsc-kvm", false }, { "RUNSC", false }, { "runs", false },
+	};
+	struct config	c;
+	char		err[256];
+	size_t		i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		config_defaults(&c);
+		if (config_set(&c, "runtime", cases[i].runtime, err, sizeof(err)) == -1) {
+			ok(0, "runtime = %s accepted: %s", cases[i].runtime, err);
+			continue;
+		}
+		ok(config_gvisor(&c) == cases[i].gvisor, "runtime = \"%s\": %s",
+		    cases[i].runtime, cases[i].gvisor ? "gVisor" : "not gVisor");
+	}
+	config_defaults(&c);
+	ok(!config_gvisor(&c), "the default runtime is not gVisor");
+}
+
 int
 main(void)
 {
@@ -628,5 +654,6 @@ main(void)
 	test_missing_file();
 	test_config_set();
 	test_load_files();
+	test_gvisor();
 	return done_testing();
 }
