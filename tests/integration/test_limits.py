@@ -87,6 +87,12 @@ VERDICT_CASES = [
      "code": FLOOD_UTF8, "timeout": 20,
      "expect": capped("stdout", FLOOD_UTF8_TEXT),
      "wall_s": 20 + CONTAINER_START_S},
+    # The cap counts the program's bytes; as \u0000 each NUL is 6 bytes of JSON, so this
+    # answer is ~6 MiB and must still arrive whole through the front and nginx.
+    {"name": "1 MiB of NUL bytes arrives whole as \\u0000 escapes (a 6 MiB answer)",
+     "code": 'import sys\nsys.stdout.write("\\x00" * 2000000)\n', "timeout": 20,
+     "expect": capped("stdout", "\x00" * 2000000),
+     "wall_s": 20 + CONTAINER_START_S},
 ]
 
 # Prepended to boundary programs: returns a module past the import allowlist, or says it can't.
