@@ -21,7 +21,8 @@
  * listening socket, lets in-flight requests finish and closes the
  * channels; the executor sees them close, empties the pool, removes the
  * socket and pidfile, and exits; the front reaps it and exits 0.  If the
- * front dies, the executor sees the same EOFs (and PR_SET_PDEATHSIG).
+ * front dies, the executor sees the same EOFs (and PR_SET_PDEATHSIG); if
+ * the executor dies, the front stops the same way and exits 1.
  */
 #include <config.h>
 
@@ -260,6 +261,29 @@ front_drop_privileges(const struct config *c)
 		fatal("no_new_privs: %s", strerror(errno));
 }
 
+/*
+ * Until SIGTERM or SIGINT (false), or until the executor is gone (true,
+ * its wait status in *status).  The front cannot start a new executor:
+ * it has no root left to exec one with.  Answering 503 for good would
+ * hide the failure from a supervisor, so the front stops too (exit 1)
+ * and the supervisor (systemd's Restart=, say) starts both again.
+ */
+static bool
+front_wait(sigset_t *sigs, pid_t executor_pid, int *status)
+{
+	int sig;
+
+	for (;;) {
+		/* SIGCHLD may have come and gone before it was blocked. */
+		if (waitpid(executor_pid, status, WNOHANG) == executor_pid)
+			return true;
+		if (sigwait(sigs, &sig) != 0 || sig == SIGCHLD)
+			continue;
+		log_info("signal %d", sig);
+		return false;
+	}
+}
+
 static int
 front_main(const struct config *c, int *fds, pid_t executor_pid)
 {
@@ -267,10 +291,14 @@ front_main(const struct config *c, int *fds, pid_t executor_pid)
 	pthread_t	*threads;
 	sigset_t	 sigs;
 	unsigned	 i;
-	int		 sig, status;
+	bool		 executor_gone;
+	int		 status = 0;
 
 	log_set_role("front");
 	proc_block_signals(&sigs);
+	/* The executor's end too (front_wait()). */
+	sigaddset(&sigs, SIGCHLD);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	if (FCGX_Init() != 0)
 		fatal("FCGX_Init failed");
 	front_drop_privileges(c);
@@ -292,9 +320,13 @@ front_main(const struct config *c, int *fds, pid_t executor_pid)
 	    "slots, a pool of %u, image %s", PACKAGE_VERSION, c->listen,
 	    c->workers, c->max_executions, c->pool_size, c->image);
 
-	while (sigwait(&sigs, &sig) != 0)
-		;
-	log_info("signal %d: finishing in-flight requests", sig);
+	if ((executor_gone = front_wait(&sigs, executor_pid, &status)))
+		log_error("the executor exited (%s %d): stopping, so that a "
+		    "supervisor starts both again", WIFEXITED(status) ? "status" :
+		    "signal", WIFEXITED(status) ? WEXITSTATUS(status) :
+		    WTERMSIG(status));
+	else
+		log_info("finishing in-flight requests");
 	shutting_down = 1;
 	FCGX_ShutdownPending();
 	shutdown(listen_fd, SHUT_RDWR);
@@ -304,6 +336,8 @@ front_main(const struct config *c, int *fds, pid_t executor_pid)
 	}
 	free(workers);
 	free(threads);
+	if (executor_gone)
+		return 1;
 	while (waitpid(executor_pid, &status, 0) == -1 && errno == EINTR)
 		;
 	log_info("stopped");

@@ -490,6 +490,43 @@ def case_executor_missing():
     return problems
 
 
+def case_executor_dies():
+    """SIGKILL the executor alone: the front, which cannot start another (no root), stops
+    with exit 1 and says why, rather than answering 503 for good; the next start serves."""
+    instance = "faults-executor-dies"
+    r = Responder(instance)
+    problems = []
+    try:
+        if r.call("GET", pt.HEALTH).status != 200:
+            return [f"not healthy before the kill: {r.log_text()}"]
+        with open(f"/proc/{r.proc.pid}/task/{r.proc.pid}/children") as f:
+            children = [int(c) for c in f.read().split()]
+        if len(children) != 1:
+            return [f"the front has children {children}"]
+        os.kill(children[0], signal.SIGKILL)
+        try:
+            code = r.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            code = None
+        if code is None:
+            problems.append("the front still runs 10 s after its executor died")
+        elif code != 1:
+            problems.append(f"the front exited {code}, not 1")
+        if "the executor exited (signal 9)" not in r.log_text():
+            problems.append(f"no reason in the log: {r.log_text()[-300:]!r}")
+    finally:
+        r.stop()
+    again = Responder(instance)
+    try:
+        answer = again.execute("print(6 * 7)")
+        if answer.status != 200 or json.loads(answer.body).get("stdout") != "42\n":
+            problems.append(f"the restarted pair does not serve: {answer.status} "
+                            f"{answer.body[:200]!r}")
+    finally:
+        again.stop()
+    return problems
+
+
 def case_executor_by_hand():
     """pycage-executor started by anything but the front (no channels) refuses to run."""
     result = subprocess.run([EXECUTOR_BIN, "-n", "4"], capture_output=True, text=True,
@@ -516,6 +553,8 @@ CASES = [
     ("an executor that is missing or cannot be exec'd stops start-up, with the reason",
      case_executor_missing),
     ("pycage-executor started by hand, without channels, refuses", case_executor_by_hand),
+    ("the executor killed alone: the front stops with exit 1 and the reason",
+     case_executor_dies),
     ("the self-check passes on the real image with the shipped limits", case_selfcheck_passes),
     ("a limit that did not apply: 503 sandbox_check_failed naming it", case_selfcheck_refuses),
 ]
