@@ -29,8 +29,6 @@
 
 #include "pycage.h"
 
-#define EXECUTOR_FIRST_FD	3	/* main.c: exec_executor() */
-
 static void
 usage(void)
 {
@@ -124,9 +122,7 @@ privsep_serve(int fd, struct executor *ex, struct docker *d)
 	buf_init(&request, privsep_request_max(c));
 	buf_init(&reply, privsep_reply_max(c));
 	while (privsep_recv(fd, &request) == 0) {
-		r.p = request.data;
-		r.left = request.len;
-		r.bad = false;
+		privsep_reader_init(&r, &request);
 		switch (privsep_get_u8(&r)) {
 		case PRIVSEP_RUN:
 			privsep_serve_run(ex, d, &r, fd, &reply);
@@ -241,7 +237,7 @@ main(int argc, char **argv)
 	if (optind != argc || nchannels == 0)
 		usage();
 	for (i = 0; i < nchannels; i++)
-		check_channel(EXECUTOR_FIRST_FD + (int)i);
+		check_channel(PRIVSEP_FIRST_FD + (int)i);
 	/* The front's own reading of the same file, a moment ago. */
 	config_defaults(&config);
 	if (config_path != NULL && config_load(&config, config_path, msg,
@@ -282,7 +278,7 @@ main(int argc, char **argv)
 	if ((executor_threads = calloc(nchannels, sizeof(*executor_threads))) == NULL)
 		fatal("out of memory");
 	for (i = 0; i < nchannels; i++) {
-		executor_threads[i].fd = EXECUTOR_FIRST_FD + (int)i;
+		executor_threads[i].fd = PRIVSEP_FIRST_FD + (int)i;
 		executor_threads[i].executor = executor;
 		executor_threads[i].docker = docker_new(config.docker_socket,
 		    config.docker_call_timeout_ms);

@@ -102,8 +102,6 @@ write_pidfile(const char *path)
 
 /* ----------------------------------------------------------- executor */
 
-#define EXECUTOR_FIRST_FD	3	/* executor.c */
-
 /*
  * In the forked child (of a parent with no threads yet): the channels to
  * fds 3, 4, ... (via fds above them, so that no dup2 lands on one not yet
@@ -118,14 +116,14 @@ exec_executor(const struct config *c, const char *config_path, int *fds,
 	char	*argv[6];
 	int	 argc = 0, base, e, i, n = (int)c->workers;
 
-	base = EXECUTOR_FIRST_FD + n;
+	base = PRIVSEP_FIRST_FD + n;
 	if ((report = fcntl(report, F_DUPFD_CLOEXEC, base)) == -1)
 		goto fail;
 	for (i = 0; i < n; i++)
 		if ((fds[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, base)) == -1)
 			goto fail;
 	for (i = 0; i < n; i++)		/* dup2 clears close-on-exec */
-		if (dup2(fds[i], EXECUTOR_FIRST_FD + i) == -1)
+		if (dup2(fds[i], PRIVSEP_FIRST_FD + i) == -1)
 			goto fail;
 	snprintf(nbuf, sizeof(nbuf), "%d", n);
 	argv[argc++] = (char *)"pycage-executor";

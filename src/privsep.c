@@ -85,6 +85,14 @@ privsep_put_str(struct buf *b, const char *s, size_t len)
 	buf_append(b, s, len);
 }
 
+void
+privsep_reader_init(struct privsep_reader *r, const struct buf *b)
+{
+	r->p = b->data;
+	r->left = b->len;
+	r->bad = false;
+}
+
 uint32_t
 privsep_get_u32(struct privsep_reader *r)
 {
@@ -266,9 +274,7 @@ privsep_call(struct privsep_chan *ch, struct privsep_reader *r, uint8_t *type,
 		err->retry_after_s = 5;
 		return -1;
 	}
-	r->p = ch->reply.data;
-	r->left = ch->reply.len;
-	r->bad = false;
+	privsep_reader_init(r, &ch->reply);
 	*type = privsep_get_u8(r);
 	if (*type != PRIVSEP_ERR)
 		return r->bad ? -1 : 0;

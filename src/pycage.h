@@ -425,6 +425,9 @@ void	janitor_stop(void);
 #define PRIVSEP_METRICS		3
 #define PRIVSEP_OK		0x10
 #define PRIVSEP_ERR		0x11
+/* pycage-executor finds its channels on fds PRIVSEP_FIRST_FD, +1, ...
+ * (main.c puts them there before the exec). */
+#define PRIVSEP_FIRST_FD	3
 /* Channel buffers stay allocated up to this between messages; a larger
  * one (a big program, a 1 MiB answer) is given back after its message. */
 #define PRIVSEP_KEEP_BYTES	(64 * 1024)
@@ -435,6 +438,8 @@ struct privsep_reader {
 	bool		 bad;		/* set by a read past the end */
 };
 
+/* Reads the message in b from its first byte. */
+void		 privsep_reader_init(struct privsep_reader *, const struct buf *);
 void		 privsep_put_u32(struct buf *, uint32_t);
 void		 privsep_put_str(struct buf *, const char *, size_t);
 void		 privsep_put_error(struct buf *, const struct api_error *);
