@@ -887,6 +887,9 @@ def cmd_run(args):
         Client(args.url).execute(sn)
         settle(args, mclient, pool_size)
         for kind in kinds:
+            if kind == "conc":
+                before = engine_now(sn)
+                settle(args, mclient, pool_size)
             m0 = read_metrics(mclient)
             dist = Disturbance(args).start()
             if kind == "seq":
@@ -897,20 +900,13 @@ def cmd_run(args):
                     f"{args.paced_gap_ms} ms apart")
                 r = run_sequential(args.url, sn, args.paced_n, args.paced_gap_ms / 1000.0)
             else:
-                dist.stop()
-                before = engine_now(sn)
-                settle(args, mclient, pool_size)
-                m0 = read_metrics(mclient)
-                dist = Disturbance(args).start()
                 log(f"pool {args.pool}: {sn['name']}, {CLIENTS} clients for {args.duration} s")
                 r = run_concurrent(args.url, sn, CLIENTS, seconds=args.duration)
             r.update(dist.stop())
+            r["server"] = metrics_delta(m0, read_metrics(mclient))
             if kind == "conc":
-                r["server"] = metrics_delta(m0, read_metrics(mclient))
                 settle(args, mclient, pool_size)
                 r["engine_bracket"] = [before, engine_now(sn)]
-            if "server" not in r:
-                r["server"] = metrics_delta(m0, read_metrics(mclient))
             log(f"  p50 {r['latency']['p50']:.1f} ms p99 {r['latency']['p99']:.1f} ms, "
                 f"{r['throughput']:.2f}/s, {r['ok']} ok, {r['n503']} 503, "
                 f"{r['errors']} errors {r['error_kinds'] or ''}; server {r['server']}; "
