@@ -57,6 +57,7 @@ static const struct config_key config_keys[] = {
 	    offsetof(struct config, timeout_max_ms), 1, 3600, false },
 	NUM(memory_mb, CONFIG_UINT, 16, 65536),
 	NUM(cpu_millis, CONFIG_UINT, 10, 64000),
+	NUM(cpu_period_ms, CONFIG_UINT, 1, 1000),
 	NUM(pids_limit, CONFIG_UINT, 8, 4096),
 	NUM(tmpfs_mb, CONFIG_UINT, 1, 1024),
 	NUM(nofile, CONFIG_UINT, 16, 65536),
@@ -98,6 +99,7 @@ config_defaults(struct config *c)
 	c->timeout_max_ms = 30000;
 	c->memory_mb = 512;
 	c->cpu_millis = 500;
+	c->cpu_period_ms = 1000;	/* the kernel's longest CFS period */
 	c->pids_limit = 64;
 	c->tmpfs_mb = 16;
 	c->nofile = 256;
@@ -282,6 +284,14 @@ config_load(struct config *c, const char *path, char *err, size_t errlen)
 	if (rc == 0 && c->uid_base != 0 && c->uid_base < 1000) {
 		snprintf(err, errlen, "%s: uid_base must be 0 or at least 1000 "
 		    "(clear of system users)", path);
+		rc = -1;
+	}
+	/* The quota in microseconds is cpu_millis * cpu_period_ms; the engine
+	 * and the kernel refuse one under a millisecond. */
+	if (rc == 0 && (unsigned long long)c->cpu_millis * c->cpu_period_ms <
+	    1000) {
+		snprintf(err, errlen, "%s: cpu_millis x cpu_period_ms is under "
+		    "1000 (a CPU quota under 1 ms)", path);
 		rc = -1;
 	}
 	if (rc == 0 && c->timeout_default_ms > c->timeout_max_ms) {

@@ -270,8 +270,14 @@ json_out_create_body(const struct config *c, const char *preload,
 	/* Memory = MemorySwap: no swap.  tmpfs pages count against it. */
 	GEN_KEY(g, "Memory");		GEN(yajl_gen_integer(g, memory));
 	GEN_KEY(g, "MemorySwap");	GEN(yajl_gen_integer(g, memory));
-	GEN_KEY(g, "NanoCpus");
-	GEN(yajl_gen_integer(g, (long long)c->cpu_millis * 1000000LL));
+	/* cpu_millis per second, counted over cpu_period_ms (NanoCpus would
+	 * count it over Docker's 100 ms).  The average is the same; a long
+	 * period lets a short program, pandas' import, run at a whole core's
+	 * speed until it has used its share of the period. */
+	GEN_KEY(g, "CpuPeriod");
+	GEN(yajl_gen_integer(g, (long long)c->cpu_period_ms * 1000LL));
+	GEN_KEY(g, "CpuQuota");
+	GEN(yajl_gen_integer(g, (long long)c->cpu_millis * c->cpu_period_ms));
 	/* PidsLimit <= 0 means unlimited to the engine: config keeps it >= 8.
 	 * Under gVisor it caps the host tasks of the whole sandbox, gVisor's
 	 * own included (see JSON_OUT_RUNSC_HOST_TASKS); the program's own

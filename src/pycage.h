@@ -88,6 +88,7 @@ struct config {
 	unsigned	timeout_max_ms;
 	unsigned	memory_mb;
 	unsigned	cpu_millis;			/* 500 = half a CPU */
+	unsigned	cpu_period_ms;			/* over which it is counted */
 	unsigned	pids_limit;
 	unsigned	tmpfs_mb;
 	unsigned	nofile;

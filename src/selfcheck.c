@@ -182,9 +182,12 @@ selfcheck_compare(const struct config *c, long got_uid, yajl_val r, char *why,
 	}
 	if (runsc && period <= 0)
 		return;
-	if (period <= 0 || quota * 1000 / period != c->cpu_millis)
-		snprintf(why, len, "CPU quota is %lld/%lld, not %u/1000", quota,
-		    period, c->cpu_millis);
+	if (period != (long long)c->cpu_period_ms * 1000 ||
+	    quota != (long long)c->cpu_millis * c->cpu_period_ms)
+		snprintf(why, len, "CPU quota is %lld us per %lld us, not %llu "
+		    "per %llu", quota, period,
+		    (unsigned long long)c->cpu_millis * c->cpu_period_ms,
+		    (unsigned long long)c->cpu_period_ms * 1000);
 }
 
 /* Runs the check; 0 with why set ("" = passed), -1 if it could not run. */

@@ -39,6 +39,30 @@ INSTANCE = "bench"
 CLIENTS = 8
 ENGINE_LEVELS = (1, 2, 4, 8)
 
+
+def config_numbers(path, keys):
+    """{key: int} of the given keys as set in a pycage.conf."""
+    found = {}
+    with open(path) as f:
+        for line in f:
+            key, eq, value = line.partition("=")
+            if eq and key.strip() in keys:
+                found[key.strip()] = int(value.strip())
+    missing = set(keys) - set(found)
+    if missing:
+        sys.exit(f"bench: {path} does not set {', '.join(sorted(missing))}")
+    return found
+
+
+# The references get pycage's CPU limit as pycage's containers do (src/json_out.c):
+# cpu_millis per cpu_period_ms, from the configuration the benchmark's responder copies.
+_CPU = config_numbers(os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                   "..", "..", "etc", "pycage.conf"),
+                      ("cpu_millis", "cpu_period_ms"))
+CPU_PERIOD_US = _CPU["cpu_period_ms"] * 1000
+CPU_QUOTA_US = _CPU["cpu_millis"] * _CPU["cpu_period_ms"]
+CPU_TEXT = f"{CPU_QUOTA_US / CPU_PERIOD_US:g} CPU counted over {CPU_PERIOD_US // 1000} ms"
+
 SNIPPETS = [
     {
         "name": "print(1+1)",
@@ -143,7 +167,8 @@ def engine_create_body(entrypoint, cmd):
             "NetworkMode": "none",
             "Memory": 536870912,
             "MemorySwap": 536870912,
-            "NanoCpus": 500000000,
+            "CpuPeriod": CPU_PERIOD_US,
+            "CpuQuota": CPU_QUOTA_US,
             "PidsLimit": 64,
         },
     }
@@ -510,7 +535,8 @@ def machine_info(sock):
 
 # ------------------------------------------------------------------ references
 
-NAIVE_LIMITS = ["--cpus", "0.5", "--memory", "512m", "--memory-swap", "512m",
+NAIVE_LIMITS = ["--cpu-period", str(CPU_PERIOD_US), "--cpu-quota", str(CPU_QUOTA_US),
+                "--memory", "512m", "--memory-swap", "512m",
                 "--pids-limit", "64"]
 
 
@@ -1062,11 +1088,11 @@ def cmd_report(args):
     secs = refs["engine"][TRUE_NAME]["levels"][0]["seconds"]
     P(f"- Naive: `docker run --rm --network none --entrypoint /usr/bin/python3 {IMAGE} -c "
       f"CODE`, {n_naive} sequential per snippet: what most users would write; no CPU or memory "
-      "limit, so the program gets a whole core where pycage gives it 0.5 CPU.")
+      f"limit, so the program gets a whole core where pycage gives it {CPU_TEXT}.")
     P("- Naive, same limits: the same with `" + " ".join(NAIVE_LIMITS) + "` (for reading "
       "only; the target compares with the plain naive run).")
-    P("- Engine: create + start + wait + delete of `python3 -c SNIPPET` over the API (0.5 CPU, "
-      f"512 MiB, 64 pids, no network, no attach), back to back from C clients for {secs} s per "
+    P("- Engine: create + start + wait + delete of `python3 -c SNIPPET` over the API "
+      f"({CPU_TEXT}, 512 MiB, 64 pids, no network, no attach), back to back from C clients for {secs} s per "
       "level; rate = successful cycles / wall seconds. `true` is the bare churn limit.")
     if HARDENED_NAME in refs["engine"]:
         P("- Engine, pycage's container body: the print(1+1) cycle again with everything else "

@@ -279,12 +279,15 @@ LIAR_IMAGE = "pycage-selfcheck-liar:test"
 # in the uid the container really got ($(id -u)).
 LIAR_REPORT = ('{"uid": UID, "gid": 65534, "cap_eff": "0000000000000000", "seccomp": "2", '
                '"no_new_privs": "1", "memory": "536870912", "memsw": "536870912", '
-               '"swap_v2": "", "cpu_quota": "50000", "cpu_period": "100000", "cpu_max": "", '
+               '"swap_v2": "", "cpu_quota": "500000", "cpu_period": "1000000", "cpu_max": "", '
                '"pids": "64", "nproc": 64, "ifaces": ["lo"], "rootfs_ro": true, '
                '"rootfs_errno": 30, "io_uring_errno": 1, "memtotal_kb": 524288}')
 LIARS = [  # (what the report says instead, config, the words the refusal must contain)
     ({'"memory": "536870912"': '"memory": "9999"'}, {"uid_base": 0}, b"memory limit"),
     ({'"nproc": 64': '"nproc": 4096'}, {}, b"process limit"),
+    # Half a CPU, but counted over Docker's 100 ms instead of the 1 s asked for.
+    ({'"cpu_quota": "500000", "cpu_period": "1000000"':
+      '"cpu_quota": "50000", "cpu_period": "100000"'}, {}, b"CPU quota"),
 ]
 
 

@@ -279,8 +279,38 @@ def neighbour_problems():
     return pt.answer_problems(status, answer, pt.ok_with("20\n"))
 
 
+# A busy loop that counts the CPU time it gets against the wall time it ran.
+CPU_LOOP_S = 6
+CPU_LOOP = f"""\
+import time
+start, cpu = time.monotonic(), time.process_time()
+while time.monotonic() - start < {CPU_LOOP_S}:
+    pass
+print(time.process_time() - cpu, time.monotonic() - start)
+"""
+CPU_SHARE = 0.5       # etc/pycage.conf: cpu_millis = 500 ...
+CPU_PERIOD_S = 1.0    # ... counted over cpu_period_ms = 1000
+
+
+def cpu_share_problems():
+    """The quota is an average over each period: a window of W seconds touches at most
+    W / period + 1 periods, so the program gets at most CPU_SHARE of each (one core alone
+    would give it W seconds)."""
+    status, answer = pt.execute(CPU_LOOP, timeout=CPU_LOOP_S + 5)
+    problems = pt.answer_problems(status, answer, {"status": "ok"})
+    if problems:
+        return problems
+    cpu_s, wall_s = (float(x) for x in answer["stdout"].split())
+    most = CPU_SHARE * CPU_PERIOD_S * (wall_s / CPU_PERIOD_S + 1) + 0.15
+    if cpu_s > most:
+        problems.append(f"the loop got {cpu_s:.2f} s of CPU in {wall_s:.2f} s, "
+                        f"more than {CPU_SHARE} CPU allows ({most:.2f} s)")
+    return problems
+
+
 def main():
-    tap = pt.start(len(VERDICT_CASES) + len(BOUNDARY_CASES) + 4)
+    tap = pt.start(len(VERDICT_CASES) + len(BOUNDARY_CASES) + 5)
+    tap.check(f"a busy loop gets at most half a CPU over {CPU_LOOP_S} s", cpu_share_problems)
     for case in VERDICT_CASES:
         tap.check(case["name"], verdict_problems, case)
     tap.check("responder VmRSS grows < 8 MiB over three rounds of four 100 MB floods", flood_rss_problems)

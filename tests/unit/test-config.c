@@ -70,6 +70,7 @@ test_defaults(void)
 	config_defaults(&c);
 	is_int(c.memory_mb, 512, "default memory_mb");
 	is_int(c.cpu_millis, 500, "default cpu_millis");
+	is_int(c.cpu_period_ms, 1000, "default cpu_period_ms");
 	is_int(c.pids_limit, 64, "default pids_limit");
 	is_int(c.timeout_default_ms, 10000, "default timeout_default_ms");
 	is_int(c.timeout_max_ms, 30000, "default timeout_max_ms");
@@ -123,6 +124,7 @@ test_good_file(void)
 	    "timeout_max_s = 60\n"
 	    "memory_mb = 16\n"
 	    "cpu_millis = 64000\n"
+	    "cpu_period_ms = 250\n"
 	    "pids_limit = 4096\n"
 	    "tmpfs_mb = 1\n"
 	    "nofile = 65536\n"
@@ -155,6 +157,7 @@ test_good_file(void)
 	expected.timeout_max_ms = 60000;
 	expected.memory_mb = 16;
 	expected.cpu_millis = 64000;
+	expected.cpu_period_ms = 250;
 	expected.pids_limit = 4096;
 	expected.tmpfs_mb = 1;
 	expected.nofile = 65536;
@@ -288,6 +291,12 @@ static const struct bad_case bad_cases[] = {
 	    ": timeout_default_s is above timeout_max_s" },
 	{ "timeout_max_s below the default 10 s", "timeout_max_s = 5\n",
 	    ": timeout_default_s is above timeout_max_s" },
+	{ "cpu_period_ms 0", "cpu_period_ms = 0\n",
+	    ":1: cpu_period_ms: '0' is not a number in [1, 1000]" },
+	{ "cpu_period_ms above the kernel's 1 s", "cpu_period_ms = 1001\n",
+	    ":1: cpu_period_ms: '1001' is not a number in [1, 1000]" },
+	{ "a CPU quota under 1 ms", "cpu_millis = 10\ncpu_period_ms = 99\n",
+	    ": cpu_millis x cpu_period_ms is under 1000 (a CPU quota under 1 ms)" },
 };
 
 static void
@@ -317,6 +326,7 @@ field_value(const struct config *c, const char *key)
 	if (strcmp(key, "socket_mode") == 0)		return c->socket_mode;
 	if (strcmp(key, "memory_mb") == 0)		return c->memory_mb;
 	if (strcmp(key, "cpu_millis") == 0)		return c->cpu_millis;
+	if (strcmp(key, "cpu_period_ms") == 0)		return c->cpu_period_ms;
 	if (strcmp(key, "pids_limit") == 0)		return c->pids_limit;
 	if (strcmp(key, "timeout_default_s") == 0)	return c->timeout_default_ms;
 	if (strcmp(key, "timeout_max_s") == 0)		return c->timeout_max_ms;
@@ -345,6 +355,9 @@ test_good_values(void)
 		{ "socket_mode = 600\n", "socket_mode", 0600 },
 		{ "memory_mb = 65536\n", "memory_mb", 65536 },
 		{ "cpu_millis = 10\n", "cpu_millis", 10 },
+		{ "cpu_period_ms = 1\ncpu_millis = 1000\n", "cpu_period_ms", 1 },
+		{ "cpu_period_ms = 100\ncpu_millis = 10\n", "cpu_period_ms", 100 },
+		{ "cpu_period_ms = 1000\n", "cpu_period_ms", 1000 },
 		{ "pids_limit = 8\n", "pids_limit", 8 },
 		{ "timeout_default_s = 30\n", "timeout_default_s", 30000 },
 		{ "timeout_max_s = 3600\n", "timeout_max_s", 3600000 },

@@ -453,8 +453,12 @@ test_create_body(void)
 	    "HostConfig.Memory 512 MiB");
 	is_int(get_int(root, "HostConfig", "MemorySwap"), 536870912,
 	    "HostConfig.MemorySwap = Memory (no swap)");
-	is_int(get_int(root, "HostConfig", "NanoCpus"), 500000000,
-	    "HostConfig.NanoCpus half a CPU");
+	is_int(get_int(root, "HostConfig", "CpuPeriod"), 1000000,
+	    "HostConfig.CpuPeriod 1 s");
+	is_int(get_int(root, "HostConfig", "CpuQuota"), 500000,
+	    "HostConfig.CpuQuota 0.5 s of it: half a CPU");
+	ok(get(root, yajl_t_any, "HostConfig", "NanoCpus") == NULL,
+	    "no NanoCpus (the engine refuses it beside CpuPeriod)");
 	is_int(get_int(root, "HostConfig", "PidsLimit"), 64, "HostConfig.PidsLimit 64");
 	is_int(get_bool(root, "HostConfig", "ReadonlyRootfs"), 1,
 	    "HostConfig.ReadonlyRootfs true");
@@ -538,8 +542,8 @@ test_create_body(void)
 		    "Memory 64 GiB does not overflow");
 		is_int(get_int(root, "HostConfig", "MemorySwap"),
 		    65536LL * 1024 * 1024, "MemorySwap 64 GiB");
-		is_int(get_int(root, "HostConfig", "NanoCpus"), 64000000000LL,
-		    "NanoCpus 64 CPUs does not overflow");
+		is_int(get_int(root, "HostConfig", "CpuQuota"), 64000000LL,
+		    "CpuQuota 64 CPUs over 1 s does not overflow");
 		is_int(get_int(root, "HostConfig", "PidsLimit"),
 		    4096LL * JSON_OUT_RUNSC_HOST_TASKS,
 		    "PidsLimit under gVisor: 4096 x JSON_OUT_RUNSC_HOST_TASKS host tasks");

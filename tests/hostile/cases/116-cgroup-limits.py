@@ -1,8 +1,8 @@
 # attack: reads its cgroup limits (allowed) to plan around them: they must be the documented
-#   512 MiB memory with no swap, 64 pids, 0.5 CPU
+#   512 MiB memory with no swap, 64 pids, 0.5 CPU (0.5 s per 1 s period)
 # expect: status in ok|error
-# either: stdout has "memory 536870912\n" | "memsw 536870912\n" | "pids 64\n" | "cpu 50000/100000\n"
-# either: stdout has "memory.max 536870912\n" | "memory.swap.max 0\n" | "pids.max 64\n" | "cpu.max 50000 100000\n"
+# either: stdout has "memory 536870912\n" | "memsw 536870912\n" | "pids 64\n" | "cpu 500000/1000000\n"
+# either: stdout has "memory.max 536870912\n" | "memory.swap.max 0\n" | "pids.max 64\n" | "cpu.max 500000 1000000\n"
 # either: stdout has refused ; stdout lacks-match "^(memory|memsw|pids|memory.max|pids.max) (?!536870912|64)"
 # escaped: stdout "memory 9223372036854771712\nmemsw 9223372036854771712\npids max\ncpu -1/100000\n"
 import sys
