@@ -286,10 +286,8 @@ config_load(struct config *c, const char *path, char *err, size_t errlen)
 		    "(clear of system users)", path);
 		rc = -1;
 	}
-	/* The quota in microseconds is cpu_millis * cpu_period_ms; the engine
-	 * and the kernel refuse one under a millisecond. */
-	if (rc == 0 && (unsigned long long)c->cpu_millis * c->cpu_period_ms <
-	    1000) {
+	/* The engine and the kernel refuse a quota under a millisecond. */
+	if (rc == 0 && config_cpu_quota_us(c) < 1000) {
 		snprintf(err, errlen, "%s: cpu_millis x cpu_period_ms is under "
 		    "1000 (a CPU quota under 1 ms)", path);
 		rc = -1;
@@ -358,4 +356,16 @@ bool
 config_gvisor(const struct config *c)
 {
 	return strcmp(c->runtime, "runsc") == 0;
+}
+
+long long
+config_cpu_period_us(const struct config *c)
+{
+	return (long long)c->cpu_period_ms * 1000;
+}
+
+long long
+config_cpu_quota_us(const struct config *c)
+{
+	return (long long)c->cpu_millis * c->cpu_period_ms;
 }

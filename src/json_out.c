@@ -275,9 +275,9 @@ json_out_create_body(const struct config *c, const char *preload,
 	 * period lets a short program, pandas' import, run at a whole core's
 	 * speed until it has used its share of the period. */
 	GEN_KEY(g, "CpuPeriod");
-	GEN(yajl_gen_integer(g, (long long)c->cpu_period_ms * 1000LL));
+	GEN(yajl_gen_integer(g, config_cpu_period_us(c)));
 	GEN_KEY(g, "CpuQuota");
-	GEN(yajl_gen_integer(g, (long long)c->cpu_millis * c->cpu_period_ms));
+	GEN(yajl_gen_integer(g, config_cpu_quota_us(c)));
 	/* PidsLimit <= 0 means unlimited to the engine: config keeps it >= 8.
 	 * Under gVisor it caps the host tasks of the whole sandbox, gVisor's
 	 * own included (see JSON_OUT_RUNSC_HOST_TASKS); the program's own

@@ -121,6 +121,10 @@ int	config_load_files(struct config *, char *err, size_t errlen);
 /* Whether the sandbox runs under gVisor (runtime = runsc), whose kernel
  * shows and enforces some limits differently (json_out.c, selfcheck.c). */
 bool	config_gvisor(const struct config *);
+/* The sandbox's CPU limit as the engine and the kernel take it: a quota
+ * of cpu_millis per second, counted over cpu_period_ms, in microseconds. */
+long long	config_cpu_period_us(const struct config *);
+long long	config_cpu_quota_us(const struct config *);
 
 /* --------------------------------------------------------------- utf8.c */
 

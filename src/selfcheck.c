@@ -182,12 +182,10 @@ selfcheck_compare(const struct config *c, long got_uid, yajl_val r, char *why,
 	}
 	if (runsc && period <= 0)
 		return;
-	if (period != (long long)c->cpu_period_ms * 1000 ||
-	    quota != (long long)c->cpu_millis * c->cpu_period_ms)
-		snprintf(why, len, "CPU quota is %lld us per %lld us, not %llu "
-		    "per %llu", quota, period,
-		    (unsigned long long)c->cpu_millis * c->cpu_period_ms,
-		    (unsigned long long)c->cpu_period_ms * 1000);
+	if (period != config_cpu_period_us(c) || quota != config_cpu_quota_us(c))
+		snprintf(why, len, "CPU quota is %lld us per %lld us, not %lld "
+		    "per %lld", quota, period, config_cpu_quota_us(c),
+		    config_cpu_period_us(c));
 }
 
 /* Runs the check; 0 with why set ("" = passed), -1 if it could not run. */
