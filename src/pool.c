@@ -1,9 +1,12 @@
 /*
  * pool.c: pre-started single-use containers.  A refill thread keeps up to
- * pool_size containers created, attached and started, their runner
- * initialised with the preload modules imported and blocked reading its
- * request.  A request takes one (job.c), uses it once, and removes it;
- * the pool never hands a container out twice and never puts one back.
+ * pool_size containers created, attached and started; each one's runner
+ * imports the preload modules and then blocks reading its request.  A
+ * request takes the oldest (job.c), uses it once, and removes it; the pool
+ * never hands a container out twice and never puts one back.  An entry
+ * counts from its start, not from the end of its import: a request that
+ * takes one still importing writes its code at once and the runner reads
+ * it when the import is done, which is never later than a cold start.
  *
  * Everything slow happens on the refill thread, never on a request's:
  * a take is a mutex and a zero-timeout poll.  Containers waiting longer
