@@ -73,9 +73,9 @@ else
 fi
 
 # 3. the integration suite against the ASan + UBSan responder.  The
-# privilege-split and fault tests need the real front / their own
+# privilege-split, fault and listen tests need the real front / their own
 # responders, so they are left to phases 1 and 2.
-asan_tests=$(service_tests | tr ' ' '\n' | grep -vE 'test_(privsep|faults)\.py' | tr '\n' ' ')
+asan_tests=$(service_tests | tr ' ' '\n' | grep -vE 'test_(privsep|faults|listen)\.py' | tr '\n' ' ')
 if "$TOP/scripts/asan.sh" build >/dev/null && "$TOP/scripts/asan.sh" start; then
 	wait_healthy
 	PYCAGE_RESPONDER_ASAN=1 run_make_check "integration suite (ASan + UBSan responder)" $asan_tests

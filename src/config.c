@@ -6,11 +6,13 @@
  * comment line.  Defaults are the product's: 512 MiB, half a CPU, 64
  * pids, 10 s default and 30 s maximum execution time, 1 MiB per stream.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/un.h>
 
 #include <yajl/yajl_tree.h>
 
@@ -39,6 +41,7 @@ struct config_key {
 
 static const struct config_key config_keys[] = {
 	STR(listen, false),
+	STR(listen_allow, false),
 	NUM(socket_mode, CONFIG_OCTAL, 0, 0777),
 	STR(socket_group, true),
 	STR(pidfile, true),
@@ -85,6 +88,10 @@ config_defaults(struct config *c)
 {
 	memset(c, 0, sizeof(*c));
 	snprintf(c->listen, sizeof(c->listen), "/run/pycage/pycage.sock");
+	snprintf(c->listen_allow, sizeof(c->listen_allow), "127.0.0.1");
+	c->listen_allow_net[0].addr = htonl(INADDR_LOOPBACK);
+	c->listen_allow_net[0].mask = 0xffffffffU;
+	c->listen_allow_n = 1;
 	c->socket_mode = 0660;
 	snprintf(c->pidfile, sizeof(c->pidfile), "/run/pycage/pycage-fcgi.pid");
 	c->workers = 16;
@@ -155,6 +162,97 @@ config_check_user(const char *value)
 	    gid > 2147483647ULL) ? -1 : 0;
 }
 
+/*
+ * listen: a unix socket path, or a.b.c.d:port.  The host must be an IPv4
+ * literal (libfcgi binds AF_INET only, and a name would be resolved at
+ * start): an empty one, which libfcgi takes as every interface, is
+ * refused, so that listening everywhere is written out as 0.0.0.0.
+ */
+static int
+config_check_listen(const char *value, char *err, size_t errlen)
+{
+	struct sockaddr_un	 sun;
+	struct in_addr		 in;
+	unsigned long long	 port;
+	char			 host[CONFIG_STR_MAX];
+	const char		*colon;
+
+	if (value[0] == '/') {
+		if (strlen(value) >= sizeof(sun.sun_path)) {
+			snprintf(err, errlen, "listen: a unix socket path is at "
+			    "most %zu bytes", sizeof(sun.sun_path) - 1);
+			return -1;
+		}
+		return 0;
+	}
+	if ((colon = strrchr(value, ':')) == NULL ||
+	    (size_t)(colon - value) >= sizeof(host)) {
+		snprintf(err, errlen, "listen: a unix socket path (starting "
+		    "with /) or a.b.c.d:port");
+		return -1;
+	}
+	memcpy(host, value, (size_t)(colon - value));
+	host[colon - value] = '\0';
+	if (inet_pton(AF_INET, host, &in) != 1) {
+		snprintf(err, errlen, "listen: '%s' is not an IPv4 address "
+		    "(a.b.c.d:port; 0.0.0.0 for every interface)", host);
+		return -1;
+	}
+	if (config_parse_number(colon + 1, 10, &port) == -1 || port == 0 ||
+	    port > 65535) {
+		snprintf(err, errlen, "listen: port '%s' is not in [1, 65535]",
+		    colon + 1);
+		return -1;
+	}
+	return 0;
+}
+
+/* listen_allow: IPv4 addresses or networks (a.b.c.d/n), comma-separated. */
+static int
+config_parse_allow(struct config *c, const char *value, char *err,
+    size_t errlen)
+{
+	struct config_net	 nets[CONFIG_ALLOW_MAX];
+	struct in_addr		 in;
+	unsigned long long	 bits;
+	unsigned		 n = 0;
+	char			 item[CONFIG_STR_MAX], *slash;
+	size_t			 len;
+
+	while (*value != '\0') {
+		len = strcspn(value, ",");
+		if (len == 0 || len >= sizeof(item) || n == CONFIG_ALLOW_MAX)
+			goto bad;
+		memcpy(item, value, len);
+		item[len] = '\0';
+		bits = 32;
+		if ((slash = strchr(item, '/')) != NULL) {
+			*slash = '\0';
+			if (config_parse_number(slash + 1, 10, &bits) == -1 ||
+			    bits > 32)
+				goto bad;
+		}
+		if (inet_pton(AF_INET, item, &in) != 1)
+			goto bad;
+		nets[n].mask = bits == 0 ? 0 : htonl(0xffffffffU << (32 - bits));
+		nets[n].addr = in.s_addr & nets[n].mask;
+		n++;
+		value += len;
+		if (*value == ',' && *++value == '\0')
+			goto bad;
+	}
+	if (n == 0)
+		goto bad;
+	memcpy(c->listen_allow_net, nets, sizeof(nets));
+	c->listen_allow_n = n;
+	return 0;
+bad:
+	snprintf(err, errlen, "listen_allow: up to %d IPv4 addresses or "
+	    "networks (a.b.c.d or a.b.c.d/n), separated by commas",
+	    CONFIG_ALLOW_MAX);
+	return -1;
+}
+
 int
 config_set(struct config *c, const char *key, const char *value, char *err,
     size_t errlen)
@@ -188,6 +286,12 @@ config_set(struct config *c, const char *key, const char *value, char *err,
 			    "[A-Za-z0-9_.] separated by commas");
 			return -1;
 		}
+		if (strcmp(key, "listen") == 0 &&
+		    config_check_listen(value, err, errlen) == -1)
+			return -1;
+		if (strcmp(key, "listen_allow") == 0 &&
+		    config_parse_allow(c, value, err, errlen) == -1)
+			return -1;
 		if (strcmp(key, "user") == 0 && config_check_user(value) == -1) {
 			snprintf(err, errlen, "user: must be a numeric uid:gid, "
 			    "neither 0");
@@ -352,6 +456,24 @@ config_load_files(struct config *c, char *err, size_t errlen)
 /* The runtime's name as registered with the engine; only "runsc" is
  * taken for gVisor.  Under another name the self-check fails closed (no
  * no_new_privs or seccomp field where runc shows them). */
+bool
+config_listen_tcp(const struct config *c)
+{
+	return c->listen[0] != '/';
+}
+
+bool
+config_peer_allowed(const struct config *c, uint32_t addr)
+{
+	unsigned i;
+
+	for (i = 0; i < c->listen_allow_n; i++)
+		if ((addr & c->listen_allow_net[i].mask) ==
+		    c->listen_allow_net[i].addr)
+			return true;
+	return false;
+}
+
 bool
 config_gvisor(const struct config *c)
 {

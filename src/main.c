@@ -26,6 +26,7 @@
  */
 #include <config.h>
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -39,6 +40,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <netinet/in.h>
 #include <unistd.h>
 
 #include <fcgiapp.h>
@@ -176,6 +178,32 @@ start_executor(const struct config *c, const char *config_path, int *fds)
 /* -------------------------------------------------------------- front */
 
 /*
+ * Over TCP anyone who reaches the port could run code without nginx's
+ * limits, so only listen_allow's peers are answered; the others are
+ * closed before a byte is read.  The log says so at the 1st, 2nd, 4th,
+ * 8th... refusal, so a flood cannot fill it; the metric counts them all.
+ */
+static bool
+peer_allowed(const struct config *c, const struct sockaddr_in *peer,
+    socklen_t len)
+{
+	unsigned long long	n;
+	char			addr[INET_ADDRSTRLEN];
+
+	if (len >= sizeof(*peer) && peer->sin_family == AF_INET &&
+	    config_peer_allowed(c, peer->sin_addr.s_addr))
+		return true;
+	n = metrics_fcgi_refused();
+	if ((n & (n - 1)) == 0)
+		log_warn("refused a FastCGI connection from %s: not in "
+		    "listen_allow (%llu so far)", len >= sizeof(*peer) &&
+		    peer->sin_family == AF_INET && inet_ntop(AF_INET,
+		    &peer->sin_addr, addr, sizeof(addr)) != NULL ? addr :
+		    "an unknown peer", n);
+	return false;
+}
+
+/*
  * We accept, not libfcgi, so that every connection gets a read and write
  * timeout before libfcgi reads its params: a unix socket does not inherit
  * SO_RCVTIMEO from the listening socket, and libfcgi's reads have no
@@ -185,16 +213,23 @@ start_executor(const struct config *c, const char *config_path, int *fds)
  * libfcgi never accepts on its own after a bad connection.
  */
 static int
-worker_accept(FCGX_Request *req)
+worker_accept(const struct config *c, FCGX_Request *req)
 {
-	struct timeval	tv = { .tv_sec = PEER_IO_TIMEOUT_S };
-	int		fd;
+	struct timeval		tv = { .tv_sec = PEER_IO_TIMEOUT_S };
+	struct sockaddr_in	peer;
+	socklen_t		peerlen = sizeof(peer);
+	int			fd;
 
 	pthread_mutex_lock(&accept_lock);
-	fd = shutting_down ? -1 : accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	fd = shutting_down ? -1 : accept4(listen_fd, (struct sockaddr *)&peer,
+	    &peerlen, SOCK_CLOEXEC);
 	pthread_mutex_unlock(&accept_lock);
 	if (fd == -1)
 		return -1;
+	if (config_listen_tcp(c) && !peer_allowed(c, &peer, peerlen)) {
+		close(fd);
+		return -1;
+	}
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1 ||
 	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == -1) {
 		close(fd);
@@ -216,7 +251,7 @@ worker_main(void *arg)
 		return NULL;
 	}
 	while (!shutting_down) {
-		if (worker_accept(&req) < 0) {
+		if (worker_accept(w->config, &req) < 0) {
 			if (req.ipcFd >= 0)
 				FCGX_Free(&req, 1);
 			continue;	/* one bad connection, not a dead socket */

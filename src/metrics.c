@@ -32,6 +32,7 @@ static atomic_llong	gauges[METRIC_GAUGE_MAX];
 static atomic_ullong	hist_bucket[METRIC_PHASE_MAX][BUCKETS + 1];
 static atomic_ullong	hist_sum_ms[METRIC_PHASE_MAX];
 static atomic_ullong	hist_count[METRIC_PHASE_MAX];
+static atomic_ullong	fcgi_refused;
 
 void
 metrics_count(enum metric_counter c)
@@ -70,6 +71,13 @@ metrics_request(const char *route, int status)
 	for (c = 0; c < CODES - 1 && metric_codes[c] != status; c++)
 		;
 	atomic_fetch_add_explicit(&requests[r][c], 1, memory_order_relaxed);
+}
+
+unsigned long long
+metrics_fcgi_refused(void)
+{
+	return atomic_fetch_add_explicit(&fcgi_refused, 1,
+	    memory_order_relaxed) + 1;
 }
 
 void
@@ -125,6 +133,11 @@ metrics_render_front(struct buf *out)
 				    "code=\"%d\"} %llu\n", metric_routes[r],
 				    metric_codes[c], metric_get(&requests[r][c]));
 		}
+	metric_head(out, "pycage_fcgi_refused_total", "counter",
+	    "FastCGI connections over TCP closed unanswered: the peer is "
+	    "not in listen_allow.");
+	metric_line(out, "pycage_fcgi_refused_total %llu\n",
+	    metric_get(&fcgi_refused));
 	return out->len < out->cap_bytes ? 0 : -1;
 }
 

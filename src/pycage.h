@@ -70,8 +70,20 @@ void	fatal(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
 #define CONFIG_PATH_DEFAULT	"/etc/pycage/pycage.conf"
 #define CONFIG_STR_MAX		256
 
+#define CONFIG_ALLOW_MAX	16
+
+/* One entry of listen_allow: an IPv4 network, both in network order. */
+struct config_net {
+	uint32_t	addr;
+	uint32_t	mask;
+};
+
 struct config {
-	char		listen[CONFIG_STR_MAX];		/* unix path or host:port */
+	char		listen[CONFIG_STR_MAX];		/* unix path or a.b.c.d:port */
+	/* TCP only: the peers the front answers (nginx's address). */
+	char		listen_allow[CONFIG_STR_MAX];
+	struct config_net listen_allow_net[CONFIG_ALLOW_MAX];
+	unsigned	listen_allow_n;
 	unsigned	socket_mode;			/* octal, unix socket only */
 	char		socket_group[CONFIG_STR_MAX];	/* "" keeps root's group */
 	char		pidfile[CONFIG_STR_MAX];
@@ -118,6 +130,10 @@ int	config_set(struct config *, const char *key, const char *value,
 	    char *err, size_t errlen);
 /* Loads the files the config names (the seccomp profile); -1 with err. */
 int	config_load_files(struct config *, char *err, size_t errlen);
+/* Whether listen is a TCP address (a.b.c.d:port), not a unix socket path. */
+bool	config_listen_tcp(const struct config *);
+/* Whether a TCP peer (IPv4, network order) is in listen_allow. */
+bool	config_peer_allowed(const struct config *, uint32_t addr);
 /* Whether the sandbox runs under gVisor (runtime = runsc), whose kernel
  * shows and enforces some limits differently (json_out.c, selfcheck.c). */
 bool	config_gvisor(const struct config *);
@@ -395,6 +411,8 @@ void	metrics_gauge_set(enum metric_gauge, long);
 void	metrics_observe(enum metric_phase, long ms);
 void	metrics_request(const char *route, int http_status);
 void	metrics_execution(enum job_status);
+/* Counts a refused FastCGI peer (main.c); returns the count so far. */
+unsigned long long metrics_fcgi_refused(void);
 /* Each process renders the series it owns: the front its requests, the
  * executor everything about executions and containers. */
 int	metrics_render_front(struct buf *out);

@@ -680,12 +680,29 @@ def fcgi_exchange(sock, params, stdin=b"", request_id=1):
     return parse_cgi_response(answer.stdout)
 
 
-def fcgi_request(params, stdin=b"", socket_path=None, timeout=40):
-    """One request on a fresh connection to the responder's socket; returns Response."""
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+def fcgi_connect(address=None, timeout=40, source=None):
+    """A connection to a responder: a unix socket path (default the service's), or a
+    (host, port) over TCP, from the local address `source` if given."""
+    address = address or PYCAGE_FCGI_SOCKET
+    tcp = isinstance(address, tuple)
+    sock = socket.socket(socket.AF_INET if tcp else socket.AF_UNIX, socket.SOCK_STREAM)
     sock.settimeout(timeout)
     try:
-        sock.connect(socket_path or PYCAGE_FCGI_SOCKET)
+        if source is not None:
+            sock.bind((source, 0))
+        sock.connect(address)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def fcgi_request(params, stdin=b"", socket_path=None, timeout=40, source=None):
+    """One request on a fresh connection to the responder; returns Response.
+
+    socket_path: a unix socket path, or a (host, port) tuple for FastCGI over TCP."""
+    sock = fcgi_connect(socket_path, timeout, source)
+    try:
         return fcgi_exchange(sock, params, stdin)
     finally:
         sock.close()

@@ -37,10 +37,15 @@ class Responder:
 
     def __init__(self, instance, **settings):
         self.dir = tempfile.mkdtemp(prefix="pycage-faults-")
-        self.socket = os.path.join(self.dir, "fcgi.sock")
         self.instance = instance
+        listen = str(settings.get("listen", os.path.join(self.dir, "fcgi.sock")))
+        # A unix socket path, or (host, port) for one listening on TCP.
+        self.socket = listen
+        if not listen.startswith("/"):
+            host, port = listen.rsplit(":", 1)
+            self.socket = (host, int(port))
         config = {
-            "listen": self.socket, "socket_mode": "0600", "socket_group": "",
+            "listen": listen, "socket_mode": "0600", "socket_group": "",
             "pidfile": os.path.join(self.dir, "pid"), "instance": instance,
             "image": IMAGE, "pool_size": "0", "workers": "4",
             "executor_path": EXECUTOR_BIN,
@@ -58,26 +63,33 @@ class Responder:
                                      stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                      start_new_session=True)
         deadline = time.monotonic() + START_WAIT_S
-        while not os.path.exists(self.socket):
+        while not self.listening():
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 raise pt.Unexpected(f"responder did not start: {self.log_text()}")
             time.sleep(0.05)
+
+    def listening(self):
+        if isinstance(self.socket, str):
+            return os.path.exists(self.socket)
+        # Over TCP: the port accepts (the log says so once the front is up).
+        return "listening on" in self.log_text()
 
     def log_text(self):
         self.log.flush()
         with open(self.log.name) as f:
             return f.read()[-2000:]
 
-    def call(self, method, path, body=b"", timeout=40):
+    def call(self, method, path, body=b"", timeout=40, source=None):
         params = pt.fcgi_params(method, path, "application/json",
                                 len(body) if body else None)
-        return pt.fcgi_request(params, body, socket_path=self.socket, timeout=timeout)
+        return pt.fcgi_request(params, body, socket_path=self.socket, timeout=timeout,
+                               source=source)
 
-    def execute(self, code, timeout_s=None):
+    def execute(self, code, timeout_s=None, source=None):
         doc = {"code": code}
         if timeout_s is not None:
             doc["timeout"] = timeout_s
-        return self.call("POST", pt.EXECUTE, json.dumps(doc).encode())
+        return self.call("POST", pt.EXECUTE, json.dumps(doc).encode(), source=source)
 
     def stop(self, sig=signal.SIGTERM, wait_s=40):
         if self.proc.poll() is None:

@@ -5,6 +5,7 @@
  * reason" it must produce (STYLE.md point 3).  Files are written with
  * mkstemp under /tmp and removed afterwards.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -297,6 +298,41 @@ static const struct bad_case bad_cases[] = {
 	    ":1: cpu_period_ms: '1001' is not a number in [1, 1000]" },
 	{ "a CPU quota under 1 ms", "cpu_millis = 10\ncpu_period_ms = 99\n",
 	    ": cpu_millis x cpu_period_ms is under 1000 (a CPU quota under 1 ms)" },
+	{ "listen on every interface without saying so", "listen = :9000\n",
+	    ":1: listen: '' is not an IPv4 address (a.b.c.d:port; 0.0.0.0 for "
+	    "every interface)" },
+	{ "listen on a host name", "listen = localhost:9000\n",
+	    ":1: listen: 'localhost' is not an IPv4 address (a.b.c.d:port; "
+	    "0.0.0.0 for every interface)" },
+	{ "listen on IPv6", "listen = [::1]:9000\n",
+	    ":1: listen: '[::1]' is not an IPv4 address (a.b.c.d:port; "
+	    "0.0.0.0 for every interface)" },
+	{ "listen without a port", "listen = 127.0.0.1\n",
+	    ":1: listen: a unix socket path (starting with /) or a.b.c.d:port" },
+	{ "listen on a relative path", "listen = pycage.sock\n",
+	    ":1: listen: a unix socket path (starting with /) or a.b.c.d:port" },
+	{ "listen port 0", "listen = 127.0.0.1:0\n",
+	    ":1: listen: port '0' is not in [1, 65535]" },
+	{ "listen port 65536", "listen = 127.0.0.1:65536\n",
+	    ":1: listen: port '65536' is not in [1, 65535]" },
+	{ "listen port empty", "listen = 127.0.0.1:\n",
+	    ":1: listen: port '' is not in [1, 65535]" },
+	{ "listen on a unix path of 108 bytes", "listen = /"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaa\n", ":1: listen: a unix socket path is at most 107 bytes" },
+	{ "listen_allow empty", "listen_allow =\n",
+	    ":1: listen_allow: empty or longer than 255 bytes" },
+	{ "listen_allow a host name", "listen_allow = nginx\n", ":1: listen_allow: up to 16 IPv4 addresses or networks (a.b.c.d or a.b.c.d/n), separated by commas" },
+	{ "listen_allow with a space", "listen_allow = 10.0.0.1, 10.0.0.2\n", ":1: listen_allow: up to 16 IPv4 addresses or networks (a.b.c.d or a.b.c.d/n), separated by commas" },
+	{ "listen_allow trailing comma", "listen_allow = 10.0.0.1,\n", ":1: listen_allow: up to 16 IPv4 addresses or networks (a.b.c.d or a.b.c.d/n), separated by commas" },
+	{ "listen_allow empty item", "listen_allow = 10.0.0.1,,10.0.0.2\n", ":1: listen_allow: up to 16 IPv4 addresses or networks (a.b.c.d or a.b.c.d/n), separated by commas" },
+	{ "listen_allow /33", "listen_allow = 10.0.0.0/33\n", ":1: listen_allow: up to 16 IPv4 addresses or networks (a.b.c.d or a.b.c.d/n), separated by commas" },
+	{ "listen_allow / without bits", "listen_allow = 10.0.0.0/\n", ":1: listen_allow: up to 16 IPv4 addresses or networks (a.b.c.d or a.b.c.d/n), separated by commas" },
+	{ "listen_allow 17 entries", "listen_allow = 10.0.0.1,10.0.0.2,10.0.0.3,"
+	    "10.0.0.4,10.0.0.5,10.0.0.6,10.0.0.7,10.0.0.8,10.0.0.9,10.0.0.10,"
+	    "10.0.0.11,10.0.0.12,10.0.0.13,10.0.0.14,10.0.0.15,10.0.0.16,"
+	    "10.0.0.17\n", ":1: listen_allow: up to 16 IPv4 addresses or networks (a.b.c.d or a.b.c.d/n), separated by commas" },
 };
 
 static void
@@ -390,6 +426,65 @@ test_good_values(void)
 		is_int(load_text(&c, text, strlen(text), err, sizeof(err)), 0,
 		    "user %s accepted", users[i]);
 		is_str(c.user, users[i], "user %s kept verbatim", users[i]);
+	}
+}
+
+/* listen as a TCP address, and which peers listen_allow lets in. */
+static void
+test_listen_tcp(void)
+{
+	static const struct {
+		const char	*allow;
+		const char	*peer;
+		bool		 in;
+	} cases[] = {
+		{ NULL, "127.0.0.1", true },		/* the default */
+		{ NULL, "127.0.0.2", false },
+		{ NULL, "10.0.0.1", false },
+		{ "10.0.0.4", "10.0.0.4", true },
+		{ "10.0.0.4", "10.0.0.5", false },
+		{ "10.0.0.4", "127.0.0.1", false },	/* replaces the default */
+		{ "10.1.2.0/24", "10.1.2.255", true },
+		{ "10.1.2.0/24", "10.1.3.0", false },
+		{ "10.1.2.77/24", "10.1.2.1", true },	/* host bits ignored */
+		{ "127.0.0.1,192.168.0.0/16", "192.168.200.3", true },
+		{ "127.0.0.1,192.168.0.0/16", "192.169.0.1", false },
+		{ "0.0.0.0/0", "203.0.113.9", true },	/* everyone, written out */
+		{ "10.0.0.1/32", "10.0.0.1", true },
+		{ "10.0.0.1/32", "10.0.0.0", false },
+		{ "128.0.0.0/1", "200.1.1.1", true },
+		{ "128.0.0.0/1", "127.255.255.255", false },
+	};
+	struct config	c;
+	struct in_addr	peer;
+	char		text[256], err[512];
+	size_t		i;
+	int		rc;
+
+	rc = load_text(&c, "listen = 127.0.0.1:9000\n", 24, err, sizeof(err));
+	is_int(rc, 0, "listen = 127.0.0.1:9000 accepted");
+	ok(config_listen_tcp(&c), "127.0.0.1:9000 is TCP");
+	config_defaults(&c);
+	ok(!config_listen_tcp(&c), "the default listen is a unix socket");
+	rc = load_text(&c, "listen = 0.0.0.0:65535\n", 23, err, sizeof(err));
+	is_int(rc, 0, "listen = 0.0.0.0:65535 accepted (every interface, "
+	    "written out)");
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (cases[i].allow == NULL)
+			config_defaults(&c);
+		else {
+			snprintf(text, sizeof(text), "listen_allow = %s\n",
+			    cases[i].allow);
+			if (!is_int(load_text(&c, text, strlen(text), err,
+			    sizeof(err)), 0, "listen_allow = %s accepted",
+			    cases[i].allow))
+				diag("error: %s", err);
+		}
+		inet_pton(AF_INET, cases[i].peer, &peer);
+		is_int(config_peer_allowed(&c, peer.s_addr), cases[i].in,
+		    "listen_allow %s, peer %s: %s", cases[i].allow ?
+		    cases[i].allow : "(default)", cases[i].peer,
+		    cases[i].in ? "in" : "out");
 	}
 }
 
@@ -663,6 +758,7 @@ main(void)
 	test_bad_files();
 	test_good_values();
 	test_string_lengths();
+	test_listen_tcp();
 	test_long_lines();
 	test_missing_file();
 	test_config_set();
