@@ -20,6 +20,7 @@ import http.client
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -750,29 +751,34 @@ def hook_bypass_prelude():
     if _bypass_cache:
         return _bypass_cache[0]
     work = tempfile.mkdtemp(prefix="pycage-bypass-")
-    container = _run(["/usr/bin/docker", "create", PYCAGE_IMAGE]).stdout.strip()
     try:
-        _run(["/usr/bin/docker", "cp", f"{container}:{LIBPYTHON}", f"{work}/libpython.so"])
+        container = _run(["/usr/bin/docker", "create", PYCAGE_IMAGE]).stdout.strip()
+        try:
+            _run(["/usr/bin/docker", "cp", f"{container}:{LIBPYTHON}", f"{work}/libpython.so"])
+        finally:
+            subprocess.run(["/usr/bin/docker", "rm", "-f", container], capture_output=True)
+        symbols = {}
+        for line in _run(["nm", "-D", f"{work}/libpython.so"]).stdout.splitlines():
+            cols = line.split()
+            if len(cols) == 3 and cols[2] in ("PyLong_Type", "_PyRuntime"):
+                symbols[cols[2]] = int(cols[0], 16)
+        with open(f"{work}/off.c", "w") as f:
+            f.write("#define Py_BUILD_CORE 1\n#include <Python.h>\n"
+                    "#include <internal/pycore_runtime.h>\n"
+                    "#include <stdio.h>\n#include <stddef.h>\n"
+                    "int main(void) { printf(\"%zu\", offsetof(_PyRuntimeState, audit_hook_head));"
+                    " return 0; }\n")
+        cflags = _run(["pkg-config", "--cflags", "python3-embed"]).stdout.split()
+        _run(["gcc", *cflags, f"{work}/off.c", "-o", f"{work}/off"])
+        field = int(_run([f"{work}/off"]).stdout)
+        if len(symbols) != 2:
+            raise Unexpected(f"symbols not found in the image's libpython: {symbols}")
+        prelude = (
+            "builtins = print.__self__\n"
+            "builtins.__import__('ctypes').memset("
+            f"id(int) - {symbols['PyLong_Type']:#x} + {symbols['_PyRuntime']:#x}"
+            f" + {field}, 0, 8)\n")
     finally:
-        subprocess.run(["/usr/bin/docker", "rm", "-f", container], capture_output=True)
-    symbols = {}
-    for line in _run(["nm", "-D", f"{work}/libpython.so"]).stdout.splitlines():
-        cols = line.split()
-        if len(cols) == 3 and cols[2] in ("PyLong_Type", "_PyRuntime"):
-            symbols[cols[2]] = int(cols[0], 16)
-    with open(f"{work}/off.c", "w") as f:
-        f.write("#define Py_BUILD_CORE 1\n#include <Python.h>\n"
-                "#include <internal/pycore_runtime.h>\n#include <stdio.h>\n#include <stddef.h>\n"
-                "int main(void) { printf(\"%zu\", offsetof(_PyRuntimeState, audit_hook_head));"
-                " return 0; }\n")
-    cflags = _run(["pkg-config", "--cflags", "python3-embed"]).stdout.split()
-    _run(["gcc", *cflags, f"{work}/off.c", "-o", f"{work}/off"])
-    field = int(_run([f"{work}/off"]).stdout)
-    if len(symbols) != 2:
-        raise Unexpected(f"symbols not found in the image's libpython: {symbols}")
-    prelude = (
-        "builtins = print.__self__\n"
-        "builtins.__import__('ctypes').memset("
-        f"id(int) - {symbols['PyLong_Type']:#x} + {symbols['_PyRuntime']:#x} + {field}, 0, 8)\n")
+        shutil.rmtree(work, ignore_errors=True)
     _bypass_cache.append(prelude)
     return prelude

@@ -9,8 +9,10 @@ responder was SIGKILLed mid-run) and by the periodic sweep, the pool emptied on 
 and a bad configuration refused at start with file and line.
 """
 
+import atexit
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -37,6 +39,8 @@ class Responder:
 
     def __init__(self, instance, **settings):
         self.dir = tempfile.mkdtemp(prefix="pycage-faults-")
+        # Removed when the test file ends: cases read the log after stop().
+        atexit.register(shutil.rmtree, self.dir, True)
         self.instance = instance
         listen = str(settings.get("listen", os.path.join(self.dir, "fcgi.sock")))
         # A unix socket path, or (host, port) for one listening on TCP.
@@ -308,14 +312,17 @@ def build_liar_image(lies):
     for truth, lie in lies.items():
         report = report.replace(truth, lie)
     context = tempfile.mkdtemp(prefix="pycage-liar-")
-    with open(os.path.join(context, "python3"), "w") as f:
-        f.write("#!/bin/sh\necho \"" + report.replace('"', '\\"') + "\"\n")
-    os.chmod(os.path.join(context, "python3"), 0o755)
-    with open(os.path.join(context, "Dockerfile"), "w") as f:
-        f.write(f"FROM {IMAGE}\nCOPY python3 /usr/bin/python3\n")
-    result = subprocess.run(["/usr/bin/docker", "build", "-q", "-t", LIAR_IMAGE, context],
-                            capture_output=True, text=True, timeout=120,
-                            env=dict(os.environ, DOCKER_BUILDKIT="0"))
+    try:
+        with open(os.path.join(context, "python3"), "w") as f:
+            f.write("#!/bin/sh\necho \"" + report.replace('"', '\\"') + "\"\n")
+        os.chmod(os.path.join(context, "python3"), 0o755)
+        with open(os.path.join(context, "Dockerfile"), "w") as f:
+            f.write(f"FROM {IMAGE}\nCOPY python3 /usr/bin/python3\n")
+        result = subprocess.run(["/usr/bin/docker", "build", "-q", "-t", LIAR_IMAGE, context],
+                                capture_output=True, text=True, timeout=120,
+                                env=dict(os.environ, DOCKER_BUILDKIT="0"))
+    finally:
+        shutil.rmtree(context, ignore_errors=True)
     if result.returncode != 0:
         raise pt.Unexpected(f"docker build: {result.stderr[-500:]}")
 

@@ -10,10 +10,12 @@ Linux, so a client bound to 127.0.0.2 is a second peer on the same machine.
 """
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pycagetest as pt  # noqa: E402
@@ -132,6 +134,91 @@ def case_network_allowed():
     return problems
 
 
+SITE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "nginx",
+                    "pycage.conf")
+
+
+class Nginx:
+    """The shipped site (nginx/pycage.conf) on its own nginx: the upstream moved to
+    127.0.0.1:fcgi_port, one plain listener on a free port, no TLS. In the foreground
+    (daemon off), so that stop() ends it."""
+
+    def __init__(self, fcgi_port):
+        self.dir = tempfile.mkdtemp(prefix="pycage-listen-nginx-")
+        self.port = free_port()
+        with open(SITE) as f:
+            site = f.read()
+        derived = (site.replace("server unix:/run/pycage/pycage.sock;",
+                                f"server 127.0.0.1:{fcgi_port};")
+                   .replace("listen 127.0.0.1:8080;", f"listen 127.0.0.1:{self.port};"))
+        derived = "\n".join(line for line in derived.splitlines()
+                             if not line.strip().startswith(("ssl_", "listen 127.0.0.1:8443")))
+        if f"server 127.0.0.1:{fcgi_port};" not in derived or ":8080" in derived:
+            raise pt.Unexpected("nginx/pycage.conf: upstream or listen not found")
+        with open(os.path.join(self.dir, "site.conf"), "w") as f:
+            f.write(derived)
+        conf = os.path.join(self.dir, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write(f"user www-data;\nworker_processes 1;\ndaemon off;\n"
+                    f"pid {self.dir}/nginx.pid;\nerror_log {self.dir}/error.log warn;\n"
+                    f"events {{ worker_connections 64; }}\n"
+                    f"http {{ access_log off; include {self.dir}/site.conf; }}\n")
+        self.proc = subprocess.Popen(["nginx", "-c", conf], stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), 1).close()
+                break
+            except OSError:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    raise pt.Unexpected("nginx did not start")
+                time.sleep(0.1)
+
+    def execute(self, code):
+        return pt.request("POST", pt.EXECUTE, pt.execute_body(code),
+                          {"Content-Type": pt.JSON_TYPE}, url=f"http://127.0.0.1:{self.port}",
+                          timeout=60, pace=False)
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def case_nginx_over_tcp():
+    """The shipped nginx site with its upstream on 127.0.0.1:port runs code; with
+    127.0.0.1 left out of listen_allow, the connection is closed unanswered and nginx
+    gives the client its JSON 503 responder_unavailable with Retry-After instead."""
+    problems = []
+    for allow, served in (("127.0.0.1", True), (OTHER_PEER, False)):
+        port = free_port()
+        r = Responder("listen-nginx", listen=f"127.0.0.1:{port}", listen_allow=allow)
+        try:
+            web = Nginx(port)
+            try:
+                answer = web.execute("print('via nginx')")
+            finally:
+                web.stop()
+        finally:
+            r.stop()
+        if served:
+            got = run_problems(answer, "via nginx\n")
+        else:
+            doc = pt.parse_json(answer.body)
+            code = doc.get("error", {}).get("code") if isinstance(doc, dict) else None
+            got = [] if (answer.status == 503 and code == "responder_unavailable" and
+                         "retry-after" in answer.headers) else [
+                f"expected 503 responder_unavailable with Retry-After: {answer.status} "
+                f"{answer.headers} {pt.show(answer.body)}"]
+        problems += [f"listen_allow {allow}: {p}" for p in got]
+    return problems
+
+
 def case_listen_refused_at_start():
     """An address that would listen everywhere without saying so, or a name, stops
     start-up with file:line (-t, no engine needed)."""
@@ -155,6 +242,8 @@ CASES = [
     ("a peer not in listen_allow is closed unanswered, counted, logged sparingly; "
      "an allowed one still runs code", case_peer_not_allowed),
     ("listen_allow takes networks (a.b.c.d/n)", case_network_allowed),
+    ("the shipped nginx site over TCP: served; a peer left out gets nginx's JSON 503",
+     case_nginx_over_tcp),
     ("listen = :port or a host name stops start-up with file:line",
      case_listen_refused_at_start),
 ]
