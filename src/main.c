@@ -27,12 +27,14 @@
 #include <config.h>
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,7 +42,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <netinet/in.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <fcgiapp.h>
@@ -51,6 +53,7 @@
 /* A peer that stalls mid-request (params or body) frees its worker after
  * this long (tests/integration/test_http_hostile.py). */
 #define PEER_IO_TIMEOUT_S	15
+#define ACCEPT_PAUSE_MS		100
 
 static pthread_mutex_t	accept_lock = PTHREAD_MUTEX_INITIALIZER;
 static volatile int	shutting_down;
@@ -211,7 +214,24 @@ peer_allowed(const struct config *c, const struct sockaddr_in *peer,
  * FCGX_Accept_r takes a connection already in ipcFd (its keep-alive path)
  * when keepConnection is set, and the request's listen_sock is -1 so that
  * libfcgi never accepts on its own after a bad connection.
+ *
+ * Out of descriptors (or kernel memory) accept4 fails at once and the
+ * connection stays queued: the worker pauses ACCEPT_PAUSE_MS rather than
+ * spin, and says so at most once a second.
  */
+static void
+accept_pause(int err)
+{
+	static atomic_llong	 said;
+	struct timespec		 pause = { 0, ACCEPT_PAUSE_MS * 1000000L };
+	long long		 now = (long long)time(NULL);
+
+	if (atomic_exchange(&said, now) != now)
+		log_warn("accept: %s; pausing %d ms", strerror(err),
+		    ACCEPT_PAUSE_MS);
+	nanosleep(&pause, NULL);
+}
+
 static int
 worker_accept(const struct config *c, FCGX_Request *req)
 {
@@ -224,8 +244,12 @@ worker_accept(const struct config *c, FCGX_Request *req)
 	fd = shutting_down ? -1 : accept4(listen_fd, (struct sockaddr *)&peer,
 	    &peerlen, SOCK_CLOEXEC);
 	pthread_mutex_unlock(&accept_lock);
-	if (fd == -1)
+	if (fd == -1) {
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+		    errno == ENOMEM)
+			accept_pause(errno);
 		return -1;
+	}
 	if (config_listen_tcp(c) && !peer_allowed(c, &peer, peerlen)) {
 		close(fd);
 		return -1;
@@ -257,6 +281,13 @@ worker_main(void *arg)
 			continue;	/* one bad connection, not a dead socket */
 		}
 		request_handle(w, &req);
+		/* One request per connection, whatever the peer's
+		 * FCGI_KEEP_CONN said: libfcgi leaves a kept connection in
+		 * req.ipcFd, where the next accept would overwrite it (a
+		 * leaked descriptor, and a peer waiting on it for good), and
+		 * a kept connection would pin this worker while it idles. */
+		if (req.ipcFd >= 0)
+			FCGX_Free(&req, 1);
 	}
 	FCGX_Free(&req, 1);
 	return NULL;

@@ -561,6 +561,7 @@ FCGI_STDIN = 5
 FCGI_STDOUT = 6
 FCGI_STDERR = 7
 FCGI_RESPONDER = 1
+FCGI_KEEP_CONN = 1             # BEGIN_REQUEST flag: the web server keeps the connection
 FCGI_REQUEST_COMPLETE = 0
 FCGI_HEADER = struct.Struct(">BBHHBx")
 FCGI_BEGIN_BODY = struct.Struct(">HB5x")       # role, flags, reserved[5]
@@ -604,9 +605,10 @@ def _bytes(text):
     return text if isinstance(text, bytes) else text.encode("utf-8")
 
 
-def fcgi_encode_request(params, stdin=b"", request_id=1):
-    """BEGIN_REQUEST (responder, no keep-conn), the PARAMS stream, the STDIN stream."""
-    begin = fcgi_record(FCGI_BEGIN_REQUEST, request_id, FCGI_BEGIN_BODY.pack(FCGI_RESPONDER, 0))
+def fcgi_encode_request(params, stdin=b"", request_id=1, flags=0):
+    """BEGIN_REQUEST (responder; flags FCGI_KEEP_CONN or 0), the PARAMS and STDIN streams."""
+    begin = fcgi_record(FCGI_BEGIN_REQUEST, request_id,
+                        FCGI_BEGIN_BODY.pack(FCGI_RESPONDER, flags))
     pairs = b"".join(fcgi_name_value(name, value) for name, value in params.items())
     return begin + fcgi_stream(FCGI_PARAMS, request_id, pairs) + fcgi_stream(FCGI_STDIN, request_id, stdin)
 

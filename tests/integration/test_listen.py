@@ -1,5 +1,7 @@
 #!/usr/bin/python3
-"""FastCGI over TCP (`listen = a.b.c.d:port`) and who may use it (`listen_allow`).
+"""The FastCGI listener: over TCP (`listen = a.b.c.d:port`), who may use it
+(`listen_allow`), and the life of a connection (one request each, whatever FCGI_KEEP_CONN
+says; no descriptor left behind; no spinning once descriptors run out).
 
 Over TCP anyone who reaches the port could run code without nginx's limits, so the front
 answers only the peers in listen_allow (default 127.0.0.1) and closes every other
@@ -23,6 +25,9 @@ from test_faults import FCGI_BIN, Responder  # noqa: E402
 
 OTHER_PEER = "127.0.0.2"
 REFUSED = 40      # more connections than the responder has workers
+KEEP_CONN_REQUESTS = 30
+EMFILE_WATCH_S = 2
+EMFILE_CPU_MAX_S = 0.3   # spinning workers burn a core each
 
 
 def free_port():
@@ -143,7 +148,7 @@ class Nginx:
     127.0.0.1:fcgi_port, one plain listener on a free port, no TLS. In the foreground
     (daemon off), so that stop() ends it."""
 
-    def __init__(self, fcgi_port):
+    def __init__(self, fcgi_port, keep_conn=False):
         self.dir = tempfile.mkdtemp(prefix="pycage-listen-nginx-")
         self.port = free_port()
         with open(SITE) as f:
@@ -151,6 +156,12 @@ class Nginx:
         derived = (site.replace("server unix:/run/pycage/pycage.sock;",
                                 f"server 127.0.0.1:{fcgi_port};")
                    .replace("listen 127.0.0.1:8080;", f"listen 127.0.0.1:{self.port};"))
+        if keep_conn:
+            # nginx keeps idle upstream connections and sets FCGI_KEEP_CONN.
+            derived = (derived.replace(f"server 127.0.0.1:{fcgi_port};",
+                                       f"server 127.0.0.1:{fcgi_port};\n    keepalive 4;")
+                       .replace("fastcgi_pass pycage_fcgi;",
+                                "fastcgi_pass pycage_fcgi;\n        fastcgi_keep_conn on;"))
         derived = "\n".join(line for line in derived.splitlines()
                              if not line.strip().startswith(("ssl_", "listen 127.0.0.1:8443")))
         if f"server 127.0.0.1:{fcgi_port};" not in derived or ":8080" in derived:
@@ -175,10 +186,10 @@ class Nginx:
                     raise pt.Unexpected("nginx did not start")
                 time.sleep(0.1)
 
-    def execute(self, code):
+    def execute(self, code, timeout=60):
         return pt.request("POST", pt.EXECUTE, pt.execute_body(code),
                           {"Content-Type": pt.JSON_TYPE}, url=f"http://127.0.0.1:{self.port}",
-                          timeout=60, pace=False)
+                          timeout=timeout, pace=False)
 
     def stop(self):
         self.proc.terminate()
@@ -219,6 +230,145 @@ def case_nginx_over_tcp():
     return problems
 
 
+def open_fds(pid):
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def case_keep_conn_closed():
+    """A peer that sets FCGI_KEEP_CONN gets its answer and then a closed connection: the
+    front serves one request per connection (a kept one would pin a worker while idle),
+    and no descriptor is left behind, whatever the flag says."""
+    r = Responder("listen-keepconn")
+    try:
+        problems = []
+        pt.fcgi_request(pt.fcgi_params("GET", pt.HEALTH), socket_path=r.socket)
+        before = open_fds(r.proc.pid)
+        for i in range(KEEP_CONN_REQUESTS):
+            sock = pt.fcgi_connect(r.socket, timeout=10)
+            try:
+                sock.sendall(pt.fcgi_encode_request(pt.fcgi_params("GET", pt.HEALTH),
+                                                    flags=pt.FCGI_KEEP_CONN))
+                answer = pt.fcgi_read_answer(sock)
+                if b"200 OK" not in bytes(answer.stdout)[:40]:
+                    problems.append(f"request {i}: {pt.show(bytes(answer.stdout))}")
+                sock.settimeout(5)
+                try:
+                    rest = sock.recv(1)
+                except socket.timeout:
+                    rest = None
+                except ConnectionResetError:
+                    rest = b""
+                if rest != b"":
+                    problems.append(f"request {i}: the connection was not closed after "
+                                    f"the answer ({rest!r})")
+            finally:
+                sock.close()
+            if problems:
+                break
+        time.sleep(0.5)
+        after = open_fds(r.proc.pid)
+        if after > before + 2:
+            problems.append(f"the front holds {after} descriptors after "
+                            f"{KEEP_CONN_REQUESTS} keep-conn requests, {before} before")
+        return problems
+    finally:
+        r.stop()
+
+
+def case_nginx_keep_conn():
+    """nginx with fastcgi_keep_conn on and an upstream keepalive: five runs in a row
+    all answer (a kept connection the front no longer read would hang the second)."""
+    port = free_port()
+    r = Responder("listen-nginx-keep", listen=f"127.0.0.1:{port}")
+    problems = []
+    try:
+        web = Nginx(port, keep_conn=True)
+        try:
+            for i in range(5):
+                try:
+                    answer = web.execute(f"print({i})", timeout=20)
+                except OSError as exc:
+                    problems.append(f"run {i}: {exc}")
+                    break
+                problems += [f"run {i}: {p}" for p in run_problems(answer, f"{i}\n")]
+        finally:
+            web.stop()
+    finally:
+        r.stop()
+    return problems
+
+
+def cpu_seconds(pid):
+    """utime + stime of the whole process (all its threads), in seconds."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def front_nofile(pid):
+    with open(f"/proc/{pid}/limits") as f:
+        for line in f:
+            if line.startswith("Max open files"):
+                return tuple(int(x) for x in line.split()[3:5])
+    raise pt.Unexpected("no 'Max open files' in /proc/PID/limits")
+
+
+def set_front_nofile(pid, soft, hard):
+    """prlimit on the front. Root here may lack CAP_SYS_RESOURCE, which changing another
+    user's limits needs, so it is done as the front's own uid and gid (which may)."""
+    ids = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            if key in ("Uid", "Gid"):
+                ids[key] = int(value.split()[0])
+    subprocess.run(["/usr/bin/python3", "-c", "import resource; resource.prlimit("
+                    f"{pid}, resource.RLIMIT_NOFILE, ({soft}, {hard}))"],
+                   user=ids["Uid"], group=ids["Gid"], extra_groups=[], check=True,
+                   timeout=10, capture_output=True)
+
+
+def case_out_of_descriptors():
+    """With its descriptors used up, the front's idle workers pause instead of spinning
+    on accept (which fails at once, the connection staying queued), log that at most
+    once a second, and serve again once descriptors are free."""
+    r = Responder("listen-emfile")
+    problems, held = [], []
+    try:
+        pt.fcgi_request(pt.fcgi_params("GET", pt.HEALTH), socket_path=r.socket)
+        pid = r.proc.pid
+        soft, hard = front_nofile(pid)
+        set_front_nofile(pid, open_fds(pid) + 1, hard)
+        try:
+            # One connection takes the last descriptor (its worker waits for params);
+            # the next ones stay queued while the other workers' accepts fail.
+            for _ in range(4):
+                held.append(pt.fcgi_connect(r.socket, timeout=10))
+            time.sleep(0.5)
+            start = cpu_seconds(pid)
+            time.sleep(EMFILE_WATCH_S)
+            used = cpu_seconds(pid) - start
+            if used > EMFILE_CPU_MAX_S:
+                problems.append(f"the front used {used:.2f} s of CPU in {EMFILE_WATCH_S} s "
+                                "with no descriptor left (spinning on accept)")
+        finally:
+            for sock in held:
+                sock.close()
+            set_front_nofile(pid, soft, hard)
+        health = r.call("GET", pt.HEALTH)
+        if health.status != 200:
+            problems.append(f"after descriptors were freed: health {health.status}")
+        r.log.flush()
+        with open(r.log.name) as f:
+            said = [line for line in f if "accept: Too many open files" in line]
+        if not 1 <= len(said) <= EMFILE_WATCH_S + 2:
+            problems.append(f"{len(said)} 'accept: Too many open files' log lines in "
+                            f"about {EMFILE_WATCH_S} s, expected 1 to {EMFILE_WATCH_S + 2}")
+        return problems
+    finally:
+        r.stop()
+
+
 def case_listen_refused_at_start():
     """An address that would listen everywhere without saying so, or a name, stops
     start-up with file:line (-t, no engine needed)."""
@@ -244,6 +394,11 @@ CASES = [
     ("listen_allow takes networks (a.b.c.d/n)", case_network_allowed),
     ("the shipped nginx site over TCP: served; a peer left out gets nginx's JSON 503",
      case_nginx_over_tcp),
+    ("FCGI_KEEP_CONN: answered, then the connection is closed; no descriptor left",
+     case_keep_conn_closed),
+    ("nginx with fastcgi_keep_conn on: runs in a row all answer", case_nginx_keep_conn),
+    ("out of descriptors, the front's workers pause instead of spinning, and recover",
+     case_out_of_descriptors),
     ("listen = :port or a host name stops start-up with file:line",
      case_listen_refused_at_start),
 ]
