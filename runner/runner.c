@@ -27,7 +27,9 @@
  *      _exit() without finalising (see runner_finish()).
  *
  * Protocol (the responder depends on it byte for byte; docs/RUNNER.md)
- *   argv:  pycage-runner [--preload=mod1,mod2,...]
+ *   argv:  pycage-runner [--preload=mod1,mod2,...] [--ready]
+ *   ready: with --ready, "\x1epycage-ready\n" on fd 1 once Python is set up
+ *          and the preload imported, before fd 0 is read (a pool waits for it)
  *   fd 0:  "pycage1 <code_len> <stdin_len> <nonce>\n"     at most 160 bytes
  *          <code_len bytes of UTF-8 Python source>        code_len <= 262144
  *          <stdin_len bytes, the program's sys.stdin>     stdin_len <= 1048576
@@ -76,6 +78,8 @@
 #define RUNNER_STDIN_MAX_BYTES 1048576     /* stdin_len cap */
 #define RUNNER_NONCE_MAX_CHARS 64
 #define RUNNER_PRELOAD_MAX_BYTES 1024      /* the text after --preload= */
+/* With --ready, written to fd 1 once initialised, before fd 0 is read. */
+#define RUNNER_READY_RECORD "\x1epycage-ready\n"
 #define RUNNER_MESSAGE_MAX_BYTES 512       /* one "pycage-runner: ..." line */
 #define RUNNER_EXIT_RECORD_MAX_BYTES 96    /* 1 + 12 + 64 + 1 + 3 + 1 fits */
 
@@ -194,18 +198,24 @@ static bool runner_is_module_name_char(char c)
 	       (c >= '0' && c <= '9') || c == '_' || c == '.';
 }
 
-/* Returns the text after --preload= (NULL when absent); exits 125 on
- * anything else, so a typo in the pool's Cmd fails loudly at start. */
-static const char *runner_parse_argv(int argc, char **argv)
+/* Returns the text after --preload= (NULL when absent) and whether
+ * --ready was given; exits 125 on anything else (an option twice
+ * included), so a typo in the pool's Cmd fails loudly at start. */
+static const char *runner_parse_argv(int argc, char **argv, bool *ready)
 {
 	static const char option[] = "--preload=";
 	const char *preload = NULL;
 
+	*ready = false;
 	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--ready") == 0 && !*ready) {
+			*ready = true;
+			continue;
+		}
 		if (strncmp(argv[i], option, sizeof(option) - 1) != 0 ||
 		    preload != NULL)
-			runner_fail(RUNNER_EXIT_BAD_REQUEST,
-				    "usage: pycage-runner [--preload=mod1,mod2,...]");
+			runner_fail(RUNNER_EXIT_BAD_REQUEST, "usage: pycage-runner "
+				    "[--preload=mod1,mod2,...] [--ready]");
 		preload = argv[i] + sizeof(option) - 1;
 	}
 	if (preload == NULL)
@@ -1450,9 +1460,10 @@ int main(int argc, char **argv)
 	PyObject *real_compile, *restricted_builtins, *globals;
 	PyObject *code_bytes, *stdin_bytes, *source;
 	const char *preload;
+	bool ready;
 	int null_fd;
 
-	preload = runner_parse_argv(argc, argv);
+	preload = runner_parse_argv(argc, argv, &ready);
 	runner_init_python(argc > 0 ? argv[0] : "pycage-runner");
 	if (runner_install_output() != 0) {
 		runner_print_exception();
@@ -1461,6 +1472,12 @@ int main(int argc, char **argv)
 	/* Before the preload: see runner_audit_install(). */
 	runner_audit_install();
 	runner_preload(preload);
+	/* A pool hands the container out only after this: the request's
+	 * deadline must not pay for the preload. */
+	if (ready && runner_write_all(STDOUT_FILENO, RUNNER_READY_RECORD,
+				      sizeof(RUNNER_READY_RECORD) - 1) != 0)
+		runner_fail(RUNNER_EXIT_NO_INTERPRETER,
+			    "cannot write the ready record: %s", strerror(errno));
 
 	runner_read_header(&header);
 	code_bytes = runner_read_payload(header.code_len, "code");

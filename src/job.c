@@ -347,7 +347,7 @@ job_cold_start(struct executor *ex, struct docker *d,
 		err->retry_after_s = JOB_BUSY_RETRY_AFTER_S;
 		goto out;
 	}
-	if (json_out_create_body(ex->config, "", entrypoint, r->uid,
+	if (json_out_create_body(ex->config, "", false, entrypoint, r->uid,
 	    janitor_expiry(ex->config, false), &body) == -1) {
 		api_error_set(err, 500, "internal", "Could not build the body.");
 		goto out;

@@ -190,7 +190,7 @@ json_out_seccomp(yajl_gen g, const char *profile)
  */
 int
 json_out_create_body(const struct config *c, const char *preload,
-    const char *const *entrypoint, long uid, long long expires,
+    bool ready, const char *const *entrypoint, long uid, long long expires,
     struct buf *out)
 {
 	static const char *const env[] = {
@@ -231,6 +231,8 @@ json_out_create_body(const struct config *c, const char *preload,
 		snprintf(preload_arg, sizeof(preload_arg), "--preload=%s", preload);
 		GEN_STR(g, preload_arg);
 	}
+	if (ready)
+		GEN_STR(g, "--ready");
 	GEN(yajl_gen_array_close(g));
 	GEN_KEY(g, "Env");
 	GEN(yajl_gen_array_open(g));

@@ -188,7 +188,7 @@ metrics_render_executor(struct buf *out)
 		    "%llu\n", metric_phases[p], metric_get(&hist_count[p]));
 	}
 	metric_head(out, "pycage_pool_ready", "gauge",
-	    "Pre-started containers in the pool (runner importing or waiting).");
+	    "Pre-started containers ready for a request (preload imported).");
 	metric_line(out, "pycage_pool_ready %lld\n",
 	    (long long)atomic_load(&gauges[METRIC_POOL_READY]));
 	metric_head(out, "pycage_pool_size", "gauge", "Configured pool size.");

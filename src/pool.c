@@ -1,12 +1,12 @@
 /*
  * pool.c: pre-started single-use containers.  A refill thread keeps up to
- * pool_size containers created, attached and started; each one's runner
- * imports the preload modules and then blocks reading its request.  A
- * request takes the oldest (job.c), uses it once, and removes it; the pool
- * never hands a container out twice and never puts one back.  An entry
- * counts from its start, not from the end of its import: a request that
- * takes one still importing writes its code at once and the runner reads
- * it when the import is done, which is never later than a cold start.
+ * pool_size containers created, attached and started, their runner
+ * initialised with the preload modules imported and blocked reading its
+ * request.  A container joins the pool only once its runner said so (the
+ * ready record of --ready, docs/RUNNER.md), so a request's deadline never
+ * pays for an import.  A request takes the oldest (job.c), uses it once,
+ * and removes it; the pool never hands a container out twice and never
+ * puts one back.
  *
  * Everything slow happens on the refill thread, never on a request's:
  * a take is a mutex and a zero-timeout poll.  Containers waiting longer
@@ -39,6 +39,11 @@
 #define POOL_IDLE_GAP_MS	2000.0	/* mean gap above this: CPU is idle */
 #define POOL_TICK_MS		1000	/* age checks at least this often */
 #define POOL_MODULES_MAX	8
+/* Start-up and preload, with the CPU busy: numpy and pandas take ~0.4 s
+ * of CPU, 2 s at 0.2 CPU.  Past this the container is given up on. */
+#define POOL_READY_WAIT_MS	60000
+#define POOL_READY_RECORD	"\x1epycage-ready\n"	/* runner.c */
+#define POOL_READY_MAX_BYTES	4096	/* what a preload may print first */
 
 struct pool_entry {
 	char			 container_id[DOCKER_ID_MAX + 1];
@@ -160,6 +165,107 @@ pool_discard(struct pool *p, struct docker *d, struct pool_entry *e)
 		uid_pool_put(p->uids, e->uid);
 }
 
+static bool
+pool_is_stopping(struct pool *p)
+{
+	bool stopping;
+
+	pthread_mutex_lock(&p->lock);
+	stopping = p->stopping;
+	pthread_mutex_unlock(&p->lock);
+	return stopping;
+}
+
+static bool
+pool_ends_with_record(const struct buf *out)
+{
+	size_t n = sizeof(POOL_READY_RECORD) - 1;
+
+	return out->len >= n &&
+	    memcmp(out->data + out->len - n, POOL_READY_RECORD, n) == 0;
+}
+
+/* The first line of what the runner printed, for the log: at most 200
+ * bytes, anything but printable ASCII shown as '?'. */
+static void
+pool_first_line(const struct buf *b, char *line, size_t linelen)
+{
+	size_t i;
+
+	for (i = 0; i < b->len && i + 1 < linelen && i < 200 &&
+	    b->data[i] != '\n'; i++)
+		line[i] = b->data[i] >= 0x20 && b->data[i] < 0x7f ?
+		    b->data[i] : '?';
+	line[i] = '\0';
+}
+
+/*
+ * Waits for the runner's ready record.  Whatever a preloaded module
+ * printed before it is logged and dropped (it is not the request's
+ * output); an end of stream (the runner died: a preload that failed),
+ * a bad frame, too much output or no record within POOL_READY_WAIT_MS
+ * fails, with the first line of the runner's stderr in the log.
+ */
+static int
+pool_await_ready(struct pool *p, struct pool_entry *e)
+{
+	struct stream_demux	 demux;
+	struct buf		 out, err;
+	struct pollfd		 pfd;
+	struct timespec		 begun;
+	const char		*early, *why = "no ready record in time";
+	char			 chunk[512], line[208];
+	size_t			 n;
+	long			 got;
+	int			 rc = -1;
+
+	buf_init(&out, POOL_READY_MAX_BYTES);
+	buf_init(&err, POOL_READY_MAX_BYTES);
+	stream_demux_init(&demux, &out, &err);
+	clock_gettime(CLOCK_MONOTONIC, &begun);
+	if ((n = docker_attach_take_early(e->attach, &early)) > 0)
+		(void)stream_demux_feed(&demux, early, n);
+	pfd.fd = docker_attach_fd(e->attach);
+	pfd.events = POLLIN;
+	while (!pool_ends_with_record(&out)) {
+		if (demux.bad_type || demux.truncated[0] || demux.truncated[1]) {
+			why = "unexpected output";
+			break;
+		}
+		if (pool_ms_since(&begun) >= POOL_READY_WAIT_MS ||
+		    pool_is_stopping(p))
+			break;
+		if (poll(&pfd, 1, POOL_TICK_MS) <= 0)
+			continue;
+		if ((got = docker_attach_recv(e->attach, chunk,
+		    sizeof(chunk))) == -2)
+			continue;
+		if (got <= 0) {
+			why = "its runner exited";
+			break;
+		}
+		(void)stream_demux_feed(&demux, chunk, (size_t)got);
+	}
+	if (pool_ends_with_record(&out)) {
+		rc = 0;
+		if (out.len > sizeof(POOL_READY_RECORD) - 1 || err.len > 0) {
+			pool_first_line(err.len > 0 ? &err : &out, line,
+			    sizeof(line));
+			log_warn("pool: container %.12s printed %zu bytes while "
+			    "starting (dropped): %s", e->container_id,
+			    out.len + err.len - (sizeof(POOL_READY_RECORD) - 1),
+			    line);
+		}
+	} else if (!pool_is_stopping(p)) {
+		pool_first_line(&err, line, sizeof(line));
+		log_warn("pool: container %.12s not ready: %s%s%s",
+		    e->container_id, why, line[0] ? ": " : "", line);
+	}
+	buf_free(&out);
+	buf_free(&err);
+	return rc;
+}
+
 /* One container, created and started outside the lock. */
 static int
 pool_make(struct pool *p, struct docker *d, const char *preload,
@@ -172,7 +278,7 @@ pool_make(struct pool *p, struct docker *d, const char *preload,
 	memset(e, 0, sizeof(*e));
 	buf_init(&body, JSON_OUT_CREATE_MAX_BYTES);
 	if ((e->uid = uid_pool_take(p->uids)) == -1 ||
-	    json_out_create_body(p->config, preload, NULL, e->uid,
+	    json_out_create_body(p->config, preload, true, NULL, e->uid,
 	    janitor_expiry(p->config, true), &body) == -1) {
 		uid_pool_put(p->uids, e->uid);
 		goto out;
@@ -183,7 +289,8 @@ pool_make(struct pool *p, struct docker *d, const char *preload,
 		goto out;
 	}
 	if (docker_attach_open(d, e->container_id, &e->attach, &err) == -1 ||
-	    docker_start(d, e->container_id, &err) == -1) {
+	    docker_start(d, e->container_id, &err) == -1 ||
+	    pool_await_ready(p, e) == -1) {
 		pool_discard(p, d, e);
 		goto out;
 	}

@@ -244,13 +244,14 @@ int	json_out_health(const struct health *, struct buf *out);
  */
 #define JSON_OUT_RUNSC_HOST_TASKS	16
 
-/* preload: the runner's --preload list, "" for none; entrypoint: an argv
- * replacing the image's (NULL-terminated), NULL for pycage-runner; uid:
- * the container's own (uid.c), or UID_SHARED for config's `user`;
- * expires: janitor_expiry(). */
+/* preload: the runner's --preload list, "" for none; ready: --ready, the
+ * runner announces when it is initialised (a pool container, pool.c);
+ * entrypoint: an argv replacing the image's (NULL-terminated), NULL for
+ * pycage-runner; uid: the container's own (uid.c), or UID_SHARED for
+ * config's `user`; expires: janitor_expiry(). */
 int	json_out_create_body(const struct config *, const char *preload,
-	    const char *const *entrypoint, long uid, long long expires,
-	    struct buf *out);
+	    bool ready, const char *const *entrypoint, long uid,
+	    long long expires, struct buf *out);
 
 /* ------------------------------------------------------------- stream.c */
 

@@ -425,6 +425,84 @@ def case_pool_pauses_when_saturated():
         r.stop()
 
 
+def metrics_of(r):
+    values = {}
+    for line in r.call("GET", "/v1/metrics").body.decode("utf-8", "replace").splitlines():
+        if line and not line.startswith("#") and " " in line:
+            name, value = line.rsplit(" ", 1)
+            values[name] = float(value)
+    return values
+
+
+def case_pool_waits_for_ready():
+    """A pool container joins the pool only once its runner has imported the preload
+    (its ready record), so a run never waits for (or is timed on) someone else's import.
+
+    At 0.1 CPU importing numpy and pandas (about 0.4 s of CPU) takes seconds: meanwhile
+    the pool counts 0 ready and a run starts its own container; afterwards the next run
+    takes the pool's, already warm.
+    """
+    instance = "faults-ready"
+    r = Responder(instance, pool_size=1, pool_preload="numpy,pandas", cpu_millis=100,
+                  cpu_period_ms=100)
+    problems = []
+    try:
+        deadline = time.monotonic() + 20
+        while not any("--preload" in c.get("Command", "") and c.get("State") == "running"
+                      for c in instance_containers(instance)):
+            if time.monotonic() > deadline:
+                return ["no pool container (Cmd with --preload) is running"]
+            time.sleep(0.1)
+        time.sleep(1)   # started and attached, its import a second along (of several)
+        before = metrics_of(r)
+        if before.get("pycage_pool_ready") != 0:
+            problems.append(f"pool_ready {before.get('pycage_pool_ready')} while its only "
+                            "container is still importing")
+        answer = r.execute("print('cold')", 10)
+        after = metrics_of(r)
+        if b'"stdout":"cold\\n"' not in answer.body:
+            problems.append(f"the run during the import: {pt.show(answer.body)}")
+        if after.get("pycage_pool_hits_total", 0) != before.get("pycage_pool_hits_total", 0):
+            problems.append("the run during the import took the importing container")
+        deadline = time.monotonic() + 45
+        while metrics_of(r).get("pycage_pool_ready") != 1:
+            if time.monotonic() > deadline:
+                return problems + [f"the pool container never became ready: {r.log_text()}"]
+            time.sleep(0.5)
+        answer = r.execute("import sys\nprint('pandas' in sys.modules)", 10)
+        if b'"stdout":"True\\n"' not in answer.body:
+            problems.append(f"the run on the warm container: {pt.show(answer.body)}")
+        if metrics_of(r).get("pycage_pool_hits_total", 0) != \
+                after.get("pycage_pool_hits_total", 0) + 1:
+            problems.append("the run after the import did not take the pool's container")
+        return problems
+    finally:
+        r.stop()
+
+
+def case_pool_preload_fails():
+    """A preload the runner refuses (the audit hook refuses sqlite3): the container never
+    joins the pool, the log says why in the runner's words, and runs start their own."""
+    r = Responder("faults-badpreload", pool_size=1, pool_preload="sqlite3")
+    try:
+        problems = []
+        deadline = time.monotonic() + 20
+        while "not ready: its runner exited" not in r.log_text():
+            if time.monotonic() > deadline:
+                return [f"no 'not ready' in the log: {r.log_text()}"]
+            time.sleep(0.25)
+        if "sqlite3" not in r.log_text():
+            problems.append(f"the runner's reason is not in the log: {r.log_text()}")
+        answer = r.execute("print(2)", 10)
+        if answer.status != 200 or b'"stdout":"2\\n"' not in answer.body:
+            problems.append(f"a run with the pool failing: {pt.show(answer.body)}")
+        if metrics_of(r).get("pycage_pool_ready") != 0:
+            problems.append("a container whose preload failed counts as ready")
+        return problems
+    finally:
+        r.stop()
+
+
 def case_uid_range_conflict():
     """Two instances whose per-container uid ranges overlap: the one that sees it refuses.
 
@@ -567,6 +645,10 @@ CASES = [
     ("the periodic sweep removes stale containers of any instance", case_periodic_sweep),
     ("SIGTERM exits 0 and removes the pool's containers", case_pool_emptied_on_sigterm),
     ("a pool container older than pool_max_age_s is replaced", case_pool_ages_out),
+    ("a pool container joins only once its preload is imported; runs meanwhile start "
+     "their own", case_pool_waits_for_ready),
+    ("a preload the runner refuses: never pooled, the reason logged, runs still answer",
+     case_pool_preload_fails),
     ("while every slot is busy the pool waits; it refills once one frees",
      case_pool_pauses_when_saturated),
     ("another instance's overlapping uid range: 503 uid_range_conflict until it goes",

@@ -408,7 +408,7 @@ parse_create_body(const struct config *c, const char *preload, struct buf *out)
 	yajl_val	root;
 
 	buf_init(out, JSON_OUT_CREATE_MAX_BYTES);
-	if (json_out_create_body(c, preload, NULL, UID_SHARED, TEST_EXPIRES, out) != 0)
+	if (json_out_create_body(c, preload, false, NULL, UID_SHARED, TEST_EXPIRES, out) != 0)
 		return NULL;
 	root = yajl_tree_parse(out->data, errbuf, sizeof(errbuf));
 	if (root == NULL)
@@ -571,6 +571,42 @@ test_create_body(void)
 	}
 	buf_free(&out);
 
+	/* A pool container's runner announces when it is ready: --ready. */
+	{
+		struct {
+			const char	*preload;
+			size_t		 len;
+			const char	*first;
+		} pooled[] = { { "numpy,pandas", 2, "--preload=numpy,pandas" },
+		    { "", 1, "--ready" } };
+
+		for (size_t i = 0; i < sizeof(pooled) / sizeof(pooled[0]); i++) {
+			char		errbuf[128];
+			const char	*path[] = { "Cmd", NULL };
+			yajl_val	cmd;
+
+			buf_init(&out, JSON_OUT_CREATE_MAX_BYTES);
+			is_int(json_out_create_body(&c, pooled[i].preload, true,
+			    NULL, UID_SHARED, TEST_EXPIRES, &out), 0,
+			    "pooled body, preload '%s'", pooled[i].preload);
+			root = yajl_tree_parse(out.data, errbuf, sizeof(errbuf));
+			cmd = root != NULL ? yajl_tree_get(root, path,
+			    yajl_t_array) : NULL;
+			if (ok(cmd != NULL, "pooled body parses, Cmd an array")) {
+				is_int(cmd->u.array.len, pooled[i].len,
+				    "pooled, preload '%s': Cmd has %zu entries",
+				    pooled[i].preload, pooled[i].len);
+				is_str(YAJL_GET_STRING(cmd->u.array.values[0]),
+				    pooled[i].first, "pooled: Cmd[0]");
+				is_str(YAJL_GET_STRING(cmd->u.array.values[
+				    cmd->u.array.len - 1]), "--ready",
+				    "pooled: --ready last");
+			}
+			yajl_tree_free(root);
+			buf_free(&out);
+		}
+	}
+
 	/* Entrypoint: absent by default (the image's pycage-runner), an argv
 	 * when given. */
 	{
@@ -588,7 +624,7 @@ test_create_body(void)
 		buf_free(&out);
 
 		buf_init(&out, JSON_OUT_CREATE_MAX_BYTES);
-		is_int(json_out_create_body(&c, "", argv, UID_SHARED, TEST_EXPIRES, &out), 0,
+		is_int(json_out_create_body(&c, "", false, argv, UID_SHARED, TEST_EXPIRES, &out), 0,
 		    "create body with an entrypoint encodes");
 		root = yajl_tree_parse(out.data, errbuf, sizeof(errbuf));
 		ep = root != NULL ? yajl_tree_get(root, path, yajl_t_array) : NULL;
@@ -607,7 +643,7 @@ test_create_body(void)
 
 		config_defaults(&c);
 		buf_init(&out, JSON_OUT_CREATE_MAX_BYTES);
-		is_int(json_out_create_body(&c, "", NULL, 200007, TEST_EXPIRES, &out), 0,
+		is_int(json_out_create_body(&c, "", false, NULL, 200007, TEST_EXPIRES, &out), 0,
 		    "create body with uid 200007 encodes");
 		root = yajl_tree_parse(out.data, errbuf, sizeof(errbuf));
 		is_str(root ? get_str(root, "User", NULL) : NULL, "200007:65534",
@@ -664,7 +700,7 @@ test_create_body(void)
 	config_defaults(&c);
 	snprintf(c.instance, sizeof(c.instance), "bad\xff");
 	buf_init(&out, 64 * 1024);
-	is_int(json_out_create_body(&c, "", NULL, UID_SHARED, TEST_EXPIRES, &out), -1,
+	is_int(json_out_create_body(&c, "", false, NULL, UID_SHARED, TEST_EXPIRES, &out), -1,
 	    "invalid UTF-8 in a config string: -1");
 	is_int(out.len, 0, "invalid UTF-8 in a config string: nothing written");
 	buf_free(&out);
@@ -672,7 +708,7 @@ test_create_body(void)
 	/* Cap. */
 	config_defaults(&c);
 	buf_init(&out, 100);
-	is_int(json_out_create_body(&c, "", NULL, UID_SHARED, TEST_EXPIRES, &out), -1, "create body into 100 bytes: -1");
+	is_int(json_out_create_body(&c, "", false, NULL, UID_SHARED, TEST_EXPIRES, &out), -1, "create body into 100 bytes: -1");
 	is_int(out.len, 0, "create body into 100 bytes: nothing written");
 	buf_free(&out);
 }
