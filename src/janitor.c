@@ -11,7 +11,9 @@
  * Each sweep also reads the other instances' uid ranges (uid.c): a range
  * that overlaps ours would let their runs and ours share uids, and with
  * them the nproc count, so until a sweep sees no overlap any more every
- * execution and health check answers 503 uid_range_conflict.
+ * execution and health check answers 503 uid_range_conflict.  And it
+ * gives back the uids of containers whose removal had failed once it no
+ * longer lists them (uid.c).
  * The janitor has its own engine connection and thread.
  */
 #include <pthread.h>
@@ -30,6 +32,10 @@ struct janitor_sweep_ctx {
 	int			 removed;
 	char			 conflict[256];	/* "" or what overlaps */
 };
+
+/* The executor's uids (janitor_start()): each sweep gives back the ones
+ * lost with a container it no longer lists. */
+static struct uid_pool	*janitor_uids;
 
 /* The last sweep's verdict on uid ranges, read by every request. */
 static pthread_mutex_t	conflict_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -54,6 +60,7 @@ janitor_visit(const struct docker_listed *l, void *arg)
 	long long			 last = first + uid_range_count(c) - 1;
 	bool				 ours, stale;
 
+	uid_pool_sweep_seen(janitor_uids, l->id);
 	ours = strcmp(l->instance, c->instance) == 0;
 	if (!ours && uid_range_count(c) > 0 && l->uid_first >= 0 &&
 	    l->uid_first <= last && l->uid_last >= first && s->conflict[0] == '\0')
@@ -95,12 +102,17 @@ int
 janitor_sweep(struct docker *d, const struct config *c, bool at_start)
 {
 	struct janitor_sweep_ctx s = { d, c, at_start, 0, 0, 0, "" };
+	unsigned		 freed;
 
 	s.now = (long long)time(NULL);
 	/* Unlabelled: the oldest a live container of ours could be. */
 	s.stale_before = s.now - (janitor_expiry(c, c->pool_size > 0) - s.now);
+	uid_pool_sweep_begin(janitor_uids);
 	if (docker_list_managed(d, janitor_visit, &s) == -1)
 		return -1;
+	if ((freed = uid_pool_sweep_end(janitor_uids)) > 0)
+		log_info("janitor: %u uid(s) whose container could not be "
+		    "removed are free again (it is gone)", freed);
 	pthread_mutex_lock(&conflict_lock);
 	if (s.conflict[0] != '\0' && strcmp(s.conflict, conflict_why) != 0)
 		log_error("janitor: %s", s.conflict);
@@ -147,8 +159,9 @@ janitor_main(void *arg)
 }
 
 int
-janitor_start(const struct config *c)
+janitor_start(const struct config *c, struct uid_pool *uids)
 {
+	janitor_uids = uids;
 	return pthread_create(&janitor_thread, NULL, janitor_main,
 	    (void *)(uintptr_t)c) == 0 ? 0 : -1;
 }

@@ -494,6 +494,12 @@ job_run_special(struct executor *ex, struct docker *d,
 	return job_execute(ex, d, &spec, entrypoint, r, err);
 }
 
+struct uid_pool *
+executor_uids(struct executor *ex)
+{
+	return ex->uids;
+}
+
 const struct config *
 executor_config(struct executor *ex)
 {
@@ -508,13 +514,14 @@ job_finish(struct executor *ex, struct docker *d, struct job_result *r)
 	 * wait for it to stop, then try once more. */
 	if (r->container_id[0] != '\0' && docker_remove(d, r->container_id) == -1 &&
 	    (docker_wait(d, r->container_id, JOB_STOP_WAIT_MS) == -1 ||
-	    docker_remove(d, r->container_id) == -1))
+	    docker_remove(d, r->container_id) == -1)) {
 		log_warn("job: could not remove %.12s; the janitor will",
 		    r->container_id);
+		/* Back once a sweep no longer lists it (uid.c). */
+		uid_pool_lose(ex->uids, r->uid, r->container_id);
+	} else
+		uid_pool_put(ex->uids, r->uid);
 	r->container_id[0] = '\0';
-	/* Back even if the removal failed: the janitor sweeps that container
-	 * soon, and a uid lost for good per engine hiccup would drain the set. */
-	uid_pool_put(ex->uids, r->uid);
 	r->uid = UID_SHARED;
 	if (r->holds_slot) {
 		atomic_fetch_sub(&ex->running, 1);

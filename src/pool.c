@@ -38,6 +38,8 @@
 #define POOL_DEMAND_ALPHA	0.1	/* EWMA weight: about the last 10 requests */
 #define POOL_IDLE_GAP_MS	2000.0	/* mean gap above this: CPU is idle */
 #define POOL_TICK_MS		1000	/* age checks at least this often */
+#define POOL_RETRY_MS		1000	/* after a failed start, then doubling */
+#define POOL_RETRY_MAX_MS	30000
 #define POOL_MODULES_MAX	8
 /* Start-up and preload, with the CPU busy: numpy and pandas take ~0.4 s
  * of CPU, 2 s at 0.2 CPU.  Past this the container is given up on. */
@@ -163,6 +165,8 @@ pool_discard(struct pool *p, struct docker *d, struct pool_entry *e)
 	e->attach = NULL;
 	if (docker_remove(d, e->container_id) == 0)
 		uid_pool_put(p->uids, e->uid);
+	else
+		uid_pool_lose(p->uids, e->uid, e->container_id);
 }
 
 static bool
@@ -286,6 +290,8 @@ pool_make(struct pool *p, struct docker *d, const char *preload,
 	if (docker_create(d, body.data, body.len, e->container_id, &err) == -1) {
 		if (e->container_id[0] == '\0' || docker_remove(d, e->container_id) == 0)
 			uid_pool_put(p->uids, e->uid);
+		else
+			uid_pool_lose(p->uids, e->uid, e->container_id);
 		goto out;
 	}
 	if (docker_attach_open(d, e->container_id, &e->attach, &err) == -1 ||
@@ -309,11 +315,14 @@ pool_main(void *arg)
 	struct docker		*d;
 	struct timespec		 until;
 	char			 preload[CONFIG_STR_MAX];
-	long			 backoff_ms = 0;
+	struct timespec		 failed_at;
+	long			 retry_ms = 0;	/* 0: the last start worked */
 
 	if ((d = docker_new(p->config->docker_socket,
-	    p->config->docker_call_timeout_ms)) == NULL)
+	    p->config->docker_call_timeout_ms)) == NULL) {
+		log_error("pool: no engine handle; the pool stays empty");
 		return NULL;
+	}
 	pthread_mutex_lock(&p->lock);
 	while (!p->stopping) {
 		/* Age out the oldest first: they are at the front. */
@@ -328,15 +337,22 @@ pool_main(void *arg)
 			pthread_mutex_lock(&p->lock);
 			continue;
 		}
-		if (p->count < p->config->pool_size && backoff_ms == 0 &&
+		/* After a failed start, retry no sooner than retry_ms (doubling
+		 * to POOL_RETRY_MAX_MS), however often a take wakes us. */
+		if (p->count < p->config->pool_size &&
+		    (retry_ms == 0 || pool_ms_since(&failed_at) >= retry_ms) &&
 		    atomic_load(p->wanted) < p->config->max_executions) {
 			pool_preload_now(p, preload, sizeof(preload));
 			pthread_mutex_unlock(&p->lock);
 			if (pool_make(p, d, preload, &fresh) == -1) {
-				backoff_ms = 1000;
+				retry_ms = retry_ms == 0 ? POOL_RETRY_MS :
+				    retry_ms * 2 > POOL_RETRY_MAX_MS ?
+				    POOL_RETRY_MAX_MS : retry_ms * 2;
+				clock_gettime(CLOCK_MONOTONIC, &failed_at);
 				log_warn("pool: could not start a container; "
-				    "retrying in %ld ms", backoff_ms);
-			}
+				    "retrying in %ld ms", retry_ms);
+			} else
+				retry_ms = 0;
 			pthread_mutex_lock(&p->lock);
 			if (fresh.attach != NULL) {
 				if (p->stopping || p->count >= p->config->pool_size) {
@@ -351,10 +367,8 @@ pool_main(void *arg)
 			continue;
 		}
 		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += (backoff_ms ? backoff_ms : POOL_TICK_MS) / 1000;
+		until.tv_sec += POOL_TICK_MS / 1000;
 		pthread_cond_timedwait(&p->wake, &p->lock, &until);
-		if (backoff_ms > 0)
-			backoff_ms = 0;
 	}
 	/* Shutting down: nothing in the pool survives us. */
 	while (p->count > 0) {

@@ -365,6 +365,7 @@ int	job_run_special(struct executor *, struct docker *,
 	    const char *const *entrypoint, unsigned timeout_ms,
 	    struct job_result *, struct api_error *);
 const struct config *executor_config(struct executor *);
+struct uid_pool	*executor_uids(struct executor *);
 
 /* ---------------------------------------------------------------- uid.c */
 
@@ -377,7 +378,14 @@ unsigned	 uid_range_count(const struct config *);
 struct uid_pool	*uid_pool_new(unsigned base, unsigned count);
 void		 uid_pool_free(struct uid_pool *);
 long		 uid_pool_take(struct uid_pool *);	/* -1: none free */
+/* The uid's container was removed. */
 void		 uid_pool_put(struct uid_pool *, long uid);
+/* Its removal failed: the uid comes back after a sweep no longer lists
+ * the container (janitor.c: begin, seen for each listed id, end). */
+void		 uid_pool_lose(struct uid_pool *, long uid, const char *container_id);
+void		 uid_pool_sweep_begin(struct uid_pool *);
+void		 uid_pool_sweep_seen(struct uid_pool *, const char *container_id);
+unsigned	 uid_pool_sweep_end(struct uid_pool *);	/* uids given back */
 
 /* --------------------------------------------------------------- pool.c */
 
@@ -438,7 +446,8 @@ long long janitor_expiry(const struct config *, bool pooled);
 /* Whether the last sweep saw another instance's uid range overlap ours;
  * if so, and err is given, the 503 to answer. */
 bool	janitor_uid_conflict(struct api_error *);
-int	janitor_start(const struct config *);
+/* uids: the executor's, whose lost uids each sweep may give back. */
+int	janitor_start(const struct config *, struct uid_pool *uids);
 void	janitor_stop(void);
 
 /* ------------------------------------------------------------ privsep.c */

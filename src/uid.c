@@ -6,8 +6,12 @@
  * With uid_base set, each container runs as uid_base + n, where n is
  * free while the container lives, and the nproc ulimit is per run in
  * effect.  A uid comes back only after its container was removed, so no
- * process of an earlier run can still hold it.  uid_base = 0 keeps the
- * single configured user for every container.
+ * process of an earlier run can still hold it: when the removal fails
+ * (the engine restarting, say) the uid is "lost" with its container's id,
+ * and the janitor's next sweep that no longer lists that container gives
+ * it back (uid_pool_sweep_*), instead of it being gone for good or shared
+ * with a container that may still run.  uid_base = 0 keeps the single
+ * configured user for every container.
  *
  * Two instances on one engine must use ranges that do not overlap, or
  * their runs would share uids again: every container is labelled with its
@@ -15,17 +19,27 @@
  * when it sees another instance's range overlap ours (janitor.c).
  */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "pycage.h"
 
 #define UID_SPARE	8	/* self-checks, removals in flight */
 
+enum uid_state { UID_FREE, UID_IN_USE, UID_LOST };
+
 struct uid_pool {
 	pthread_mutex_t	 lock;
 	unsigned	 base;
 	unsigned	 count;
-	unsigned char	*used;
+	unsigned char	*used;		/* enum uid_state */
+	/* For a lost uid: its container, the sweep it was lost in, and
+	 * whether the current sweep listed that container. */
+	char		(*lost_id)[DOCKER_ID_MAX + 1];
+	unsigned	*lost_sweep;
+	unsigned char	*seen;
+	unsigned	 sweep;		/* sweeps begun */
 };
 
 /* How many uids an instance needs: every container that can be alive at
@@ -41,9 +55,13 @@ uid_pool_new(unsigned base, unsigned count)
 {
 	struct uid_pool *u;
 
-	if ((u = calloc(1, sizeof(*u))) == NULL ||
-	    (u->used = calloc(count ? count : 1, 1)) == NULL) {
-		free(u);
+	if ((u = calloc(1, sizeof(*u))) == NULL)
+		return NULL;
+	if ((u->used = calloc(count ? count : 1, 1)) == NULL ||
+	    (u->lost_id = calloc(count ? count : 1, sizeof(*u->lost_id))) == NULL ||
+	    (u->lost_sweep = calloc(count ? count : 1, sizeof(*u->lost_sweep))) == NULL ||
+	    (u->seen = calloc(count ? count : 1, 1)) == NULL) {
+		uid_pool_free(u);
 		return NULL;
 	}
 	pthread_mutex_init(&u->lock, NULL);
@@ -59,6 +77,9 @@ uid_pool_free(struct uid_pool *u)
 		return;
 	pthread_mutex_destroy(&u->lock);
 	free(u->used);
+	free(u->lost_id);
+	free(u->lost_sweep);
+	free(u->seen);
 	free(u);
 }
 
@@ -73,8 +94,8 @@ uid_pool_take(struct uid_pool *u)
 		return UID_SHARED;
 	pthread_mutex_lock(&u->lock);
 	for (i = 0; i < u->count; i++)
-		if (!u->used[i]) {
-			u->used[i] = 1;
+		if (u->used[i] == UID_FREE) {
+			u->used[i] = UID_IN_USE;
 			uid = (long)u->base + i;
 			break;
 		}
@@ -89,6 +110,69 @@ uid_pool_put(struct uid_pool *u, long uid)
 	    uid >= (long)u->base + u->count)
 		return;
 	pthread_mutex_lock(&u->lock);
-	u->used[uid - u->base] = 0;
+	u->used[uid - u->base] = UID_FREE;
 	pthread_mutex_unlock(&u->lock);
+}
+
+void
+uid_pool_lose(struct uid_pool *u, long uid, const char *container_id)
+{
+	size_t i;
+
+	if (u == NULL || u->count == 0 || uid < (long)u->base ||
+	    uid >= (long)u->base + u->count)
+		return;
+	i = (size_t)(uid - u->base);
+	pthread_mutex_lock(&u->lock);
+	u->used[i] = UID_LOST;
+	snprintf(u->lost_id[i], sizeof(u->lost_id[i]), "%s", container_id);
+	u->lost_sweep[i] = u->sweep;
+	u->seen[i] = 0;
+	pthread_mutex_unlock(&u->lock);
+}
+
+void
+uid_pool_sweep_begin(struct uid_pool *u)
+{
+	if (u == NULL)
+		return;
+	pthread_mutex_lock(&u->lock);
+	u->sweep++;
+	memset(u->seen, 0, u->count ? u->count : 1);
+	pthread_mutex_unlock(&u->lock);
+}
+
+void
+uid_pool_sweep_seen(struct uid_pool *u, const char *container_id)
+{
+	unsigned i;
+
+	if (u == NULL)
+		return;
+	pthread_mutex_lock(&u->lock);
+	for (i = 0; i < u->count; i++)
+		if (u->used[i] == UID_LOST &&
+		    strcmp(u->lost_id[i], container_id) == 0)
+			u->seen[i] = 1;
+	pthread_mutex_unlock(&u->lock);
+}
+
+/* Only uids lost before this sweep began: the listing may have been
+ * taken before a later loss, and so have missed its container. */
+unsigned
+uid_pool_sweep_end(struct uid_pool *u)
+{
+	unsigned i, freed = 0;
+
+	if (u == NULL)
+		return 0;
+	pthread_mutex_lock(&u->lock);
+	for (i = 0; i < u->count; i++)
+		if (u->used[i] == UID_LOST && !u->seen[i] &&
+		    u->lost_sweep[i] < u->sweep) {
+			u->used[i] = UID_FREE;
+			freed++;
+		}
+	pthread_mutex_unlock(&u->lock);
+	return freed;
 }
