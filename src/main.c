@@ -275,19 +275,18 @@ worker_main(void *arg)
 		return NULL;
 	}
 	while (!shutting_down) {
-		if (worker_accept(w->config, &req) < 0) {
+		/* A peer that set FCGI_KEEP_CONN keeps its connection in
+		 * req.ipcFd after the answer (libfcgi): its next request is
+		 * read there, with the same timeouts, so an idle one is
+		 * closed after PEER_IO_TIMEOUT_S.  Accepting over it would
+		 * leak it and leave the peer waiting on it for good. */
+		if ((req.ipcFd >= 0 ? FCGX_Accept_r(&req) :
+		    worker_accept(w->config, &req)) < 0) {
 			if (req.ipcFd >= 0)
 				FCGX_Free(&req, 1);
 			continue;	/* one bad connection, not a dead socket */
 		}
 		request_handle(w, &req);
-		/* One request per connection, whatever the peer's
-		 * FCGI_KEEP_CONN said: libfcgi leaves a kept connection in
-		 * req.ipcFd, where the next accept would overwrite it (a
-		 * leaked descriptor, and a peer waiting on it for good), and
-		 * a kept connection would pin this worker while it idles. */
-		if (req.ipcFd >= 0)
-			FCGX_Free(&req, 1);
 	}
 	FCGX_Free(&req, 1);
 	return NULL;
