@@ -238,16 +238,17 @@ worker_accept(const struct config *c, FCGX_Request *req)
 	struct timeval		tv = { .tv_sec = PEER_IO_TIMEOUT_S };
 	struct sockaddr_in	peer;
 	socklen_t		peerlen = sizeof(peer);
-	int			fd;
+	int			fd = -1, err = 0;
 
 	pthread_mutex_lock(&accept_lock);
-	fd = shutting_down ? -1 : accept4(listen_fd, (struct sockaddr *)&peer,
-	    &peerlen, SOCK_CLOEXEC);
+	if (!shutting_down && (fd = accept4(listen_fd, (struct sockaddr *)&peer,
+	    &peerlen, SOCK_CLOEXEC)) == -1)
+		err = errno;
 	pthread_mutex_unlock(&accept_lock);
 	if (fd == -1) {
-		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
-		    errno == ENOMEM)
-			accept_pause(errno);
+		if (err == EMFILE || err == ENFILE || err == ENOBUFS ||
+		    err == ENOMEM)
+			accept_pause(err);
 		return -1;
 	}
 	if (config_listen_tcp(c) && !peer_allowed(c, &peer, peerlen)) {
