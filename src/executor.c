@@ -271,7 +271,8 @@ main(int argc, char **argv)
 	if (selfcheck_ensure(executor, docker, false, &err) == -1)
 		log_warn("selfcheck: %s", err.message);
 	docker_free(docker);
-	if (janitor_start(&config, executor_uids(executor)) == -1 || executor_start(executor) == -1)
+	if (janitor_start(&config, executor_uids(executor)) == -1 ||
+	    executor_start(executor) == -1)
 		fatal("cannot start the janitor or the pool");
 
 	executor_nthreads = nchannels;
