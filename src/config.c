@@ -183,6 +183,12 @@ config_check_listen(const char *value, char *err, size_t errlen)
 			    "most %zu bytes", sizeof(sun.sun_path) - 1);
 			return -1;
 		}
+		/* libfcgi reads "/a:9000" as host "/a", port 9000. */
+		if (strchr(value, ':') != NULL) {
+			snprintf(err, errlen, "listen: a unix socket path "
+			    "may not contain ':'");
+			return -1;
+		}
 		return 0;
 	}
 	if ((colon = strrchr(value, ':')) == NULL ||

@@ -311,6 +311,8 @@ static const struct bad_case bad_cases[] = {
 	    ":1: listen: a unix socket path (starting with /) or a.b.c.d:port" },
 	{ "listen on a relative path", "listen = pycage.sock\n",
 	    ":1: listen: a unix socket path (starting with /) or a.b.c.d:port" },
+	{ "listen on a unix path with a colon", "listen = /run/pycage:9000\n",
+	    ":1: listen: a unix socket path may not contain ':'" },
 	{ "listen port 0", "listen = 127.0.0.1:0\n",
 	    ":1: listen: port '0' is not in [1, 65535]" },
 	{ "listen port 65536", "listen = 127.0.0.1:65536\n",
