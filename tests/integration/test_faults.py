@@ -79,10 +79,15 @@ class Responder:
         # Over TCP: the port accepts (the log says so once the front is up).
         return "listening on" in self.log_text()
 
-    def log_text(self):
+    def log_lines(self):
+        """Every line the responder logged so far."""
         self.log.flush()
         with open(self.log.name) as f:
-            return f.read()[-2000:]
+            return f.read().splitlines()
+
+    def log_text(self):
+        """The log's last 2000 characters, for messages."""
+        return "\n".join(self.log_lines())[-2000:]
 
     def call(self, method, path, body=b"", timeout=40, source=None):
         params = pt.fcgi_params(method, path, "application/json",
@@ -426,9 +431,11 @@ def case_pool_pauses_when_saturated():
         r.stop()
 
 
-def metrics_of(r):
+def metrics_of(r, source=None):
+    """The responder's /v1/metrics as {series: value}."""
     values = {}
-    for line in r.call("GET", "/v1/metrics").body.decode("utf-8", "replace").splitlines():
+    answer = r.call("GET", "/v1/metrics", source=source)
+    for line in answer.body.decode("utf-8", "replace").splitlines():
         if line and not line.startswith("#") and " " in line:
             name, value = line.rsplit(" ", 1)
             values[name] = float(value)
@@ -507,9 +514,7 @@ def case_pool_preload_fails():
         if metrics_of(r).get("pycage_pool_ready") != 0:
             problems.append(f"a container whose preload failed counts as ready: "
                             f"pycage_pool_ready {metrics_of(r).get('pycage_pool_ready')}")
-        r.log.flush()
-        with open(r.log.name) as f:
-            fails = sum("not ready: its runner exited" in line for line in f)
+        fails = sum("not ready: its runner exited" in line for line in r.log_lines())
         if fails > PRELOAD_FAILS_MAX:
             problems.append(f"{fails} failed pool starts in about 10 s of runs, "
                             f"expected at most {PRELOAD_FAILS_MAX} (no back-off)")

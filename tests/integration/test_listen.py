@@ -21,7 +21,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pycagetest as pt  # noqa: E402
-from test_faults import FCGI_BIN, Responder  # noqa: E402
+from test_faults import FCGI_BIN, Responder, metrics_of  # noqa: E402
 
 OTHER_PEER = "127.0.0.2"
 REFUSED = 40      # more connections than the responder has workers
@@ -67,13 +67,6 @@ def refused_problems(r, source=None):
     return []
 
 
-def metric_value(answer, name):
-    for line in answer.body.decode("utf-8", "replace").splitlines():
-        if line.startswith(name + " "):
-            return float(line.split()[1])
-    return None
-
-
 def case_tcp_serves():
     """listen on 127.0.0.1:port, default listen_allow: health and a run answer."""
     r = Responder("listen-tcp", listen=f"127.0.0.1:{free_port()}")
@@ -101,14 +94,11 @@ def case_peer_not_allowed():
                 break
         problems += run_problems(r.execute("print('still here')", source=OTHER_PEER),
                                  "still here\n")
-        refused = metric_value(r.call("GET", "/v1/metrics", source=OTHER_PEER),
-                               "pycage_fcgi_refused_total")
+        refused = metrics_of(r, source=OTHER_PEER).get("pycage_fcgi_refused_total")
         if refused != REFUSED:
             problems.append(f"pycage_fcgi_refused_total {refused}, expected {REFUSED}")
-        r.log.flush()
-        with open(r.log.name) as f:
-            lines = [line for line in f
-                     if "refused a FastCGI connection from 127.0.0.1" in line]
+        lines = [line for line in r.log_lines()
+                 if "refused a FastCGI connection from 127.0.0.1" in line]
         # The 1st, 2nd, 4th, 8th, 16th and 32nd of 40.
         if len(lines) != 6:
             problems.append(f"{len(lines)} log lines for {REFUSED} refusals, expected 6: "
@@ -353,9 +343,7 @@ def case_out_of_descriptors():
         health = r.call("GET", pt.HEALTH)
         if health.status != 200:
             problems.append(f"after descriptors were freed: health {health.status}")
-        r.log.flush()
-        with open(r.log.name) as f:
-            said = [line for line in f if "accept: Too many open files" in line]
+        said = [line for line in r.log_lines() if "accept: Too many open files" in line]
         if not 1 <= len(said) <= EMFILE_WATCH_S + 2:
             problems.append(f"{len(said)} 'accept: Too many open files' log lines in "
                             f"about {EMFILE_WATCH_S} s, expected 1 to {EMFILE_WATCH_S + 2}")
