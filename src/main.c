@@ -190,19 +190,20 @@ static bool
 peer_allowed(const struct config *c, const struct sockaddr_in *peer,
     socklen_t len)
 {
+	bool			inet = len >= sizeof(*peer) &&
+				    peer->sin_family == AF_INET;
 	unsigned long long	n;
-	char			addr[INET_ADDRSTRLEN];
+	char			addr[INET_ADDRSTRLEN] = "an unknown peer";
 
-	if (len >= sizeof(*peer) && peer->sin_family == AF_INET &&
-	    config_peer_allowed(c, peer->sin_addr.s_addr))
+	if (inet && config_peer_allowed(c, peer->sin_addr.s_addr))
 		return true;
 	n = metrics_fcgi_refused();
-	if ((n & (n - 1)) == 0)
+	if ((n & (n - 1)) == 0) {
+		if (inet)
+			inet_ntop(AF_INET, &peer->sin_addr, addr, sizeof(addr));
 		log_warn("refused a FastCGI connection from %s: not in "
-		    "listen_allow (%llu so far)", len >= sizeof(*peer) &&
-		    peer->sin_family == AF_INET && inet_ntop(AF_INET,
-		    &peer->sin_addr, addr, sizeof(addr)) != NULL ? addr :
-		    "an unknown peer", n);
+		    "listen_allow (%llu so far)", addr, n);
+	}
 	return false;
 }
 

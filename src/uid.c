@@ -103,26 +103,35 @@ uid_pool_take(struct uid_pool *u)
 	return uid;
 }
 
-void
-uid_pool_put(struct uid_pool *u, long uid)
+/* The slot of one of our uids; -1 for UID_SHARED or anything else. */
+static long
+uid_slot(const struct uid_pool *u, long uid)
 {
 	if (u == NULL || u->count == 0 || uid < (long)u->base ||
 	    uid >= (long)u->base + u->count)
+		return -1;
+	return uid - (long)u->base;
+}
+
+void
+uid_pool_put(struct uid_pool *u, long uid)
+{
+	long i;
+
+	if ((i = uid_slot(u, uid)) == -1)
 		return;
 	pthread_mutex_lock(&u->lock);
-	u->used[uid - u->base] = UID_FREE;
+	u->used[i] = UID_FREE;
 	pthread_mutex_unlock(&u->lock);
 }
 
 void
 uid_pool_lose(struct uid_pool *u, long uid, const char *container_id)
 {
-	size_t i;
+	long i;
 
-	if (u == NULL || u->count == 0 || uid < (long)u->base ||
-	    uid >= (long)u->base + u->count)
+	if ((i = uid_slot(u, uid)) == -1)
 		return;
-	i = (size_t)(uid - u->base);
 	pthread_mutex_lock(&u->lock);
 	u->used[i] = UID_LOST;
 	snprintf(u->lost_id[i], sizeof(u->lost_id[i]), "%s", container_id);
