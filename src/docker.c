@@ -98,24 +98,16 @@ docker_unreachable(struct docker *d, struct api_error *err, CURLcode rc)
 }
 
 /*
- * One API call.  0 with *status set (any HTTP status), or -1 if the engine
- * could not be reached in time (err filled when given).
+ * One API call, as libcurl ended it: CURLE_OK with *status set (any HTTP
+ * status).  Says nothing: docker_call() reports the failures.
  */
-static int
-docker_call(struct docker *d, const char *method, const char *path,
-    const char *body, size_t body_len, unsigned timeout_ms, long *status,
-    struct api_error *err)
+static CURLcode
+docker_send(struct docker *d, const char *method, const char *url,
+    const char *body, size_t body_len, unsigned timeout_ms, long *status)
 {
 	struct curl_slist	*headers = NULL;
-	char			 url[DOCKER_URL_MAX];
 	CURLcode		 rc;
 
-	if ((size_t)snprintf(url, sizeof(url), "http://docker" DOCKER_API_PREFIX
-	    "%s", path) >= sizeof(url)) {
-		if (err != NULL)
-			api_error_set(err, 500, "internal", "Engine URL too long.");
-		return -1;
-	}
 	buf_reset(&d->response);
 	d->curl_error[0] = '\0';
 	/* reset keeps the connection cache: the socket stays open. */
@@ -138,11 +130,42 @@ docker_call(struct docker *d, const char *method, const char *path,
 	}
 	rc = curl_easy_perform(d->curl);
 	curl_slist_free_all(headers);
-	if (rc != CURLE_OK) {
+	if (rc == CURLE_OK)
+		curl_easy_getinfo(d->curl, CURLINFO_RESPONSE_CODE, status);
+	return rc;
+}
+
+static int
+docker_url(char *url, size_t size, const char *path, struct api_error *err)
+{
+	if ((size_t)snprintf(url, size, "http://docker" DOCKER_API_PREFIX "%s",
+	    path) >= size) {
+		if (err != NULL)
+			api_error_set(err, 500, "internal", "Engine URL too long.");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * One API call.  0 with *status set (any HTTP status), or -1 if the engine
+ * could not be reached in time (err filled when given).
+ */
+static int
+docker_call(struct docker *d, const char *method, const char *path,
+    const char *body, size_t body_len, unsigned timeout_ms, long *status,
+    struct api_error *err)
+{
+	char		url[DOCKER_URL_MAX];
+	CURLcode	rc;
+
+	if (docker_url(url, sizeof(url), path, err) == -1)
+		return -1;
+	if ((rc = docker_send(d, method, url, body, body_len, timeout_ms,
+	    status)) != CURLE_OK) {
 		docker_unreachable(d, err, rc);
 		return -1;
 	}
-	curl_easy_getinfo(d->curl, CURLINFO_RESPONSE_CODE, status);
 	return 0;
 }
 
@@ -323,6 +346,36 @@ docker_wait(struct docker *d, const char *id, unsigned timeout_ms)
 {
 	return docker_simple(d, id, "/wait?condition=not-running", "POST", timeout_ms, 200, 200,
 	    "wait for a container", NULL);
+}
+
+/*
+ * docker_wait() for a container expected to stop by itself: 1 if it still
+ * runs after timeout_ms, which is the program's doing, not the engine's,
+ * so it is neither logged nor counted as an engine error.
+ */
+int
+docker_wait_exit(struct docker *d, const char *id, unsigned timeout_ms)
+{
+	char		path[DOCKER_URL_MAX], url[DOCKER_URL_MAX];
+	long		status;
+	CURLcode	rc;
+
+	if (docker_path(path, sizeof(path), "/containers/", id,
+	    "/wait?condition=not-running") == -1 ||
+	    docker_url(url, sizeof(url), path, NULL) == -1)
+		return -1;
+	rc = docker_send(d, "POST", url, NULL, 0, timeout_ms, &status);
+	if (rc == CURLE_OPERATION_TIMEDOUT)
+		return 1;
+	if (rc != CURLE_OK) {
+		docker_unreachable(d, NULL, rc);
+		return -1;
+	}
+	if (status != 200) {
+		docker_failed(d, "wait for a container", status, NULL);
+		return -1;
+	}
+	return 0;
 }
 
 /* force=1 kills it first if it still runs; 404: already gone. */
