@@ -208,6 +208,7 @@ struct job_result {
 	enum job_status	 status;
 	long		 duration_ms;
 	char		 container_id[65];	/* removed by job_finish() */
+	bool		 exiting;		/* exit record seen: it stops by itself */
 	bool		 holds_slot;		/* released by job_finish() */
 	long		 uid;			/* released by job_finish() */
 };
@@ -304,6 +305,7 @@ int	docker_create(struct docker *, const char *body, size_t len,
 int	docker_start(struct docker *, const char *id, struct api_error *);
 int	docker_kill(struct docker *, const char *id);
 int	docker_wait(struct docker *, const char *id, unsigned timeout_ms);
+int	docker_wait_exit(struct docker *, const char *id, unsigned timeout_ms);
 int	docker_inspect(struct docker *, const char *id, int *exit_code,
 	    bool *oom_killed, struct api_error *);
 int	docker_remove(struct docker *, const char *id);

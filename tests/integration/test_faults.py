@@ -19,6 +19,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pycagetest as pt  # noqa: E402
@@ -117,6 +118,24 @@ class Responder:
 
 def instance_containers(instance):
     return pt.docker_containers(f"{INSTANCE_LABEL}={instance}")
+
+
+def instance_events(instance, since, until):
+    """The engine's container events for one instance between two unix times, oldest
+    first (API 1.41 /events: one JSON object a line; with until it ends by itself)."""
+    filters = urllib.parse.quote(json.dumps(
+        {"type": ["container"], "label": [f"{INSTANCE_LABEL}={instance}"]}))
+    conn = pt._UnixHTTPConnection(pt.DOCKER_SOCKET, 30)
+    try:
+        conn.request("GET", f"/v1.41/events?since={since:.3f}&until={until:.3f}"
+                     f"&filters={filters}")
+        response = conn.getresponse()
+        body = response.read()
+    finally:
+        conn.close()
+    if response.status != 200:
+        raise pt.Unexpected(f"docker events: HTTP {response.status} {pt.show(body)}")
+    return [json.loads(line) for line in body.splitlines() if line.strip()]
 
 
 def docker_post(path, doc=None):
@@ -656,6 +675,40 @@ def case_executor_by_hand():
     return []
 
 
+def case_ended_runs_not_killed():
+    """A run that ended with its exit record is answered at once, and its container is
+    removed only after it stopped by itself: the engine logs no kill for it.
+
+    Removing a container the engine still counts as running makes the engine kill it
+    first, 10-15 ms more of its CPU per execution than a wait (docs/BENCHMARKS.md). Pool
+    hits and cold starts, and a program that exits with 3, all end this way.
+    """
+    instance = "faults-ended"
+    r = Responder(instance, pool_size=1, pool_preload="")
+    problems = []
+    try:
+        since = time.time()
+        runs = [("print(1+1)", b'"stdout":"2\\n"'), ("import sys\nsys.exit(3)", b'"exit_code":3'),
+                ("print(1+1)", b'"stdout":"2\\n"')]
+        for code, expected in runs:
+            answer = r.execute(code)
+            if answer.status != 200 or expected not in answer.body:
+                problems.append(f"{code!r}: {answer.status} {pt.show(answer.body)}")
+        time.sleep(3)           # the removals follow the answers
+        events = instance_events(instance, since, time.time())
+    finally:
+        r.stop()
+    destroyed = {e["id"] for e in events if e.get("Action") == "destroy"}
+    killed = {e["id"] for e in events if e.get("Action") == "kill"}
+    if len(destroyed) < len(runs):
+        problems.append(f"{len(destroyed)} containers removed after {len(runs)} runs")
+    for cid in sorted(destroyed & killed):
+        signals = [e["Actor"]["Attributes"].get("signal") for e in events
+                   if e["id"] == cid and e.get("Action") == "kill"]
+        problems.append(f"{cid[:12]}: killed (signal {signals}) before its removal")
+    return problems
+
+
 CASES = [
     ("engine unreachable: health and execute answer 503 engine_unavailable", case_engine_down),
     ("image missing: health and execute answer 503 image_missing", case_image_missing),
@@ -671,6 +724,8 @@ CASES = [
      case_pool_preload_fails),
     ("while every slot is busy the pool waits; it refills once one frees",
      case_pool_pauses_when_saturated),
+    ("a run that ended itself is removed after it stopped, never killed",
+     case_ended_runs_not_killed),
     ("another instance's overlapping uid range: 503 uid_range_conflict until it goes",
      case_uid_range_conflict),
     ("a configuration value out of range stops start-up with file:line", case_bad_config),
