@@ -21,6 +21,9 @@
 #   --quick            a fast sanity run (15 s concurrent, fewer requests)
 #   --soak N           N executions of print(1+1) with the pool on, sampling
 #                      the responder's RSS every 1000
+#   --paired-rounds N  after each 8-client block, N rounds of the engine's own
+#                      rate and pycage in alternating slices (--paired-secs S)
+#   --snippets KEYS    only some snippets: print, pandas, sympy (comma list)
 #   --seq-on N, --seq-off N, --paced-n N, --paced-gap-ms MS, --duration S,
 #   --naive-n N, --engine-secs S, --seq-gap-ms MS
 #                      see tests/bench/bench.py --help

@@ -8,7 +8,9 @@ Subcommands, each writing one JSON file of raw results that `report` turns into 
           Engine API at concurrency 1, 2, 4, 8), and the bare churn limit (the same for `true`).
   run     the load generator against pycage through nginx (--url): per snippet, N sequential
           requests, then 8 concurrent clients for D seconds; the responder's memory (--pidfile);
-          with the pool on, the pool containers' idle memory, and an optional --soak.
+          with the pool on, the pool containers' idle memory, and an optional --soak; with
+          --paired-rounds, after each 8-client block, alternating slices of the engine's own
+          rate and pycage under 8 clients (run_paired).
   report  reads the JSON files and prints the markdown tables, the ratios and the targets.
 
 Latency is measured by the client: from sending the request to having read the whole answer.
@@ -66,11 +68,13 @@ CPU_TEXT = f"{CPU_QUOTA_US / CPU_PERIOD_US:g} CPU counted over {CPU_PERIOD_US //
 SNIPPETS = [
     {
         "name": "print(1+1)",
+        "key": "print",
         "code": "print(1+1)\n",
         "expect": "2\n",
     },
     {
         "name": "pandas example",
+        "key": "pandas",
         "code": ('import pandas as pd\n'
                  'df = pd.DataFrame({"region": ["north", "south", "north", "east", "south"], '
                  '"sales": [120, 80, 200, 50, 130]})\n'
@@ -80,6 +84,7 @@ SNIPPETS = [
     },
     {
         "name": "sympy integrate",
+        "key": "sympy",
         "code": ('import sympy\n'
                  'x = sympy.Symbol("x")\n'
                  'print(sympy.integrate(sympy.sin(x)**2, x))\n'),
@@ -860,6 +865,41 @@ def log_size(path):
         return 0
 
 
+def run_paired(args, sn, refs, mclient):
+    """8 clients on pycage and the engine's own rate for sn, in alternating slices of
+    --paired-secs: engine, pycage, engine, pycage...  Both see the same minutes of the
+    machine, whose speed drifts by 30 % within two minutes here (docs/BENCHMARKS.md), so
+    their ratio is steadier than a 60 s block against one bracket.  Each slice starts
+    after a 1 s pause; pycage's slices have no settle, so the pool starts a slice as the
+    last one left it."""
+    c = refs["engine"][sn["name"]]["best_clients"]
+    body = engine_create_body(["/usr/bin/python3"], ["-c", sn["code"]])
+    rounds = []
+    m0 = read_metrics(mclient)
+    dist = Disturbance(args).start()
+    for i in range(args.paired_rounds):
+        time.sleep(1)
+        e = engine_rate(args.docker_socket, body, c, args.paired_secs)
+        time.sleep(1)
+        p = run_concurrent(args.url, sn, CLIENTS, seconds=args.paired_secs)
+        rounds.append({"engine_ok": e["ok"], "engine_wall": e["wall"],
+                       "engine_errors": e["errors"], "ok": p["ok"], "wall": p["wall"],
+                       "n503": p["n503"], "errors": p["errors"],
+                       "error_kinds": p["error_kinds"]})
+        log(f"paired {sn['name']} round {i + 1}: engine {e['rate']:.2f}/s at C={c}, "
+            f"pycage {p['throughput']:.2f}/s ({p['ok']} ok, {p['n503']} 503, "
+            f"{p['errors']} errors)")
+    out = {"clients": c, "secs": args.paired_secs, "rounds": rounds,
+           "errors": sum(r["errors"] for r in rounds), "n503": sum(r["n503"] for r in rounds),
+           "server": metrics_delta(m0, read_metrics(mclient))}
+    out.update(dist.stop())
+    eng = sum(r["engine_ok"] for r in rounds) / sum(r["engine_wall"] for r in rounds)
+    got = sum(r["ok"] for r in rounds) / sum(r["wall"] for r in rounds)
+    out.update({"engine_rate": eng, "rate": got, "pct": 100 * got / eng if eng else None})
+    log(f"paired {sn['name']}: pycage {got:.2f}/s, engine {eng:.2f}/s: {out['pct']:.0f} %")
+    return out
+
+
 def cmd_run(args):
     pool_on = args.pool == "on"
     pool_size = args.pool_size if pool_on else 0
@@ -939,6 +979,9 @@ def cmd_run(args):
                 f"others: {r['foreign_creates']} containers, {r['foreign_cpu_pct']:.0f} % CPU "
                 f"{r['foreign_top']}")
             blocks[kind] = r
+            settle(args, mclient, pool_size)
+        if args.paired_rounds and refs is not None and sn["name"] in refs["engine"]:
+            blocks["paired"] = run_paired(args, sn, refs, mclient)
             settle(args, mclient, pool_size)
         out["blocks"][sn["name"]] = blocks
 
@@ -1160,6 +1203,26 @@ def cmd_report(args):
                         + (f"{x['bracket_pct']:.0f} %" if mean else "–"))
         P(f"| {name} | {eng:.2f} | {cols[0]} | {cols[1]} |")
     P()
+    paired = [(sn["name"], pool, run["blocks"][sn["name"]]["paired"])
+              for sn in SNIPPETS for pool, run in (("on", on_run), ("off", off_run))
+              if "paired" in run["blocks"][sn["name"]]]
+    if paired:
+        P("Paired slices (run_paired): 8 clients on pycage and the engine's own rate at the "
+          "references' best concurrency, in alternating slices, so that both see the same "
+          "minutes of the machine. Rates are summed over the slices.")
+        P()
+        P("| snippet | pool | slices | engine /s (C) | pycage /s | % of engine | pycage per "
+          "slice /s | engine per slice /s | 503 / errors | pool hits | others |")
+        P("| --- | --- | --- | ---: | ---: | ---: | --- | --- | --- | ---: | --- |")
+        for name, pool, x in paired:
+            rs = x["rounds"]
+            P(f"| {name} | {pool} | {len(rs)} × {x['secs']} s | {x['engine_rate']:.2f} "
+              f"({x['clients']}) | {x['rate']:.2f} | {x['pct']:.0f} % | "
+              + ", ".join(f"{r['ok'] / r['wall']:.1f}" for r in rs) + " | "
+              + ", ".join(f"{r['engine_ok'] / r['engine_wall']:.1f}" for r in rs) + " | "
+              + f"{sum(r['n503'] for r in rs)} / {sum(r['errors'] for r in rs)} | "
+              f"{x['server'].get('pool_hits', 0):.0f} | {others(x)} |")
+        P()
     P("| snippet | pool off seq p50 ms | naive p50 ms | pool off / naive "
       "| naive, limited p50 ms |")
     P("| --- | ---: | ---: | ---: | ---: |")
@@ -1228,6 +1291,8 @@ def cmd_report(args):
     on = on_run["blocks"]
     limits = {"print(1+1)": 15.0, "pandas example": 40.0}
     for name, lim in limits.items():
+        if name not in on:      # left out by --snippets
+            continue
         p50 = on[name]["seq"]["latency"]["p50"]
         row(f"pool on, sequential: {name} p50 ≤ {lim:.0f} ms", f"{ms(p50)} ms", p50 <= lim)
     for sn in SNIPPETS:
@@ -1255,9 +1320,14 @@ def cmd_report(args):
                    if x["bracket_mean"] else "")
                 + f"{x['pct']:.0f} % of {refs['engine'][name]['best_rate']:.2f}/s "
                 f"(references)", judged >= 90.0)
+    for name, pool, x in paired:
+        row(f"pool {pool}, 8 clients in paired slices: {name} ≥ 90 % of the engine's rate",
+            f"{x['rate']:.2f}/s = {x['pct']:.0f} % of {x['engine_rate']:.2f}/s",
+            x["pct"] >= 90.0)
     for pool in ("on", "off"):
-        e = sum(runs[pool]["blocks"][sn["name"]]["conc"]["errors"] for sn in SNIPPETS)
-        n5 = sum(runs[pool]["blocks"][sn["name"]]["conc"]["n503"] for sn in SNIPPETS)
+        blocks = [runs[pool]["blocks"][sn["name"]] for sn in SNIPPETS]
+        e = sum(b[k]["errors"] for b in blocks for k in ("conc", "paired") if k in b)
+        n5 = sum(b[k]["n503"] for b in blocks for k in ("conc", "paired") if k in b)
         row(f"pool {pool}, 8 clients: no error but documented 503s",
             f"{e} errors, {n5} 503s", e == 0)
     for pool in ("off", "on"):
@@ -1314,6 +1384,12 @@ def main():
     ap.add_argument("--duration", type=int, help="concurrent seconds (60; 15 quick)")
     ap.add_argument("--naive-n", type=int, help="naive docker runs per snippet (20; 5 quick)")
     ap.add_argument("--engine-secs", type=int, help="seconds per engine level (20; 8 quick)")
+    ap.add_argument("--paired-rounds", type=int, default=0,
+                    help="after each 8-client block, N rounds of engine and pycage slices "
+                         "in turn (run_paired; default 0: none)")
+    ap.add_argument("--paired-secs", type=int, default=10, help="seconds per paired slice")
+    ap.add_argument("--snippets", default="",
+                    help="only these snippets, by key: print,pandas,sympy (default all)")
     ap.add_argument("--soak", type=int, default=0, help="executions in the memory soak")
     ap.add_argument("--soak-every", type=int, default=1000)
     ap.add_argument("--settle", type=float, default=2.0, help="pause between blocks, s")
@@ -1330,6 +1406,12 @@ def main():
     ap.add_argument("--seccomp-profile", default=None,
                     help="refs: pycage's seccomp profile, for the hardened-body reference")
     args = ap.parse_args()
+    if args.snippets:
+        keys = args.snippets.split(",")
+        unknown = set(keys) - {sn["key"] for sn in SNIPPETS}
+        if unknown:
+            ap.error(f"--snippets: unknown {', '.join(sorted(unknown))}")
+        SNIPPETS[:] = [sn for sn in SNIPPETS if sn["key"] in keys]
     q = args.quick
     if args.seq_on is None:
         args.seq_on = 50 if q else 200
