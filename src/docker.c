@@ -341,10 +341,12 @@ docker_kill(struct docker *d, const char *id)
 
 /* condition=not-running returns at once if the container already stopped,
  * where next-exit would wait for an exit that already happened. */
+#define DOCKER_WAIT_SUFFIX	"/wait?condition=not-running"
+
 int
 docker_wait(struct docker *d, const char *id, unsigned timeout_ms)
 {
-	return docker_simple(d, id, "/wait?condition=not-running", "POST", timeout_ms, 200, 200,
+	return docker_simple(d, id, DOCKER_WAIT_SUFFIX, "POST", timeout_ms, 200, 200,
 	    "wait for a container", NULL);
 }
 
@@ -361,7 +363,7 @@ docker_wait_exit(struct docker *d, const char *id, unsigned timeout_ms)
 	CURLcode	rc;
 
 	if (docker_path(path, sizeof(path), "/containers/", id,
-	    "/wait?condition=not-running") == -1 ||
+	    DOCKER_WAIT_SUFFIX) == -1 ||
 	    docker_url(url, sizeof(url), path, NULL) == -1)
 		return -1;
 	rc = docker_send(d, "POST", url, NULL, 0, timeout_ms, &status);

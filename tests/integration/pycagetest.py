@@ -527,8 +527,8 @@ class _UnixHTTPConnection(http.client.HTTPConnection):
         self.sock = sock
 
 
-def docker_get(path, timeout=10):
-    """GET on the Docker Engine API; returns the JSON, or Unexpected for any status but 200."""
+def docker_get_bytes(path, timeout=10):
+    """GET on the Docker Engine API; returns the body, or Unexpected for any status but 200."""
     conn = _UnixHTTPConnection(DOCKER_SOCKET, timeout)
     try:
         conn.request("GET", path)
@@ -538,7 +538,12 @@ def docker_get(path, timeout=10):
         conn.close()
     if response.status != 200:
         raise Unexpected(f"docker GET {path}: HTTP {response.status} {show(body)}")
-    return parse_json(body)
+    return body
+
+
+def docker_get(path, timeout=10):
+    """GET on the Docker Engine API; returns the JSON."""
+    return parse_json(docker_get_bytes(path, timeout))
 
 
 def docker_containers(label=MANAGED_LABEL):

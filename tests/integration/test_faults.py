@@ -125,16 +125,8 @@ def instance_events(instance, since, until):
     first (API 1.41 /events: one JSON object a line; with until it ends by itself)."""
     filters = urllib.parse.quote(json.dumps(
         {"type": ["container"], "label": [f"{INSTANCE_LABEL}={instance}"]}))
-    conn = pt._UnixHTTPConnection(pt.DOCKER_SOCKET, 30)
-    try:
-        conn.request("GET", f"/v1.41/events?since={since:.3f}&until={until:.3f}"
-                     f"&filters={filters}")
-        response = conn.getresponse()
-        body = response.read()
-    finally:
-        conn.close()
-    if response.status != 200:
-        raise pt.Unexpected(f"docker events: HTTP {response.status} {pt.show(body)}")
+    body = pt.docker_get_bytes(f"/v1.41/events?since={since:.3f}&until={until:.3f}"
+                               f"&filters={filters}", 30)
     return [json.loads(line) for line in body.splitlines() if line.strip()]
 
 
