@@ -234,8 +234,9 @@ accept_pause(int err)
 }
 
 static int
-worker_accept(const struct config *c, FCGX_Request *req)
+worker_accept(struct worker *w, FCGX_Request *req)
 {
+	const struct config	*c = w->config;
 	struct timeval		tv = { .tv_sec = PEER_IO_TIMEOUT_S };
 	struct sockaddr_in	peer;
 	socklen_t		peerlen = sizeof(peer);
@@ -263,6 +264,7 @@ worker_accept(const struct config *c, FCGX_Request *req)
 	}
 	req->ipcFd = fd;
 	req->keepConnection = 1;
+	peer_watch_begin(&w->peer, fd);
 	return FCGX_Accept_r(req);
 }
 
@@ -282,13 +284,17 @@ worker_main(void *arg)
 		 * read there, with the same timeouts, so an idle one is
 		 * closed after PEER_IO_TIMEOUT_S.  Accepting over it would
 		 * leak it and leave the peer waiting on it for good. */
+		if (req.ipcFd >= 0)
+			peer_watch_begin(&w->peer, req.ipcFd);
 		if ((req.ipcFd >= 0 ? FCGX_Accept_r(&req) :
-		    worker_accept(w->config, &req)) < 0) {
+		    worker_accept(w, &req)) < 0) {
 			if (req.ipcFd >= 0)
 				FCGX_Free(&req, 1);
+			peer_watch_end(&w->peer);
 			continue;	/* one bad connection, not a dead socket */
 		}
 		request_handle(w, &req);
+		peer_watch_end(&w->peer);
 	}
 	FCGX_Free(&req, 1);
 	return NULL;
@@ -326,6 +332,25 @@ front_drop_privileges(const struct config *c)
 		fatal("no_new_privs: %s", strerror(errno));
 }
 
+/* Once a second: cut the connections of peers past their deadline (peer.c). */
+static void
+front_sweep_peers(struct worker *workers, unsigned nworkers)
+{
+	unsigned long long	n;
+	unsigned		i;
+
+	for (i = 0; i < nworkers; i++) {
+		if (!peer_watch_sweep(&workers[i].peer))
+			continue;
+		n = metrics_fcgi_peer_cut();
+		if ((n & (n - 1)) == 0)
+			log_warn("worker %u: cut a FastCGI peer past its "
+			    "deadline (%d s to send a request, %d s to take an "
+			    "answer; %llu so far)", i, PEER_REQUEST_S,
+			    PEER_ANSWER_S, n);
+	}
+}
+
 /*
  * Until SIGTERM or SIGINT (false), or until the executor is gone (true,
  * its wait status in *status).  The front cannot start a new executor:
@@ -334,15 +359,22 @@ front_drop_privileges(const struct config *c)
  * and the supervisor (systemd's Restart=, say) starts both again.
  */
 static bool
-front_wait(sigset_t *sigs, pid_t executor_pid, int *status)
+front_wait(sigset_t *sigs, pid_t executor_pid, int *status,
+    struct worker *workers, unsigned nworkers)
 {
-	int sig;
+	const struct timespec	tick = { .tv_sec = 1 };
+	int			sig;
 
 	for (;;) {
 		/* SIGCHLD may have come and gone before it was blocked. */
 		if (waitpid(executor_pid, status, WNOHANG) == executor_pid)
 			return true;
-		if (sigwait(sigs, &sig) != 0 || sig == SIGCHLD)
+		if ((sig = sigtimedwait(sigs, NULL, &tick)) == -1) {
+			if (errno == EAGAIN)
+				front_sweep_peers(workers, nworkers);
+			continue;
+		}
+		if (sig == SIGCHLD)
 			continue;
 		log_info("signal %d", sig);
 		return false;
@@ -376,6 +408,7 @@ front_main(const struct config *c, int *fds, pid_t executor_pid)
 		workers[i].index = i;
 		workers[i].config = c;
 		workers[i].chan = privsep_chan_new(fds[i], c);
+		peer_watch_init(&workers[i].peer);
 		if (workers[i].chan == NULL ||
 		    pthread_create(&threads[i], NULL, worker_main, &workers[i]) != 0)
 			fatal("cannot start worker %u", i);
@@ -385,7 +418,8 @@ front_main(const struct config *c, int *fds, pid_t executor_pid)
 	    "slots, a pool of %u, image %s", PACKAGE_VERSION, c->listen,
 	    c->workers, c->max_executions, c->pool_size, c->image);
 
-	if ((executor_gone = front_wait(&sigs, executor_pid, &status)))
+	if ((executor_gone = front_wait(&sigs, executor_pid, &status, workers,
+	    c->workers)))
 		log_error("the executor exited (%s %d): stopping, so that a "
 		    "supervisor starts both again", WIFEXITED(status) ? "status" :
 		    "signal", WIFEXITED(status) ? WEXITSTATUS(status) :

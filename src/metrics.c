@@ -33,6 +33,7 @@ static atomic_ullong	hist_bucket[METRIC_PHASE_MAX][BUCKETS + 1];
 static atomic_ullong	hist_sum_ms[METRIC_PHASE_MAX];
 static atomic_ullong	hist_count[METRIC_PHASE_MAX];
 static atomic_ullong	fcgi_refused;
+static atomic_ullong	fcgi_peer_cut;
 
 void
 metrics_count(enum metric_counter c)
@@ -77,6 +78,13 @@ unsigned long long
 metrics_fcgi_refused(void)
 {
 	return atomic_fetch_add_explicit(&fcgi_refused, 1,
+	    memory_order_relaxed) + 1;
+}
+
+unsigned long long
+metrics_fcgi_peer_cut(void)
+{
+	return atomic_fetch_add_explicit(&fcgi_peer_cut, 1,
 	    memory_order_relaxed) + 1;
 }
 
@@ -138,6 +146,11 @@ metrics_render_front(struct buf *out)
 	    "not in listen_allow.");
 	metric_line(out, "pycage_fcgi_refused_total %llu\n",
 	    metric_get(&fcgi_refused));
+	metric_head(out, "pycage_fcgi_peer_timeouts_total", "counter",
+	    "FastCGI connections cut because the peer took too long to send "
+	    "a request or to take an answer.");
+	metric_line(out, "pycage_fcgi_peer_timeouts_total %llu\n",
+	    metric_get(&fcgi_peer_cut));
 	return out->len < out->cap_bytes ? 0 : -1;
 }
 

@@ -4,19 +4,23 @@
  * is private to one file; a helper used by one file stays static there.
  *
  * Theory of operation (one request):
- *   fcgi.c accepts a FastCGI request on a worker thread -> request.c reads
- *   the CGI params and a capped body, routes it, and json_in.c turns the
- *   body into a struct job_spec -> job.c takes an execution slot and runs
- *   the job in a fresh container through docker.c (create, attach, start,
- *   write the code on stdin, read the framed output with stream.c under a
- *   host-side deadline, kill, wait, inspect) -> json_out.c encodes the
- *   struct job_result -> request.c writes the answer -> job.c removes the
- *   container.  Every failure on that path becomes one struct api_error and
- *   one JSON error answer, written in request.c.
+ *   main.c accepts a FastCGI request on a worker thread of the front, the
+ *   unprivileged process, and peer.c holds its peer to a deadline ->
+ *   request.c reads the CGI params and a capped body, routes it, and
+ *   json_in.c turns the body into a struct job_spec -> privsep.c carries
+ *   it to the executor process (executor.c), where job.c takes an
+ *   execution slot and runs the job in a warm container from pool.c or a
+ *   fresh one through docker.c (create, attach, start, write the code on
+ *   stdin, read the framed output with stream.c under a host-side
+ *   deadline) -> the struct job_result goes back over privsep.c ->
+ *   json_out.c encodes it -> request.c writes the answer -> job.c removes
+ *   the container.  Every failure on that path becomes one struct
+ *   api_error and one JSON error answer, written in request.c.
  */
 #ifndef PYCAGE_H
 #define PYCAGE_H
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -424,6 +428,8 @@ void	metrics_request(const char *route, int http_status);
 void	metrics_execution(enum job_status);
 /* Counts a refused FastCGI peer (main.c); returns the count so far. */
 unsigned long long metrics_fcgi_refused(void);
+/* Counts a FastCGI peer cut at its deadline (peer.c, main.c); the count. */
+unsigned long long metrics_fcgi_peer_cut(void);
 /* Each process renders the series it owns: the front its requests, the
  * executor everything about executions and containers. */
 int	metrics_render_front(struct buf *out);
@@ -499,14 +505,40 @@ int	privsep_health(struct privsep_chan *, struct health *, char *version,
 	    size_t versionlen, struct api_error *);
 int	privsep_metrics(struct privsep_chan *, struct buf *, struct api_error *);
 
-/* ------------------------------------------------------------ request.c */
-
 struct privsep_chan;
+
+/* ---------------------------------------------------------------- peer.c */
+
+/* Seconds a FastCGI peer gets for all of one request (params and body,
+ * from the accept or from the start of the wait on a kept connection),
+ * and for all of one answer; the executor's work is not counted. */
+#define PEER_REQUEST_S	30
+#define PEER_ANSWER_S	30
+
+struct peer_watch {
+	pthread_mutex_t	 lock;
+	int		 fd;		/* a dup of the connection, or -1 */
+	long long	 deadline_ms;	/* CLOCK_MONOTONIC; 0: not armed */
+};
+
+void	peer_watch_init(struct peer_watch *);
+/* A request begins on fd: arms PEER_REQUEST_S. */
+void	peer_watch_begin(struct peer_watch *, int fd);
+/* Around the executor's work: disarm, then PEER_ANSWER_S for the answer. */
+void	peer_watch_pause(struct peer_watch *);
+void	peer_watch_answer(struct peer_watch *);
+/* Done with the request (before the next accept). */
+void	peer_watch_end(struct peer_watch *);
+/* From another thread: shuts the connection down if past its deadline. */
+bool	peer_watch_sweep(struct peer_watch *);
+
+/* ------------------------------------------------------------ request.c */
 
 struct worker {
 	unsigned		 index;
 	struct privsep_chan	*chan;		/* to the executor process */
 	const struct config	*config;
+	struct peer_watch	 peer;
 };
 
 struct FCGX_Request;

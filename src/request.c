@@ -185,7 +185,9 @@ request_execute(struct worker *w, FCGX_Request *req, struct api_error *err)
 	buf_free(&body);
 	if (rc == -1)
 		goto out;
+	peer_watch_pause(&w->peer);
 	rc = privsep_run(w->chan, &spec, &result, err);
+	peer_watch_answer(&w->peer);
 	job_spec_free(&spec);
 	if (rc == 0 && json_out_result(&result, &answer) == -1) {
 		api_error_set(err, 500, "internal", "Could not encode the result.");
@@ -208,13 +210,17 @@ request_health(struct worker *w, FCGX_Request *req, bool head_only,
 {
 	char		version[64];
 	struct buf	body;
+	int		rc;
 	struct health	h = {
 		.image = w->config->image,
 		.max_executions = w->config->max_executions,
 		.pool_size = w->config->pool_size,
 	};
 
-	if (privsep_health(w->chan, &h, version, sizeof(version), err) == -1)
+	peer_watch_pause(&w->peer);
+	rc = privsep_health(w->chan, &h, version, sizeof(version), err);
+	peer_watch_answer(&w->peer);
+	if (rc == -1)
 		return -1;
 	buf_init(&body, 4096);
 	if (json_out_health(&h, &body) == -1) {
@@ -231,10 +237,14 @@ static int
 request_metrics(struct worker *w, FCGX_Request *req, bool head_only,
     struct api_error *err)
 {
-	struct buf body;
+	struct buf	body;
+	int		rc;
 
 	buf_init(&body, REQUEST_METRICS_MAX_BYTES);
-	if (privsep_metrics(w->chan, &body, err) == -1) {
+	peer_watch_pause(&w->peer);
+	rc = privsep_metrics(w->chan, &body, err);
+	peer_watch_answer(&w->peer);
+	if (rc == -1) {
 		buf_free(&body);
 		return -1;
 	}

@@ -323,6 +323,24 @@ def _connection(url, timeout):
     return http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=timeout)
 
 
+def parse_metrics(body):
+    """A Prometheus text answer as {series with its labels: value}."""
+    values = {}
+    for line in body.decode("utf-8", "replace").splitlines():
+        if line and not line.startswith("#") and " " in line:
+            name, value = line.rsplit(" ", 1)
+            values[name] = float(value)
+    return values
+
+
+def metric_value(series):
+    """One series of the service's GET /v1/metrics, or None if it is missing."""
+    response = request("GET", "/v1/metrics")
+    if response.status != 200:
+        raise Unexpected(f"GET /v1/metrics: {response.status} {show(response.body)}")
+    return parse_metrics(response.body).get(series)
+
+
 def request(method, path, body=None, headers=None, url=None, timeout=30, pace=True):
     """One HTTP request; returns Response(status, headers with lower-case names, body bytes).
 

@@ -444,13 +444,7 @@ def case_pool_pauses_when_saturated():
 
 def metrics_of(r, source=None):
     """The responder's /v1/metrics as {series: value}."""
-    values = {}
-    answer = r.call("GET", "/v1/metrics", source=source)
-    for line in answer.body.decode("utf-8", "replace").splitlines():
-        if line and not line.startswith("#") and " " in line:
-            name, value = line.rsplit(" ", 1)
-            values[name] = float(value)
-    return values
+    return pt.parse_metrics(r.call("GET", "/v1/metrics", source=source).body)
 
 
 def case_pool_waits_for_ready():

@@ -4,7 +4,8 @@
 Raw sockets, through nginx and straight to the responder's FastCGI socket: a header over
 nginx's buffers, a request line over them, a body that stops coming (slow), a body cut short
 by the client, headers sent one byte at a time past nginx's header timeout, and a FastCGI
-peer that stalls mid-params. Each must end with the documented answer or a closed
+peer that stalls mid-params, drips its request or takes its answer a little at a time.
+Each must end with the documented answer or a closed
 connection, in bounded time, and the service must keep answering while it lasts.
 """
 
@@ -23,6 +24,9 @@ HOST, PORT = URL.hostname, URL.port or 80
 NGINX_BODY_TIMEOUT_S = 10      # nginx/pycage.conf client_body_timeout
 NGINX_HEADER_TIMEOUT_S = 10    # client_header_timeout
 FCGI_PEER_TIMEOUT_S = 15       # src/main.c PEER_IO_TIMEOUT_S
+FCGI_REQUEST_S = 30            # src/pycage.h PEER_REQUEST_S: all of one request
+FCGI_ANSWER_S = 30             # PEER_ANSWER_S: all of one answer
+FCGI_DRIP_S = 5                # a pause well inside FCGI_PEER_TIMEOUT_S
 
 
 def raw_exchange(chunks, pause_s=0.0, half_close=False, wait_s=30):
@@ -154,6 +158,120 @@ def case_fcgi_stalled_params():
     return problems + alive_problems()
 
 
+def _held_until_closed(sock, wait_s):
+    """Reads and drops whatever comes until the peer closes; seconds it took, or None if it
+    was still open after wait_s."""
+    started = time.monotonic()
+    sock.settimeout(1)
+    while time.monotonic() - started < wait_s:
+        try:
+            if not sock.recv(65536):
+                return time.monotonic() - started
+        except socket.timeout:
+            continue
+        except OSError:
+            return time.monotonic() - started
+    return None
+
+
+def case_fcgi_drip_request():
+    """A FastCGI peer that sends its params one byte every few seconds, each byte well inside
+    the per-read timeout: the responder cuts it once the request has taken PEER_REQUEST_S,
+    counts it in pycage_fcgi_peer_timeouts_total, and serves others meanwhile."""
+    pt.require_file(pt.PYCAGE_FCGI_SOCKET)
+    before = pt.metric_value("pycage_fcgi_peer_timeouts_total")
+    full = pt.fcgi_encode_request(pt.fcgi_params("GET", pt.HEALTH))
+    sock = pt.fcgi_connect()
+    started = time.monotonic()
+    stop = threading.Event()
+
+    def drip():
+        for byte in full[:-1]:              # never the whole request
+            if stop.is_set():
+                return
+            try:
+                sock.sendall(bytes([byte]))
+            except OSError:
+                return                      # cut
+            stop.wait(FCGI_DRIP_S)
+
+    dripper = threading.Thread(target=drip)
+    dripper.start()
+    problems = alive_problems()
+    ended = _held_until_closed(sock, FCGI_REQUEST_S + 20)
+    stop.set()
+    dripper.join()
+    sock.close()
+    if ended is None:
+        problems.append(f"a peer dripping its params was still connected after "
+                        f"{time.monotonic() - started:.0f} s")
+    elif ended < FCGI_REQUEST_S - 2:
+        problems.append(f"cut after {ended:.1f} s, before its {FCGI_REQUEST_S} s were up")
+    after = pt.metric_value("pycage_fcgi_peer_timeouts_total")
+    if before is None or after is None or after != before + 1:
+        problems.append(f"pycage_fcgi_peer_timeouts_total went from {before} to {after}, "
+                        "expected one more")
+    return problems + alive_problems()
+
+
+def case_fcgi_slow_reader():
+    """On a kept connection, a first request answered at once, then one whose 1 MB answer the
+    peer takes 4 KB every few seconds: the responder cuts it once the answer has taken
+    PEER_ANSWER_S (the run itself is not counted), and serves others meanwhile.  What the
+    socket already holds still arrives after the cut, so the peer then reads as fast as it
+    can: the connection must end before the whole answer did."""
+    pt.require_file(pt.PYCAGE_FCGI_SOCKET)
+    answer_bytes = 1000000
+    sock = pt.fcgi_connect()
+    problems = []
+    got, eof = 0, False
+    try:
+        sock.sendall(pt.fcgi_encode_request(pt.fcgi_params("GET", pt.HEALTH),
+                                            flags=pt.FCGI_KEEP_CONN))
+        first = pt.fcgi_read_answer(sock)
+        if not first.stdout.startswith(b"Status: 200"):
+            problems.append(f"first request on the kept connection: {pt.show(first.stdout)}")
+        cuts_before = pt.metric_value("pycage_fcgi_peer_timeouts_total")
+        body = pt.execute_body(f"print('x' * {answer_bytes})")
+        sock.sendall(pt.fcgi_encode_request(
+            pt.fcgi_params("POST", pt.EXECUTE, pt.JSON_TYPE, len(body)), body,
+            flags=pt.FCGI_KEEP_CONN))
+        sock.settimeout(60)
+        got = len(sock.recv(4096))           # the run is over, the answer is coming
+        started = time.monotonic()
+        problems += alive_problems()
+        early_checked = False
+        while not eof and time.monotonic() - started < FCGI_ANSWER_S + 5:
+            time.sleep(FCGI_DRIP_S / 2)
+            if not early_checked and time.monotonic() - started > FCGI_ANSWER_S - 5:
+                early_checked = True
+                if pt.metric_value("pycage_fcgi_peer_timeouts_total") != cuts_before:
+                    problems.append(f"cut before its {FCGI_ANSWER_S} s were up")
+            part = sock.recv(4096)
+            got += len(part)
+            eof = not part
+        sock.settimeout(5)
+        while not eof:
+            try:
+                part = sock.recv(65536)
+            except socket.timeout:
+                break
+            except OSError:
+                part = b""
+            got += len(part)
+            eof = not part
+    finally:
+        sock.close()
+    if not eof or got >= answer_bytes:
+        problems.append(f"a peer taking its answer slowly was not cut: {got} bytes arrived "
+                        f"and the connection {'ended' if eof else 'stayed open'}")
+    cuts_after = pt.metric_value("pycage_fcgi_peer_timeouts_total")
+    if cuts_before is None or cuts_after != cuts_before + 1:
+        problems.append(f"pycage_fcgi_peer_timeouts_total went from {cuts_before} to "
+                        f"{cuts_after}, expected one more")
+    return problems + alive_problems()
+
+
 CASES = [
     ("a 20 KB header: 431 header_too_large in JSON", case_huge_header),
     ("a 20 KB request line: 414 uri_too_long in JSON", case_huge_request_line),
@@ -163,6 +281,10 @@ CASES = [
      case_slowloris_headers),
     ("a FastCGI peer stalled mid-params is dropped; others are served meanwhile",
      case_fcgi_stalled_params),
+    ("a FastCGI peer dripping its request is cut after PEER_REQUEST_S; others are served",
+     case_fcgi_drip_request),
+    ("a FastCGI peer taking its answer slowly is cut after PEER_ANSWER_S; others are served",
+     case_fcgi_slow_reader),
 ]
 
 
