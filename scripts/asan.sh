@@ -31,9 +31,6 @@
 # asan.PID (measured with gcc 12); both sets and the log are read.
 . "$(dirname "$0")/common.sh"
 
-ASAN_BUILD="$TOP/build-asan"
-ASAN_BIN="$ASAN_BUILD/src/pycage-fcgi"
-ASAN_EXECUTOR="$ASAN_BUILD/src/pycage-executor"
 ASAN_LOG="$LOG_DIR/pycage-fcgi-asan.log"
 PIDFILE="$RUN_DIR/pycage-fcgi.pid"
 # Between start and stop: where this run's part of ASAN_LOG starts, the

@@ -17,6 +17,7 @@ FUZZ_SECONDS=${FUZZ_SECONDS:-20}
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 passed=0 failed=0 skipped=0
+check_env=()		# more environment for run_make_check's tests
 
 count() { awk -v k="# $1:" '$1" "$2 == k { n += $3 } END { print n + 0 }' "$log"; }
 
@@ -24,7 +25,8 @@ count() { awk -v k="# $1:" '$1" "$2 == k { n += $3 } END { print n + 0 }' "$log"
 run_make_check() {
 	local label=$1; shift
 	say "$label"
-	(cd "$BUILD" && PYCAGE_REQUIRE_SERVICE=1 make -j1 check ${1:+TESTS="$*"}) >"$log" 2>&1 || true
+	(cd "$BUILD" && env PYCAGE_REQUIRE_SERVICE=1 ${check_env[@]+"${check_env[@]}"} \
+	    make -j1 check ${1:+TESTS="$*"}) >"$log" 2>&1 || true
 	grep -E '^(PASS|FAIL|ERROR|XPASS|SKIP)' "$log" | grep -v '^PASS' || true
 	# (head closes the pipe early: not a failure under pipefail)
 	for f in $(grep -lE '^not ok' "$BUILD"/tests/*/*.log 2>/dev/null || true); do
@@ -73,13 +75,24 @@ else
 fi
 
 # 3. the integration suite against the ASan + UBSan responder.  The
-# privilege-split, fault and listen tests need the real front / their own
-# responders, so they are left to phases 1 and 2.
+# privilege-split test needs the real front, so it is left to phases 1
+# and 2.  The fault and listen tests start responders of their own: here
+# the ASan build's, unseparated as in scripts/asan.sh, each log read for
+# reports by their last case.
 asan_tests=$(service_tests | tr ' ' '\n' | grep -vE 'test_(privsep|faults|listen)\.py' | tr '\n' ' ')
 if "$TOP/scripts/asan.sh" build >/dev/null && "$TOP/scripts/asan.sh" start; then
 	wait_healthy
-	PYCAGE_RESPONDER_ASAN=1 run_make_check "integration suite (ASan + UBSan responder)" $asan_tests
+	check_env=(PYCAGE_RESPONDER_ASAN=1)
+	run_make_check "integration suite (ASan + UBSan responder)" $asan_tests
 	run_step "ASan + UBSan: no reports, no leaks" "$TOP/scripts/asan.sh" stop
+	wait_healthy
+	check_env=(PYCAGE_RESPONDER_ASAN=1 PYCAGE_FCGI_BIN="$ASAN_BIN"
+	    PYCAGE_EXECUTOR_BIN="$ASAN_EXECUTOR"
+	    ASAN_OPTIONS=detect_leaks=1:halt_on_error=0:log_path=stderr
+	    UBSAN_OPTIONS=print_stacktrace=1:log_path=stderr)
+	run_make_check "fault and listen tests (ASan + UBSan responders)" \
+	    tests/integration/test_faults.py tests/integration/test_listen.py
+	check_env=()
 else
 	failed=$((failed + 1)); echo "the ASan responder did not start"
 	start_responder

@@ -2,6 +2,7 @@
 # Sourced, not run.  Every step is idempotent and needs no stdin (CI has
 # none).  Paths:
 #   build/                       out-of-tree build of this checkout
+#   build-asan/                  the same under ASan + UBSan (scripts/asan.sh)
 #   /usr/local/sbin/pycage-fcgi  the installed responder (its front; the
 #                                executor is in /usr/local/libexec/pycage)
 #   /etc/pycage/                 pycage.conf, nginx.conf, pycage-site.conf, tls/
@@ -12,6 +13,10 @@ set -euo pipefail
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD="$TOP/build"
+# The sanitizer build of both programs (scripts/asan.sh builds it).
+ASAN_BUILD="$TOP/build-asan"
+ASAN_BIN="$ASAN_BUILD/src/pycage-fcgi"
+ASAN_EXECUTOR="$ASAN_BUILD/src/pycage-executor"
 DOCKER=/usr/bin/docker		# Debian's client; /usr/local/bin may hold another
 IMAGE=pycage-sandbox:latest
 RUN_DIR=/run/pycage

@@ -21,7 +21,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pycagetest as pt  # noqa: E402
-from test_faults import FCGI_BIN, Responder, metrics_of  # noqa: E402
+from test_faults import (ASAN, FCGI_BIN, Responder, case_no_sanitizer_reports,  # noqa: E402
+                         metrics_of)
 
 OTHER_PEER = "127.0.0.2"
 REFUSED = 40      # more connections than the responder has workers
@@ -385,6 +386,11 @@ CASES = [
     ("listen = :port or a host name stops start-up with file:line",
      case_listen_refused_at_start),
 ]
+
+
+if ASAN:
+    CASES.append(("no sanitizer report from any responder started here",
+                  case_no_sanitizer_reports))
 
 
 if __name__ == "__main__":
