@@ -38,6 +38,7 @@ START_WAIT_S = 10
 ASAN = os.environ.get("PYCAGE_RESPONDER_ASAN") == "1"
 SANITIZER_REPORT = re.compile(r"ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|"
                               r"Sanitizer CHECK failed|LeakSanitizer has encountered")
+HOSTILE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "hostile", "cases")
 PRELOAD_FAILS_MAX = 6     # retries after 1, 2, 4, 8 s: 4 or 5 in 10 s
 
 
@@ -706,6 +707,46 @@ def case_ended_runs_not_killed():
     return problems
 
 
+def case_forged_record_removed():
+    """A program that forges its exit record and runs on (hostile case 130, with the
+    runner's audit hook removed so that it can read the nonce): it is answered early, as
+    documented, then killed and removed once JOB_EXIT_WAIT_MS (2 s) has passed without the
+    container stopping; that wait's expiry is the program's doing, not a Docker error."""
+    instance = "faults-forged"
+    with open(os.path.join(HOSTILE_DIR, "130-forged-exit-record.py")) as f:
+        code = pt.hook_bypass_prelude() + f.read()
+    r = Responder(instance, pool_size=0)
+    problems = []
+    try:
+        errors_before = metrics_of(r).get("pycage_docker_errors_total")
+        since = time.time()
+        answer = r.execute(code, timeout_s=5)
+        answered = time.time()
+        doc = pt.parse_json(answer.body) or {}
+        if answer.status != 200 or doc.get("status") != "ok" or doc.get("stdout") != "":
+            return [f"the forgery did not work, so nothing is tested: {answer.status} "
+                    f"{pt.show(answer.body)}"]
+        deadline = time.monotonic() + 15
+        while instance_containers(instance) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        gone = time.time()
+        if instance_containers(instance):
+            problems.append("the forger's container is still there 15 s after the answer")
+        events = instance_events(instance, since, time.time())
+        errors_after = metrics_of(r).get("pycage_docker_errors_total")
+    finally:
+        r.stop()
+    if not any(e.get("Action") == "kill" for e in events):
+        problems.append(f"no kill for a container that kept running: {[e.get('Action') for e in events]}")
+    if gone - answered < 1.5:
+        problems.append(f"removed {gone - answered:.1f} s after the answer, before the "
+                        "2 s wait for it to stop by itself")
+    if errors_before is None or errors_after != errors_before:
+        problems.append(f"pycage_docker_errors_total went from {errors_before} to "
+                        f"{errors_after}: the wait's expiry was counted as an engine error")
+    return problems
+
+
 def case_no_sanitizer_reports():
     """Under the sanitizer build: no report in the log of any responder the cases started
     (their exits, SIGTERM included, run the leak checks)."""
@@ -736,6 +777,8 @@ CASES = [
      case_pool_pauses_when_saturated),
     ("a run that ended itself is removed after it stopped, never killed",
      case_ended_runs_not_killed),
+    ("a run that forged its exit record is answered, then killed and removed; no engine "
+     "error counted", case_forged_record_removed),
     ("another instance's overlapping uid range: 503 uid_range_conflict until it goes",
      case_uid_range_conflict),
     ("a configuration value out of range stops start-up with file:line", case_bad_config),
