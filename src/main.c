@@ -32,6 +32,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <pthread.h>
+#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -56,8 +57,11 @@
 #define ACCEPT_PAUSE_MS		100
 
 static pthread_mutex_t	accept_lock = PTHREAD_MUTEX_INITIALIZER;
-static volatile int	shutting_down;
+static atomic_int	shutting_down;
 static int		listen_fd = -1;
+/* Its write end is closed at shutdown: then the read end polls readable in
+ * every worker at once (worker_await_kept()). */
+static int		stop_pipe[2] = { -1, -1 };
 
 static void
 usage(void)
@@ -268,11 +272,33 @@ worker_accept(struct worker *w, FCGX_Request *req)
 	return FCGX_Accept_r(req);
 }
 
+/*
+ * A kept connection (FCGI_KEEP_CONN) between requests: true once the peer
+ * sends (or closes), false after PEER_IO_TIMEOUT_S of silence or at
+ * shutdown, when an idle connection is closed at once rather than held
+ * until its read times out.
+ */
+static bool
+worker_await_kept(int fd)
+{
+	struct pollfd	pfd[2] = {
+		{ .fd = fd, .events = POLLIN },
+		{ .fd = stop_pipe[0], .events = POLLIN },
+	};
+	int		n;
+
+	while ((n = poll(pfd, 2, PEER_IO_TIMEOUT_S * 1000)) == -1 &&
+	    errno == EINTR)
+		;
+	return n > 0 && pfd[1].revents == 0 && pfd[0].revents != 0;
+}
+
 static void *
 worker_main(void *arg)
 {
 	struct worker	*w = arg;
 	FCGX_Request	 req;
+	int		 rc;
 
 	if (FCGX_InitRequest(&req, -1, 0) != 0) {
 		log_error("worker %u: FCGX_InitRequest failed", w->index);
@@ -281,13 +307,18 @@ worker_main(void *arg)
 	while (!shutting_down) {
 		/* A peer that set FCGI_KEEP_CONN keeps its connection in
 		 * req.ipcFd after the answer (libfcgi): its next request is
-		 * read there, with the same timeouts, so an idle one is
-		 * closed after PEER_IO_TIMEOUT_S.  Accepting over it would
-		 * leak it and leave the peer waiting on it for good. */
-		if (req.ipcFd >= 0)
+		 * read there, with the same timeouts.  Accepting over it
+		 * would leak it and leave the peer waiting on it for good. */
+		if (req.ipcFd >= 0) {
+			if (!worker_await_kept(req.ipcFd)) {
+				FCGX_Free(&req, 1);
+				continue;
+			}
 			peer_watch_begin(&w->peer, req.ipcFd);
-		if ((req.ipcFd >= 0 ? FCGX_Accept_r(&req) :
-		    worker_accept(w, &req)) < 0) {
+			rc = FCGX_Accept_r(&req);
+		} else
+			rc = worker_accept(w, &req);
+		if (rc < 0) {
 			if (req.ipcFd >= 0)
 				FCGX_Free(&req, 1);
 			peer_watch_end(&w->peer);
@@ -398,6 +429,8 @@ front_main(const struct config *c, int *fds, pid_t executor_pid)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	if (FCGX_Init() != 0)
 		fatal("FCGX_Init failed");
+	if (pipe2(stop_pipe, O_CLOEXEC) == -1)
+		fatal("pipe: %s", strerror(errno));
 	front_drop_privileges(c);
 
 	workers = calloc(c->workers, sizeof(*workers));
@@ -429,6 +462,7 @@ front_main(const struct config *c, int *fds, pid_t executor_pid)
 	shutting_down = 1;
 	FCGX_ShutdownPending();
 	shutdown(listen_fd, SHUT_RDWR);
+	close(stop_pipe[1]);
 	for (i = 0; i < c->workers; i++) {
 		pthread_join(threads[i], NULL);
 		privsep_chan_free(workers[i].chan);	/* the executor sees EOF */

@@ -298,6 +298,38 @@ def case_periodic_sweep():
         docker_delete(alive)
 
 
+def case_sigterm_idle_kept_connection():
+    """SIGTERM while a peer holds a kept connection (FCGI_KEEP_CONN) idle between requests:
+    the connection is closed and the responder exits 0 at once, not after the connection's
+    15 s read timeout."""
+    r = Responder("faults-kept-stop")
+    problems = []
+    sock = pt.fcgi_connect(r.socket)
+    try:
+        sock.sendall(pt.fcgi_encode_request(pt.fcgi_params("GET", pt.HEALTH),
+                                            flags=pt.FCGI_KEEP_CONN))
+        first = pt.fcgi_read_answer(sock)
+        if not first.stdout.startswith(b"Status: 200"):
+            problems.append(f"health on the kept connection: {pt.show(first.stdout)}")
+        started = time.monotonic()
+        code = r.stop(wait_s=30)
+        elapsed = time.monotonic() - started
+        sock.settimeout(5)
+        try:
+            closed = sock.recv(1) == b""
+        except OSError:
+            closed = True
+    finally:
+        sock.close()
+    if code != 0:
+        problems.append(f"exit status {code} on SIGTERM: {r.log_text()}")
+    if elapsed > 5:
+        problems.append(f"SIGTERM took {elapsed:.1f} s with an idle kept connection")
+    if not closed:
+        problems.append("the kept connection was still open after the responder stopped")
+    return problems
+
+
 def case_pool_emptied_on_sigterm():
     instance = "faults-pool"
     r = Responder(instance, pool_size=2, pool_preload="")
@@ -768,6 +800,8 @@ CASES = [
      case_killed_responder_leftovers),
     ("the periodic sweep removes stale containers of any instance", case_periodic_sweep),
     ("SIGTERM exits 0 and removes the pool's containers", case_pool_emptied_on_sigterm),
+    ("SIGTERM with an idle kept FastCGI connection: closed, exit 0 at once",
+     case_sigterm_idle_kept_connection),
     ("a pool container older than pool_max_age_s is replaced", case_pool_ages_out),
     ("a pool container joins only once its preload is imported; runs meanwhile start "
      "their own", case_pool_waits_for_ready),
