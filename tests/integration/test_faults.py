@@ -299,9 +299,9 @@ def case_periodic_sweep():
 
 
 def case_sigterm_idle_kept_connection():
-    """SIGTERM while a peer holds a kept connection (FCGI_KEEP_CONN) idle between requests:
-    the connection is closed and the responder exits 0 at once, not after the connection's
-    15 s read timeout."""
+    """SIGTERM while a run is in flight and another peer holds a kept connection
+    (FCGI_KEEP_CONN) idle between requests: the run is answered, the idle connection is
+    closed at once (not after its 15 s read timeout), and the responder exits 0."""
     r = Responder("faults-kept-stop")
     problems = []
     sock = pt.fcgi_connect(r.socket)
@@ -311,9 +311,15 @@ def case_sigterm_idle_kept_connection():
         first = pt.fcgi_read_answer(sock)
         if not first.stdout.startswith(b"Status: 200"):
             problems.append(f"health on the kept connection: {pt.show(first.stdout)}")
+        result = {}
+        run = threading.Thread(target=lambda: result.update(
+            answer=r.execute("import time\ntime.sleep(2)\nprint('done')")))
+        run.start()
+        time.sleep(1)                       # the run is under way
         started = time.monotonic()
         code = r.stop(wait_s=30)
         elapsed = time.monotonic() - started
+        run.join()
         sock.settimeout(5)
         try:
             closed = sock.recv(1) == b""
@@ -321,9 +327,14 @@ def case_sigterm_idle_kept_connection():
             closed = True
     finally:
         sock.close()
+    answer = result.get("answer")
+    if answer is None or answer.status != 200 or b'"stdout":"done\\n"' not in answer.body:
+        problems.append("the run in flight was not answered: "
+                        f"{answer.status if answer else None} "
+                        f"{pt.show(answer.body) if answer else ''}")
     if code != 0:
         problems.append(f"exit status {code} on SIGTERM: {r.log_text()}")
-    if elapsed > 5:
+    if elapsed > 6:
         problems.append(f"SIGTERM took {elapsed:.1f} s with an idle kept connection")
     if not closed:
         problems.append("the kept connection was still open after the responder stopped")
@@ -800,7 +811,7 @@ CASES = [
      case_killed_responder_leftovers),
     ("the periodic sweep removes stale containers of any instance", case_periodic_sweep),
     ("SIGTERM exits 0 and removes the pool's containers", case_pool_emptied_on_sigterm),
-    ("SIGTERM with an idle kept FastCGI connection: closed, exit 0 at once",
+    ("SIGTERM: the run in flight is answered, an idle kept connection closed at once, exit 0",
      case_sigterm_idle_kept_connection),
     ("a pool container older than pool_max_age_s is replaced", case_pool_ages_out),
     ("a pool container joins only once its preload is imported; runs meanwhile start "
