@@ -6,7 +6,8 @@
 #   2. the integration and hostile suites again with the sandbox under
 #      gVisor (runtime = runsc);
 #   3. the integration suite against the responder built with ASan + UBSan
-#      (zero reports, zero leaks when it stops);
+#      (zero reports, zero leaks when it stops), then the fault and listen
+#      tests with their own responders from that build;
 #   4. a short libFuzzer pass over the three fuzz targets;
 #   5. make distcheck.
 # The service is left running with the shipped configuration.

@@ -31,8 +31,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <pthread.h>
 #include <poll.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -62,6 +62,7 @@ static int		listen_fd = -1;
 /* Its write end is closed at shutdown: then the read end polls readable in
  * every worker at once (worker_await_kept()). */
 static int		stop_pipe[2] = { -1, -1 };
+static atomic_uint	workers_running;
 
 static void
 usage(void)
@@ -276,7 +277,7 @@ worker_accept(struct worker *w, FCGX_Request *req)
  * A kept connection (FCGI_KEEP_CONN) between requests: true once the peer
  * sends (or closes), false after PEER_IO_TIMEOUT_S of silence or at
  * shutdown, when an idle connection is closed at once rather than held
- * until its read times out.
+ * until its read times out.  A request already there is still served.
  */
 static bool
 worker_await_kept(int fd)
@@ -290,7 +291,20 @@ worker_await_kept(int fd)
 	while ((n = poll(pfd, 2, PEER_IO_TIMEOUT_S * 1000)) == -1 &&
 	    errno == EINTR)
 		;
-	return n > 0 && pfd[1].revents == 0 && pfd[0].revents != 0;
+	return n > 0 && pfd[0].revents != 0;
+}
+
+/*
+ * Closes a kept connection between requests (its streams and params were
+ * freed when its last request finished).  Not FCGX_Free(): libfcgi's close
+ * reads until the peer closes too, 2 s per read with no end, which a peer
+ * sending a byte now and then would stretch for good.
+ */
+static void
+worker_close_kept(FCGX_Request *req)
+{
+	close(req->ipcFd);
+	req->ipcFd = -1;
 }
 
 static void *
@@ -302,6 +316,7 @@ worker_main(void *arg)
 
 	if (FCGX_InitRequest(&req, -1, 0) != 0) {
 		log_error("worker %u: FCGX_InitRequest failed", w->index);
+		atomic_fetch_sub(&workers_running, 1);
 		return NULL;
 	}
 	while (!shutting_down) {
@@ -311,7 +326,7 @@ worker_main(void *arg)
 		 * would leak it and leave the peer waiting on it for good. */
 		if (req.ipcFd >= 0) {
 			if (!worker_await_kept(req.ipcFd)) {
-				FCGX_Free(&req, 1);
+				worker_close_kept(&req);
 				continue;
 			}
 			peer_watch_begin(&w->peer, req.ipcFd);
@@ -327,7 +342,10 @@ worker_main(void *arg)
 		request_handle(w, &req);
 		peer_watch_end(&w->peer);
 	}
-	FCGX_Free(&req, 1);
+	if (req.ipcFd >= 0)
+		worker_close_kept(&req);
+	FCGX_Free(&req, 0);
+	atomic_fetch_sub(&workers_running, 1);
 	return NULL;
 }
 
@@ -442,6 +460,7 @@ front_main(const struct config *c, int *fds, pid_t executor_pid)
 		workers[i].config = c;
 		workers[i].chan = privsep_chan_new(fds[i], c);
 		peer_watch_init(&workers[i].peer);
+		atomic_fetch_add(&workers_running, 1);
 		if (workers[i].chan == NULL ||
 		    pthread_create(&threads[i], NULL, worker_main, &workers[i]) != 0)
 			fatal("cannot start worker %u", i);
@@ -463,6 +482,11 @@ front_main(const struct config *c, int *fds, pid_t executor_pid)
 	FCGX_ShutdownPending();
 	shutdown(listen_fd, SHUT_RDWR);
 	close(stop_pipe[1]);
+	/* The peers of the requests still in flight keep their deadlines. */
+	while (atomic_load(&workers_running) > 0) {
+		nanosleep(&(struct timespec){ .tv_nsec = 100 * 1000000L }, NULL);
+		front_sweep_peers(workers, c->workers);
+	}
 	for (i = 0; i < c->workers; i++) {
 		pthread_join(threads[i], NULL);
 		privsep_chan_free(workers[i].chan);	/* the executor sees EOF */

@@ -3,12 +3,15 @@
  * on the connection already times out after PEER_IO_TIMEOUT_S (main.c),
  * but a peer that drips a byte just inside that timeout would hold the
  * worker for as long as it likes.  So a worker arms a deadline for the
- * whole of reading one request (PEER_REQUEST_S, from the accept or from
- * the start of the wait on a kept connection) and for the whole of
- * writing one answer (PEER_ANSWER_S), and pauses it while the executor
- * works.  The front's main thread sweeps once a second and shuts down
- * the connection of a peer past its deadline: the blocked read or write
- * returns, libfcgi gives up on the request, and the worker is free.
+ * whole of reading one request (PEER_REQUEST_S, from the accept, or on a
+ * kept connection from the request's first byte: main.c waits for that
+ * with poll, PEER_IO_TIMEOUT_S at most) and for the whole of writing one
+ * answer (PEER_ANSWER_S), and pauses it while the executor works.  The
+ * front's main thread sweeps once a second (every 100 ms while it waits
+ * for the workers at shutdown) and shuts down the connection of a peer
+ * past its deadline: the blocked read or write returns, libfcgi gives up
+ * on the request, and the worker is free.  Without a dup (out of
+ * descriptors) a request goes on under the per-read timeouts alone.
  *
  * The sweep never touches the worker's own descriptor, which libfcgi may
  * close and the kernel hand to another connection at any time: it shuts
@@ -16,7 +19,6 @@
  * shutdown() acts on the socket, not the descriptor, so the dup reaches
  * the connection.
  */
-#include <errno.h>
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -41,29 +43,19 @@ peer_watch_init(struct peer_watch *p)
 	p->deadline_ms = 0;
 }
 
-static void
-peer_arm(struct peer_watch *p, int seconds)
-{
-	pthread_mutex_lock(&p->lock);
-	p->deadline_ms = peer_now_ms() + seconds * 1000LL;
-	pthread_mutex_unlock(&p->lock);
-}
-
-/*
- * A new request begins on fd.  Without a dup (out of descriptors) the
- * request goes on under the per-read timeout alone.
- */
+/* A new request begins on fd. */
 void
 peer_watch_begin(struct peer_watch *p, int fd)
 {
-	int dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	int dup_fd;
 
+	dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
 	pthread_mutex_lock(&p->lock);
 	if (p->fd != -1)
 		close(p->fd);
 	p->fd = dup_fd;
+	p->deadline_ms = peer_now_ms() + PEER_REQUEST_S * 1000LL;
 	pthread_mutex_unlock(&p->lock);
-	peer_arm(p, PEER_REQUEST_S);
 }
 
 void
@@ -77,7 +69,9 @@ peer_watch_pause(struct peer_watch *p)
 void
 peer_watch_answer(struct peer_watch *p)
 {
-	peer_arm(p, PEER_ANSWER_S);
+	pthread_mutex_lock(&p->lock);
+	p->deadline_ms = peer_now_ms() + PEER_ANSWER_S * 1000LL;
+	pthread_mutex_unlock(&p->lock);
 }
 
 void

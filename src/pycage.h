@@ -505,13 +505,11 @@ int	privsep_health(struct privsep_chan *, struct health *, char *version,
 	    size_t versionlen, struct api_error *);
 int	privsep_metrics(struct privsep_chan *, struct buf *, struct api_error *);
 
-struct privsep_chan;
-
 /* ---------------------------------------------------------------- peer.c */
 
 /* Seconds a FastCGI peer gets for all of one request (params and body,
- * from the accept or from the start of the wait on a kept connection),
- * and for all of one answer; the executor's work is not counted. */
+ * from the accept, or on a kept connection from the request's first
+ * byte), and for all of one answer; the executor's work is not counted. */
 #define PEER_REQUEST_S	30
 #define PEER_ANSWER_S	30
 
@@ -533,6 +531,8 @@ void	peer_watch_end(struct peer_watch *);
 bool	peer_watch_sweep(struct peer_watch *);
 
 /* ------------------------------------------------------------ request.c */
+
+struct privsep_chan;
 
 struct worker {
 	unsigned		 index;

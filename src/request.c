@@ -110,7 +110,7 @@ request_is_json(const char *content_type)
 /*
  * Reads the body into b (capped at body_max + 1 so "too large" is seen
  * without reading more).  Refuses a body whose size is not the declared
- * CONTENT_LENGTH.
+ * CONTENT_LENGTH, and one whose stream broke off.
  */
 static int
 request_read_body(FCGX_Request *req, size_t body_max, struct buf *b,
@@ -142,6 +142,13 @@ request_read_body(FCGX_Request *req, size_t body_max, struct buf *b,
 	if (b->len > body_max) {
 		api_error_set(err, 413, "body_too_large",
 		    "The body is over %zu bytes.", body_max);
+		return -1;
+	}
+	/* The peer left (or was cut, peer.c) before the end of the stream:
+	 * all the bytes may be there, but not the request. */
+	if (FCGX_GetError(req->in) != 0) {
+		api_error_set(err, 400, "body_incomplete",
+		    "The body's stream ended before its end record.");
 		return -1;
 	}
 	if (*cl != '\0' && b->len != declared) {
@@ -324,6 +331,7 @@ request_handle(struct worker *w, FCGX_Request *req)
 	}
 	metrics_request(route, rc == 0 ? 200 : err.http_status);
 	if (rc == -1) {
+		peer_watch_answer(&w->peer);
 		request_write_error(req, &err);
 		log_info("%s %.100s: %d %s (%s)", method, path, err.http_status,
 		    err.code, err.message);

@@ -199,6 +199,8 @@ def case_fcgi_drip_request():
     dripper.start()
     problems = alive_problems()
     ended = _held_until_closed(sock, FCGI_REQUEST_S + 20)
+    if ended is not None:
+        ended = time.monotonic() - started     # the deadline runs from the accept
     stop.set()
     dripper.join()
     sock.close()
@@ -272,6 +274,81 @@ def case_fcgi_slow_reader():
     return problems + alive_problems()
 
 
+def _execution_count():
+    """All executions the service has run, whatever their verdict."""
+    response = pt.request("GET", "/v1/metrics")
+    return sum(v for k, v in pt.parse_metrics(response.body).items()
+               if k.startswith("pycage_executions_total{"))
+
+
+def case_fcgi_slow_request_then_run():
+    """A request that takes most of PEER_REQUEST_S to arrive (two pauses inside the read
+    timeout), then a run of several seconds: the run is not counted against the peer, so
+    the answer arrives although the whole exchange took longer than PEER_REQUEST_S."""
+    pt.require_file(pt.PYCAGE_FCGI_SOCKET)
+    pause_s = FCGI_PEER_TIMEOUT_S - 3
+    run_s = FCGI_REQUEST_S - 2 * pause_s + 5
+    body = pt.execute_body(f"import time\ntime.sleep({run_s})\nprint('late')", timeout=run_s + 10)
+    full = pt.fcgi_encode_request(pt.fcgi_params("POST", pt.EXECUTE, pt.JSON_TYPE, len(body)),
+                                  body)
+    sock = pt.fcgi_connect(timeout=FCGI_ANSWER_S + run_s + 20)
+    started = time.monotonic()
+    try:
+        third = len(full) // 3
+        for at, part in enumerate((full[:third], full[third:2 * third], full[2 * third:])):
+            if at:
+                time.sleep(pause_s)
+            sock.sendall(part)
+        answer = pt.parse_cgi_response(pt.fcgi_read_answer(sock).stdout)
+    except (OSError, pt.Unexpected) as e:
+        return [f"no answer after {time.monotonic() - started:.1f} s: {e}"]
+    finally:
+        sock.close()
+    elapsed = time.monotonic() - started
+    problems = []
+    if answer.status != 200 or b'"stdout":"late\\n"' not in answer.body:
+        problems.append(f"answer {answer.status}: {pt.show(answer.body)}")
+    if elapsed < FCGI_REQUEST_S:
+        problems.append(f"the exchange took only {elapsed:.1f} s: it proves nothing")
+    return problems
+
+
+def case_fcgi_body_without_end():
+    """A peer that sends its whole body, as long as CONTENT_LENGTH says, but never the empty
+    record that ends the stream, and waits: it is cut after PEER_REQUEST_S and the code is
+    not run for a peer that is gone (400 body_incomplete, counted, never executed)."""
+    pt.require_file(pt.PYCAGE_FCGI_SOCKET)
+    body = pt.execute_body("print('must not run')")
+    full = pt.fcgi_encode_request(pt.fcgi_params("POST", pt.EXECUTE, pt.JSON_TYPE, len(body)),
+                                  body)
+    end_of_stdin = pt.fcgi_record(pt.FCGI_STDIN, 1)
+    if not full.endswith(end_of_stdin):
+        raise pt.Unexpected("the encoded request does not end with the empty STDIN record")
+    series = 'pycage_requests_total{route="execute",code="400"}'
+    refused_before = pt.metric_value(series) or 0
+    runs_before = _execution_count()
+    sock = pt.fcgi_connect()
+    try:
+        sock.sendall(full[:-len(end_of_stdin)])
+        ended = _held_until_closed(sock, FCGI_REQUEST_S + 20)
+    finally:
+        sock.close()
+    problems = []
+    if ended is None:
+        problems.append("the peer was still connected after "
+                        f"{FCGI_REQUEST_S + 20} s")
+    time.sleep(1)
+    runs_after = _execution_count()
+    refused_after = pt.metric_value(series) or 0
+    if runs_after != runs_before:
+        problems.append(f"the code ran for a peer that was gone ({runs_before} -> "
+                        f"{runs_after} executions)")
+    if refused_after != refused_before + 1:
+        problems.append(f"{series} went from {refused_before} to {refused_after}, "
+                        "expected one more")
+    return problems
+
+
 CASES = [
     ("a 20 KB header: 431 header_too_large in JSON", case_huge_header),
     ("a 20 KB request line: 414 uri_too_long in JSON", case_huge_request_line),
@@ -285,6 +362,10 @@ CASES = [
      case_fcgi_drip_request),
     ("a FastCGI peer taking its answer slowly is cut after PEER_ANSWER_S; others are served",
      case_fcgi_slow_reader),
+    ("a request slow to arrive, then a long run: the run is not counted against the peer",
+     case_fcgi_slow_request_then_run),
+    ("a body without its stream's end record: cut, and the code never runs",
+     case_fcgi_body_without_end),
 ]
 
 
