@@ -706,6 +706,16 @@ def fcgi_exchange(sock, params, stdin=b"", request_id=1):
     return parse_cgi_response(answer.stdout)
 
 
+def fcgi_keep_health(sock):
+    """GET /v1/health with FCGI_KEEP_CONN on a connected socket, so that the responder keeps
+    the connection for a next request; the problems, if the answer is not a 200."""
+    sock.sendall(fcgi_encode_request(fcgi_params("GET", HEALTH), flags=FCGI_KEEP_CONN))
+    answer = fcgi_read_answer(sock)
+    if answer.stdout.startswith(b"Status: 200"):
+        return []
+    return [f"health with FCGI_KEEP_CONN: {show(answer.stdout)}"]
+
+
 def fcgi_connect(address=None, timeout=40, source=None):
     """A connection to a responder: a unix socket path (default the service's), or a
     (host, port) over TCP, from the local address `source` if given."""

@@ -326,11 +326,7 @@ def case_sigterm_idle_kept_connection():
         closed_at.append(time.monotonic())
 
     try:
-        sock.sendall(pt.fcgi_encode_request(pt.fcgi_params("GET", pt.HEALTH),
-                                            flags=pt.FCGI_KEEP_CONN))
-        first = pt.fcgi_read_answer(sock)
-        if not first.stdout.startswith(b"Status: 200"):
-            problems.append(f"health on the kept connection: {pt.show(first.stdout)}")
+        problems += pt.fcgi_keep_health(sock)
         watcher = threading.Thread(target=watch_kept)
         watcher.start()
         result = {}

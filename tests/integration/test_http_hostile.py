@@ -228,11 +228,7 @@ def case_fcgi_slow_reader():
     problems = []
     got, eof = 0, False
     try:
-        sock.sendall(pt.fcgi_encode_request(pt.fcgi_params("GET", pt.HEALTH),
-                                            flags=pt.FCGI_KEEP_CONN))
-        first = pt.fcgi_read_answer(sock)
-        if not first.stdout.startswith(b"Status: 200"):
-            problems.append(f"first request on the kept connection: {pt.show(first.stdout)}")
+        problems += pt.fcgi_keep_health(sock)
         cuts_before = pt.metric_value("pycage_fcgi_peer_timeouts_total")
         body = pt.execute_body(f"print('x' * {answer_bytes})")
         sock.sendall(pt.fcgi_encode_request(
