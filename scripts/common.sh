@@ -45,8 +45,19 @@ install_packages() {
 	[ ${#missing[@]} -eq 0 ] && return 0
 	say "installing ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq
-	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+	# A mirror that fails for a moment should not fail the run: three
+	# tries, 10 and 30 s apart.
+	local try
+	for try in 1 2 3; do
+		if apt-get update -qq &&
+		   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; then
+			return 0
+		fi
+		[ "$try" = 3 ] && break
+		say "apt-get failed (try $try of 3); trying again"
+		sleep $((try == 1 ? 10 : 30))
+	done
+	die "could not install ${missing[*]}"
 }
 
 # gVisor as the engine's "runsc" runtime (docs/SECURITY.md): registered in
