@@ -56,7 +56,6 @@ RETRY_WAIT_S = 1.0
 ANSWER_LOG = os.environ.get("PYCAGE_HOSTILE_LOG")   # if set: every case's answer, one JSON a line
 CANARY_FILE = "/etc/pycage/canary"
 CANARY_ENV = "PYCAGE_CANARY"
-INSTANCE_LABEL = "org.pycage.instance"
 MEMORY_CHUNK_BYTES = 16 << 20
 MEMORY_REGION_MAX_BYTES = 1 << 30
 
@@ -500,7 +499,7 @@ def health_note():
 
 def instance_containers(instance):
     filters = urllib.parse.quote(json.dumps(
-        {"label": [f"{pt.MANAGED_LABEL}=1", f"{INSTANCE_LABEL}={instance}"]}))
+        {"label": [f"{pt.MANAGED_LABEL}=1", f"{pt.INSTANCE_LABEL}={instance}"]}))
     return {c["Id"]: c for c in pt.docker_get(f"/v1.41/containers/json?all=1&filters={filters}")}
 
 
@@ -516,14 +515,6 @@ def container_pids(container_id):
     except ValueError:
         return None
     return [(int(p[pid_at]), int(p[ppid_at]), p[cmd_at]) for p in top.get("Processes") or []]
-
-
-def container_runtime(container_id):
-    try:
-        return (pt.docker_get(f"/v1.41/containers/{container_id}/json")
-                .get("HostConfig") or {}).get("Runtime")
-    except pt.Unexpected:
-        return None
 
 
 def container_state(container_id):
@@ -556,7 +547,7 @@ def classify(container):
                containers are then told apart only by their number (LeftoverWatch)."""
     if container.get("State") != "running":
         return "stopped"
-    if container_runtime(container["Id"]) == "runsc":
+    if pt.container_runtime(container["Id"]) == "runsc":
         return "opaque"
     procs = container_pids(container["Id"])
     if procs is None:                   # no longer running, or gone: ask the engine which

@@ -45,6 +45,7 @@ EXECUTE = "/v1/execute"
 HEALTH = "/v1/health"
 JSON_TYPE = "application/json"
 MANAGED_LABEL = "org.pycage.managed"
+INSTANCE_LABEL = "org.pycage.instance"   # its value: the responder's `instance`
 
 HEALTH_WAIT_S = 5
 FILE_BUDGET_S = 900            # the watchdog: no test file may run longer than this
@@ -213,6 +214,19 @@ class Contains(Matcher):
 
     def __repr__(self):
         return "a string containing " + " and ".join(map(repr, self.parts))
+
+
+class Matches(Matcher):
+    """A string in which `pattern` is found (re.search)."""
+
+    def __init__(self, pattern):
+        self.pattern = re.compile(pattern)
+
+    def __call__(self, got):
+        return isinstance(got, str) and self.pattern.search(got) is not None
+
+    def __repr__(self):
+        return f"a string matching {self.pattern.pattern!r}"
 
 
 class LastLine(Matcher):
@@ -568,6 +582,64 @@ def docker_containers(label=MANAGED_LABEL):
     """Every container carrying `label`, running or stopped (API 1.41, containers/json)."""
     filters = urllib.parse.quote(json.dumps({"label": [label]}))
     return docker_get(f"/v1.41/containers/json?all=1&filters={filters}")
+
+
+def container_runtime(container_id):
+    """HostConfig.Runtime of a container ("runc", "runsc"), or None if it is gone."""
+    try:
+        return (docker_get(f"/v1.41/containers/{container_id}/json")
+                .get("HostConfig") or {}).get("Runtime")
+    except Unexpected:
+        return None
+
+
+def container_pid(container_id):
+    """State.Pid of a running container: its first process on the host (under gVisor, the
+    sandbox's); None if it is not running or gone."""
+    try:
+        state = docker_get(f"/v1.41/containers/{container_id}/json").get("State") or {}
+    except Unexpected:
+        return None
+    pid = state.get("Pid")
+    return pid if state.get("Running") and type(pid) is int and pid > 0 else None
+
+
+def _cgroup_mounts():
+    """{controller: mount point} of the host's cgroup hierarchies; "" for cgroup v2."""
+    mounts = {}
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            fields = line.split()
+            fstype, options = fields[fields.index("-") + 1], fields[-1].split(",")
+            if fstype == "cgroup2":
+                mounts.setdefault("", fields[4])
+            elif fstype == "cgroup":
+                for option in options:
+                    mounts.setdefault(option, fields[4])
+    return mounts
+
+
+def cgroup_cpu_s(pid):
+    """CPU time charged to the cgroup of host process `pid`, in seconds (cgroup v1's
+    cpuacct.usage, or v2's usage_usec in cpu.stat): what the kernel counted, whatever the
+    sandbox inside tells its own programs.  None if the process is gone."""
+    mounts = _cgroup_mounts()
+    try:
+        with open(f"/proc/{pid}/cgroup") as f:
+            entries = [line.rstrip("\n").split(":", 2) for line in f]
+        for _, controllers, path in entries:
+            if "cpuacct" in controllers.split(",") and "cpuacct" in mounts:
+                with open(f"{mounts['cpuacct']}{path}/cpuacct.usage") as usage:
+                    return int(usage.read()) / 1e9
+        for _, controllers, path in entries:
+            if controllers == "" and "" in mounts:
+                with open(f"{mounts['']}{path}/cpu.stat") as stat:
+                    for line in stat:
+                        if line.startswith("usage_usec "):
+                            return int(line.split()[1]) / 1e6
+    except (OSError, ValueError):
+        return None
+    raise Unexpected(f"no CPU accounting found for pid {pid}: {entries}")
 
 
 # ---------------------------------------------------------------- FastCGI client
