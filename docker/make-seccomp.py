@@ -17,6 +17,18 @@ Removed (each stays refused with EPERM, the profile's default action):
 - userfaultfd: a favourite of kernel exploits; nothing here needs it.
 - perf_event_open, bpf: only ever allowed with CAP_SYS_ADMIN, which the
   sandbox never has; dropped to keep the profile honest about that.
+- socketcall: the 32-bit multiplexer hides socket()'s arguments from the
+  filter below (a 64-bit program can still enter the 32-bit table through
+  int 0x80); nothing in the image is a 32-bit program.
+socket() is allowed only for the families a Python computation may use, all
+of them kept inside the container's network namespace: AF_UNIX, AF_INET,
+AF_INET6 (with no network, only the container's own loopback) and AF_NETLINK
+(glibc's getaddrinfo asks it for the interfaces).  Refused, among the rest:
+AF_VSOCK (not namespaced: it reaches the hypervisor and the host's vsock
+services), AF_ALG (the kernel's crypto API, a known exploit surface),
+AF_PACKET, AF_KEY, AF_TIPC, AF_RDS, AF_XDP, AF_BLUETOOTH.  SCMP_CMP_EQ
+compares all 64 bits of the argument, so a family with high bits set (which
+the kernel would truncate to an int) matches none of the rules.
 clone3 stays as Docker has it: refused with ENOSYS (not EPERM) without
 CAP_SYS_ADMIN, which makes glibc fall back to clone for threads.
 """
@@ -26,8 +38,9 @@ import sys
 REMOVE = {
     "io_uring_setup", "io_uring_enter", "io_uring_register",
     "ptrace", "process_vm_readv", "process_vm_writev", "kcmp", "pidfd_getfd",
-    "userfaultfd", "perf_event_open", "bpf",
+    "userfaultfd", "perf_event_open", "bpf", "socketcall",
 }
+SOCKET_FAMILIES = {"AF_UNIX": 1, "AF_INET": 2, "AF_INET6": 10, "AF_NETLINK": 16}
 
 
 def main(src, dst):
@@ -35,11 +48,16 @@ def main(src, dst):
         profile = json.load(f)
     kept = []
     for rule in profile["syscalls"]:
-        names = [n for n in rule["names"] if n not in REMOVE]
+        names = [n for n in rule["names"] if n not in REMOVE and n != "socket"]
         if rule.get("action") == "SCMP_ACT_ALLOW" and not names:
             continue
         if names:
             kept.append(dict(rule, names=names))
+    for family, number in sorted(SOCKET_FAMILIES.items(), key=lambda f: f[1]):
+        kept.append({"names": ["socket"], "action": "SCMP_ACT_ALLOW", "comment": family,
+                     "args": [{"index": 0, "value": number,
+                               "op": "SCMP_CMP_EQ"}],
+                     "includes": {}, "excludes": {}})
     profile["syscalls"] = kept
     allowed = {n for r in kept if r.get("action") == "SCMP_ACT_ALLOW" for n in r["names"]}
     leaked = REMOVE & allowed

@@ -29,7 +29,8 @@ FCGI_BIN = os.environ.get("PYCAGE_FCGI_BIN", "/usr/local/sbin/pycage-fcgi")
 EXECUTOR_BIN = os.environ.get("PYCAGE_EXECUTOR_BIN",
                               "/usr/local/libexec/pycage/pycage-executor")
 IMAGE = os.environ.get("PYCAGE_IMAGE", "pycage-sandbox:latest")
-INSTANCE_LABEL = "org.pycage.instance"
+# The profile every Responder here runs under (config.c's default seccomp_profile).
+SECCOMP_PROFILE = "/etc/pycage/seccomp.json"
 EXPIRES_LABEL = "org.pycage.expires"
 START_WAIT_S = 10
 # Under the sanitizer build (scripts/check.sh): the front stays unseparated unless a case
@@ -139,14 +140,14 @@ def run_program(argv, timeout):
 
 
 def instance_containers(instance):
-    return pt.docker_containers(f"{INSTANCE_LABEL}={instance}")
+    return pt.docker_containers(f"{pt.INSTANCE_LABEL}={instance}")
 
 
 def instance_events(instance, since, until):
     """The engine's container events for one instance between two unix times, oldest
     first (API 1.41 /events: one JSON object a line; with until it ends by itself)."""
     filters = urllib.parse.quote(json.dumps(
-        {"type": ["container"], "label": [f"{INSTANCE_LABEL}={instance}"]}))
+        {"type": ["container"], "label": [f"{pt.INSTANCE_LABEL}={instance}"]}))
     body = pt.docker_get_bytes(f"/v1.41/events?since={since:.3f}&until={until:.3f}"
                                f"&filters={filters}", 30)
     return [json.loads(line) for line in body.splitlines() if line.strip()]
@@ -178,7 +179,7 @@ def make_leftover(instance, expires=None):
     expires: the unix time its creator said no owner can use it after (the label every
     pycage container carries); None for a container of an older pycage, without it.
     """
-    labels = {pt.MANAGED_LABEL: "1", INSTANCE_LABEL: instance}
+    labels = {pt.MANAGED_LABEL: "1", pt.INSTANCE_LABEL: instance}
     if expires is not None:
         labels[EXPIRES_LABEL] = str(int(expires))
     status, body = docker_post("/v1.41/containers/create", {
@@ -384,7 +385,7 @@ LIAR_REPORT = ('{"uid": UID, "gid": 65534, "cap_eff": "0000000000000000", "secco
                '"no_new_privs": "1", "memory": "536870912", "memsw": "536870912", '
                '"swap_v2": "", "cpu_quota": "500000", "cpu_period": "1000000", "cpu_max": "", '
                '"pids": "64", "nproc": 64, "ifaces": ["lo"], "rootfs_ro": true, '
-               '"rootfs_errno": 30, "io_uring_errno": 1, "memtotal_kb": 524288}')
+               '"rootfs_errno": 30, "io_uring_errno": 1, "vsock_errno": 1, "memtotal_kb": 524288}')
 LIARS = [  # (what the report says instead, config, the words the refusal must contain)
     ({'"memory": "536870912"': '"memory": "9999"'}, {"uid_base": 0}, b"memory limit"),
     ({'"nproc": 64': '"nproc": 4096'}, {}, b"process limit"),
@@ -432,6 +433,30 @@ def case_selfcheck_refuses():
             r.stop()
             subprocess.run(["/usr/bin/docker", "rmi", "-f", LIAR_IMAGE], capture_output=True)
     return problems
+
+
+def case_selfcheck_profile_vsock():
+    """A seccomp profile that lets socket() through for every family (Docker 20.10's own
+    default did): the real engine applies it, the self-check sees AF_VSOCK open, 503."""
+    with open(SECCOMP_PROFILE) as f:
+        profile = json.load(f)
+    everything = next(rule for rule in profile["syscalls"]
+                      if rule["action"] == "SCMP_ACT_ALLOW" and not rule.get("args")
+                      and "read" in rule["names"])
+    everything["names"].append("socket")
+    path = os.path.join(tempfile.mkdtemp(prefix="pycage-seccomp-"), "seccomp.json")
+    atexit.register(shutil.rmtree, os.path.dirname(path), True)
+    with open(path, "w") as f:
+        json.dump(profile, f)
+    r = Responder("faults-vsock", seccomp_profile=path)
+    try:
+        health = r.call("GET", pt.HEALTH)
+        problems = error_problems(health, 503, "sandbox_check_failed", True)
+        if b"AF_VSOCK" not in health.body:
+            problems.append(f"the message does not name AF_VSOCK: {pt.show(health.body)}")
+        return problems
+    finally:
+        r.stop()
 
 
 def case_selfcheck_passes():
@@ -848,6 +873,8 @@ CASES = [
      case_executor_dies),
     ("the self-check passes on the real image with the shipped limits", case_selfcheck_passes),
     ("a limit that did not apply: 503 sandbox_check_failed naming it", case_selfcheck_refuses),
+    ("a seccomp profile that lets AF_VSOCK through: 503 sandbox_check_failed",
+     case_selfcheck_profile_vsock),
 ]
 if ASAN:
     CASES.append(("no sanitizer report from any responder started here",
