@@ -1,7 +1,9 @@
 /*
  * log.c: one line per event on stderr, with a UTC timestamp and the level.
  * Lines are written with a single write(2) so threads never interleave
- * inside a line.  It never exits except through fatal(), which is for
+ * inside a line.  Messages carry words from outside (a request's path, an
+ * engine's or a container's message): every control byte in them is
+ * written as \xNN, so none can start a forged line or drive a terminal.  It never exits except through fatal(), which is for
  * start-up only (STYLE.md point 4).
  */
 #include <stdarg.h>
@@ -29,14 +31,42 @@ log_set_level(enum log_level level)
 	log_level = level;
 }
 
+/*
+ * Appends msg to line (which holds n bytes of size), each control byte
+ * (below 0x20, and 0x7f) as \xNN; stops where the next piece would not fit.
+ * Returns the new length.
+ */
+static size_t
+log_escape(char *line, size_t n, size_t size, const char *msg)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)msg; *p != '\0'; p++) {
+		if (*p >= 0x20 && *p != 0x7f) {
+			if (n + 1 > size)
+				break;
+			line[n++] = *p;
+			continue;
+		}
+		if (n + 4 > size)
+			break;
+		line[n++] = '\\';
+		line[n++] = 'x';
+		line[n++] = hex[*p >> 4];
+		line[n++] = hex[*p & 0xf];
+	}
+	return n;
+}
+
 static void
 log_write(enum log_level level, const char *fmt, va_list ap)
 {
 	static const char *const names[] = { "error", "warn", "info", "debug" };
-	char		 line[LOG_LINE_MAX];
+	char		 line[LOG_LINE_MAX], msg[LOG_LINE_MAX];
 	struct timespec	 now;
 	struct tm	 tm;
-	int		 n, m;
+	int		 n;
 
 	if (level > log_level)
 		return;
@@ -45,14 +75,10 @@ log_write(enum log_level level, const char *fmt, va_list ap)
 	n = snprintf(line, sizeof(line), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s %s: ",
 	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
 	    tm.tm_min, tm.tm_sec, now.tv_nsec / 1000000, log_role, names[level]);
-	if (n < 0)
+	if (n < 0 || (size_t)n >= sizeof(line) - 1 ||
+	    vsnprintf(msg, sizeof(msg), fmt, ap) < 0)
 		return;
-	m = vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
-	if (m < 0)
-		return;
-	n += m;
-	if ((size_t)n > sizeof(line) - 2)
-		n = sizeof(line) - 2;
+	n = log_escape(line, n, sizeof(line) - 1, msg);
 	line[n++] = '\n';
 	(void)!write(STDERR_FILENO, line, n);
 }

@@ -40,6 +40,10 @@ DOCKER_SOCKET = os.environ.get("DOCKER_SOCKET", "/var/run/docker.sock")
 PYCAGE_PIDFILE = os.environ.get("PYCAGE_PIDFILE", "/run/pycage/pycage-fcgi.pid")
 PYCAGE_CONF = os.environ.get("PYCAGE_CONF", "/etc/pycage/pycage.conf")
 REQUIRE_SERVICE = os.environ.get("PYCAGE_REQUIRE_SERVICE") == "1"
+# The service's responder log (scripts/common.sh; scripts/asan.sh's for the ASan build).
+RESPONDER_LOG = os.environ.get("PYCAGE_RESPONDER_LOG", "/var/log/pycage/pycage-fcgi-asan.log"
+                               if os.environ.get("PYCAGE_RESPONDER_ASAN") == "1"
+                               else "/var/log/pycage/pycage-fcgi.log")
 
 EXECUTE = "/v1/execute"
 HEALTH = "/v1/health"

@@ -9,6 +9,7 @@ Each must end with the documented answer or a closed
 connection, in bounded time, and the service must keep answering while it lasts.
 """
 
+import functools
 import os
 import socket
 import sys
@@ -21,6 +22,7 @@ import pycagetest as pt  # noqa: E402
 
 URL = urllib.parse.urlsplit(pt.PYCAGE_URL)
 HOST, PORT = URL.hostname, URL.port or 80
+TLS_PORT = urllib.parse.urlsplit(pt.PYCAGE_HTTPS_URL).port or 443
 NGINX_BODY_TIMEOUT_S = 10      # nginx/pycage.conf client_body_timeout
 NGINX_HEADER_TIMEOUT_S = 10    # client_header_timeout
 FCGI_PEER_TIMEOUT_S = 15       # src/main.c PEER_IO_TIMEOUT_S
@@ -29,11 +31,11 @@ FCGI_ANSWER_S = 30             # PEER_ANSWER_S: all of one answer
 FCGI_DRIP_S = 5                # a pause well inside FCGI_PEER_TIMEOUT_S
 
 
-def raw_exchange(chunks, pause_s=0.0, half_close=False, wait_s=30):
+def raw_exchange(chunks, pause_s=0.0, half_close=False, wait_s=30, port=PORT):
     """Sends the chunks (pausing between them), reads until the peer closes or wait_s;
     returns (status or None, body bytes, seconds until the connection ended)."""
     started = time.monotonic()
-    sock = socket.create_connection((HOST, PORT), timeout=wait_s)
+    sock = socket.create_connection((HOST, port), timeout=wait_s)
     data = b""
     try:
         for chunk in chunks:
@@ -89,6 +91,79 @@ def case_huge_request_line():
     request = b"GET /v1/" + b"a" * 20000 + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
     status, body, _ = raw_exchange([request])
     return json_error_problems(status, body, 414, "uri_too_long") + alive_problems()
+
+
+# Requests nginx refuses itself, before any location: each answer must still be the API's
+# JSON error, not nginx's HTML page.
+#   description, port, request, status, error code, Allow header (None: not checked)
+NGINX_OWN_CASES = [
+    ("TRACE /v1/execute", PORT,
+     b"TRACE /v1/execute HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+     405, "method_not_allowed", "POST"),
+    ("TRACE /v1/health", PORT,
+     b"TRACE /v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+     405, "method_not_allowed", "GET, HEAD"),
+    ("Transfer-Encoding: gzip", PORT,
+     b"POST /v1/execute HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n"
+     b"Connection: close\r\n\r\n", 501, "not_implemented", None),
+    ("HTTP/2.0 in an HTTP/1 request line", PORT,
+     b"GET /v1/health HTTP/2.0\r\nHost: x\r\nConnection: close\r\n\r\n",
+     505, "http_version_not_supported", None),
+    ("plain HTTP to the HTTPS port", TLS_PORT,
+     b"GET /v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+     400, "plain_http_on_tls_port", None),
+]
+
+
+def nginx_own_problems(port, request, status, code, allow):
+    sock = socket.create_connection((HOST, port), timeout=10)
+    data = b""
+    try:
+        sock.sendall(request)
+        while part := sock.recv(65536):
+            data += part
+    finally:
+        sock.close()
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    got = int(lines[0].split(" ", 2)[1]) if lines[0].startswith("HTTP/1.") else None
+    problems = json_error_problems(got, body, status, code)
+    headers = {k.strip().lower(): v.strip() for k, _, v in (h.partition(":") for h in lines[1:])}
+    if headers.get("content-type") != pt.JSON_TYPE:
+        problems.append(f"Content-Type {headers.get('content-type')!r}, expected {pt.JSON_TYPE}")
+    if allow is not None and headers.get("allow") != allow:
+        problems.append(f"Allow {headers.get('allow')!r}, expected {allow!r}")
+    return problems
+
+
+def case_log_injection():
+    """A path holding a newline, a forged log line after it and an ANSI escape (nginx
+    decodes %0a and %1b into $document_uri, which the responder logs with its 404): the
+    responder's log gets one line, with the control bytes as \\xNN."""
+    token = f"FORGED-{os.getpid()}-{time.monotonic_ns()}"
+    log_path = pt.RESPONDER_LOG
+    with open(log_path, "rb") as log:
+        log.seek(0, os.SEEK_END)
+        start = log.tell()
+    path = f"/v1/x%0a2099-01-01T00:00:00.000Z%20main%20error:%20{token}%1b[31m"
+    response = pt.request("GET", path)
+    problems = pt.error_problems(response, 404, "not_found")
+    deadline = time.monotonic() + 5
+    while True:
+        with open(log_path, "rb") as log:
+            log.seek(start)
+            written = log.read()
+        if token.encode() in written or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    lines = [line for line in written.split(b"\n") if token.encode() in line]
+    if len(lines) != 1:
+        problems.append(f"{len(lines)} log lines hold the token, expected 1: {pt.show(written)}")
+    elif b"/v1/x\\x0a2099-01-01" not in lines[0] or b"\\x1b[31m" not in lines[0]:
+        problems.append(f"the control bytes are not escaped: {pt.show(lines[0])}")
+    if any(line.startswith(b"2099-") for line in written.split(b"\n")) or b"\x1b" in written:
+        problems.append(f"a forged line or a raw escape reached the log: {pt.show(written)}")
+    return problems
 
 
 def post_head(length):
@@ -345,7 +420,11 @@ def case_fcgi_body_without_end():
     return problems
 
 
-CASES = [
+CASES = [(f"nginx's own refusal, {desc}: {status} {code} in JSON",
+          functools.partial(nginx_own_problems, port, request, status, code, allow))
+         for desc, port, request, status, code, allow in NGINX_OWN_CASES] + [
+    ("a path with a newline and an escape cannot forge or colour a log line",
+     case_log_injection),
     ("a 20 KB header: 431 header_too_large in JSON", case_huge_header),
     ("a 20 KB request line: 414 uri_too_long in JSON", case_huge_request_line),
     ("a body that stops coming is dropped after client_body_timeout", case_slow_body),
