@@ -233,6 +233,31 @@ exit_watch_done(const struct exit_watch *w)
 }
 
 /*
+ * The output cap is the program's: a program may fill it exactly and the
+ * exit record still follows.  So while the run lasts each buffer takes
+ * JOB_RECORD_MAX_BYTES past the cap, and afterwards a stream whose program
+ * part (what precedes its record) is over the cap is cut back to it,
+ * flagged truncated, and its record, if any, is not used.
+ */
+static void
+job_cap_stream(struct buf *b, bool *truncated, struct exit_watch *watch,
+    int i, size_t cap, struct job_io *io)
+{
+	size_t	program = watch->seen[i] ? watch->at[i] : b->len;
+
+	b->cap_bytes = cap;
+	if (!*truncated && program <= cap)
+		return;
+	*truncated = true;
+	io->capped = true;
+	watch->seen[i] = false;
+	b->len = program < cap ? program : cap;
+	/* A cut at the cap can split a character: drop the piece rather than
+	 * answer a U+FFFD the program never printed. */
+	b->len = utf8_whole_prefix(b->data, b->len);
+}
+
+/*
  * Writes the request and reads the output until the stream ends, the
  * deadline passes or a cap is hit.  Output is read while the request is
  * still being written, so neither side can block the other.
@@ -247,8 +272,12 @@ job_pump(struct docker_attach *a, const struct buf *request, unsigned timeout_ms
 	const char		*early;
 	char			 chunk[JOB_READ_CHUNK_BYTES];
 	size_t			 sent = 0, n;
+	size_t			 cap[2] = { r->stdout_buf.cap_bytes,
+				    r->stderr_buf.cap_bytes };
 	long			 got, left;
 
+	r->stdout_buf.cap_bytes += JOB_RECORD_MAX_BYTES;
+	r->stderr_buf.cap_bytes += JOB_RECORD_MAX_BYTES;
 	stream_demux_init(&demux, &r->stdout_buf, &r->stderr_buf);
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	if ((n = docker_attach_take_early(a, &early)) > 0 &&
@@ -289,14 +318,8 @@ job_pump(struct docker_attach *a, const struct buf *request, unsigned timeout_ms
 	r->duration_ms = job_ms_since(&start);
 	r->stdout_truncated = demux.truncated[0];
 	r->stderr_truncated = demux.truncated[1];
-	/* A cut at the cap can split a character: drop the piece rather than
-	 * answer a U+FFFD the program never printed. */
-	if (r->stdout_truncated)
-		r->stdout_buf.len = utf8_whole_prefix(r->stdout_buf.data,
-		    r->stdout_buf.len);
-	if (r->stderr_truncated)
-		r->stderr_buf.len = utf8_whole_prefix(r->stderr_buf.data,
-		    r->stderr_buf.len);
+	job_cap_stream(&r->stdout_buf, &r->stdout_truncated, watch, 0, cap[0], io);
+	job_cap_stream(&r->stderr_buf, &r->stderr_truncated, watch, 1, cap[1], io);
 	if (demux.bad_type)
 		log_warn("job: unknown frame type in the attach stream");
 }

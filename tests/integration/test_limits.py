@@ -89,6 +89,20 @@ VERDICT_CASES = [
      "code": FLOOD_UTF8, "timeout": 20,
      "expect": capped("stdout", FLOOD_UTF8_TEXT),
      "wall_s": 20 + CONTAINER_START_S},
+    # The cap is the program's: exactly the cap on both streams is a whole answer (the
+    # runner's exit record comes after it and must not count), one byte more is not.
+    {"name": "exactly 1 MiB on stdout and on stderr, then exit 0: ok, nothing truncated",
+     "code": 'import sys\nsys.stdout.write("o" * 1048576)\nsys.stderr.write("e" * 1048576)\n',
+     "timeout": 20,
+     "expect": {"status": "ok", "exit_code": 0, "stdout": "o" * pt.OUTPUT_CAP,
+                "stderr": "e" * pt.OUTPUT_CAP, "stdout_truncated": False,
+                "stderr_truncated": False},
+     "wall_s": 20 + CONTAINER_START_S},
+    {"name": "1 MiB + 1 byte on stdout, then exit 0: output_limit, cut at 1 MiB",
+     "code": 'import sys\nsys.stdout.write("o" * 1048577)\n', "timeout": 20,
+     "expect": {"status": "output_limit", "stdout": "o" * pt.OUTPUT_CAP, "stderr": "",
+                "stdout_truncated": True, "stderr_truncated": False},
+     "wall_s": 20 + CONTAINER_START_S},
     # The cap counts the program's bytes; as \u0000 each NUL is 6 bytes of JSON, so this
     # answer is ~6 MiB and must still arrive whole through the front and nginx.
     {"name": "1 MiB of NUL bytes arrives whole as \\u0000 escapes (a 6 MiB answer)",
