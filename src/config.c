@@ -74,6 +74,7 @@ static const struct config_key config_keys[] = {
 	NUM(pool_size, CONFIG_UINT, 0, 64),
 	STR(pool_preload, true),
 	NUM(pool_max_age_s, CONFIG_UINT, 10, 86400),
+	NUM(selfcheck_max_age_s, CONFIG_UINT, 1, 86400),
 	STR(seccomp_profile, true),
 	NUM(uid_base, CONFIG_UINT, 0, 2000000000),
 	STR(front_user, true),
@@ -120,6 +121,7 @@ config_defaults(struct config *c)
 	c->pool_size = 2;
 	snprintf(c->pool_preload, sizeof(c->pool_preload), "numpy,pandas");
 	c->pool_max_age_s = 300;
+	c->selfcheck_max_age_s = 300;
 	c->uid_base = 200000;
 	snprintf(c->front_user, sizeof(c->front_user), "nobody");
 	snprintf(c->front_chroot, sizeof(c->front_chroot), "/run/pycage-empty");

@@ -118,6 +118,7 @@ struct config {
 	unsigned	pool_size;			/* 0: no pool */
 	char		pool_preload[CONFIG_STR_MAX];	/* "numpy,pandas" */
 	unsigned	pool_max_age_s;
+	unsigned	selfcheck_max_age_s;		/* health checks again after */
 	unsigned	uid_base;			/* 0: everyone is `user` */
 	char		front_user[CONFIG_STR_MAX];	/* "" = no privilege split */
 	char		front_chroot[CONFIG_STR_MAX];

@@ -3,7 +3,7 @@
  * a real sandbox container.  A create can succeed while the engine drops
  * a limit (NOTES.md), and a kernel, runtime or daemon.json change can
  * quietly weaken one; so before serving, and again from GET /v1/health at
- * most every SELFCHECK_MAX_AGE_S, pycage starts a container exactly as
+ * most every selfcheck_max_age_s, pycage starts a container exactly as
  * for a run (same body, same limits) with python3 as the entrypoint and a
  * fixed script (never request data) that reports what the process got:
  * cgroup memory, swap, CPU and pids limits, the process limit
@@ -33,7 +33,6 @@
 
 #include "pycage.h"
 
-#define SELFCHECK_MAX_AGE_S	300
 #define SELFCHECK_TIMEOUT_MS	20000
 #define SELFCHECK_OUTPUT_MAX	16384
 #define SELFCHECK_RETRY_AFTER_S	30
@@ -88,6 +87,8 @@ static const char *const selfcheck_entrypoint[] = {
 enum selfcheck_state { SELFCHECK_UNCHECKED, SELFCHECK_PASSED, SELFCHECK_FAILED };
 
 static pthread_mutex_t		selfcheck_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t		selfcheck_done = PTHREAD_COND_INITIALIZER;
+static bool			selfcheck_running;	/* a check is under way */
 static enum selfcheck_state	selfcheck_state;
 static time_t			selfcheck_at;
 static char			selfcheck_reason[200];
@@ -225,17 +226,43 @@ out:
 	return rc;
 }
 
+/* With selfcheck_lock held: is a check wanted now? */
+static bool
+selfcheck_due(struct executor *ex, bool refresh)
+{
+	return selfcheck_state == SELFCHECK_UNCHECKED || (refresh &&
+	    time(NULL) - selfcheck_at >=
+	    (time_t)executor_config(ex)->selfcheck_max_age_s);
+}
+
+/*
+ * The check itself runs outside the lock (it starts a container: a second
+ * or more, up to the engine's timeouts).  While one runs, every other
+ * caller keeps the last verdict, and only a caller that has none yet (at
+ * start) waits for it.
+ */
 int
 selfcheck_ensure(struct executor *ex, struct docker *d, bool refresh,
     struct api_error *err)
 {
 	char	why[sizeof(selfcheck_reason)];
-	int	rc = 0;
+	int	rc = 0, ran;
 
 	pthread_mutex_lock(&selfcheck_lock);
-	if (selfcheck_state == SELFCHECK_UNCHECKED || (refresh &&
-	    time(NULL) - selfcheck_at >= SELFCHECK_MAX_AGE_S)) {
-		if (selfcheck_run(ex, d, why, sizeof(why), err) == -1) {
+	while (selfcheck_due(ex, refresh)) {
+		if (selfcheck_running) {
+			if (selfcheck_state != SELFCHECK_UNCHECKED)
+				break;
+			pthread_cond_wait(&selfcheck_done, &selfcheck_lock);
+			continue;
+		}
+		selfcheck_running = true;
+		pthread_mutex_unlock(&selfcheck_lock);
+		ran = selfcheck_run(ex, d, why, sizeof(why), err);
+		pthread_mutex_lock(&selfcheck_lock);
+		selfcheck_running = false;
+		pthread_cond_broadcast(&selfcheck_done);
+		if (ran == -1) {
 			pthread_mutex_unlock(&selfcheck_lock);
 			return -1;	/* engine or image trouble: err says */
 		}
@@ -249,6 +276,7 @@ selfcheck_ensure(struct executor *ex, struct docker *d, bool refresh,
 			snprintf(selfcheck_reason, sizeof(selfcheck_reason), "%s", why);
 			selfcheck_state = SELFCHECK_FAILED;
 		}
+		break;
 	}
 	if (selfcheck_state == SELFCHECK_FAILED) {
 		api_error_set(err, 503, "sandbox_check_failed", "A sandbox limit "

@@ -395,14 +395,16 @@ LIARS = [  # (what the report says instead, config, the words the refusal must c
 ]
 
 
-def build_liar_image(lies):
+def build_liar_image(lies, delay_s=0):
+    """The image with a python3 that reports LIAR_REPORT with `lies` in it, after delay_s."""
     report = LIAR_REPORT.replace("UID", "$(id -u)")
     for truth, lie in lies.items():
         report = report.replace(truth, lie)
     context = tempfile.mkdtemp(prefix="pycage-liar-")
     try:
         with open(os.path.join(context, "python3"), "w") as f:
-            f.write("#!/bin/sh\necho \"" + report.replace('"', '\\"') + "\"\n")
+            f.write(f"#!/bin/sh\nsleep {delay_s}\n"
+                    "echo \"" + report.replace('"', '\\"') + "\"\n")
         os.chmod(os.path.join(context, "python3"), 0o755)
         with open(os.path.join(context, "Dockerfile"), "w") as f:
             f.write(f"FROM {IMAGE}\nCOPY python3 /usr/bin/python3\n")
@@ -457,6 +459,46 @@ def case_selfcheck_profile_vsock():
         return problems
     finally:
         r.stop()
+
+
+SLOW_CHECK_S = 6
+
+
+def case_selfcheck_refresh_aside():
+    """While GET /v1/health runs the self-check again (here one that takes SLOW_CHECK_S: a
+    truthful report, late), runs keep the last verdict and are not held behind it."""
+    build_liar_image({}, delay_s=SLOW_CHECK_S)
+    problems = []
+    r = None
+    try:
+        r = Responder("faults-slowcheck", image=LIAR_IMAGE, selfcheck_max_age_s=1)
+        first = r.call("GET", pt.HEALTH)             # the first check: everyone waits for it
+        if first.status != 200:
+            return [f"the first health: {first.status} {pt.show(first.body)}"]
+        time.sleep(1.5)                              # that verdict is old now
+        health = {}
+        thread = threading.Thread(target=lambda: health.update(r=r.call("GET", pt.HEALTH)))
+        started = time.monotonic()
+        thread.start()
+        time.sleep(1)                                # the new check is under way
+        run_started = time.monotonic()
+        answer = r.execute("print(1)")
+        run_s = time.monotonic() - run_started
+        thread.join()
+        health_s = time.monotonic() - started
+        if answer.status != 200 or pt.parse_json(answer.body).get("stdout") != "1\n":
+            problems.append(f"the run: {answer.status} {pt.show(answer.body)}")
+        if run_s > SLOW_CHECK_S - 2:
+            problems.append(f"the run took {run_s:.1f} s while the check ran: held behind it")
+        if health["r"].status != 200:
+            problems.append(f"health {health['r'].status}: {pt.show(health['r'].body)}")
+        if health_s < SLOW_CHECK_S:
+            problems.append(f"health answered in {health_s:.1f} s: the check did not run again")
+    finally:
+        if r is not None:
+            r.stop()
+        subprocess.run(["/usr/bin/docker", "rmi", "-f", LIAR_IMAGE], capture_output=True)
+    return problems
 
 
 def case_selfcheck_passes():
@@ -875,6 +917,8 @@ CASES = [
     ("a limit that did not apply: 503 sandbox_check_failed naming it", case_selfcheck_refuses),
     ("a seccomp profile that lets AF_VSOCK through: 503 sandbox_check_failed",
      case_selfcheck_profile_vsock),
+    ("runs are not held behind a self-check that health runs again",
+     case_selfcheck_refresh_aside),
 ]
 if ASAN:
     CASES.append(("no sanitizer report from any responder started here",

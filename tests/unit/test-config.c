@@ -135,6 +135,7 @@ test_good_file(void)
 	    "code_max_bytes = 1\n"
 	    "stdin_max_bytes = 0\n"
 	    "janitor_interval_s = 86400\n"
+	    "selfcheck_max_age_s = 1\n"
 	    "log_level = debug";		/* no final newline */
 	struct config	c, expected;
 	char		err[512];
@@ -168,6 +169,7 @@ test_good_file(void)
 	expected.code_max_bytes = 1;
 	expected.stdin_max_bytes = 0;
 	expected.janitor_interval_s = 86400;
+	expected.selfcheck_max_age_s = 1;
 	expected.log_level = LOG_LEVEL_DEBUG;
 
 	is_int(load_text(&c, text, sizeof(text) - 1, err, sizeof(err)), 0,
@@ -209,6 +211,8 @@ static const struct bad_case bad_cases[] = {
 	    ":1: workers: '0' is not a number in [1, 256]" },
 	{ "workers = 257", "workers = 257\n",
 	    ":1: workers: '257' is not a number in [1, 256]" },
+	{ "selfcheck_max_age_s = 0", "selfcheck_max_age_s = 0\n",
+	    ":1: selfcheck_max_age_s: '0' is not a number in [1, 86400]" },
 	{ "workers negative", "workers = -1\n",
 	    ":1: workers: '-1' is not a number in [1, 256]" },
 	{ "workers with a plus sign", "workers = +5\n",
