@@ -235,19 +235,56 @@ exit_watch_done(const struct exit_watch *w)
 /*
  * The output cap is the program's: a program may fill it exactly and the
  * exit record still follows.  So while the run lasts each buffer takes
- * JOB_RECORD_MAX_BYTES past the cap, and afterwards a stream whose program
- * part (what precedes its record) is over the cap is cut back to it,
- * flagged truncated, and its record, if any, is not used.
+ * JOB_RECORD_MAX_BYTES past the cap, and a stream is over its cap as soon
+ * as its program part (what precedes its record) is: with the record seen,
+ * where it starts; without, every byte, unless what follows some position
+ * within the cap is the start of the record still arriving.  *program is
+ * the length of the program part.
+ */
+static bool
+job_over_cap(const struct exit_watch *w, int i, const struct buf *b,
+    size_t cap, size_t *program)
+{
+	size_t	p, n, k;
+
+	*program = w->seen[i] ? w->at[i] : b->len;
+	if (w->seen[i] || b->len <= cap)
+		return *program > cap;
+	p = b->len > JOB_RECORD_MAX_BYTES ? b->len - JOB_RECORD_MAX_BYTES : 0;
+	for (; p <= cap; p++) {
+		n = b->len - p;
+		if (memcmp(b->data + p, w->marker,
+		    n < w->marker_len ? n : w->marker_len) != 0)
+			continue;
+		for (k = w->marker_len; k < n && b->data[p + k] >= '0' &&
+		    b->data[p + k] <= '9'; k++)
+			;
+		if (k >= n) {
+			*program = p;
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * After the run: a stream over its cap is cut back to it, flagged
+ * truncated, and its record, if any, is not used; one within it loses a
+ * piece of record that ran past the cap and never ended.
  */
 static void
 job_cap_stream(struct buf *b, bool *truncated, struct exit_watch *watch,
     int i, size_t cap, struct job_io *io)
 {
-	size_t	program = watch->seen[i] ? watch->at[i] : b->len;
+	size_t	program;
 
-	b->cap_bytes = cap;
-	if (!*truncated && program <= cap)
+	if (!job_over_cap(watch, i, b, cap, &program) && !*truncated) {
+		b->cap_bytes = cap;
+		if (!watch->seen[i])
+			b->len = program;
 		return;
+	}
+	b->cap_bytes = cap;
 	*truncated = true;
 	io->capped = true;
 	watch->seen[i] = false;
@@ -273,7 +310,7 @@ job_pump(struct docker_attach *a, const struct buf *request, unsigned timeout_ms
 	char			 chunk[JOB_READ_CHUNK_BYTES];
 	size_t			 sent = 0, n;
 	size_t			 cap[2] = { r->stdout_buf.cap_bytes,
-				    r->stderr_buf.cap_bytes };
+				    r->stderr_buf.cap_bytes }, program;
 	long			 got, left;
 
 	r->stdout_buf.cap_bytes += JOB_RECORD_MAX_BYTES;
@@ -314,6 +351,9 @@ job_pump(struct docker_attach *a, const struct buf *request, unsigned timeout_ms
 			io->capped = true;
 		exit_watch_scan(watch, 0, &r->stdout_buf);
 		exit_watch_scan(watch, 1, &r->stderr_buf);
+		if (job_over_cap(watch, 0, &r->stdout_buf, cap[0], &program) ||
+		    job_over_cap(watch, 1, &r->stderr_buf, cap[1], &program))
+			io->capped = true;
 	}
 	r->duration_ms = job_ms_since(&start);
 	r->stdout_truncated = demux.truncated[0];

@@ -103,6 +103,12 @@ VERDICT_CASES = [
      "expect": {"status": "output_limit", "stdout": "o" * pt.OUTPUT_CAP, "stderr": "",
                 "stdout_truncated": True, "stderr_truncated": False},
      "wall_s": 20 + CONTAINER_START_S},
+    {"name": "1 MiB + 1 byte on stdout, then a sleep: output_limit at once, not timeout",
+     "code": 'import sys, time\nsys.stdout.write("o" * 1048577)\nsys.stdout.flush()\n'
+             'time.sleep(60)\n', "timeout": 20,
+     "expect": {"status": "output_limit", "stdout": "o" * pt.OUTPUT_CAP, "stderr": "",
+                "stdout_truncated": True, "stderr_truncated": False},
+     "wall_s": 5 + CONTAINER_START_S},
     # The cap counts the program's bytes; as \u0000 each NUL is 6 bytes of JSON, so this
     # answer is ~6 MiB and must still arrive whole through the front and nginx.
     {"name": "1 MiB of NUL bytes arrives whole as \\u0000 escapes (a 6 MiB answer)",
