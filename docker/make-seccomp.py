@@ -29,6 +29,8 @@ services), AF_ALG (the kernel's crypto API, a known exploit surface),
 AF_PACKET, AF_KEY, AF_TIPC, AF_RDS, AF_XDP, AF_BLUETOOTH.  SCMP_CMP_EQ
 compares all 64 bits of the argument, so a family with high bits set (which
 the kernel would truncate to an int) matches none of the rules.
+socketpair() creates sockets of its family too (AF_TIPC makes a working
+pair): it is allowed for AF_UNIX only, the one family Python pairs.
 clone3 stays as Docker has it: refused with ENOSYS (not EPERM) without
 CAP_SYS_ADMIN, which makes glibc fall back to clone for threads.
 """
@@ -40,7 +42,11 @@ REMOVE = {
     "ptrace", "process_vm_readv", "process_vm_writev", "kcmp", "pidfd_getfd",
     "userfaultfd", "perf_event_open", "bpf", "socketcall",
 }
-SOCKET_FAMILIES = {"AF_UNIX": 1, "AF_INET": 2, "AF_INET6": 10, "AF_NETLINK": 16}
+# Calls allowed only for these address families (their first argument).
+FAMILIES = {
+    "socket": {"AF_UNIX": 1, "AF_INET": 2, "AF_INET6": 10, "AF_NETLINK": 16},
+    "socketpair": {"AF_UNIX": 1},
+}
 
 
 def main(src, dst):
@@ -48,16 +54,16 @@ def main(src, dst):
         profile = json.load(f)
     kept = []
     for rule in profile["syscalls"]:
-        names = [n for n in rule["names"] if n not in REMOVE and n != "socket"]
+        names = [n for n in rule["names"] if n not in REMOVE and n not in FAMILIES]
         if rule.get("action") == "SCMP_ACT_ALLOW" and not names:
             continue
         if names:
             kept.append(dict(rule, names=names))
-    for family, number in sorted(SOCKET_FAMILIES.items(), key=lambda f: f[1]):
-        kept.append({"names": ["socket"], "action": "SCMP_ACT_ALLOW", "comment": family,
-                     "args": [{"index": 0, "value": number,
-                               "op": "SCMP_CMP_EQ"}],
-                     "includes": {}, "excludes": {}})
+    for call, families in sorted(FAMILIES.items()):
+        for family, number in sorted(families.items(), key=lambda f: f[1]):
+            kept.append({"names": [call], "action": "SCMP_ACT_ALLOW", "comment": family,
+                         "args": [{"index": 0, "value": number, "op": "SCMP_CMP_EQ"}],
+                         "includes": {}, "excludes": {}})
     profile["syscalls"] = kept
     allowed = {n for r in kept if r.get("action") == "SCMP_ACT_ALLOW" for n in r["names"]}
     leaked = REMOVE & allowed

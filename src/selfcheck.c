@@ -9,7 +9,8 @@
  * cgroup memory, swap, CPU and pids limits, the process limit
  * (RLIMIT_NPROC, with per-container uids), capabilities, seccomp mode,
  * no_new_privs, uid, network interfaces, whether / is writable, and
- * whether io_uring_setup and socket(AF_VSOCK) are refused.  Any mismatch with the configuration
+ * whether io_uring_setup, socket(AF_VSOCK) and socketpair(AF_VSOCK) are
+ * refused.  Any mismatch with the configuration
  * makes every execution answer 503 sandbox_check_failed until a later
  * check passes.  The check bypasses pycage-runner on purpose: it tests the
  * container, not the runner's tripwire.
@@ -78,6 +79,9 @@ static const char selfcheck_script[] =
 "r['io_uring_errno'] = ctypes.get_errno() if fd < 0 else 0\n"
 "fd = libc.syscall(41, 40, 1, 0)\n"
 "r['vsock_errno'] = ctypes.get_errno() if fd < 0 else 0\n"
+"pair = (ctypes.c_int * 2)()\n"
+"fd = libc.syscall(53, 40, 1, 0, pair)\n"
+"r['vsock_pair_errno'] = ctypes.get_errno() if fd < 0 else 0\n"
 "print(json.dumps(r))\n";
 
 static const char *const selfcheck_entrypoint[] = {
@@ -176,6 +180,10 @@ selfcheck_compare(const struct config *c, long got_uid, yajl_val r, char *why,
 	else if (c->seccomp_json != NULL && !runsc &&
 	    selfcheck_int(r, "vsock_errno") != EPERM)
 		snprintf(why, len, "socket(AF_VSOCK) is not refused by the profile");
+	else if (c->seccomp_json != NULL && !runsc &&
+	    selfcheck_int(r, "vsock_pair_errno") != EPERM)
+		snprintf(why, len, "socketpair(AF_VSOCK) is not refused by the "
+		    "profile");
 	if (why[0] != '\0')
 		return;
 	/* CPU: v1 quota/period, or v2 "quota period"; runsc may show none. */
