@@ -2,8 +2,11 @@
  * log.c: one line per event on stderr, with a UTC timestamp and the level.
  * Lines are written with a single write(2) so threads never interleave
  * inside a line.  Messages carry words from outside (a request's path, an
- * engine's or a container's message): every control byte in them is
- * written as \xNN, so none can start a forged line or drive a terminal.  It never exits except through fatal(), which is for
+ * engine's or a container's message): every control byte in them (C0,
+ * DEL, and the C1 controls U+0080-U+009F as UTF-8) and every backslash
+ * is written as \xNN, so none can start a forged line, pass for an
+ * escape, or drive a terminal.  (U+2028 and other format characters are
+ * left as they are.)  It never exits except through fatal(), which is for
  * start-up only (STYLE.md point 4).
  */
 #include <stdarg.h>
@@ -31,30 +34,44 @@ log_set_level(enum log_level level)
 	log_level = level;
 }
 
+/* How many bytes at p are written escaped: 0, 1, or 2 for a UTF-8 C1. */
+static size_t
+log_escaped_bytes(const unsigned char *p)
+{
+	if (*p < 0x20 || *p == 0x7f || *p == '\\')
+		return 1;
+	if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+		return 2;
+	return 0;
+}
+
 /*
- * Appends msg to line (which holds n bytes of size), each control byte
- * (below 0x20, and 0x7f) as \xNN; stops where the next piece would not fit.
- * Returns the new length.
+ * Appends msg to line (which holds n bytes of size), escaping as the top
+ * of this file says; stops where the next piece would not fit.  Returns
+ * the new length.
  */
 static size_t
 log_escape(char *line, size_t n, size_t size, const char *msg)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p;
+	size_t		 k, i;
 
-	for (p = (const unsigned char *)msg; *p != '\0'; p++) {
-		if (*p >= 0x20 && *p != 0x7f) {
+	for (p = (const unsigned char *)msg; *p != '\0'; p += k ? k : 1) {
+		if ((k = log_escaped_bytes(p)) == 0) {
 			if (n + 1 > size)
 				break;
 			line[n++] = *p;
 			continue;
 		}
-		if (n + 4 > size)
+		if (n + 4 * k > size)
 			break;
-		line[n++] = '\\';
-		line[n++] = 'x';
-		line[n++] = hex[*p >> 4];
-		line[n++] = hex[*p & 0xf];
+		for (i = 0; i < k; i++) {
+			line[n++] = '\\';
+			line[n++] = 'x';
+			line[n++] = hex[p[i] >> 4];
+			line[n++] = hex[p[i] & 0xf];
+		}
 	}
 	return n;
 }

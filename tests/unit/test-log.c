@@ -1,7 +1,8 @@
 /*
  * test-log.c: src/log.c.  A message holding words from outside (a path
  * with a newline, an ANSI escape, a DEL) comes out as one line with each
- * control byte as \xNN, UTF-8 untouched; a message longer than a line is
+ * control byte as \xNN, a backslash and a UTF-8-encoded C1 control too,
+ * other UTF-8 untouched; a message longer than a line is
  * cut, never split into two, and never cut inside an escape.  stderr is a
  * pipe while the tests run.
  */
@@ -71,9 +72,13 @@ main(void)
 	is_str(got, "a\\x0db\\x09c\\x1b[31md\\x7fe\\x01\n",
 	    "CR, tab, ESC, DEL and 0x01 escaped");
 
-	logged(got, sizeof(got), "caf\xc3\xa9 \xe2\x82\xac \xff");
-	is_str(got, "caf\xc3\xa9 \xe2\x82\xac \xff\n",
-	    "bytes from 0x80 up (UTF-8, or not) left as they are");
+	logged(got, sizeof(got), "caf\xc3\xa9 \xe2\x82\xac \xff \xc2\xa0 \xc2");
+	is_str(got, "caf\xc3\xa9 \xe2\x82\xac \xff \xc2\xa0 \xc2\n",
+	    "other bytes from 0x80 up (UTF-8, or not) left as they are");
+
+	logged(got, sizeof(got), "a\\x0ab \xc2\x9b" "31m \xc2\x85");
+	is_str(got, "a\\x5cx0ab \\xc2\\x9b31m \\xc2\\x85\n",
+	    "a backslash, and C1 controls (CSI, NEL) as UTF-8, escaped");
 
 	big = malloc(3000);
 	if (big == NULL)
