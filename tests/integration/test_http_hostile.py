@@ -95,7 +95,8 @@ def case_huge_request_line():
 
 # Requests nginx refuses itself, before any location: each answer must still be the API's
 # JSON error, not nginx's HTML page.
-#   description, port, request, status, error code, Allow header (None: not checked)
+#   description, port, request, status, error code, Allow header (None: not checked,
+#   "": there must be none)
 NGINX_OWN_CASES = [
     ("TRACE /v1/execute", PORT,
      b"TRACE /v1/execute HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
@@ -103,6 +104,9 @@ NGINX_OWN_CASES = [
     ("TRACE /v1/health", PORT,
      b"TRACE /v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
      405, "method_not_allowed", "GET, HEAD"),
+    ("TRACE of a path that does not exist", PORT,
+     b"TRACE /v1/nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+     405, "method_not_allowed", ""),
     ("Transfer-Encoding: gzip", PORT,
      b"POST /v1/execute HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n"
      b"Connection: close\r\n\r\n", 501, "not_implemented", None),
@@ -131,7 +135,7 @@ def nginx_own_problems(port, request, status, code, allow):
     headers = {k.strip().lower(): v.strip() for k, _, v in (h.partition(":") for h in lines[1:])}
     if headers.get("content-type") != pt.JSON_TYPE:
         problems.append(f"Content-Type {headers.get('content-type')!r}, expected {pt.JSON_TYPE}")
-    if allow is not None and headers.get("allow") != allow:
+    if allow is not None and headers.get("allow", "") != allow:
         problems.append(f"Allow {headers.get('allow')!r}, expected {allow!r}")
     return problems
 
