@@ -609,18 +609,27 @@ def container_pid(container_id):
 
 
 def _cgroup_mounts():
-    """{controller: mount point} of the host's cgroup hierarchies; "" for cgroup v2."""
+    """{controller: (mount point, the hierarchy's path mounted there)} of this process's
+    cgroup hierarchies; "" for cgroup v2."""
     mounts = {}
     with open("/proc/self/mountinfo") as f:
         for line in f:
             fields = line.split()
             fstype, options = fields[fields.index("-") + 1], fields[-1].split(",")
             if fstype == "cgroup2":
-                mounts.setdefault("", fields[4])
+                mounts.setdefault("", (fields[4], fields[3]))
             elif fstype == "cgroup":
                 for option in options:
-                    mounts.setdefault(option, fields[4])
+                    mounts.setdefault(option, (fields[4], fields[3]))
     return mounts
+
+
+def _cgroup_dir(mount, path):
+    """The directory of cgroup `path` (as /proc/PID/cgroup names it) under a mount."""
+    point, root = mount
+    if root != "/" and (path == root or path.startswith(root + "/")):
+        path = path[len(root):]
+    return point + path
 
 
 def cgroup_cpu_s(pid):
@@ -633,11 +642,11 @@ def cgroup_cpu_s(pid):
             entries = [line.rstrip("\n").split(":", 2) for line in f]
         for _, controllers, path in entries:
             if "cpuacct" in controllers.split(",") and "cpuacct" in mounts:
-                with open(f"{mounts['cpuacct']}{path}/cpuacct.usage") as usage:
+                with open(f"{_cgroup_dir(mounts['cpuacct'], path)}/cpuacct.usage") as usage:
                     return int(usage.read()) / 1e9
         for _, controllers, path in entries:
             if controllers == "" and "" in mounts:
-                with open(f"{mounts['']}{path}/cpu.stat") as stat:
+                with open(f"{_cgroup_dir(mounts[''], path)}/cpu.stat") as stat:
                     for line in stat:
                         if line.startswith("usage_usec "):
                             return int(line.split()[1]) / 1e6

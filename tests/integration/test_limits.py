@@ -271,20 +271,23 @@ def fork_bomb_problems():
 
 # Forks 20 children that each sleep, while a fork bomb runs in another container: with
 # nproc counted per host uid, a bomb sharing the uid would starve this run's forks.
-NEIGHBOUR = ('os = reach("os")\nimport time\nkids = []\n'
+# Prints "CHILDREN FIRST LAST": the children it waited for, and when (time.time(), the
+# host's clock in both runtimes) its first and last fork returned.
+NEIGHBOUR = ('os = reach("os")\nimport time\nkids, at = [], []\n'
              'for _ in range(20):\n'
              '    pid = os.fork()\n'
              '    if pid == 0:\n'
              '        time.sleep(1)\n'
              '        os._exit(0)\n'
+             '    at.append(time.time())\n'
              '    kids.append(pid)\n'
-             'print(len([os.waitpid(k, 0) for k in kids]))\n')
+             'print(len([os.waitpid(k, 0) for k in kids]), at[0], at[-1])\n')
 
 
 # Fills its container's task limit with sleeping threads, then keeps forking for 9 s: the
 # limit stays full while the neighbour runs.  A plain bomb does not get there in time
 # under gVisor (a pandas-loaded process forked about twice a second there: 7-9 forks in
-# 4 s).  Prints "full THREADS refused FORKS".
+# 4 s).  Prints "full THREADS refused FORKS FROM UNTIL": from when to when it was full.
 BOMB_AT_LIMIT = """\
 import time
 os, threading = reach("os"), reach("threading")
@@ -296,7 +299,8 @@ try:
         threads.append(t)
     print("never full", len(threads))
 except RuntimeError:
-    refused, end = 0, time.time() + 9
+    refused, full_at = 0, time.time()
+    end = full_at + 9
     while time.time() < end:
         try:
             if os.fork() == 0:
@@ -305,7 +309,7 @@ except RuntimeError:
         except OSError:
             refused += 1
             time.sleep(0.01)
-    print("full", len(threads), "refused", refused)
+    print("full", len(threads), "refused", refused, full_at, time.time())
 """
 
 
@@ -318,25 +322,35 @@ def neighbour_problems():
     bomb = {}
     thread = threading.Thread(target=lambda: bomb.update(r=escaped_execute(BOMB_AT_LIMIT, 13)))
     thread.start()
-    time.sleep(1.5)                  # the bomb is at its limit by now
+    time.sleep(1.5)                  # the bomb is at its limit by now (checked below)
     status, answer, _ = escaped_execute(NEIGHBOUR, 10)
     thread.join()
-    problems = pt.answer_problems(status, answer, pt.ok_with("20\n"))
+    number = r"[0-9]+(?:\.[0-9]+)?"
+    problems = pt.answer_problems(status, answer, {
+        **pt.OK, "stdout": pt.Matches(rf"^20 {number} {number}\n$")})
     bomb_status, bomb_answer, _ = bomb["r"]
     bomb_problems = pt.answer_problems(bomb_status, bomb_answer, {
         "status": "ok",
-        "stdout": pt.Matches(r"^full [0-9]+ refused [1-9][0-9]*\n$")})
-    return problems + ["the bomb: " + p for p in bomb_problems]
+        "stdout": pt.Matches(rf"^full [0-9]+ refused [1-9][0-9]* {number} {number}\n$")})
+    problems += ["the bomb: " + p for p in bomb_problems]
+    if not problems:
+        first, last = (float(x) for x in answer["stdout"].split()[1:])
+        full_from, full_until = (float(x) for x in bomb_answer["stdout"].split()[4:])
+        if not full_from < first <= last < full_until:
+            problems.append(f"the neighbour forked from {first:.2f} to {last:.2f}, the bomb "
+                            f"was full from {full_from:.2f} to {full_until:.2f}: not inside")
+    return problems
 
 
-# A busy loop that counts the CPU time it gets against the wall time it ran.
+# A busy loop that counts the CPU time it gets against the wall time it ran, and names
+# its container (the host name is the container's short id).
 CPU_LOOP_S = 6
 CPU_LOOP = f"""\
 import time
 start, cpu = time.monotonic(), time.process_time()
 while time.monotonic() - start < {CPU_LOOP_S}:
     pass
-print(time.process_time() - cpu, time.monotonic() - start)
+print(time.process_time() - cpu, time.monotonic() - start, reach("os").uname().nodename)
 """
 CPU_SHARE = 0.5       # etc/pycage.conf: cpu_millis = 500 ...
 CPU_PERIOD_S = 1.0    # ... counted over cpu_period_ms = 1000
@@ -352,49 +366,54 @@ def cpu_most(window_s):
 
 
 def managed_cpu_readings():
-    """{container id: (host cgroup CPU seconds, monotonic time)} of this instance's running
-    containers."""
+    """{container id: (host cgroup CPU seconds, monotonic time, runtime)} of this
+    instance's running containers."""
     readings = {}
     for container in pt.docker_containers(f"{pt.INSTANCE_LABEL}={pt.service_instance()}"):
         pid = pt.container_pid(container["Id"]) if container.get("State") == "running" else None
         cpu_s = pt.cgroup_cpu_s(pid) if pid else None
         if cpu_s is not None:
-            readings[container["Id"]] = (cpu_s, time.monotonic())
+            readings[container["Id"]] = (cpu_s, time.monotonic(),
+                                         pt.container_runtime(container["Id"]))
     return readings
 
 
 def cpu_share_problems():
-    """The host's count of the loop's container, read between CPU_WINDOW_S into the
+    """The host's count for the loop's container, read between CPU_WINDOW_S into the
     request, stays within cpu_most of that window: what the kernel charged, which is what
     the limit is about.  Under gVisor the sandbox's own process_time runs fast (3.76 s in
     6.2 s seen while the host counted 0.44 CPU), so only runc's is checked as well."""
     answer = {}
     thread = threading.Thread(target=lambda: answer.update(
-        r=pt.execute(CPU_LOOP, timeout=CPU_LOOP_S + 5)))
+        r=escaped_execute(CPU_LOOP, CPU_LOOP_S + 5)))
     started = time.monotonic()
     thread.start()
     time.sleep(CPU_WINDOW_S[0])
     first = managed_cpu_readings()
     time.sleep(max(0.0, started + CPU_WINDOW_S[1] - time.monotonic()))
     second = managed_cpu_readings()
-    spans = [(second[c][0] - first[c][0], second[c][1] - first[c][1], c)
-             for c in first if c in second]
-    runtime = spans and pt.container_runtime(max(spans)[2])
     thread.join()
-    status, answer = answer["r"]
-    problems = pt.answer_problems(status, answer, {"status": "ok"})
-    if not spans:
-        return problems + ["no running container of this instance was seen in "
-                           f"{CPU_WINDOW_S[0]}-{CPU_WINDOW_S[1]} s"]
-    cpu_s, window_s, _ = max(spans)
+    status, answer, _ = answer["r"]
+    problems = pt.answer_problems(status, answer, {
+        "status": "ok", "stdout": pt.Matches(r"^[0-9.e-]+ [0-9.]+ [0-9a-f]{12}\n$")})
+    if problems:
+        return problems
+    loop_cpu_s, wall_s, host = answer["stdout"].split()
+    ours = [c for c in first if c in second and c.startswith(host)]
+    if not ours:
+        return [f"the loop's container {host} was not seen running at both "
+                f"{CPU_WINDOW_S[0]} s and {CPU_WINDOW_S[1]} s (seen: {sorted(first)}, "
+                f"{sorted(second)})"]
+    c = ours[0]
+    cpu_s, window_s, runtime = second[c][0] - first[c][0], second[c][1] - first[c][1], second[c][2]
     if cpu_s < CPU_BUSY_MIN_S:
-        problems.append(f"the busiest container got {cpu_s:.2f} s of CPU in {window_s:.2f} s: "
-                        "the loop was not seen running")
+        problems.append(f"the loop's container got {cpu_s:.2f} s of CPU in {window_s:.2f} s: "
+                        "the host did not count the loop")
     if cpu_s > cpu_most(window_s):
         problems.append(f"the host counted {cpu_s:.2f} s of CPU in {window_s:.2f} s for the "
                         f"loop, more than {CPU_SHARE} CPU allows ({cpu_most(window_s):.2f} s)")
     if not problems and runtime != "runsc":
-        loop_cpu_s, wall_s = (float(x) for x in answer["stdout"].split())
+        loop_cpu_s, wall_s = float(loop_cpu_s), float(wall_s)
         if loop_cpu_s > cpu_most(wall_s):
             problems.append(f"the loop got {loop_cpu_s:.2f} s of CPU in {wall_s:.2f} s, "
                             f"more than {CPU_SHARE} CPU allows ({cpu_most(wall_s):.2f} s)")
