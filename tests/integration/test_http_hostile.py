@@ -10,6 +10,7 @@ connection, in bounded time, and the service must keep answering while it lasts.
 """
 
 import functools
+import json
 import os
 import socket
 import sys
@@ -168,6 +169,35 @@ def case_log_injection():
     if any(line.startswith(b"2099-") for line in written.split(b"\n")) or b"\x1b" in written:
         problems.append(f"a forged line or a raw escape reached the log: {pt.show(written)}")
     return problems
+
+
+def chunked(body, size):
+    """body in HTTP/1.1 chunks of `size` bytes, then the last chunk."""
+    out = b""
+    for at in range(0, len(body), size):
+        piece = body[at:at + size]
+        out += b"%x\r\n" % len(piece) + piece + b"\r\n"
+    return out + b"0\r\n\r\n"
+
+
+CHUNKED_HEAD = (b"POST /v1/execute HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n")
+
+
+def case_chunked_body():
+    """A body sent in chunks (no Content-Length: what streaming clients send) runs."""
+    body = json.dumps({"code": "import sys\nprint(len(sys.stdin.read()))",
+                       "stdin": "z" * 100000}).encode()
+    status, answer, _ = raw_exchange([CHUNKED_HEAD + chunked(body, 4096)])
+    doc = pt.parse_json(answer) if answer else None
+    return pt.answer_problems(status, doc, pt.ok_with("100000\n"))
+
+
+def case_chunked_body_too_large():
+    """Chunks adding up to over 1 MiB: 413 body_too_large, as with a Content-Length."""
+    body = json.dumps({"code": "print(1)", "stdin": "z" * (1024 * 1024)}).encode()
+    status, answer, _ = raw_exchange([CHUNKED_HEAD + chunked(body, 65536)])
+    return json_error_problems(status, answer, 413, "body_too_large") + alive_problems()
 
 
 def post_head(length):
@@ -429,6 +459,8 @@ CASES = [(f"nginx's own refusal, {desc}: {status} {code} in JSON",
          for desc, port, request, status, code, allow in NGINX_OWN_CASES] + [
     ("a path with a newline and an escape cannot forge or colour a log line",
      case_log_injection),
+    ("a body in chunks, without Content-Length, runs", case_chunked_body),
+    ("chunks adding up to over 1 MiB: 413 body_too_large in JSON", case_chunked_body_too_large),
     ("a 20 KB header: 431 header_too_large in JSON", case_huge_header),
     ("a 20 KB request line: 414 uri_too_long in JSON", case_huge_request_line),
     ("a body that stops coming is dropped after client_body_timeout", case_slow_body),
