@@ -16,6 +16,7 @@ The test files share one rate-limit bucket and one Docker engine: run them one a
 test_ratelimit.py after the others and test_leftovers.py last.
 """
 
+import functools
 import http.client
 import json
 import os
@@ -588,26 +589,30 @@ def docker_containers(label=MANAGED_LABEL):
     return docker_get(f"/v1.41/containers/json?all=1&filters={filters}")
 
 
+def container_inspect(container_id):
+    """The engine's description of a container (containers/{id}/json), or {} if it is gone
+    or cannot be read."""
+    try:
+        info = docker_get(f"/v1.41/containers/{container_id}/json")
+    except Unexpected:
+        return {}
+    return info if isinstance(info, dict) else {}
+
+
 def container_runtime(container_id):
     """HostConfig.Runtime of a container ("runc", "runsc"), or None if it is gone."""
-    try:
-        return (docker_get(f"/v1.41/containers/{container_id}/json")
-                .get("HostConfig") or {}).get("Runtime")
-    except Unexpected:
-        return None
+    return (container_inspect(container_id).get("HostConfig") or {}).get("Runtime")
 
 
-def container_pid(container_id):
-    """State.Pid of a running container: its first process on the host (under gVisor, the
-    sandbox's); None if it is not running or gone."""
-    try:
-        state = docker_get(f"/v1.41/containers/{container_id}/json").get("State") or {}
-    except Unexpected:
-        return None
+def running_pid(info):
+    """State.Pid in a container_inspect() answer: its first process on the host (under
+    gVisor, the sandbox's); None if it is not running."""
+    state = info.get("State") or {}
     pid = state.get("Pid")
     return pid if state.get("Running") and type(pid) is int and pid > 0 else None
 
 
+@functools.lru_cache(maxsize=1)
 def _cgroup_mounts():
     """{controller: (mount point, the hierarchy's path mounted there)} of this process's
     cgroup hierarchies; "" for cgroup v2."""

@@ -32,9 +32,16 @@ FCGI_ANSWER_S = 30             # PEER_ANSWER_S: all of one answer
 FCGI_DRIP_S = 5                # a pause well inside FCGI_PEER_TIMEOUT_S
 
 
-def raw_exchange(chunks, pause_s=0.0, half_close=False, wait_s=30, port=PORT):
+def raw_exchange(chunks, pause_s=0.0, half_close=False, wait_s=30):
     """Sends the chunks (pausing between them), reads until the peer closes or wait_s;
     returns (status or None, body bytes, seconds until the connection ended)."""
+    status, _, body, elapsed = raw_exchange_headers(chunks, pause_s, half_close, wait_s)
+    return status, body, elapsed
+
+
+def raw_exchange_headers(chunks, pause_s=0.0, half_close=False, wait_s=30, port=PORT):
+    """raw_exchange, with the answer's headers as well: (status or None, {lower-case
+    name: value}, body bytes, seconds until the connection ended)."""
     started = time.monotonic()
     sock = socket.create_connection((HOST, port), timeout=wait_s)
     data = b""
@@ -59,10 +66,11 @@ def raw_exchange(chunks, pause_s=0.0, half_close=False, wait_s=30, port=PORT):
     finally:
         sock.close()
     elapsed = time.monotonic() - started
-    status = None
-    if data.startswith(b"HTTP/1."):
-        status = int(data.split(b" ", 2)[1])
-    return status, data.partition(b"\r\n\r\n")[2], elapsed
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split(" ", 2)[1]) if lines[0].startswith("HTTP/1.") else None
+    headers = {k.strip().lower(): v.strip() for k, _, v in (h.partition(":") for h in lines[1:])}
+    return status, headers, body, elapsed
 
 
 def json_error_problems(status, body, want_status, want_code):
@@ -121,19 +129,8 @@ NGINX_OWN_CASES = [
 
 
 def nginx_own_problems(port, request, status, code, allow):
-    sock = socket.create_connection((HOST, port), timeout=10)
-    data = b""
-    try:
-        sock.sendall(request)
-        while part := sock.recv(65536):
-            data += part
-    finally:
-        sock.close()
-    head, _, body = data.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    got = int(lines[0].split(" ", 2)[1]) if lines[0].startswith("HTTP/1.") else None
+    got, headers, body, _ = raw_exchange_headers([request], wait_s=10, port=port)
     problems = json_error_problems(got, body, status, code)
-    headers = {k.strip().lower(): v.strip() for k, _, v in (h.partition(":") for h in lines[1:])}
     if headers.get("content-type") != pt.JSON_TYPE:
         problems.append(f"Content-Type {headers.get('content-type')!r}, expected {pt.JSON_TYPE}")
     if allow is not None and headers.get("allow", "") != allow:

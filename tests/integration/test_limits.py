@@ -370,11 +370,14 @@ def managed_cpu_readings():
     instance's running containers."""
     readings = {}
     for container in pt.docker_containers(f"{pt.INSTANCE_LABEL}={pt.service_instance()}"):
-        pid = pt.container_pid(container["Id"]) if container.get("State") == "running" else None
+        if container.get("State") != "running":
+            continue
+        info = pt.container_inspect(container["Id"])
+        pid = pt.running_pid(info)
         cpu_s = pt.cgroup_cpu_s(pid) if pid else None
         if cpu_s is not None:
             readings[container["Id"]] = (cpu_s, time.monotonic(),
-                                         pt.container_runtime(container["Id"]))
+                                         (info.get("HostConfig") or {}).get("Runtime"))
     return readings
 
 
