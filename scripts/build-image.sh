@@ -32,13 +32,15 @@ runner_bin=$1
 image=${2:-pycage-sandbox:latest}
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 dockerfile=$repo_root/docker/Dockerfile
-runner_source=$repo_root/runner/runner.c
+# The runner's sources (runner.c, audit.c and their headers): the image
+# carries them, and the Dockerfile's source path compiles them.
+runner_sources=$(cd "$repo_root" && ls runner/*.c runner/*.h)
 
 if ! [ -f "$runner_bin" ] || ! [ -x "$runner_bin" ]; then
 	die "$runner_bin is not an executable file"
 fi
 [ -f "$dockerfile" ] || die "$dockerfile is missing"
-[ -f "$runner_source" ] || die "$runner_source is missing"
+[ -f "$repo_root/runner/runner.c" ] || die "$repo_root/runner/runner.c is missing"
 [ -x "$DOCKER" ] || die "$DOCKER is missing (apt-get install docker.io)"
 "$DOCKER" version --format '{{.Server.Version}}' >/dev/null 2>&1 ||
 	die "cannot reach dockerd through $DOCKER (is dockerd running?)"
@@ -96,7 +98,7 @@ base_id=$("$DOCKER" image inspect --format '{{.Id}}' "$BASE_IMAGE")
 source_hash=$(
 	{
 		sha256sum <"$dockerfile"
-		sha256sum <"$runner_source"
+		(cd "$repo_root" && sha256sum $runner_sources)
 		sha256sum <"$runner_bin"
 		printf '%s\n' "$base_id" "${BUILD_ARGS[*]}"
 	} | sha256sum | cut -d' ' -f1
@@ -110,12 +112,12 @@ if [ "$current_hash" = "$source_hash" ]; then
 fi
 old_image_id=$("$DOCKER" image inspect --format '{{.Id}}' "$image" 2>/dev/null || true)
 
-# A context of three files: the repository may hold build trees and secrets
+# A context of the Dockerfile, the runner's sources and its binary: the repository may hold build trees and secrets
 # that have no business in the daemon.
 context=$(mktemp -d "${TMPDIR:-/tmp}/pycage-context.XXXXXX")
 mkdir "$context/runner"
 cp "$dockerfile" "$context/Dockerfile"
-cp "$runner_source" "$context/runner/runner.c"
+(cd "$repo_root" && cp $runner_sources "$context/runner/")
 cp "$runner_bin" "$context/runner/pycage-runner"
 
 say "building $image ($HASH_LABEL=$source_hash)"

@@ -1,0 +1,50 @@
+/*
+ * protocol.h: the runner's wire format (docs/RUNNER.md), included by both
+ * ends: pycage-runner inside the sandbox (runner/runner.c) and the
+ * executor that writes its request and reads its records
+ * (src/executor/job.c, pool.c, selfcheck.c).  The configuration's maxima
+ * for code and stdin come from here too (common/config.c), so the host can
+ * never accept a program the runner would refuse.
+ *
+ * Request on fd 0: a header line "pycage1 CODE_LEN STDIN_LEN NONCE\n" (at
+ * most PROTOCOL_HEADER_MAX_BYTES with its '\n'; NONCE is hex, or "-" for
+ * none), then CODE_LEN bytes of code and STDIN_LEN bytes of stdin.
+ * Records, each starting with PROTOCOL_RECORD_START so no ordinary text
+ * line can pass for one:
+ *   ready  "\x1epycage-ready\n" on fd 1, with --ready, once the runner is
+ *          initialised (the preload imported), before it reads fd 0;
+ *   exit   "\x1epycage-exit NONCE CODE\n" on fd 1 and on fd 2 after the
+ *          program ended, so the host need not wait for the container to
+ *          stop; without the nonce it means nothing.
+ * The runner's own failures exit 125 (a bad request) or 126 (no Python);
+ * they are the sandbox failing, never a program's verdict.
+ */
+#ifndef PYCAGE_RUNNER_PROTOCOL_H
+#define PYCAGE_RUNNER_PROTOCOL_H
+
+#define PROTOCOL_HEADER_MAGIC		"pycage1"
+#define PROTOCOL_NO_NONCE		"-"
+#define PROTOCOL_HEADER_MAX_BYTES	160	/* including its '\n' */
+#define PROTOCOL_CODE_MAX_BYTES		262144	/* 256 KiB */
+#define PROTOCOL_STDIN_MAX_BYTES	1048576	/* 1 MiB */
+#define PROTOCOL_NONCE_MAX_CHARS	64
+#define PROTOCOL_PRELOAD_MAX_BYTES	1024	/* the text after --preload= */
+
+#define PROTOCOL_RECORD_START		"\x1e"
+#define PROTOCOL_READY_RECORD		"\x1epycage-ready\n"
+#define PROTOCOL_EXIT_PREFIX		"\x1epycage-exit "
+/* 1 + 12 + 64 + 1 + 3 + 1 fits: the longest exit record on the wire. */
+#define PROTOCOL_EXIT_RECORD_MAX_BYTES	96
+
+/* argv flags of pycage-runner */
+#define PROTOCOL_ARG_READY		"--ready"
+#define PROTOCOL_ARG_PRELOAD		"--preload="
+
+enum protocol_exit_code {
+	PROTOCOL_EXIT_SUCCESS = 0,
+	PROTOCOL_EXIT_PROGRAM_FAILED = 1,	/* uncaught exception, SyntaxError */
+	PROTOCOL_EXIT_BAD_REQUEST = 125,
+	PROTOCOL_EXIT_NO_INTERPRETER = 126,
+};
+
+#endif /* PYCAGE_RUNNER_PROTOCOL_H */

@@ -1,0 +1,90 @@
+/*
+ * front.h: pycage-fcgi's own types and prototypes (src/front/), the
+ * unprivileged, chrooted process that reads request bytes: FastCGI
+ * workers (main.c), a peer's deadline (peer.c), routing and answers
+ * (request.c, answer.c), request JSON (json_in.c) and its end of the
+ * channel to the executor (channel.c).  It never talks to Docker: the
+ * executor's header is not on its include path, and it is not linked
+ * with libcurl.
+ */
+#ifndef PYCAGE_FRONT_H
+#define PYCAGE_FRONT_H
+
+#include "common.h"
+#include "privsep.h"
+
+/* ------------------------------------------------------------ json_in.c */
+
+#define JSON_IN_DEPTH_MAX	32
+
+struct job_limits {
+	size_t		code_max_bytes;
+	size_t		stdin_max_bytes;
+	unsigned	timeout_default_ms;
+	unsigned	timeout_max_ms;
+};
+
+int	json_in_parse_job(const char *body, size_t len, const struct job_limits *,
+	    struct job_spec *, struct api_error *);
+/* Frees what json_in_parse_job() made. */
+void	job_spec_free(struct job_spec *);
+
+/* ------------------------------------------------------------- answer.c */
+
+int	answer_result(const struct job_result *, struct buf *out);
+int	answer_error(const struct api_error *, struct buf *out);
+int	answer_health(const struct health *, struct buf *out);
+
+/* ------------------------------------------------------------ channel.c */
+
+/* One worker's channel to the executor; owns fd. */
+struct channel;
+
+struct channel	*channel_new(int fd, const struct config *);
+void		 channel_free(struct channel *);
+/* 0 with the job's result (the executor removes the container after it
+ * answered), or -1 with err: the sandbox failed, or the channel did. */
+int	channel_run(struct channel *, const struct job_spec *,
+	    struct job_result *, struct api_error *);
+int	channel_health(struct channel *, struct health *,
+	    char versionbuf[PRIVSEP_VERSION_MAX], struct api_error *);
+int	channel_metrics(struct channel *, struct buf *, struct api_error *);
+
+
+/* Seconds a FastCGI peer gets for all of one request (params and body,
+ * from the accept, or on a kept connection from the request's first
+ * byte), and for all of one answer; the executor's work is not counted. */
+#define PEER_REQUEST_S	30
+#define PEER_ANSWER_S	30
+
+struct peer_watch {
+	pthread_mutex_t	 lock;
+	int		 fd;		/* a dup of the connection, or -1 */
+	long long	 deadline_ms;	/* CLOCK_MONOTONIC; 0: not armed */
+};
+
+void	peer_watch_init(struct peer_watch *);
+/* A request begins on fd: arms PEER_REQUEST_S. */
+void	peer_watch_begin(struct peer_watch *, int fd);
+/* Around the executor's work: disarm, then PEER_ANSWER_S for the answer. */
+void	peer_watch_pause(struct peer_watch *);
+void	peer_watch_answer(struct peer_watch *);
+/* Done with the request (before the next accept). */
+void	peer_watch_end(struct peer_watch *);
+/* From another thread: shuts the connection down if past its deadline. */
+bool	peer_watch_sweep(struct peer_watch *);
+/* ------------------------------------------------------------ request.c */
+
+
+
+struct worker {
+	unsigned		 index;
+	struct channel		*chan;		/* to the executor process */
+	const struct config	*config;
+	struct peer_watch	 peer;
+};
+
+struct FCGX_Request;
+void	request_handle(struct worker *, struct FCGX_Request *);
+
+#endif /* PYCAGE_FRONT_H */
