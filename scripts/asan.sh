@@ -4,7 +4,7 @@
 # responder, so the integration tests (or a few curl requests) run
 # against it.
 #
-#   build  (the default) builds build-asan/src/pycage-fcgi and
+#   build  (the default) builds build-asan/src/front/pycage-fcgi and
 #          pycage-executor out of tree, configured --disable-hardening
 #          with the sanitizer flags.
 #   start  stops the installed responder (pidfile, SIGTERM, wait) and
@@ -52,7 +52,7 @@ asan_build() {
 	 { [ -f Makefile ] || "$TOP/configure" -q --disable-hardening \
 	     --prefix=/usr/local --sysconfdir=/etc \
 	     CFLAGS="$SAN_CFLAGS" LDFLAGS="$SAN_LDFLAGS"; } &&
-	 make -s -j"$(nproc)" src/pycage-fcgi src/pycage-executor >/dev/null) ||
+	 make -s -j"$(nproc)" src/front/pycage-fcgi src/executor/pycage-executor >/dev/null) ||
 		die "ASan build failed"
 }
 

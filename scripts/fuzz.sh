@@ -17,14 +17,15 @@ SECONDS_PER_TARGET=${1:-60}
 [[ $SECONDS_PER_TARGET =~ ^[1-9][0-9]*$ ]] || die "usage: $0 [SECONDS]"
 
 FUZZ="$BUILD/fuzz"
-TARGETS="json_in stream json_out"
+TARGETS="json_in stream json_out privsep"
 CC=${CC:-clang}
 CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-  -Wall -Wextra -D_GNU_SOURCE -I$TOP/src
+  -Wall -Wextra -D_GNU_SOURCE -I$TOP/src/common -I$TOP/src/front
+  -I$TOP/src/executor -I$TOP/runner
   -DPYCAGE_EXECUTOR_PATH=\"/usr/local/libexec/pycage/pycage-executor\""
-# Every module but the two main()s (main.c, executor.c) is linked: the
-# real code, no stand-ins.
-SRCS=$(ls "$TOP"/src/*.c | grep -v -E '/(main|executor)\.c$')
+# Every module of both sides but their main()s is linked: the real code,
+# no stand-ins.
+SRCS=$(ls "$TOP"/src/*/*.c | grep -v -E '/main\.c$')
 LIBS="$(pkg-config --cflags --libs yajl fcgi libcurl) -lm -lpthread"
 
 # Per target: the longest input.  json_in goes past body_max_bytes (1 MiB)
@@ -34,12 +35,13 @@ max_len() {
 	json_in)	echo 1100000 ;;
 	stream)		echo 20000 ;;
 	json_out)	echo 20000 ;;
+	privsep)	echo 20000 ;;
 	esac
 }
 
 # Seeds too big for the repository, made in the work corpus: bodies at
 # and one byte over the code and stdin caps, and the 300,000-level
-# nesting that crashed yajl_tree_free (../shared/NOTES.md).
+# nesting that crashed yajl_tree_free (docs/FIELD-NOTES.md).
 json_in_big_seeds() {
 	python3 - "$1" <<'EOF'
 import sys

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pycage.h"
+#include "common.h"
 
 #define BUF_ALLOC_MIN	256
 

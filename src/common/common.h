@@ -1,24 +1,29 @@
 /*
- * pycage.h: the types and prototypes that cross module boundaries inside
- * pycage-fcgi, grouped under the module that defines them.  Nothing here
- * is private to one file; a helper used by one file stays static there.
+ * common.h: what both of pycage's processes link (src/common/): byte
+ * buffers with a cap, UTF-8, the log, the configuration, the metrics, the
+ * process set-up, the two answers a job can get (a result or an API error)
+ * and the job as it crosses the channel.  Nothing here talks to Docker,
+ * parses HTTP or request JSON, or runs on one side only: the front's types
+ * are in src/front/front.h, the executor's in src/executor/executor.h, and
+ * the channel between them in privsep.h.
  *
  * Theory of operation (one request):
- *   main.c accepts a FastCGI request on a worker thread of the front, the
- *   unprivileged process, and peer.c holds its peer to a deadline ->
- *   request.c reads the CGI params and a capped body, routes it, and
- *   json_in.c turns the body into a struct job_spec -> privsep.c carries
- *   it to the executor process (executor.c), where job.c takes an
- *   execution slot and runs the job in a warm container from pool.c or a
- *   fresh one through docker.c (create, attach, start, write the code on
- *   stdin, read the framed output with stream.c under a host-side
- *   deadline) -> the struct job_result goes back over privsep.c ->
- *   json_out.c encodes it -> request.c writes the answer -> job.c removes
- *   the container.  Every failure on that path becomes one struct
- *   api_error and one JSON error answer, written in request.c.
+ *   front/main.c accepts a FastCGI request on a worker thread of the front,
+ *   the unprivileged process, and front/peer.c holds its peer to a
+ *   deadline -> front/request.c reads the CGI params and a capped body,
+ *   routes it, and front/json_in.c turns the body into a struct job_spec
+ *   -> front/channel.c packs it (privsep.h) for the executor process
+ *   (executor/main.c), where executor/job.c takes an execution slot and
+ *   runs the job in a warm container from executor/pool.c or a fresh one
+ *   through executor/docker.c (create, attach, start, write the code on
+ *   stdin, read the framed output with executor/stream.c under a host-side
+ *   deadline) -> the struct job_result goes back over the channel ->
+ *   front/answer.c encodes it -> front/request.c writes the answer -> the
+ *   executor removes the container.  Every failure on that path becomes
+ *   one struct api_error and one JSON error answer, written in request.c.
  */
-#ifndef PYCAGE_H
-#define PYCAGE_H
+#ifndef PYCAGE_COMMON_H
+#define PYCAGE_COMMON_H
 
 #include <pthread.h>
 #include <signal.h>
@@ -48,13 +53,11 @@ char	*buf_extend(struct buf *, size_t n);
 /* Appends as much as fits under the cap; returns the bytes taken. */
 size_t	buf_append_upto(struct buf *, const void *, size_t);
 int	buf_append_str(struct buf *, const char *);
-
 /* --------------------------------------------------------------- proc.c */
 
 /* What both programs do to their process at start (proc.c explains). */
 void	proc_tune_malloc(void);
 void	proc_block_signals(sigset_t *);	/* SIGPIPE ignored, TERM/INT for sigwait */
-
 
 /* ---------------------------------------------------------------- log.c */
 
@@ -68,7 +71,6 @@ void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
 /* Start-up only: log and exit(1).  Never called on the request path. */
 void	fatal(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
-
 /* ------------------------------------------------------------- config.c */
 
 #define CONFIG_PATH_DEFAULT	"/etc/pycage/pycage.conf"
@@ -146,7 +148,6 @@ bool	config_gvisor(const struct config *);
  * of cpu_millis per second, counted over cpu_period_ms, in microseconds. */
 long long	config_cpu_period_us(const struct config *);
 long long	config_cpu_quota_us(const struct config *);
-
 /* --------------------------------------------------------------- utf8.c */
 
 bool	utf8_valid(const char *, size_t);
@@ -154,7 +155,6 @@ bool	utf8_valid(const char *, size_t);
 size_t	utf8_whole_prefix(const char *s, size_t len);
 /* Copies s into out with every invalid sequence replaced by U+FFFD. */
 int	utf8_sanitize(const char *s, size_t len, struct buf *out);
-
 /* ----------------------------------------------------- result.c: errors */
 
 /*
@@ -171,21 +171,29 @@ struct api_error {
 	const char	*allow;				/* 405 only */
 };
 
+/*
+ * Retry-After of each 503, named once.  Busy: a slot frees in about a
+ * run's time.  Engine: dockerd and containerd restart in seconds.  Image
+ * or sandbox check: an operator has to act, so ask for less traffic.
+ */
+#define RETRY_AFTER_BUSY_S	2
+#define RETRY_AFTER_ENGINE_S	5
+#define RETRY_AFTER_OPERATOR_S	30
+#define RETRY_AFTER_UID_CONFLICT_S 60
+
 void	api_error_set(struct api_error *, int http_status, const char *code,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Every api_error starts as 500 internal: a path that returns -1 without
+ * filling it still answers that, never an unset code. */
+void	api_error_init(struct api_error *);
+/* An error with no code, a status outside 400-599 or an unterminated
+ * message becomes 500 internal (the one writer calls it last). */
+void	api_error_normalize(struct api_error *);
+/* -------------------------------------------------- result.c: the job */
 
-/* ------------------------------------------------------------ json_in.c */
-
-#define JSON_IN_DEPTH_MAX	32
-
-struct job_limits {
-	size_t		code_max_bytes;
-	size_t		stdin_max_bytes;
-	unsigned	timeout_default_ms;
-	unsigned	timeout_max_ms;
-};
-
-/* A validated execution request.  Owns code and stdin_data. */
+/* A validated execution request (front/json_in.c makes it; the executor
+ * reads it from the channel).  json_in's copy owns code and stdin_data;
+ * the executor's points into the channel's buffer. */
 struct job_spec {
 	char		*code;
 	size_t		 code_len;
@@ -194,16 +202,12 @@ struct job_spec {
 	unsigned	 timeout_ms;
 };
 
-int	json_in_parse_job(const char *body, size_t len, const struct job_limits *,
-	    struct job_spec *, struct api_error *);
-void	job_spec_free(struct job_spec *);
-
-/* ---------------------------------------------------------------- job.c */
-
 enum job_status {
 	JOB_OK, JOB_ERROR, JOB_TIMEOUT, JOB_OOM, JOB_OUTPUT_LIMIT
 };
 
+/* What a run's answer says, as both processes hold it.  The container
+ * it ran in is the executor's alone (struct job, executor.h). */
 struct job_result {
 	struct buf	 stdout_buf;
 	struct buf	 stderr_buf;
@@ -212,204 +216,11 @@ struct job_result {
 	int		 exit_code;
 	enum job_status	 status;
 	long		 duration_ms;
-	char		 container_id[65];	/* removed by job_finish() */
-	bool		 exiting;		/* exit record seen: it stops by itself */
-	bool		 holds_slot;		/* released by job_finish() */
-	long		 uid;			/* released by job_finish() */
 };
 
-/* result.c */
 const char	*job_status_name(enum job_status);
 void		 job_result_init(struct job_result *, size_t output_max_bytes);
 void		 job_result_free(struct job_result *);
-
-/* ----------------------------------------------------------- json_out.c */
-
-int	json_out_result(const struct job_result *, struct buf *out);
-int	json_out_error(const struct api_error *, struct buf *out);
-struct health {
-	const char	*engine_version;
-	const char	*image;
-	unsigned	 executions_running;
-	unsigned	 max_executions;
-	unsigned	 pool_size;
-	unsigned	 pool_ready;
-};
-
-int	json_out_health(const struct health *, struct buf *out);
-#define JSON_OUT_CREATE_MAX_BYTES	(512UL * 1024)	/* with a seccomp profile */
-/*
- * Host tasks allowed per task of the program under gVisor.  The ptrace
- * platform gives every process of the program a stub process on the host,
- * and the sentry grows Go threads with it: measured here (runsc 20221219),
- * an idle sandbox holds 38 host tasks, 10 sleeping children 93, a fork
- * bomb held to 64 by RLIMIT_NPROC up to 1426.  Capped at 64 host tasks,
- * the sentry itself failed to start a thread after 8-12 forks and the
- * sandbox died with exit 2.  64 x 16 lets a program use its 64; a bomb
- * that still exhausts them takes down only its own sandbox.
- */
-#define JSON_OUT_RUNSC_HOST_TASKS	16
-
-/* preload: the runner's --preload list, "" for none; ready: --ready, the
- * runner announces when it is initialised (a pool container, pool.c);
- * entrypoint: an argv replacing the image's (NULL-terminated), NULL for
- * pycage-runner; uid: the container's own (uid.c), or UID_SHARED for
- * config's `user`; expires: janitor_expiry(). */
-int	json_out_create_body(const struct config *, const char *preload,
-	    bool ready, const char *const *entrypoint, long uid,
-	    long long expires, struct buf *out);
-
-/* ------------------------------------------------------------- stream.c */
-
-/*
- * Docker's multiplexed attach stream (Tty false): 8-byte headers
- * {type, 0, 0, 0, size big-endian u32}, type 1 stdout, 2 stderr.
- * Frames split anywhere across reads; a frame's size is never used to
- * allocate.  Bytes past a stream's cap are dropped and flagged.
- */
-struct stream_demux {
-	unsigned char	 header[8];
-	size_t		 header_len;
-	uint32_t	 frame_left;
-	int		 frame_type;
-	struct buf	*out[2];		/* stdout, stderr */
-	bool		 truncated[2];
-	bool		 bad_type;		/* a frame type other than 0-2 */
-};
-
-void	stream_demux_init(struct stream_demux *, struct buf *stdout_buf,
-	    struct buf *stderr_buf);
-/* Feeds bytes; returns true once any stream went over its cap. */
-bool	stream_demux_feed(struct stream_demux *, const void *, size_t);
-
-/* ------------------------------------------------------------- docker.c */
-
-#define DOCKER_API_PREFIX	"/v1.41"
-#define DOCKER_ID_MAX		64
-#define DOCKER_LABEL_MANAGED	"org.pycage.managed"
-#define DOCKER_LABEL_INSTANCE	"org.pycage.instance"
-/* Unix time after which no owner can still use the container (janitor.c). */
-#define DOCKER_LABEL_EXPIRES	"org.pycage.expires"
-/* The creator's per-container uid range, "first-last" (uid.c). */
-#define DOCKER_LABEL_UIDS	"org.pycage.uids"
-
-/* A connection to the engine for one thread; reused across calls. */
-struct docker;
-/* An attached, hijacked stdin/stdout/stderr stream of one container. */
-struct docker_attach;
-
-struct docker	*docker_new(const char *socket_path, unsigned call_timeout_ms);
-void		 docker_free(struct docker *);
-
-int	docker_ping(struct docker *, char *version, size_t versionlen,
-	    struct api_error *);
-int	docker_image_present(struct docker *, const char *image,
-	    struct api_error *);
-int	docker_create(struct docker *, const char *body, size_t len,
-	    char id[DOCKER_ID_MAX + 1], struct api_error *);
-int	docker_start(struct docker *, const char *id, struct api_error *);
-int	docker_kill(struct docker *, const char *id);
-int	docker_wait(struct docker *, const char *id, unsigned timeout_ms);
-int	docker_wait_exit(struct docker *, const char *id, unsigned timeout_ms);
-int	docker_inspect(struct docker *, const char *id, int *exit_code,
-	    bool *oom_killed, struct api_error *);
-int	docker_remove(struct docker *, const char *id);
-/* 1 if the engine logged an OOM of the container since then, 0, -1. */
-int	docker_oom_event(struct docker *, const char *id, long long since_unix);
-
-/* A managed container as listed; -1 for a label that is absent or bad. */
-struct docker_listed {
-	const char	*id;
-	const char	*instance;	/* "" without the label */
-	long long	 created_unix;
-	long long	 expires_unix;
-	long long	 uid_first, uid_last;
-};
-
-/* Calls fn for each container with the managed label. */
-typedef void (*docker_list_fn)(const struct docker_listed *, void *arg);
-int	docker_list_managed(struct docker *, docker_list_fn, void *arg);
-
-int	docker_attach_open(struct docker *, const char *id,
-	    struct docker_attach **, struct api_error *);
-/* Sends what it can without blocking; returns bytes sent or -1. */
-long	docker_attach_send(struct docker_attach *, const void *, size_t);
-/* Returns bytes read, 0 at end of stream, -1 on error, -2 if none ready. */
-long	docker_attach_recv(struct docker_attach *, void *, size_t);
-int	docker_attach_fd(struct docker_attach *);
-void	docker_attach_close_write(struct docker_attach *);
-void	docker_attach_free(struct docker_attach *);
-/* Bytes that arrived with the 101 answer, before the stream proper. */
-size_t	docker_attach_take_early(struct docker_attach *, const char **);
-
-/* ---------------------------------------------------------------- job.c */
-
-/* The shared state the execution path needs; one per process. */
-struct executor;
-
-struct executor	*executor_new(const struct config *);
-int		 executor_start(struct executor *);	/* the pool's thread */
-void		 executor_free(struct executor *);
-unsigned	 executor_running(struct executor *);
-unsigned	 executor_pool_ready(struct executor *);
-
-/*
- * Runs one job in a fresh container on the calling thread's engine
- * connection.  0 with *result filled (the program's verdict, even if it
- * failed), or -1 with err filled (the sandbox failed: 5xx).
- */
-int	job_run(struct executor *, struct docker *, const struct job_spec *,
-	    struct job_result *, struct api_error *);
-/*
- * Removes the job's container.  Called after the answer is written so the
- * client does not wait for the removal; every path through request.c
- * reaches it.
- */
-void	job_finish(struct executor *, struct docker *, struct job_result *);
-/* A fixed program of pycage's own (selfcheck.c) in a fresh sandbox
- * container, with no slot and no pool; same contract as job_run. */
-int	job_run_special(struct executor *, struct docker *,
-	    const char *const *entrypoint, unsigned timeout_ms,
-	    struct job_result *, struct api_error *);
-const struct config *executor_config(struct executor *);
-struct uid_pool	*executor_uids(struct executor *);
-
-/* ---------------------------------------------------------------- uid.c */
-
-#define UID_SHARED	(-2L)	/* no per-container uid: use config's user */
-
-struct uid_pool;
-
-/* The size of the instance's range from uid_base; 0 without uid_base. */
-unsigned	 uid_range_count(const struct config *);
-struct uid_pool	*uid_pool_new(unsigned base, unsigned count);
-void		 uid_pool_free(struct uid_pool *);
-long		 uid_pool_take(struct uid_pool *);	/* -1: none free */
-/* The uid's container was removed. */
-void		 uid_pool_put(struct uid_pool *, long uid);
-/* Its removal failed: the uid comes back after a sweep no longer lists
- * the container (janitor.c: begin, seen for each listed id, end). */
-void		 uid_pool_lose(struct uid_pool *, long uid, const char *container_id);
-void		 uid_pool_sweep_begin(struct uid_pool *);
-void		 uid_pool_sweep_seen(struct uid_pool *, const char *container_id);
-unsigned	 uid_pool_sweep_end(struct uid_pool *);	/* uids given back */
-
-/* --------------------------------------------------------------- pool.c */
-
-struct pool;
-
-struct pool	*pool_new(const struct config *, struct uid_pool *,
-		    const atomic_uint *wanted);
-int		 pool_start(struct pool *);
-void		 pool_free(struct pool *);	/* removes what it holds */
-/* Notes which preload modules a request's code names (pool.c: adapting). */
-void		 pool_note_request(struct pool *, const char *code, size_t len);
-/* A slot freed: the pool refills only while one is free. */
-void		 pool_wake(struct pool *);
-/* A started, attached container, now the caller's; -1 if none is ready. */
-unsigned	 pool_ready(struct pool *);
-int		 pool_take(struct pool *, struct docker *,
-		    char id[DOCKER_ID_MAX + 1], struct docker_attach **, long *uid);
 
 /* ------------------------------------------------------------ metrics.c */
 
@@ -435,114 +246,4 @@ unsigned long long metrics_fcgi_peer_cut(void);
  * executor everything about executions and containers. */
 int	metrics_render_front(struct buf *out);
 int	metrics_render_executor(struct buf *out);
-
-/* ---------------------------------------------------------- selfcheck.c */
-
-/*
- * 0 if the sandbox limits were seen to apply; -1 with err (503) if a check
- * failed or could not run.  Runs the check when none ran yet, or when
- * refresh is set and the last one is old.
- */
-int	selfcheck_ensure(struct executor *, struct docker *, bool refresh,
-	    struct api_error *);
-
-/* ------------------------------------------------------------ janitor.c */
-
-/* Removes our instance's leftovers (at start) or stale ones of any instance. */
-int	janitor_sweep(struct docker *, const struct config *, bool at_start);
-/* The expiry label of a container created now: pooled ones may wait. */
-long long janitor_expiry(const struct config *, bool pooled);
-/* Whether the last sweep saw another instance's uid range overlap ours;
- * if so, and err is given, the 503 to answer. */
-bool	janitor_uid_conflict(struct api_error *);
-/* uids: the executor's, whose lost uids each sweep may give back. */
-int	janitor_start(const struct config *, struct uid_pool *uids);
-void	janitor_stop(void);
-
-/* ------------------------------------------------------------ privsep.c */
-
-/* The channel's wire format (privsep.c explains it), for both ends. */
-#define PRIVSEP_RUN		1
-#define PRIVSEP_HEALTH		2
-#define PRIVSEP_METRICS		3
-#define PRIVSEP_OK		0x10
-#define PRIVSEP_ERR		0x11
-/* pycage-executor finds its channels on fds PRIVSEP_FIRST_FD, +1, ...
- * (main.c puts them there before the exec). */
-#define PRIVSEP_FIRST_FD	3
-/* Channel buffers stay allocated up to this between messages; a larger
- * one (a big program, a 1 MiB answer) is given back after its message. */
-#define PRIVSEP_KEEP_BYTES	(64 * 1024)
-
-struct privsep_reader {
-	const char	*p;
-	size_t		 left;
-	bool		 bad;		/* set by a read past the end */
-};
-
-/* Reads the message in b from its first byte. */
-void		 privsep_reader_init(struct privsep_reader *, const struct buf *);
-void		 privsep_put_u32(struct buf *, uint32_t);
-void		 privsep_put_str(struct buf *, const char *, size_t);
-void		 privsep_put_error(struct buf *, const struct api_error *);
-uint32_t	 privsep_get_u32(struct privsep_reader *);
-uint8_t		 privsep_get_u8(struct privsep_reader *);
-const char	*privsep_get_bytes(struct privsep_reader *, size_t);
-/* A length-prefixed message; recv's buffer cap bounds it. -1: EOF, error. */
-int		 privsep_send(int fd, const struct buf *);
-int		 privsep_recv(int fd, struct buf *);
-size_t		 privsep_request_max(const struct config *);
-size_t		 privsep_reply_max(const struct config *);
-
-/* The front's end: one channel per worker thread; owns fd.  (The
- * executor's end is executor.c.) */
-struct privsep_chan *privsep_chan_new(int fd, const struct config *);
-void	privsep_chan_free(struct privsep_chan *);
-/* Same contracts as job_run (the container is removed by the executor
- * after it answered), the health check and the executor's metrics. */
-int	privsep_run(struct privsep_chan *, const struct job_spec *,
-	    struct job_result *, struct api_error *);
-int	privsep_health(struct privsep_chan *, struct health *, char *version,
-	    size_t versionlen, struct api_error *);
-int	privsep_metrics(struct privsep_chan *, struct buf *, struct api_error *);
-
-/* ---------------------------------------------------------------- peer.c */
-
-/* Seconds a FastCGI peer gets for all of one request (params and body,
- * from the accept, or on a kept connection from the request's first
- * byte), and for all of one answer; the executor's work is not counted. */
-#define PEER_REQUEST_S	30
-#define PEER_ANSWER_S	30
-
-struct peer_watch {
-	pthread_mutex_t	 lock;
-	int		 fd;		/* a dup of the connection, or -1 */
-	long long	 deadline_ms;	/* CLOCK_MONOTONIC; 0: not armed */
-};
-
-void	peer_watch_init(struct peer_watch *);
-/* A request begins on fd: arms PEER_REQUEST_S. */
-void	peer_watch_begin(struct peer_watch *, int fd);
-/* Around the executor's work: disarm, then PEER_ANSWER_S for the answer. */
-void	peer_watch_pause(struct peer_watch *);
-void	peer_watch_answer(struct peer_watch *);
-/* Done with the request (before the next accept). */
-void	peer_watch_end(struct peer_watch *);
-/* From another thread: shuts the connection down if past its deadline. */
-bool	peer_watch_sweep(struct peer_watch *);
-
-/* ------------------------------------------------------------ request.c */
-
-struct privsep_chan;
-
-struct worker {
-	unsigned		 index;
-	struct privsep_chan	*chan;		/* to the executor process */
-	const struct config	*config;
-	struct peer_watch	 peer;
-};
-
-struct FCGX_Request;
-void	request_handle(struct worker *, struct FCGX_Request *);
-
-#endif /* PYCAGE_H */
+#endif /* PYCAGE_COMMON_H */

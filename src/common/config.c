@@ -16,7 +16,8 @@
 
 #include <yajl/yajl_tree.h>
 
-#include "pycage.h"
+#include "common.h"
+#include "protocol.h"
 
 #define CONFIG_LINE_MAX		1024
 #define SECCOMP_PROFILE_MAX_BYTES (256UL * 1024)
@@ -67,8 +68,10 @@ static const struct config_key config_keys[] = {
 	NUM(fsize_mb, CONFIG_UINT, 1, 1024),
 	NUM(output_max_bytes, CONFIG_SIZE, 1024, 64 * MIB),
 	NUM(body_max_bytes, CONFIG_SIZE, 1024, 64 * MIB),
-	NUM(code_max_bytes, CONFIG_SIZE, 1, 16 * MIB),
-	NUM(stdin_max_bytes, CONFIG_SIZE, 0, 64 * MIB),
+	/* No more than the runner takes (runner/protocol.h): a larger
+	 * program would pass the front and fail in the sandbox. */
+	NUM(code_max_bytes, CONFIG_SIZE, 1, PROTOCOL_CODE_MAX_BYTES),
+	NUM(stdin_max_bytes, CONFIG_SIZE, 0, PROTOCOL_STDIN_MAX_BYTES),
 	NUM(janitor_interval_s, CONFIG_UINT, 1, 86400),
 	NUM(janitor_grace_s, CONFIG_UINT, 0, 86400),
 	NUM(pool_size, CONFIG_UINT, 0, 64),
@@ -114,8 +117,8 @@ config_defaults(struct config *c)
 	c->fsize_mb = 16;
 	c->output_max_bytes = 1 * MIB;
 	c->body_max_bytes = 1 * MIB;
-	c->code_max_bytes = 256 * KIB;
-	c->stdin_max_bytes = 1 * MIB;
+	c->code_max_bytes = PROTOCOL_CODE_MAX_BYTES;
+	c->stdin_max_bytes = PROTOCOL_STDIN_MAX_BYTES;
 	c->janitor_interval_s = 60;
 	c->janitor_grace_s = 120;
 	c->pool_size = 2;
@@ -414,7 +417,7 @@ config_load(struct config *c, const char *path, char *err, size_t errlen)
 
 /*
  * The seccomp profile goes to the engine as text inside SecurityOpt
- * ("seccomp=<json>": the API takes the profile, not a path; NOTES.md), so
+ * ("seccomp=<json>": the API takes the profile, not a path; docs/FIELD-NOTES.md), so
  * it is read once here and checked to be JSON before the first request.
  */
 int

@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "pycage.h"
+#include "common.h"
 
 #define LOG_LINE_MAX	1024
 

@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "pycage.h"
+#include "common.h"
 
 static const char *const metric_routes[] = { "execute", "health", "metrics", "other" };
 static const int metric_codes[] = { 200, 400, 404, 405, 413, 415, 500, 503, 0 };

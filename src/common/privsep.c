@@ -1,53 +1,20 @@
 /*
- * privsep.c: the channel between pycage's two processes, its wire format
- * and the front's end of it (the executor's end is executor.c).
- *
- *   front     pycage-fcgi (main.c): unprivileged, chrooted; FastCGI,
- *             request bodies, JSON in and out.  Holds no engine
- *             connection and cannot open one: it runs as front_user, who
- *             may not use the Docker socket, inside an empty root.  It is
- *             not even linked with libcurl.
- *   executor  pycage-executor (executor.c), which the front's start-up
- *             forks and execs as root: the only process that talks to
- *             Docker.  Builds every container body from constants and
- *             config, runs jobs, the pool, the janitor and the self-check.
- *
- * A memory bug in HTTP or JSON handling therefore lands in a process that
- * can do nothing a client could not already do: submit a job.  The exec
- * gives each process its own address-space layout and only the libraries
- * it needs.
- *
- * Each front worker thread has its own socketpair to an executor thread
- * (made before the fork), so the channel needs no multiplexing: one
- * request, one reply, in order.  A message is a u32 length then that many
- * bytes; the first byte is the type.  Lengths are checked against caps on
- * both sides: the executor does not trust the front beyond "a job to run",
- * and re-checks the job's sizes and timeout against its own limits.
- *
- *   front -> executor   RUN  u32 timeout_ms, u32 code_len, u32 stdin_len,
- *                            code, stdin
- *                       HEALTH
- *                       METRICS
- *   executor -> front   OK   RUN: i32 exit_code, u8 status, u8 stdout_truncated,
- *                                 u8 stderr_truncated, u32 duration_ms,
- *                                 u32 stdout_len, u32 stderr_len, stdout, stderr
- *                            HEALTH: u32 running, u32 pool_ready, str version
- *                            METRICS: the executor's series, as text
- *                       ERR  u32 http_status, u32 retry_after_s, str code,
- *                            str message          (str = u32 length, bytes)
+ * privsep.c: the channel's framing and every message's pack and unpack
+ * (privsep.h has the wire format and why the processes are split).  Each
+ * message's two halves sit next to each other so that they cannot drift;
+ * both programs link this file.  Every append is checked: a message over
+ * its buffer's cap is refused, never cut.
  */
 #include <errno.h>
-#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "pycage.h"
+#include "privsep.h"
 
 #define PRIVSEP_HEAD_BYTES	64		/* fixed fields of any message */
-#define PRIVSEP_STR_MAX		1024		/* error codes and messages */
+#define PRIVSEP_METRICS_MAX	(256 * 1024)	/* the executor's series */
 
 /* Error codes travel as text; the front maps them back to its constants
  * so that api_error.code always points at static storage. */
@@ -70,61 +37,86 @@ privsep_code(const char *s, size_t len)
 	return "internal";
 }
 
-/* ------------------------------------------------------------ framing */
+/* ------------------------------------------------- writing and reading */
 
-void
-privsep_put_u32(struct buf *b, uint32_t v)
+/* A message being written: the first append that does not fit sets bad,
+ * and nothing after it is appended. */
+struct privsep_writer {
+	struct buf	*b;
+	bool		 bad;
+};
+
+static void
+privsep_put(struct privsep_writer *w, const void *p, size_t n)
 {
-	buf_append(b, &v, sizeof(v));
+	if (!w->bad && buf_append(w->b, p, n) == -1)
+		w->bad = true;
 }
 
-void
-privsep_put_str(struct buf *b, const char *s, size_t len)
+static void
+privsep_put_u8(struct privsep_writer *w, uint8_t v)
 {
-	privsep_put_u32(b, (uint32_t)len);
-	buf_append(b, s, len);
+	privsep_put(w, &v, 1);
 }
 
-void
-privsep_reader_init(struct privsep_reader *r, const struct buf *b)
+static void
+privsep_put_u32(struct privsep_writer *w, uint32_t v)
 {
-	r->p = b->data;
-	r->left = b->len;
-	r->bad = false;
+	privsep_put(w, &v, sizeof(v));
 }
 
-uint32_t
-privsep_get_u32(struct privsep_reader *r)
+static void
+privsep_put_str(struct privsep_writer *w, const char *s, size_t len)
 {
-	uint32_t v = 0;
-
-	if (r->left < sizeof(v)) {
-		r->bad = true;
-		return 0;
+	if (len > UINT32_MAX) {
+		w->bad = true;
+		return;
 	}
-	memcpy(&v, r->p, sizeof(v));
-	r->p += sizeof(v);
-	r->left -= sizeof(v);
-	return v;
+	privsep_put_u32(w, (uint32_t)len);
+	privsep_put(w, s != NULL ? s : "", len);
 }
 
-uint8_t
-privsep_get_u8(struct privsep_reader *r)
+static struct privsep_writer
+privsep_begin(struct buf *b, enum privsep_type type)
 {
-	if (r->left < 1) {
-		r->bad = true;
-		return 0;
-	}
-	r->left--;
-	return (uint8_t)*r->p++;
+	struct privsep_writer w = { b, false };
+
+	buf_reset(b);
+	privsep_put_u8(&w, (uint8_t)type);
+	return w;
 }
 
-const char *
-privsep_get_bytes(struct privsep_reader *r, size_t n)
+static int
+privsep_end(struct privsep_writer *w)
+{
+	if (w->bad) {
+		buf_reset(w->b);
+		return -1;
+	}
+	return 0;
+}
+
+/* A message being read: a read past its end sets bad and yields zeros. */
+struct privsep_reader {
+	const char	*p;
+	size_t		 left;
+	bool		 bad;
+};
+
+static struct privsep_reader
+privsep_reader(const struct buf *b)
+{
+	struct privsep_reader r = { b->data != NULL ? b->data : "", b->len, false };
+
+	return r;
+}
+
+static const char *
+privsep_get(struct privsep_reader *r, size_t n)
 {
 	const char *p = r->p;
 
-	if (r->left < n) {
+	if (r->bad || r->left < n) {
 		r->bad = true;
 		return "";
 	}
@@ -132,6 +124,42 @@ privsep_get_bytes(struct privsep_reader *r, size_t n)
 	r->left -= n;
 	return p;
 }
+
+static uint8_t
+privsep_get_u8(struct privsep_reader *r)
+{
+	const char *p = privsep_get(r, 1);
+
+	return r->bad ? 0 : (uint8_t)*p;
+}
+
+static uint32_t
+privsep_get_u32(struct privsep_reader *r)
+{
+	uint32_t	 v = 0;
+	const char	*p = privsep_get(r, sizeof(v));
+
+	if (!r->bad)
+		memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+/* A str: *len its length, the bytes (not NUL-terminated) returned; past
+ * the end, "" with *len 0 (a length with no bytes behind it must not
+ * reach a memcmp: fuzz_privsep found that). */
+static const char *
+privsep_get_str(struct privsep_reader *r, uint32_t *len)
+{
+	const char *s;
+
+	*len = privsep_get_u32(r);
+	s = privsep_get(r, *len);
+	if (r->bad)
+		*len = 0;
+	return s;
+}
+
+/* ------------------------------------------------------------ framing */
 
 static int
 privsep_write_all(int fd, const char *p, size_t n)
@@ -169,18 +197,17 @@ privsep_read_all(int fd, char *p, size_t n)
 	return 0;
 }
 
-/* Sends b, prefixed with its length. */
 int
 privsep_send(int fd, const struct buf *b)
 {
 	uint32_t len = (uint32_t)b->len;
 
-	if (privsep_write_all(fd, (const char *)&len, sizeof(len)) == -1)
+	if (b->len > UINT32_MAX ||
+	    privsep_write_all(fd, (const char *)&len, sizeof(len)) == -1)
 		return -1;
 	return privsep_write_all(fd, b->data ? b->data : "", b->len);
 }
 
-/* Receives one message into b (whose cap bounds it); -1 on EOF or error. */
 int
 privsep_recv(int fd, struct buf *b)
 {
@@ -208,175 +235,231 @@ size_t
 privsep_reply_max(const struct config *c)
 {
 	return PRIVSEP_HEAD_BYTES + 2 * PRIVSEP_STR_MAX + 2 * c->output_max_bytes +
-	    256 * 1024;		/* metrics text */
+	    PRIVSEP_METRICS_MAX;
 }
 
-void
-privsep_put_error(struct buf *b, const struct api_error *err)
+/* ----------------------------------------------------------- requests */
+
+int
+privsep_pack_run(struct buf *b, const struct job_spec *spec)
 {
-	char type = PRIVSEP_ERR;
+	struct privsep_writer w = privsep_begin(b, PRIVSEP_RUN);
 
-	buf_reset(b);
-	buf_append(b, &type, 1);
-	privsep_put_u32(b, (uint32_t)err->http_status);
-	privsep_put_u32(b, err->retry_after_s);
-	privsep_put_str(b, err->code, strlen(err->code));
-	privsep_put_str(b, err->message, strlen(err->message));
+	privsep_put_u32(&w, spec->timeout_ms);
+	if (spec->code_len > UINT32_MAX || spec->stdin_len > UINT32_MAX)
+		w.bad = true;
+	privsep_put_u32(&w, (uint32_t)spec->code_len);
+	privsep_put_u32(&w, (uint32_t)spec->stdin_len);
+	privsep_put(&w, spec->code != NULL ? spec->code : "", spec->code_len);
+	privsep_put(&w, spec->stdin_data != NULL ? spec->stdin_data : "",
+	    spec->stdin_len);
+	return privsep_end(&w);
 }
 
-/* -------------------------------------------------------------- front */
-
-struct privsep_chan {
-	int			 fd;
-	const struct config	*config;
-	struct buf		 request;
-	struct buf		 reply;
-};
-
-struct privsep_chan *
-privsep_chan_new(int fd, const struct config *c)
+int
+privsep_pack_type(struct buf *b, enum privsep_type type)
 {
-	struct privsep_chan *ch;
+	struct privsep_writer w = privsep_begin(b, type);
 
-	if ((ch = calloc(1, sizeof(*ch))) == NULL)
-		return NULL;
-	ch->fd = fd;
-	ch->config = c;
-	buf_init(&ch->request, privsep_request_max(c));
-	buf_init(&ch->reply, privsep_reply_max(c));
-	return ch;
+	return privsep_end(&w);
 }
 
-void
-privsep_chan_free(struct privsep_chan *ch)
+int
+privsep_unpack_request(const struct buf *b, const struct config *c,
+    struct job_spec *spec, struct api_error *err)
 {
-	if (ch == NULL)
-		return;
-	close(ch->fd);
-	buf_free(&ch->request);
-	buf_free(&ch->reply);
-	free(ch);
+	struct privsep_reader	r = privsep_reader(b);
+	uint32_t		code_len, stdin_len;
+	uint8_t			type = privsep_get_u8(&r);
+
+	memset(spec, 0, sizeof(*spec));
+	switch (type) {
+	case PRIVSEP_HEALTH:
+	case PRIVSEP_METRICS:
+		if (r.bad || r.left != 0)
+			break;
+		return type;
+	case PRIVSEP_RUN:
+		spec->timeout_ms = privsep_get_u32(&r);
+		code_len = privsep_get_u32(&r);
+		stdin_len = privsep_get_u32(&r);
+		/* The front checked all this; a front that lies is refused. */
+		if (r.bad || code_len > c->code_max_bytes ||
+		    stdin_len > c->stdin_max_bytes || spec->timeout_ms == 0 ||
+		    spec->timeout_ms > c->timeout_max_ms)
+			break;
+		spec->code = (char *)privsep_get(&r, code_len);
+		spec->code_len = code_len;
+		spec->stdin_data = (char *)privsep_get(&r, stdin_len);
+		spec->stdin_len = stdin_len;
+		if (r.bad || r.left != 0)
+			break;
+		return type;
+	default:
+		break;
+	}
+	memset(spec, 0, sizeof(*spec));
+	api_error_set(err, 500, "internal", "Malformed message from the front.");
+	return -1;
 }
 
-/* One exchange; the reply's type byte is consumed into *type. */
+/* ------------------------------------------------------------ replies */
+
+int
+privsep_pack_error(struct buf *b, const struct api_error *err)
+{
+	struct privsep_writer	 w = privsep_begin(b, PRIVSEP_ERR);
+	const char		*code = err->code != NULL ? err->code : "internal";
+
+	privsep_put_u32(&w, (uint32_t)err->http_status);
+	privsep_put_u32(&w, err->retry_after_s);
+	privsep_put_str(&w, code, strlen(code));
+	privsep_put_str(&w, err->message, strnlen(err->message, sizeof(err->message)));
+	return privsep_end(&w);
+}
+
+/* The OK reply's reader past its type byte, or -1 with err set from an
+ * ERR reply or for anything else. */
 static int
-privsep_call(struct privsep_chan *ch, struct privsep_reader *r, uint8_t *type,
-    struct api_error *err)
+privsep_reply(const struct buf *b, struct privsep_reader *r, struct api_error *err)
 {
-	uint32_t	status, retry, len;
+	uint32_t	 status, retry, len;
 	const char	*s;
 
-	if (privsep_send(ch->fd, &ch->request) == -1 ||
-	    privsep_recv(ch->fd, &ch->reply) == -1) {
-		log_error("privsep: the executor is gone");
-		api_error_set(err, 503, "engine_unavailable",
-		    "The executor process is not answering; try again shortly.");
-		err->retry_after_s = 5;
+	*r = privsep_reader(b);
+	switch (privsep_get_u8(r)) {
+	case PRIVSEP_OK:
+		return 0;
+	case PRIVSEP_ERR:
+		break;
+	default:
+		api_error_set(err, 500, "internal", "Malformed executor reply.");
 		return -1;
 	}
-	privsep_reader_init(r, &ch->reply);
-	*type = privsep_get_u8(r);
-	if (*type != PRIVSEP_ERR)
-		return r->bad ? -1 : 0;
 	status = privsep_get_u32(r);
 	retry = privsep_get_u32(r);
-	len = privsep_get_u32(r);
-	s = privsep_get_bytes(r, len);
+	s = privsep_get_str(r, &len);
 	api_error_set(err, (int)status, privsep_code(s, len), "%s", "");
-	len = privsep_get_u32(r);
-	s = privsep_get_bytes(r, len);
-	if (!r->bad)
-		snprintf(err->message, sizeof(err->message), "%.*s",
-		    (int)(len < sizeof(err->message) ? len : sizeof(err->message) - 1), s);
+	s = privsep_get_str(r, &len);
+	if (!r->bad && len < sizeof(err->message)) {
+		memcpy(err->message, s, len);
+		err->message[len] = '\0';
+	} else
+		r->bad = true;
 	err->retry_after_s = retry;
-	if (r->bad || status < 400 || status > 599)
+	if (r->bad || r->left != 0 || status < 400 || status > 599)
 		api_error_set(err, 500, "internal", "Malformed executor reply.");
 	return -1;
 }
 
+static int
+privsep_malformed(struct api_error *err)
+{
+	api_error_set(err, 500, "internal", "Malformed executor reply.");
+	return -1;
+}
+
 int
-privsep_run(struct privsep_chan *ch, const struct job_spec *spec,
-    struct job_result *result, struct api_error *err)
+privsep_pack_result(struct buf *b, const struct job_result *result)
+{
+	struct privsep_writer w = privsep_begin(b, PRIVSEP_OK);
+
+	privsep_put_u32(&w, (uint32_t)result->exit_code);
+	privsep_put_u8(&w, (uint8_t)result->status);
+	privsep_put_u8(&w, result->stdout_truncated);
+	privsep_put_u8(&w, result->stderr_truncated);
+	privsep_put_u32(&w, (uint32_t)result->duration_ms);
+	privsep_put_str(&w, result->stdout_buf.data, result->stdout_buf.len);
+	privsep_put_str(&w, result->stderr_buf.data, result->stderr_buf.len);
+	return privsep_end(&w);
+}
+
+int
+privsep_unpack_result(const struct buf *b, struct job_result *result,
+    struct api_error *err)
 {
 	struct privsep_reader	 r;
-	uint8_t		 type, status;
-	uint32_t	 len;
-	const char	*s;
-	char		 t = PRIVSEP_RUN;
+	uint8_t			 status, flags[2];
+	uint32_t		 len;
+	const char		*s;
 
-	buf_reset(&ch->request);
-	buf_append(&ch->request, &t, 1);
-	privsep_put_u32(&ch->request, spec->timeout_ms);
-	privsep_put_u32(&ch->request, (uint32_t)spec->code_len);
-	privsep_put_u32(&ch->request, (uint32_t)spec->stdin_len);
-	if (buf_append(&ch->request, spec->code, spec->code_len) == -1 ||
-	    buf_append(&ch->request, spec->stdin_data, spec->stdin_len) == -1) {
-		api_error_set(err, 500, "internal", "Job over the channel's cap.");
-		return -1;
-	}
-	if (privsep_call(ch, &r, &type, err) == -1)
+	if (privsep_reply(b, &r, err) == -1)
 		return -1;
 	result->exit_code = (int)privsep_get_u32(&r);
 	status = privsep_get_u8(&r);
-	result->stdout_truncated = privsep_get_u8(&r) != 0;
-	result->stderr_truncated = privsep_get_u8(&r) != 0;
+	flags[0] = privsep_get_u8(&r);
+	flags[1] = privsep_get_u8(&r);
+	result->stdout_truncated = flags[0] == 1;
+	result->stderr_truncated = flags[1] == 1;
 	result->duration_ms = privsep_get_u32(&r);
-	result->status = status <= JOB_OUTPUT_LIMIT ? (enum job_status)status : JOB_ERROR;
-	len = privsep_get_u32(&r);
-	s = privsep_get_bytes(&r, len);
+	/* One encoding per answer: anything else is not from our executor. */
+	if (status > JOB_OUTPUT_LIMIT || flags[0] > 1 || flags[1] > 1)
+		r.bad = true;
+	result->status = (enum job_status)status;
+	buf_reset(&result->stdout_buf);
+	buf_reset(&result->stderr_buf);
+	s = privsep_get_str(&r, &len);
 	if (!r.bad && buf_append(&result->stdout_buf, s, len) == -1)
 		r.bad = true;
-	len = privsep_get_u32(&r);
-	s = privsep_get_bytes(&r, len);
+	s = privsep_get_str(&r, &len);
 	if (!r.bad && buf_append(&result->stderr_buf, s, len) == -1)
 		r.bad = true;
-	buf_shrink(&ch->reply, PRIVSEP_KEEP_BYTES);
-	buf_shrink(&ch->request, PRIVSEP_KEEP_BYTES);
-	if (r.bad || type != PRIVSEP_OK) {
-		api_error_set(err, 500, "internal", "Malformed executor reply.");
-		return -1;
-	}
+	if (r.bad || r.left != 0)
+		return privsep_malformed(err);
 	return 0;
 }
 
 int
-privsep_health(struct privsep_chan *ch, struct health *h, char *version,
-    size_t versionlen, struct api_error *err)
+privsep_pack_health(struct buf *b, unsigned running, unsigned pool_ready,
+    const char *version)
+{
+	struct privsep_writer w = privsep_begin(b, PRIVSEP_OK);
+
+	privsep_put_u32(&w, running);
+	privsep_put_u32(&w, pool_ready);
+	privsep_put_str(&w, version, strlen(version));
+	return privsep_end(&w);
+}
+
+int
+privsep_unpack_health(const struct buf *b, struct health *h,
+    char versionbuf[PRIVSEP_VERSION_MAX], struct api_error *err)
 {
 	struct privsep_reader	 r;
-	uint8_t		 type;
-	uint32_t	 len;
-	const char	*s;
-	char		 t = PRIVSEP_HEALTH;
+	uint32_t		 len;
+	const char		*s;
 
-	buf_reset(&ch->request);
-	buf_append(&ch->request, &t, 1);
-	if (privsep_call(ch, &r, &type, err) == -1)
+	if (privsep_reply(b, &r, err) == -1)
 		return -1;
 	h->executions_running = privsep_get_u32(&r);
 	h->pool_ready = privsep_get_u32(&r);
-	len = privsep_get_u32(&r);
-	s = privsep_get_bytes(&r, len);
-	if (r.bad || len >= versionlen) {
-		api_error_set(err, 500, "internal", "Malformed executor reply.");
-		return -1;
-	}
-	memcpy(version, s, len);
-	version[len] = '\0';
-	h->engine_version = version;
+	s = privsep_get_str(&r, &len);
+	if (r.bad || r.left != 0 || len >= PRIVSEP_VERSION_MAX ||
+	    memchr(s, '\0', len) != NULL)
+		return privsep_malformed(err);
+	memcpy(versionbuf, s, len);
+	versionbuf[len] = '\0';
+	h->engine_version = versionbuf;
 	return 0;
 }
 
 int
-privsep_metrics(struct privsep_chan *ch, struct buf *out, struct api_error *err)
+privsep_pack_metrics(struct buf *b)
 {
-	struct privsep_reader	r;
-	uint8_t		type;
-	char		t = PRIVSEP_METRICS;
+	struct privsep_writer w = privsep_begin(b, PRIVSEP_OK);
 
-	buf_reset(&ch->request);
-	buf_append(&ch->request, &t, 1);
-	if (privsep_call(ch, &r, &type, err) == -1)
+	if (!w.bad && metrics_render_executor(b) == -1)
+		w.bad = true;
+	return privsep_end(&w);
+}
+
+int
+privsep_unpack_metrics(const struct buf *b, struct buf *out,
+    struct api_error *err)
+{
+	struct privsep_reader r;
+
+	if (privsep_reply(b, &r, err) == -1)
 		return -1;
 	if (buf_append(out, r.p, r.left) == -1) {
 		api_error_set(err, 500, "internal", "Metrics over their cap.");

@@ -6,7 +6,7 @@
 #include <pthread.h>
 #include <signal.h>
 
-#include "pycage.h"
+#include "common.h"
 
 /*
  * Both are long-lived servers with a thread per worker: glibc's defaults

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "pycage.h"
+#include "common.h"
 
 void
 api_error_set(struct api_error *e, int http_status, const char *code,
@@ -24,6 +24,22 @@ api_error_set(struct api_error *e, int http_status, const char *code,
 	va_start(ap, fmt);
 	vsnprintf(e->message, sizeof(e->message), fmt, ap);
 	va_end(ap);
+}
+
+void
+api_error_init(struct api_error *e)
+{
+	memset(e, 0, sizeof(*e));
+	api_error_set(e, 500, "internal", "pycage failed on its side; the "
+	    "failure is in its log.");
+}
+
+void
+api_error_normalize(struct api_error *e)
+{
+	if (e->code == NULL || e->code[0] == '\0' || e->http_status < 400 ||
+	    e->http_status > 599 || memchr(e->message, '\0', sizeof(e->message)) == NULL)
+		api_error_init(e);
 }
 
 const char *
@@ -43,7 +59,6 @@ void
 job_result_init(struct job_result *r, size_t output_max_bytes)
 {
 	memset(r, 0, sizeof(*r));
-	r->uid = UID_SHARED;
 	buf_init(&r->stdout_buf, output_max_bytes);
 	buf_init(&r->stderr_buf, output_max_bytes);
 }

@@ -5,7 +5,7 @@
  * is replaced by one U+FFFD).  Rejects overlong forms, UTF-16 surrogates
  * encoded as UTF-8 and code points above U+10FFFF (RFC 3629 section 4).
  */
-#include "pycage.h"
+#include "common.h"
 
 /*
  * Length of the valid sequence at s[0..len), or 0 if it is invalid.  On

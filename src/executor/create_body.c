@@ -52,7 +52,7 @@ create_body_seccomp(yajl_gen g, const char *profile)
  * reaches it (the code travels on stdin).  Field placement per the Engine
  * API v1.41: identity, stdio and labels at the top level, limits in
  * HostConfig.  Leave MaskedPaths/ReadonlyPaths out: an empty list would
- * remove Docker's defaults (../shared/NOTES.md).
+ * remove Docker's defaults (docs/FIELD-NOTES.md).
  */
 int
 create_body(const struct config *c, const char *preload,
@@ -148,11 +148,11 @@ create_body(const struct config *c, const char *preload,
 	GEN(yajl_gen_integer(g, config_cpu_quota_us(c)));
 	/* PidsLimit <= 0 means unlimited to the engine: config keeps it >= 8.
 	 * Under gVisor it caps the host tasks of the whole sandbox, gVisor's
-	 * own included (see JSON_OUT_RUNSC_HOST_TASKS); the program's own
+	 * own included (see CREATE_BODY_RUNSC_HOST_TASKS); the program's own
 	 * count is then RLIMIT_NPROC, which gVisor enforces inside. */
 	GEN_KEY(g, "PidsLimit");
 	GEN(yajl_gen_integer(g, runsc ? (long long)c->pids_limit *
-	    JSON_OUT_RUNSC_HOST_TASKS : c->pids_limit));
+	    CREATE_BODY_RUNSC_HOST_TASKS : c->pids_limit));
 	GEN_KEY(g, "CapDrop");
 	GEN(yajl_gen_array_open(g));
 	GEN_STR(g, "ALL");

@@ -24,11 +24,10 @@
 #include <curl/curl.h>
 #include <yajl/yajl_tree.h>
 
-#include "pycage.h"
+#include "executor.h"
 
 #define DOCKER_RESPONSE_MAX_BYTES	(4UL * 1024 * 1024)	/* container lists */
 #define DOCKER_ATTACH_HEAD_MAX_BYTES	4096
-#define DOCKER_RETRY_AFTER_S		5
 #define DOCKER_URL_MAX			512
 
 struct docker {
@@ -94,7 +93,7 @@ docker_unreachable(struct docker *d, struct api_error *err, CURLcode rc)
 		return;
 	api_error_set(err, 503, "engine_unavailable",
 	    "The Docker engine did not answer; try again shortly.");
-	err->retry_after_s = DOCKER_RETRY_AFTER_S;
+	err->retry_after_s = RETRY_AFTER_ENGINE_S;
 }
 
 /*
@@ -211,7 +210,7 @@ docker_ping(struct docker *d, char *version, size_t versionlen,
 	if (status != 200) {
 		api_error_set(err, 503, "engine_unavailable",
 		    "The Docker engine answered /version with HTTP %ld.", status);
-		err->retry_after_s = DOCKER_RETRY_AFTER_S;
+		err->retry_after_s = RETRY_AFTER_ENGINE_S;
 		return -1;
 	}
 	snprintf(version, versionlen, "unknown");
@@ -239,8 +238,10 @@ docker_image_present(struct docker *d, const char *image, struct api_error *err)
 	char	path[DOCKER_URL_MAX];
 	long	status;
 
-	if (docker_path(path, sizeof(path), "/images/", image, "/json") == -1)
+	if (docker_path(path, sizeof(path), "/images/", image, "/json") == -1) {
+		api_error_set(err, 500, "internal", "The image name is over the URL's cap.");
 		return -1;
+	}
 	if (docker_call(d, "GET", path, NULL, 0, d->call_timeout_ms, &status,
 	    err) == -1)
 		return -1;
@@ -248,7 +249,7 @@ docker_image_present(struct docker *d, const char *image, struct api_error *err)
 		return 0;
 	api_error_set(err, 503, "image_missing", "The sandbox image %s is not "
 	    "present on the engine; build it with scripts/build-image.sh.", image);
-	err->retry_after_s = 30;
+	err->retry_after_s = RETRY_AFTER_OPERATOR_S;
 	return -1;
 }
 
@@ -270,7 +271,7 @@ docker_create(struct docker *d, const char *body, size_t len,
 		log_warn("docker: create: %.200s", docker_message(d));
 		api_error_set(err, 503, "image_missing", "The sandbox image is not "
 		    "present on the engine; build it with scripts/build-image.sh.");
-		err->retry_after_s = 30;
+		err->retry_after_s = RETRY_AFTER_OPERATOR_S;
 		return -1;
 	}
 	if (status != 201) {
@@ -294,7 +295,7 @@ docker_create(struct docker *d, const char *body, size_t len,
 		snprintf(id, DOCKER_ID_MAX + 1, "%s", id_text);
 		rc = 0;
 		/* A create can succeed while dropping a limit, saying so only
-		 * here: any warning fails the execution (NOTES.md). */
+		 * here: any warning fails the execution (docs/FIELD-NOTES.md). */
 		if (w != NULL && YAJL_GET_ARRAY(w)->len > 0) {
 			log_error("docker: create warned: %.300s", docker_message(d));
 			api_error_set(err, 500, "sandbox_degraded", "The engine could "
@@ -403,8 +404,10 @@ docker_inspect(struct docker *d, const char *id, int *exit_code,
 	long		 status;
 	int		 rc = -1;
 
-	if (docker_path(path, sizeof(path), "/containers/", id, "/json") == -1)
+	if (docker_path(path, sizeof(path), "/containers/", id, "/json") == -1) {
+		api_error_set(err, 500, "internal", "A container id over the URL's cap.");
 		return -1;
+	}
 	if (docker_call(d, "GET", path, NULL, 0, d->call_timeout_ms, &status,
 	    err) == -1)
 		return -1;

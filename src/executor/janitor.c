@@ -21,7 +21,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "pycage.h"
+#include "executor.h"
 
 struct janitor_sweep_ctx {
 	struct docker		*docker;
@@ -92,7 +92,7 @@ janitor_uid_conflict(struct api_error *err)
 	if ((conflict = conflict_why[0] != '\0') && err != NULL) {
 		api_error_set(err, 503, "uid_range_conflict",
 		    "Refusing to run: %s.", conflict_why);
-		err->retry_after_s = 60;
+		err->retry_after_s = RETRY_AFTER_UID_CONFLICT_S;
 	}
 	pthread_mutex_unlock(&conflict_lock);
 	return conflict;

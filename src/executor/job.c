@@ -14,7 +14,7 @@
  * status comes from the runner's exit record when it arrives on both
  * streams: a line carrying a random per-run nonce that the runner writes
  * after the program ended, so the answer does not wait ~40 ms for the
- * container to stop (NOTES.md).
+ * container to stop (docs/FIELD-NOTES.md).
  * Ordinary output cannot fake it without the nonce; a program that digs
  * the nonce out of the runner's memory can only mislead its own answer,
  * and the container is removed regardless.  Without a record (killed, OOM,
@@ -32,17 +32,12 @@
 #include <sys/random.h>
 #include <time.h>
 
-#include "pycage.h"
+#include "executor.h"
 
-#define JOB_HEADER_MAX_BYTES	160	/* runner.c: RUNNER_HEADER_MAX_BYTES */
 #define JOB_READ_CHUNK_BYTES	65536
 #define JOB_STOP_WAIT_MS	10000	/* kill -> stopped, generously */
 #define JOB_EXIT_WAIT_MS	2000	/* exit record -> stopped; see job_finish() */
-#define JOB_BUSY_RETRY_AFTER_S	2
 #define JOB_NONCE_BYTES		16	/* 32 hex characters on the wire */
-#define JOB_RECORD_MAX_BYTES	96	/* runner.c: RUNNER_EXIT_RECORD_MAX_BYTES */
-#define RUNNER_EXIT_BAD_REQUEST	125	/* runner.c: the runner's own failures */
-#define RUNNER_EXIT_NO_PYTHON	126
 #define JOB_OOM_RECHECKS	10	/* x 200 ms: see job_execute() */
 #define JOB_OOM_RECHECK_NS	200000000L
 
@@ -132,7 +127,7 @@ job_ms_since(const struct timespec *start)
  * onto the engine.
  */
 static int
-job_take_slot(struct executor *ex, struct job_result *r, struct api_error *err)
+job_take_slot(struct executor *ex, struct job *j, struct api_error *err)
 {
 	struct timespec deadline;
 
@@ -144,11 +139,11 @@ job_take_slot(struct executor *ex, struct job_result *r, struct api_error *err)
 		atomic_fetch_sub(&ex->wanted, 1);
 		api_error_set(err, 503, "busy", "Every execution slot stayed "
 		    "busy for %u ms; retry later.", ex->config->queue_wait_ms);
-		err->retry_after_s = JOB_BUSY_RETRY_AFTER_S;
+		err->retry_after_s = RETRY_AFTER_BUSY_S;
 		return -1;
 	}
 	atomic_fetch_add(&ex->running, 1);
-	r->holds_slot = true;
+	j->holds_slot = true;
 	return 0;
 }
 
@@ -164,7 +159,7 @@ struct job_io {
  * cut off both buffers once found.
  */
 struct exit_watch {
-	char	marker[JOB_RECORD_MAX_BYTES];	/* up to and including the space */
+	char	marker[PROTOCOL_EXIT_RECORD_MAX_BYTES];	/* up to and including the space */
 	size_t	marker_len;
 	size_t	scanned[2];	/* bytes of each buffer already searched */
 	bool	seen[2];
@@ -188,7 +183,7 @@ exit_watch_init(struct exit_watch *w, char nonce[2 * JOB_NONCE_BYTES + 1])
 	}
 	nonce[2 * JOB_NONCE_BYTES] = '\0';
 	w->marker_len = (size_t)snprintf(w->marker, sizeof(w->marker),
-	    "\x1epycage-exit %s ", nonce);
+	    PROTOCOL_EXIT_PREFIX "%s ", nonce);
 	return 0;
 }
 
@@ -235,7 +230,7 @@ exit_watch_done(const struct exit_watch *w)
 /*
  * The output cap is the program's: a program may fill it exactly and the
  * exit record still follows.  So while the run lasts each buffer takes
- * JOB_RECORD_MAX_BYTES past the cap, and a stream is over its cap as soon
+ * PROTOCOL_EXIT_RECORD_MAX_BYTES past the cap, and a stream is over its cap as soon
  * as its program part (what precedes its record) is: with the record seen,
  * where it starts; without, every byte, unless what follows some position
  * within the cap is the start of the record still arriving.  *program is
@@ -250,7 +245,7 @@ job_over_cap(const struct exit_watch *w, int i, const struct buf *b,
 	*program = w->seen[i] ? w->at[i] : b->len;
 	if (w->seen[i] || b->len <= cap)
 		return *program > cap;
-	p = b->len > JOB_RECORD_MAX_BYTES ? b->len - JOB_RECORD_MAX_BYTES : 0;
+	p = b->len > PROTOCOL_EXIT_RECORD_MAX_BYTES ? b->len - PROTOCOL_EXIT_RECORD_MAX_BYTES : 0;
 	for (; p <= cap; p++) {
 		n = b->len - p;
 		if (memcmp(b->data + p, w->marker,
@@ -313,8 +308,8 @@ job_pump(struct docker_attach *a, const struct buf *request, unsigned timeout_ms
 				    r->stderr_buf.cap_bytes }, program;
 	long			 got, left;
 
-	r->stdout_buf.cap_bytes += JOB_RECORD_MAX_BYTES;
-	r->stderr_buf.cap_bytes += JOB_RECORD_MAX_BYTES;
+	r->stdout_buf.cap_bytes += PROTOCOL_EXIT_RECORD_MAX_BYTES;
+	r->stderr_buf.cap_bytes += PROTOCOL_EXIT_RECORD_MAX_BYTES;
 	stream_demux_init(&demux, &r->stdout_buf, &r->stderr_buf);
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	if ((n = docker_attach_take_early(a, &early)) > 0 &&
@@ -368,10 +363,10 @@ static int
 job_request_bytes(const struct job_spec *spec, const char *nonce,
     struct buf *request)
 {
-	char	header[JOB_HEADER_MAX_BYTES];
+	char	header[PROTOCOL_HEADER_MAX_BYTES];
 	int	n;
 
-	n = snprintf(header, sizeof(header), "pycage1 %zu %zu %s\n",
+	n = snprintf(header, sizeof(header), PROTOCOL_HEADER_MAGIC " %zu %zu %s\n",
 	    spec->code_len, spec->stdin_len, nonce);
 	if (n < 0 || (size_t)n >= sizeof(header))
 		return -1;
@@ -396,46 +391,12 @@ job_verdict(struct job_result *r, const struct job_io *io, bool oom)
 		r->status = r->exit_code == 0 ? JOB_OK : JOB_ERROR;
 }
 
-/* A fresh container, created, attached and started on this thread. */
-static int
-job_cold_start(struct executor *ex, struct docker *d,
-    const char *const *entrypoint, struct job_result *r,
-    struct docker_attach **attach, struct api_error *err)
-{
-	struct buf	body;
-	int		rc = -1;
-
-	buf_init(&body, JSON_OUT_CREATE_MAX_BYTES);
-	if ((r->uid = uid_pool_take(ex->uids)) == -1) {
-		api_error_set(err, 503, "busy", "No sandbox user id is free.");
-		err->retry_after_s = JOB_BUSY_RETRY_AFTER_S;
-		goto out;
-	}
-	if (json_out_create_body(ex->config, "", false, entrypoint, r->uid,
-	    janitor_expiry(ex->config, false), &body) == -1) {
-		api_error_set(err, 500, "internal", "Could not build the body.");
-		goto out;
-	}
-	/* Create fills container_id even when it then fails on Warnings, so
-	 * job_finish() removes what was made. */
-	if (docker_create(d, body.data, body.len, r->container_id, err) == -1)
-		goto out;
-	/* Attach before start so no output is lost (NOTES.md). */
-	if (docker_attach_open(d, r->container_id, attach, err) == -1 ||
-	    docker_start(d, r->container_id, err) == -1)
-		goto out;
-	rc = 0;
-out:
-	buf_free(&body);
-	return rc;
-}
-
 /* entrypoint NULL: a user's job (the pool may serve it); else selfcheck.c's. */
 static int
 job_execute(struct executor *ex, struct docker *d, const struct job_spec *spec,
-    const char *const *entrypoint, struct job_result *r, struct api_error *err)
+    const char *const *entrypoint, struct job *j, struct api_error *err)
 {
-	struct docker_attach	*attach = NULL;
+	struct job_result	*r = &j->result;
 	struct exit_watch	 watch;
 	struct buf		 request;
 	struct job_io		 io = { false, false };
@@ -447,7 +408,7 @@ job_execute(struct executor *ex, struct docker *d, const struct job_spec *spec,
 	/* Events of this run are newer; a pool container's start is older. */
 	long long		 since = (long long)time(NULL) - 1;
 
-	buf_init(&request, JOB_HEADER_MAX_BYTES + spec->code_len + spec->stdin_len);
+	buf_init(&request, PROTOCOL_HEADER_MAX_BYTES + spec->code_len + spec->stdin_len);
 	if (exit_watch_init(&watch, nonce) == -1 ||
 	    job_request_bytes(spec, nonce, &request) == -1) {
 		api_error_set(err, 500, "internal", "Could not build the request.");
@@ -455,37 +416,40 @@ job_execute(struct executor *ex, struct docker *d, const struct job_spec *spec,
 	}
 	clock_gettime(CLOCK_MONOTONIC, &phase);
 	if (entrypoint == NULL && ex->pool != NULL &&
-	    pool_take(ex->pool, d, r->container_id, &attach, &r->uid) == 0)
+	    pool_take(ex->pool, d, &j->container) == 0)
 		metrics_count(METRIC_POOL_HITS);
 	else {
+		struct container_want want = { .config = ex->config,
+		    .uids = ex->uids, .preload = "", .entrypoint = entrypoint };
+
 		metrics_count(METRIC_COLD_STARTS);
-		if (job_cold_start(ex, d, entrypoint, r, &attach, err) == -1)
+		if (container_start(&j->container, d, &want, err) == -1)
 			goto out;
 	}
 	metrics_observe(METRIC_PHASE_ACQUIRE, job_ms_since(&phase));
-	job_pump(attach, &request, spec->timeout_ms, r, &watch, &io);
+	job_pump(j->container.attach, &request, spec->timeout_ms, r, &watch, &io);
 	metrics_observe(METRIC_PHASE_RUN, r->duration_ms);
-	docker_attach_free(attach);
-	attach = NULL;
+	docker_attach_free(j->container.attach);
+	j->container.attach = NULL;
 	if (exit_watch_done(&watch) && !io.timed_out && !io.capped) {
 		/* The program is over; job_finish() kills what is left. */
 		r->stdout_buf.len = watch.at[0];
 		r->stderr_buf.len = watch.at[1];
 		r->exit_code = watch.code;
-		r->exiting = true;
+		j->exiting = true;
 		job_verdict(r, &io, false);
 		rc = 0;
 		goto out;
 	}
 	if (io.timed_out || io.capped)
-		docker_kill(d, r->container_id);
-	if (docker_wait(d, r->container_id, JOB_STOP_WAIT_MS) == -1) {
+		docker_kill(d, j->container.container_id);
+	if (docker_wait(d, j->container.container_id, JOB_STOP_WAIT_MS) == -1) {
 		/* A container that does not stop is the sandbox failing. */
 		api_error_set(err, 500, "engine_error",
 		    "The sandbox container did not stop.");
 		goto out;
 	}
-	if (docker_inspect(d, r->container_id, &r->exit_code, &oom, err) == -1)
+	if (docker_inspect(d, j->container.container_id, &r->exit_code, &oom, err) == -1)
 		goto out;
 	/* A SIGKILL we did not send is looked at again before it is called
 	 * anything but an OOM.  Docker 20.10 sets OOMKilled only if the OOM
@@ -496,19 +460,19 @@ job_execute(struct executor *ex, struct docker *d, const struct job_spec *spec,
 	    !io.timed_out && !io.capped; i++) {
 		if (i > 0) {
 			nanosleep(&recheck, NULL);
-			if (docker_inspect(d, r->container_id, &r->exit_code,
+			if (docker_inspect(d, j->container.container_id, &r->exit_code,
 			    &oom, err) == -1)
 				goto out;
 		}
-		if (!oom && docker_oom_event(d, r->container_id, since) == 1) {
+		if (!oom && docker_oom_event(d, j->container.container_id, since) == 1) {
 			oom = true;
 			log_info("job: OOM known from the engine's events, not "
 			    "OOMKilled (%d ms after the exit)", i * 200);
 		}
 	}
 	if (!io.timed_out && !io.capped && !oom &&
-	    (r->exit_code == RUNNER_EXIT_BAD_REQUEST ||
-	    r->exit_code == RUNNER_EXIT_NO_PYTHON)) {
+	    (r->exit_code == PROTOCOL_EXIT_BAD_REQUEST ||
+	    r->exit_code == PROTOCOL_EXIT_NO_INTERPRETER)) {
 		/* The runner's own failure: without a record, no program ran. */
 		log_error("job: runner failed with %d: %.200s", r->exit_code,
 		    r->stderr_buf.data ? r->stderr_buf.data : "");
@@ -524,14 +488,13 @@ job_execute(struct executor *ex, struct docker *d, const struct job_spec *spec,
 	job_verdict(r, &io, oom);
 	rc = 0;
 out:
-	docker_attach_free(attach);
 	buf_free(&request);
 	return rc;
 }
 
 int
 job_run(struct executor *ex, struct docker *d, const struct job_spec *spec,
-    struct job_result *r, struct api_error *err)
+    struct job *j, struct api_error *err)
 {
 	struct timespec	queued;
 	int		rc;
@@ -541,22 +504,22 @@ job_run(struct executor *ex, struct docker *d, const struct job_spec *spec,
 	if (ex->pool != NULL)
 		pool_note_request(ex->pool, spec->code, spec->code_len);
 	clock_gettime(CLOCK_MONOTONIC, &queued);
-	if (job_take_slot(ex, r, err) == -1)
+	if (job_take_slot(ex, j, err) == -1)
 		return -1;
 	metrics_observe(METRIC_PHASE_QUEUE, job_ms_since(&queued));
-	if ((rc = job_execute(ex, d, spec, NULL, r, err)) == 0)
-		metrics_execution(r->status);
+	if ((rc = job_execute(ex, d, spec, NULL, j, err)) == 0)
+		metrics_execution(j->result.status);
 	return rc;
 }
 
 int
 job_run_special(struct executor *ex, struct docker *d,
-    const char *const *entrypoint, unsigned timeout_ms, struct job_result *r,
+    const char *const *entrypoint, unsigned timeout_ms, struct job *j,
     struct api_error *err)
 {
 	struct job_spec	spec = { .code = "", .timeout_ms = timeout_ms };
 
-	return job_execute(ex, d, &spec, entrypoint, r, err);
+	return job_execute(ex, d, &spec, entrypoint, j, err);
 }
 
 struct uid_pool *
@@ -572,11 +535,11 @@ executor_config(struct executor *ex)
 }
 
 void
-job_finish(struct executor *ex, struct docker *d, struct job_result *r)
+job_finish(struct executor *ex, struct docker *d, struct job *j)
 {
 	/*
 	 * After an exit record the runner has _exit()ed and the container is
-	 * stopping by itself (~40 ms, NOTES.md): wait for that before the
+	 * stopping by itself (~40 ms, docs/FIELD-NOTES.md): wait for that before the
 	 * removal.  Removing it while the engine still counts it running makes
 	 * the engine kill it first, which cost 10-15 ms more engine CPU per
 	 * execution than the wait (measured, docs/BENCHMARKS.md); under load
@@ -584,28 +547,30 @@ job_finish(struct executor *ex, struct docker *d, struct job_result *r)
 	 * the record keeps running at most JOB_EXIT_WAIT_MS more, then is
 	 * killed by the removal like any other.
 	 */
-	if (r->container_id[0] != '\0' && r->exiting)
-		(void)docker_wait_exit(d, r->container_id, JOB_EXIT_WAIT_MS);
-	/* A removal right after a stop may still be refused while the engine
-	 * reaps the container ("is not running"): wait, then try once more. */
-	if (r->container_id[0] != '\0' && docker_remove(d, r->container_id) == -1 &&
-	    (docker_wait(d, r->container_id, JOB_STOP_WAIT_MS) == -1 ||
-	    docker_remove(d, r->container_id) == -1)) {
-		log_warn("job: could not remove %.12s; the janitor will",
-		    r->container_id);
-		/* Back once a sweep no longer lists it (uid.c). */
-		uid_pool_lose(ex->uids, r->uid, r->container_id);
-	} else
-		uid_pool_put(ex->uids, r->uid);
-	r->container_id[0] = '\0';
-	r->exiting = false;
-	r->uid = UID_SHARED;
-	if (r->holds_slot) {
+	if (j->container.container_id[0] != '\0' && j->exiting)
+		(void)docker_wait_exit(d, j->container.container_id, JOB_EXIT_WAIT_MS);
+	container_remove(&j->container, d, ex->uids);
+	j->exiting = false;
+	if (j->holds_slot) {
 		atomic_fetch_sub(&ex->running, 1);
 		atomic_fetch_sub(&ex->wanted, 1);
 		sem_post(&ex->slots);
 		if (ex->pool != NULL)
 			pool_wake(ex->pool);
-		r->holds_slot = false;
+		j->holds_slot = false;
 	}
+}
+
+void
+job_init(struct job *j, size_t output_max_bytes)
+{
+	memset(j, 0, sizeof(*j));
+	container_init(&j->container);
+	job_result_init(&j->result, output_max_bytes);
+}
+
+void
+job_free(struct job *j)
+{
+	job_result_free(&j->result);
 }

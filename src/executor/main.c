@@ -1,5 +1,5 @@
 /*
- * executor.c: pycage-executor, the privileged half of pycage (privsep.c
+ * main.c: pycage-executor, the privileged half of pycage (privsep.h
  * explains the split).  pycage-fcgi's start-up forks and execs it as root
  * with one channel per front worker on fds 3, 4, ...; nothing else starts
  * it.  It keeps the Docker socket: sweeps leftovers, runs the self-check,
@@ -27,7 +27,8 @@
 
 #include <curl/curl.h>
 
-#include "pycage.h"
+#include "executor.h"
+#include "privsep.h"
 
 static void
 usage(void)
@@ -39,114 +40,106 @@ usage(void)
 
 /* ------------------------------------------------------ the channels */
 
+/* An error reply; one that cannot be packed leaves the reply empty, which
+ * the front reads as malformed (500 internal). */
 static void
-privsep_serve_run(struct executor *ex, struct docker *d, struct privsep_reader *r,
-    int fd, struct buf *reply)
+executor_reply_error(struct buf *reply, const struct api_error *err)
+{
+	struct api_error e = *err;
+
+	api_error_normalize(&e);
+	if (privsep_pack_error(reply, &e) == -1)
+		log_error("privsep: could not pack an error reply");
+}
+
+/* A RUN: the job, its answer, then the container's removal. */
+static void
+executor_serve_run(struct executor *ex, struct docker *d,
+    const struct job_spec *spec, int fd, struct buf *reply)
 {
 	const struct config	*c = executor_config(ex);
-	struct job_spec		 spec;
-	struct job_result	 result;
+	struct job		 job;
 	struct api_error	 err;
-	uint32_t		 code_len, stdin_len;
-	char			 head[3], type = PRIVSEP_OK;
 
-	memset(&spec, 0, sizeof(spec));
-	memset(&err, 0, sizeof(err));
-	job_result_init(&result, c->output_max_bytes);
-	spec.timeout_ms = privsep_get_u32(r);
-	code_len = privsep_get_u32(r);
-	stdin_len = privsep_get_u32(r);
-	spec.code = (char *)privsep_get_bytes(r, code_len);
-	spec.code_len = code_len;
-	spec.stdin_data = (char *)privsep_get_bytes(r, stdin_len);
-	spec.stdin_len = stdin_len;
-	/* The front checked all this; a front that lies is refused. */
-	if (r->bad || r->left != 0 || code_len > c->code_max_bytes ||
-	    stdin_len > c->stdin_max_bytes || spec.timeout_ms == 0 ||
-	    spec.timeout_ms > c->timeout_max_ms) {
-		api_error_set(&err, 500, "internal", "Malformed job from the front.");
-		privsep_put_error(reply, &err);
-	} else if (job_run(ex, d, &spec, &result, &err) == -1) {
-		privsep_put_error(reply, &err);
-	} else {
-		buf_reset(reply);
-		buf_append(reply, &type, 1);
-		privsep_put_u32(reply, (uint32_t)result.exit_code);
-		head[0] = (char)result.status;
-		head[1] = (char)result.stdout_truncated;
-		head[2] = (char)result.stderr_truncated;
-		buf_append(reply, head, 3);
-		privsep_put_u32(reply, (uint32_t)result.duration_ms);
-		privsep_put_str(reply, result.stdout_buf.data ? result.stdout_buf.data : "",
-		    result.stdout_buf.len);
-		privsep_put_str(reply, result.stderr_buf.data ? result.stderr_buf.data : "",
-		    result.stderr_buf.len);
+	api_error_init(&err);
+	job_init(&job, c->output_max_bytes);
+	if (job_run(ex, d, spec, &job, &err) == -1)
+		executor_reply_error(reply, &err);
+	else if (privsep_pack_result(reply, &job.result) == -1) {
+		api_error_set(&err, 500, "internal", "The answer is over the channel's cap.");
+		executor_reply_error(reply, &err);
 	}
 	/* Answer first, then remove the container (job.c). */
 	if (privsep_send(fd, reply) == -1)
 		log_warn("privsep: the front went away mid-job");
-	job_finish(ex, d, &result);
-	job_result_free(&result);
+	job_finish(ex, d, &job);
+	job_free(&job);
 }
 
 static void
-privsep_serve_health(struct executor *ex, struct docker *d, struct buf *reply)
+executor_serve_health(struct executor *ex, struct docker *d, struct buf *reply)
 {
 	const struct config	*c = executor_config(ex);
 	struct api_error	 err;
-	char			 version[64], type = PRIVSEP_OK;
+	char			 version[PRIVSEP_VERSION_MAX];
 
-	memset(&err, 0, sizeof(err));
+	api_error_init(&err);
 	if (docker_ping(d, version, sizeof(version), &err) == -1 ||
 	    docker_image_present(d, c->image, &err) == -1 ||
 	    janitor_uid_conflict(&err) ||
-	    selfcheck_ensure(ex, d, true, &err) == -1) {
-		privsep_put_error(reply, &err);
-		return;
+	    selfcheck_ensure(ex, d, true, &err) == -1)
+		executor_reply_error(reply, &err);
+	else if (privsep_pack_health(reply, executor_running(ex),
+	    executor_pool_ready(ex), version) == -1) {
+		api_error_set(&err, 500, "internal", "Could not pack the health reply.");
+		executor_reply_error(reply, &err);
 	}
-	buf_reset(reply);
-	buf_append(reply, &type, 1);
-	privsep_put_u32(reply, executor_running(ex));
-	privsep_put_u32(reply, executor_pool_ready(ex));
-	privsep_put_str(reply, version, strlen(version));
 }
 
+/*
+ * Answers one channel until the front closes it.  What the front sends is
+ * the root process's only input from another process: it is read by
+ * privsep_unpack_request() alone, which checks it against this process's
+ * own limits; a malformed message is answered 500 internal.
+ */
 static void
-privsep_serve(int fd, struct executor *ex, struct docker *d)
+executor_serve(int fd, struct executor *ex, struct docker *d)
 {
 	const struct config	*c = executor_config(ex);
 	struct buf		 request, reply;
-	struct privsep_reader	 r;
-	char			 type = PRIVSEP_OK;
+	struct job_spec		 spec;
+	struct api_error	 err;
 
 	buf_init(&request, privsep_request_max(c));
 	buf_init(&reply, privsep_reply_max(c));
 	while (privsep_recv(fd, &request) == 0) {
-		privsep_reader_init(&r, &request);
-		switch (privsep_get_u8(&r)) {
+		api_error_init(&err);
+		switch (privsep_unpack_request(&request, c, &spec, &err)) {
 		case PRIVSEP_RUN:
-			privsep_serve_run(ex, d, &r, fd, &reply);
+			executor_serve_run(ex, d, &spec, fd, &reply);
 			buf_shrink(&request, PRIVSEP_KEEP_BYTES);
 			buf_shrink(&reply, PRIVSEP_KEEP_BYTES);
 			continue;	/* already answered */
 		case PRIVSEP_HEALTH:
-			privsep_serve_health(ex, d, &reply);
+			executor_serve_health(ex, d, &reply);
 			break;
 		case PRIVSEP_METRICS:
-			buf_reset(&reply);
-			buf_append(&reply, &type, 1);
-			metrics_render_executor(&reply);
+			if (privsep_pack_metrics(&reply) == -1) {
+				api_error_set(&err, 500, "internal", "Metrics over their cap.");
+				executor_reply_error(&reply, &err);
+			}
 			break;
 		default:
-			log_error("privsep: unknown message from the front");
-			goto out;
+			/* A front that lies gets 500s; the channel goes on. */
+			log_error("privsep: malformed message from the front");
+			executor_reply_error(&reply, &err);
+			break;
 		}
 		if (privsep_send(fd, &reply) == -1)
 			break;
 		buf_shrink(&request, PRIVSEP_KEEP_BYTES);
 		buf_shrink(&reply, PRIVSEP_KEEP_BYTES);
 	}
-out:
 	buf_free(&request);
 	buf_free(&reply);
 }
@@ -165,7 +158,7 @@ executor_thread_main(void *arg)
 {
 	struct executor_thread *t = arg;
 
-	privsep_serve(t->fd, t->executor, t->docker);
+	executor_serve(t->fd, t->executor, t->docker);
 	return NULL;
 }
 

@@ -33,7 +33,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "pycage.h"
+#include "executor.h"
 
 #define POOL_DEMAND_ALPHA	0.1	/* EWMA weight: about the last 10 requests */
 #define POOL_IDLE_GAP_MS	2000.0	/* mean gap above this: CPU is idle */
@@ -44,13 +44,10 @@
 /* Start-up and preload, with the CPU busy: numpy and pandas take ~0.4 s
  * of CPU, 2 s at 0.2 CPU.  Past this the container is given up on. */
 #define POOL_READY_WAIT_MS	60000
-#define POOL_READY_RECORD	"\x1epycage-ready\n"	/* runner.c */
 #define POOL_READY_MAX_BYTES	4096	/* what a preload may print first */
 
 struct pool_entry {
-	char			 container_id[DOCKER_ID_MAX + 1];
-	long			 uid;
-	struct docker_attach	*attach;
+	struct container	 container;
 	struct timespec		 started;
 };
 
@@ -161,12 +158,7 @@ pool_preload_now(struct pool *p, char *out, size_t outlen)
 static void
 pool_discard(struct pool *p, struct docker *d, struct pool_entry *e)
 {
-	docker_attach_free(e->attach);
-	e->attach = NULL;
-	if (docker_remove(d, e->container_id) == 0)
-		uid_pool_put(p->uids, e->uid);
-	else
-		uid_pool_lose(p->uids, e->uid, e->container_id);
+	container_remove(&e->container, d, p->uids);
 }
 
 static bool
@@ -183,10 +175,10 @@ pool_is_stopping(struct pool *p)
 static bool
 pool_ends_with_record(const struct buf *out)
 {
-	size_t n = sizeof(POOL_READY_RECORD) - 1;
+	size_t n = sizeof(PROTOCOL_READY_RECORD) - 1;
 
 	return out->len >= n &&
-	    memcmp(out->data + out->len - n, POOL_READY_RECORD, n) == 0;
+	    memcmp(out->data + out->len - n, PROTOCOL_READY_RECORD, n) == 0;
 }
 
 /* The first line of what the runner printed, for the log: at most 200
@@ -227,9 +219,9 @@ pool_await_ready(struct pool *p, struct pool_entry *e)
 	buf_init(&err, POOL_READY_MAX_BYTES);
 	stream_demux_init(&demux, &out, &err);
 	clock_gettime(CLOCK_MONOTONIC, &begun);
-	if ((n = docker_attach_take_early(e->attach, &early)) > 0)
+	if ((n = docker_attach_take_early(e->container.attach, &early)) > 0)
 		(void)stream_demux_feed(&demux, early, n);
-	pfd.fd = docker_attach_fd(e->attach);
+	pfd.fd = docker_attach_fd(e->container.attach);
 	pfd.events = POLLIN;
 	while (!pool_ends_with_record(&out)) {
 		if (demux.bad_type || demux.truncated[0] || demux.truncated[1]) {
@@ -241,7 +233,7 @@ pool_await_ready(struct pool *p, struct pool_entry *e)
 			break;
 		if (poll(&pfd, 1, POOL_TICK_MS) <= 0)
 			continue;
-		if ((got = docker_attach_recv(e->attach, chunk,
+		if ((got = docker_attach_recv(e->container.attach, chunk,
 		    sizeof(chunk))) == -2)
 			continue;
 		if (got <= 0) {
@@ -252,18 +244,18 @@ pool_await_ready(struct pool *p, struct pool_entry *e)
 	}
 	if (pool_ends_with_record(&out)) {
 		rc = 0;
-		if (out.len > sizeof(POOL_READY_RECORD) - 1 || err.len > 0) {
+		if (out.len > sizeof(PROTOCOL_READY_RECORD) - 1 || err.len > 0) {
 			pool_first_line(err.len > 0 ? &err : &out, line,
 			    sizeof(line));
 			log_warn("pool: container %.12s printed %zu bytes while "
-			    "starting (dropped): %s", e->container_id,
-			    out.len + err.len - (sizeof(POOL_READY_RECORD) - 1),
+			    "starting (dropped): %s", e->container.container_id,
+			    out.len + err.len - (sizeof(PROTOCOL_READY_RECORD) - 1),
 			    line);
 		}
 	} else if (!pool_is_stopping(p)) {
 		pool_first_line(&err, line, sizeof(line));
 		log_warn("pool: container %.12s not ready: %s%s%s",
-		    e->container_id, why, line[0] ? ": " : "", line);
+		    e->container.container_id, why, line[0] ? ": " : "", line);
 	}
 	buf_free(&out);
 	buf_free(&err);
@@ -276,35 +268,19 @@ pool_make(struct pool *p, struct docker *d, const char *preload,
     struct pool_entry *e)
 {
 	struct api_error	err;
-	struct buf		body;
-	int			rc = -1;
+	struct container_want	want = { .config = p->config, .uids = p->uids,
+	    .preload = preload, .ready = true, .pooled = true };
 
 	memset(e, 0, sizeof(*e));
-	buf_init(&body, JSON_OUT_CREATE_MAX_BYTES);
-	if ((e->uid = uid_pool_take(p->uids)) == -1 ||
-	    json_out_create_body(p->config, preload, true, NULL, e->uid,
-	    janitor_expiry(p->config, true), &body) == -1) {
-		uid_pool_put(p->uids, e->uid);
-		goto out;
-	}
-	if (docker_create(d, body.data, body.len, e->container_id, &err) == -1) {
-		if (e->container_id[0] == '\0' || docker_remove(d, e->container_id) == 0)
-			uid_pool_put(p->uids, e->uid);
-		else
-			uid_pool_lose(p->uids, e->uid, e->container_id);
-		goto out;
-	}
-	if (docker_attach_open(d, e->container_id, &e->attach, &err) == -1 ||
-	    docker_start(d, e->container_id, &err) == -1 ||
-	    pool_await_ready(p, e) == -1) {
+	api_error_init(&err);
+	if (container_start(&e->container, d, &want, &err) == -1)
+		return -1;
+	if (pool_await_ready(p, e) == -1) {
 		pool_discard(p, d, e);
-		goto out;
+		return -1;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &e->started);
-	rc = 0;
-out:
-	buf_free(&body);
-	return rc;
+	return 0;
 }
 
 static void *
@@ -354,7 +330,7 @@ pool_main(void *arg)
 			} else
 				retry_ms = 0;
 			pthread_mutex_lock(&p->lock);
-			if (fresh.attach != NULL) {
+			if (fresh.container.attach != NULL) {
 				if (p->stopping || p->count >= p->config->pool_size) {
 					pthread_mutex_unlock(&p->lock);
 					pool_discard(p, d, &fresh);
@@ -415,14 +391,13 @@ pool_ready(struct pool *p)
 static bool
 pool_entry_alive(struct pool_entry *e)
 {
-	struct pollfd pfd = { .fd = docker_attach_fd(e->attach), .events = POLLIN };
+	struct pollfd pfd = { .fd = docker_attach_fd(e->container.attach), .events = POLLIN };
 
 	return poll(&pfd, 1, 0) == 0;
 }
 
 int
-pool_take(struct pool *p, struct docker *d, char id[DOCKER_ID_MAX + 1],
-    struct docker_attach **attach, long *uid)
+pool_take(struct pool *p, struct docker *d, struct container *c)
 {
 	struct pool_entry	e;
 	bool			got = false;
@@ -438,7 +413,7 @@ pool_take(struct pool *p, struct docker *d, char id[DOCKER_ID_MAX + 1],
 			break;
 		}
 		pthread_mutex_unlock(&p->lock);
-		log_warn("pool: container %.12s died while waiting", e.container_id);
+		log_warn("pool: container %.12s died while waiting", e.container.container_id);
 		pool_discard(p, d, &e);
 		pthread_mutex_lock(&p->lock);
 	}
@@ -447,9 +422,7 @@ pool_take(struct pool *p, struct docker *d, char id[DOCKER_ID_MAX + 1],
 	pthread_mutex_unlock(&p->lock);
 	if (!got)
 		return -1;
-	memcpy(id, e.container_id, DOCKER_ID_MAX + 1);
-	*attach = e.attach;
-	*uid = e.uid;
+	*c = e.container;
 	return 0;
 }
 

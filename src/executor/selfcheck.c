@@ -1,7 +1,7 @@
 /*
  * selfcheck.c: proof that the sandbox limits apply, read back from inside
  * a real sandbox container.  A create can succeed while the engine drops
- * a limit (NOTES.md), and a kernel, runtime or daemon.json change can
+ * a limit (docs/FIELD-NOTES.md), and a kernel, runtime or daemon.json change can
  * quietly weaken one; so before serving, and again from GET /v1/health at
  * most every selfcheck_max_age_s, pycage starts a container exactly as
  * for a run (same body, same limits) with python3 as the entrypoint and a
@@ -32,11 +32,10 @@
 
 #include <yajl/yajl_tree.h>
 
-#include "pycage.h"
+#include "executor.h"
 
 #define SELFCHECK_TIMEOUT_MS	20000
 #define SELFCHECK_OUTPUT_MAX	16384
-#define SELFCHECK_RETRY_AFTER_S	30
 
 /* Both cgroup v1 (this project's machines) and v2 paths are tried. */
 static const char selfcheck_script[] =
@@ -207,30 +206,31 @@ static int
 selfcheck_run(struct executor *ex, struct docker *d, char *why, size_t len,
     struct api_error *err)
 {
-	struct job_result	 r;
+	struct job		 job;
+	const struct job_result *r = &job.result;
 	yajl_val		 tree;
 	char			 parse_err[128];
 	int			 rc = -1;
 
-	job_result_init(&r, SELFCHECK_OUTPUT_MAX);
+	job_init(&job, SELFCHECK_OUTPUT_MAX);
 	if (job_run_special(ex, d, selfcheck_entrypoint, SELFCHECK_TIMEOUT_MS,
-	    &r, err) == -1)
+	    &job, err) == -1)
 		goto out;
-	if (r.status != JOB_OK || r.stdout_buf.data == NULL ||
-	    (tree = yajl_tree_parse(r.stdout_buf.data, parse_err,
+	if (r->status != JOB_OK || r->stdout_buf.data == NULL ||
+	    (tree = yajl_tree_parse(r->stdout_buf.data, parse_err,
 	    sizeof(parse_err))) == NULL) {
 		snprintf(why, len, "the check program failed (%s, exit %d): %.80s",
-		    job_status_name(r.status), r.exit_code,
-		    r.stderr_buf.data ? r.stderr_buf.data : "");
+		    job_status_name(r->status), r->exit_code,
+		    r->stderr_buf.data ? r->stderr_buf.data : "");
 		rc = 0;
 		goto out;
 	}
-	selfcheck_compare(executor_config(ex), r.uid, tree, why, len);
+	selfcheck_compare(executor_config(ex), job.container.uid, tree, why, len);
 	yajl_tree_free(tree);
 	rc = 0;
 out:
-	job_finish(ex, d, &r);
-	job_result_free(&r);
+	job_finish(ex, d, &job);
+	job_free(&job);
 	return rc;
 }
 
@@ -290,7 +290,7 @@ selfcheck_ensure(struct executor *ex, struct docker *d, bool refresh,
 		api_error_set(err, 503, "sandbox_check_failed", "A sandbox limit "
 		    "did not apply (%s); pycage refuses to run code.",
 		    selfcheck_reason);
-		err->retry_after_s = SELFCHECK_RETRY_AFTER_S;
+		err->retry_after_s = RETRY_AFTER_OPERATOR_S;
 		rc = -1;
 	}
 	pthread_mutex_unlock(&selfcheck_lock);

@@ -9,7 +9,7 @@
  */
 #include <string.h>
 
-#include "pycage.h"
+#include "executor.h"
 
 #define STREAM_HEADER_BYTES	8
 

@@ -2,7 +2,7 @@
  * uid.c: a host user id of its own for every live sandbox container.
  * RLIMIT_NPROC, inotify instances and pending signals are counted per
  * host uid across all containers (no user namespaces here), so with one
- * shared uid a fork bomb in one run could starve the others (NOTES.md).
+ * shared uid a fork bomb in one run could starve the others (docs/FIELD-NOTES.md).
  * With uid_base set, each container runs as uid_base + n, where n is
  * free while the container lives, and the nproc ulimit is per run in
  * effect.  A uid comes back only after its container was removed, so no
@@ -23,7 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pycage.h"
+#include "executor.h"
 
 #define UID_SPARE	8	/* self-checks, removals in flight */
 

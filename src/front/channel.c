@@ -50,7 +50,7 @@ channel_call(struct channel *ch, struct api_error *err)
 		log_error("privsep: the executor is gone");
 		api_error_set(err, 503, "engine_unavailable",
 		    "The executor process is not answering; try again shortly.");
-		err->retry_after_s = 5;
+		err->retry_after_s = RETRY_AFTER_ENGINE_S;
 		return -1;
 	}
 	return 0;

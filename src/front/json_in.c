@@ -7,7 +7,7 @@
  * Order of checks, strictest first, so the error a client sees names the
  * first real problem:
  *   1. bytes: valid UTF-8 (invalid_utf8), no NUL anywhere (yajl would stop
- *      at neither, but tree mode stops at a NUL: ../shared/NOTES.md);
+ *      at neither, but tree mode stops at a NUL: docs/FIELD-NOTES.md);
  *   2. lone UTF-16 surrogate escapes (yajl turns "\ud800" into "?");
  *   3. syntax, with comments, trailing bytes and multiple values refused,
  *      and nesting capped at JSON_IN_DEPTH_MAX (the callback cancels);
@@ -23,7 +23,7 @@
 
 #include <yajl/yajl_parse.h>
 
-#include "pycage.h"
+#include "front.h"
 
 #define JSON_IN_NUMBER_MAX	32	/* longest numeral we look at */
 

@@ -48,7 +48,7 @@
 
 #include <fcgiapp.h>
 
-#include "pycage.h"
+#include "front.h"
 
 #define LISTEN_BACKLOG		128
 /* A peer that stalls mid-request (params or body) frees its worker after
@@ -458,7 +458,7 @@ front_main(const struct config *c, int *fds, pid_t executor_pid)
 	for (i = 0; i < c->workers; i++) {
 		workers[i].index = i;
 		workers[i].config = c;
-		workers[i].chan = privsep_chan_new(fds[i], c);
+		workers[i].chan = channel_new(fds[i], c);
 		peer_watch_init(&workers[i].peer);
 		atomic_fetch_add(&workers_running, 1);
 		if (workers[i].chan == NULL ||
@@ -489,7 +489,7 @@ front_main(const struct config *c, int *fds, pid_t executor_pid)
 	}
 	for (i = 0; i < c->workers; i++) {
 		pthread_join(threads[i], NULL);
-		privsep_chan_free(workers[i].chan);	/* the executor sees EOF */
+		channel_free(workers[i].chan);	/* the executor sees EOF */
 	}
 	free(workers);
 	free(threads);

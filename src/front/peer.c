@@ -24,7 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "pycage.h"
+#include "front.h"
 
 static long long
 peer_now_ms(void)

@@ -4,7 +4,7 @@
  * writes answers, errors included (slowcgi's rule: errors become HTTP
  * answers at one label).  It never exits and never trusts CONTENT_LENGTH:
  * the body actually read must match it.  Jobs, health and the executor's
- * metrics go over the worker's channel to the executor (privsep.c).
+ * metrics go over the worker's channel to the executor (channel.c).
  *
  * Routes:  POST /v1/execute   run code, answer the result
  *          GET  /v1/health    engine reachable and image present
@@ -18,7 +18,7 @@
 
 #include <fcgiapp.h>
 
-#include "pycage.h"
+#include "front.h"
 
 #define REQUEST_READ_CHUNK	65536
 #define REQUEST_METRICS_MAX_BYTES (256UL * 1024)
@@ -77,7 +77,7 @@ request_write_error(FCGX_Request *req, const struct api_error *err)
 	struct buf body;
 
 	buf_init(&body, 4096);
-	if (json_out_error(err, &body) == -1)
+	if (answer_error(err, &body) == -1)
 		buf_append_str(&body, "{\"error\":{\"code\":\"internal\","
 		    "\"message\":\"Could not encode the error.\"}}");
 	request_write(req, err->http_status, err, &body, false, REQUEST_JSON);
@@ -193,10 +193,10 @@ request_execute(struct worker *w, FCGX_Request *req, struct api_error *err)
 	if (rc == -1)
 		goto out;
 	peer_watch_pause(&w->peer);
-	rc = privsep_run(w->chan, &spec, &result, err);
+	rc = channel_run(w->chan, &spec, &result, err);
 	peer_watch_answer(&w->peer);
 	job_spec_free(&spec);
-	if (rc == 0 && json_out_result(&result, &answer) == -1) {
+	if (rc == 0 && answer_result(&result, &answer) == -1) {
 		api_error_set(err, 500, "internal", "Could not encode the result.");
 		rc = -1;
 	}
@@ -215,7 +215,7 @@ static int
 request_health(struct worker *w, FCGX_Request *req, bool head_only,
     struct api_error *err)
 {
-	char		version[64];
+	char		version[PRIVSEP_VERSION_MAX];
 	struct buf	body;
 	int		rc;
 	struct health	h = {
@@ -225,12 +225,12 @@ request_health(struct worker *w, FCGX_Request *req, bool head_only,
 	};
 
 	peer_watch_pause(&w->peer);
-	rc = privsep_health(w->chan, &h, version, sizeof(version), err);
+	rc = channel_health(w->chan, &h, version, err);
 	peer_watch_answer(&w->peer);
 	if (rc == -1)
 		return -1;
 	buf_init(&body, 4096);
-	if (json_out_health(&h, &body) == -1) {
+	if (answer_health(&h, &body) == -1) {
 		buf_free(&body);
 		api_error_set(err, 500, "internal", "Could not encode health.");
 		return -1;
@@ -249,7 +249,7 @@ request_metrics(struct worker *w, FCGX_Request *req, bool head_only,
 
 	buf_init(&body, REQUEST_METRICS_MAX_BYTES);
 	peer_watch_pause(&w->peer);
-	rc = privsep_metrics(w->chan, &body, err);
+	rc = channel_metrics(w->chan, &body, err);
 	peer_watch_answer(&w->peer);
 	if (rc == -1) {
 		buf_free(&body);
@@ -292,7 +292,7 @@ request_handle(struct worker *w, FCGX_Request *req)
 	/* Copies: request_execute() may finish the request (freeing its
 	 * params) before we log. */
 	snprintf(method, sizeof(method), "%s", request_param(req, "REQUEST_METHOD"));
-	memset(&err, 0, sizeof(err));
+	api_error_init(&err);
 	request_path(req, path, sizeof(path));
 	if (strcmp(path, "/v1/execute") == 0) {
 		route = "execute";
@@ -329,6 +329,8 @@ request_handle(struct worker *w, FCGX_Request *req)
 		    "has POST /v1/execute, GET /v1/health and GET /v1/metrics.");
 		rc = -1;
 	}
+	if (rc == -1)
+		api_error_normalize(&err);
 	metrics_request(route, rc == 0 ? 200 : err.http_status);
 	if (rc == -1) {
 		peer_watch_answer(&w->peer);

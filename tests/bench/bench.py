@@ -56,7 +56,7 @@ def config_numbers(path, keys):
     return found
 
 
-# The references get pycage's CPU limit as pycage's containers do (src/json_out.c):
+# The references get pycage's CPU limit as pycage's containers do (src/executor/create_body.c):
 # cpu_millis per cpu_period_ms, from the configuration the benchmark's responder copies.
 _CPU = config_numbers(os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                    "..", "..", "etc", "pycage.conf"),
@@ -180,7 +180,7 @@ def engine_create_body(entrypoint, cmd):
 
 
 def hardened_create_body(cmd, seccomp_path):
-    """The reference body plus the rest of what pycage's containers get (src/json_out.c): no
+    """The reference body plus the rest of what pycage's containers get (src/executor/create_body.c): no
     attach and python3 -c rather than the runner, so only the engine's side of the hardening
     is measured."""
     body = engine_create_body(["/usr/bin/python3"], cmd)
@@ -1141,7 +1141,7 @@ def cmd_report(args):
         P("- Engine, pycage's container body: the print(1+1) cycle again with everything else "
           "pycage's containers get (read-only root + /tmp tmpfs, CapDrop ALL, "
           "no-new-privileges, pycage's seccomp profile, Init, ulimits, OomScoreAdj, IPC none, "
-          "private cgroupns, no log driver; src/json_out.c), still python3 -c and no attach: "
+          "private cgroupns, no log driver; src/executor/create_body.c), still python3 -c and no attach: "
           "how much of the gap is the engine's side of the hardening. For reading only.")
     P()
     P("| snippet | naive p50 / p90 / p99 ms | naive, limited p50 / p90 / p99 ms "

@@ -1,5 +1,5 @@
 /*
- * fuzz_json_in.c: libFuzzer target for src/json_in.c, the only code that
+ * fuzz_json_in.c: libFuzzer target for src/front/json_in.c, the only code that
  * reads request JSON.  The input is a request body, passed whole with its
  * length (no NUL is added: the parser must never read past len).  Limits
  * are the shipped defaults (etc/pycage.conf), so -max_len=1100000 reaches
@@ -20,7 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pycage.h"
+#include "front.h"
+#include "executor.h"
 
 #define FUZZ_CHECK(cond) do {						\
 	if (!(cond)) {							\

@@ -1,6 +1,6 @@
 /*
- * fuzz_json_out.c: libFuzzer target for src/json_out.c's execution answer
- * and the U+FFFD repair of src/utf8.c it relies on.  Program output may
+ * fuzz_json_out.c: libFuzzer target for src/front/answer.c's execution answer
+ * and the U+FFFD repair of src/common/utf8.c it relies on.  Program output may
  * hold any bytes; the answer must still be valid UTF-8 and valid JSON
  * whose strings are exactly the repaired output.
  *
@@ -9,10 +9,10 @@
  * stderr the part after.  Each is copied into an exact-size allocation
  * with no NUL after it, so ASan sees any read past a buffer's len.
  *
- * Checks: json_out_result succeeds; the answer is valid UTF-8
+ * Checks: answer_result succeeds; the answer is valid UTF-8
  * (utf8_valid); yajl_tree_parse reads it as an object with every field of
  * the result; and since yajl's tree stops a string at an escaped NUL
- * (../shared/NOTES.md), the two strings are also read with a callback
+ * (docs/FIELD-NOTES.md), the two strings are also read with a callback
  * parser, which gives their lengths, and compared byte for byte with
  * utf8_sanitize() of the input slices.
  */
@@ -24,7 +24,8 @@
 #include <yajl/yajl_parse.h>
 #include <yajl/yajl_tree.h>
 
-#include "pycage.h"
+#include "front.h"
+#include "executor.h"
 
 #define FUZZ_CHECK(cond) do {						\
 	if (!(cond)) {							\
@@ -164,7 +165,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	r.duration_ms = (long)data[7] * 1000 - 1;
 
 	buf_init(&answer, payload_len * 6 + FUZZ_ANSWER_SLACK);
-	FUZZ_CHECK(json_out_result(&r, &answer) == 0);
+	FUZZ_CHECK(answer_result(&r, &answer) == 0);
 	FUZZ_CHECK(answer.data != NULL);
 	FUZZ_CHECK(utf8_valid(answer.data, answer.len));
 	/* JSON text never holds a raw NUL: yajl_tree_parse sees it all. */
@@ -174,7 +175,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const struct buf *in = k == 0 ? &r.stdout_buf : &r.stderr_buf;
 
 		buf_init(&want[k], in->len * 3 + 1);
-		/* "" for NULL, as json_out.c does: no offset on a null pointer. */
+		/* "" for NULL, as answer.c does: no offset on a null pointer. */
 		FUZZ_CHECK(utf8_sanitize(in->data != NULL ? in->data : "",
 		    in->len, &want[k]) == 0);
 		FUZZ_CHECK(utf8_valid(want[k].data, want[k].len));

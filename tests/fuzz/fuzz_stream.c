@@ -1,5 +1,5 @@
 /*
- * fuzz_stream.c: libFuzzer target for src/stream.c, the demultiplexer of
+ * fuzz_stream.c: libFuzzer target for src/executor/stream.c, the demultiplexer of
  * Docker's attach stream (Engine API "Attach to a container / Stream
  * format": 8-byte header {type, 0, 0, 0, size as big-endian u32}, then
  * size bytes; 1 stdout, 2 stderr).
@@ -20,7 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pycage.h"
+#include "front.h"
+#include "executor.h"
 
 #define FUZZ_CHECK(cond) do {						\
 	if (!(cond)) {							\

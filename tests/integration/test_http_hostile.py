@@ -26,8 +26,8 @@ HOST, PORT = URL.hostname, URL.port or 80
 TLS_PORT = urllib.parse.urlsplit(pt.PYCAGE_HTTPS_URL).port or 443
 NGINX_BODY_TIMEOUT_S = 10      # nginx/pycage.conf client_body_timeout
 NGINX_HEADER_TIMEOUT_S = 10    # client_header_timeout
-FCGI_PEER_TIMEOUT_S = 15       # src/main.c PEER_IO_TIMEOUT_S
-FCGI_REQUEST_S = 30            # src/pycage.h PEER_REQUEST_S: all of one request
+FCGI_PEER_TIMEOUT_S = 15       # src/front/main.c PEER_IO_TIMEOUT_S
+FCGI_REQUEST_S = 30            # src/front/front.h PEER_REQUEST_S: all of one request
 FCGI_ANSWER_S = 30             # PEER_ANSWER_S: all of one answer
 FCGI_DRIP_S = 5                # a pause well inside FCGI_PEER_TIMEOUT_S
 

@@ -318,7 +318,7 @@ def neighbour_problems():
     (uid.c: with nproc counted per host uid, a bomb sharing the uid would starve it)."""
     # Under gVisor this once ended with exit 2 and no output: the host pids limit also
     # counted gVisor's own tasks, and its Go runtime died after 8-12 forks
-    # (JSON_OUT_RUNSC_HOST_TASKS in src/pycage.h).
+    # (CREATE_BODY_RUNSC_HOST_TASKS in src/executor/executor.h).
     bomb = {}
     thread = threading.Thread(target=lambda: bomb.update(r=escaped_execute(BOMB_AT_LIMIT, 13)))
     thread.start()

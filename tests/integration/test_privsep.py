@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """The process that reads request bytes cannot reach the Docker engine.
 
-pycage runs as two processes (src/privsep.c): the front, pycage-fcgi (FastCGI, JSON), and
+pycage runs as two processes (src/common/privsep.c): the front, pycage-fcgi (FastCGI, JSON), and
 the executor, pycage-executor, which the front's start-up forks and execs (the only process
 that talks to Docker). The front is the pidfile's pid. Checked against the running service:
 the front is not root and cannot become root again (no_new_privs), its root directory is

@@ -1,12 +1,13 @@
 /*
- * test-buf.c: src/buf.c, the capped buffer (STYLE.md point 7).  The cap is
+ * test-buf.c: src/common/buf.c, the capped buffer (STYLE.md point 7).  The cap is
  * exact: cap bytes fit, cap + 1 is refused with nothing appended, and the
  * allocation never runs past cap + 1 (the NUL) however the doubling goes.
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "pycage.h"
+#include "front.h"
+#include "executor.h"
 #include "tap.h"
 
 /* The buffer holds exactly these bytes, NUL-terminated after them. */

@@ -1,5 +1,5 @@
 /*
- * test-config.c: src/config.c.  The product defaults; a file with
+ * test-config.c: src/common/config.c.  The product defaults; a file with
  * comments, blank lines and odd spacing; every key landing in its own
  * field; and each way a file can be wrong, with the exact "path:line:
  * reason" it must produce (STYLE.md point 3).  Files are written with
@@ -12,7 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "pycage.h"
+#include "front.h"
+#include "executor.h"
 #include "tap.h"
 
 #define KIB	1024UL
@@ -230,7 +231,13 @@ static const struct bad_case bad_cases[] = {
 	{ "2^64 overflows", "workers = 18446744073709551616\n",
 	    ":1: workers: '18446744073709551616' is not a number in [1, 256]" },
 	{ "negative wrapping to 2^64 - 1", "stdin_max_bytes = -0\n",
-	    ":1: stdin_max_bytes: '-0' is not a number in [0, 67108864]" },
+	    ":1: stdin_max_bytes: '-0' is not a number in [0, 1048576]" },
+	/* The runner refuses more (runner/protocol.h): a larger setting
+	 * would answer 500 sandbox_failed instead of failing here. */
+	{ "code_max_bytes over the runner's cap", "code_max_bytes = 262145\n",
+	    ":1: code_max_bytes: '262145' is not a number in [1, 262144]" },
+	{ "stdin_max_bytes over the runner's cap", "stdin_max_bytes = 1048577\n",
+	    ":1: stdin_max_bytes: '1048577' is not a number in [0, 1048576]" },
 	{ "memory_mb below 16", "memory_mb = 15\n",
 	    ":1: memory_mb: '15' is not a number in [16, 65536]" },
 	{ "pids_limit 0 (unlimited to Docker)", "pids_limit = 0\n",
@@ -406,7 +413,8 @@ test_good_values(void)
 		{ "timeout_max_s = 10\n", "timeout_max_s", 10000 },	/* = default */
 		{ "stdin_max_bytes = 0\n", "stdin_max_bytes", 0 },
 		{ "output_max_bytes = 1024\n", "output_max_bytes", 1024 },
-		{ "code_max_bytes = 16777216\n", "code_max_bytes", 16 * MIB },
+		{ "code_max_bytes = 262144\n", "code_max_bytes", PROTOCOL_CODE_MAX_BYTES },
+		{ "stdin_max_bytes = 1048576\n", "stdin_max_bytes", PROTOCOL_STDIN_MAX_BYTES },
 		{ "uid_base = 0\n", "uid_base", 0 },
 		{ "uid_base = 1000\n", "uid_base", 1000 },
 	};

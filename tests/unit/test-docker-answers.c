@@ -1,5 +1,5 @@
 /*
- * test-docker-answers.c: how src/docker.c reads engine answers that the
+ * test-docker-answers.c: how src/executor/docker.c reads engine answers that the
  * real engine gives only now and then, served here by a canned engine on
  * a unix socket (one thread, one answer per connection, then close):
  * - GET /events for a late OOM (docker_oom_event): the event, an event of
@@ -22,7 +22,8 @@
 
 #include <curl/curl.h>
 
-#include "pycage.h"
+#include "front.h"
+#include "executor.h"
 #include "tap.h"
 
 #define ID	"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"

@@ -1,5 +1,5 @@
 /*
- * test-json-in.c: src/json_in.c, the only reader of request JSON.  Each
+ * test-json-in.c: src/front/json_in.c, the only reader of request JSON.  Each
  * case is a body and either the exact job_spec it must produce or the
  * exact HTTP status and error code.  Bodies are copied into a buffer of
  * exactly their length (no NUL after them) so an over-read shows under
@@ -12,7 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pycage.h"
+#include "front.h"
+#include "executor.h"
 #include "tap.h"
 
 #define KIB	1024UL
@@ -297,7 +298,7 @@ static const struct bad_case bad_cases[] = {
 	    "timeout_out_of_range"),
 };
 
-/* request.c writes every error through json_out_error; a message it
+/* request.c writes every error through answer_error; a message it
  * cannot encode turns into a generic "internal" answer. */
 static bool
 error_encodes(const struct api_error *err)
@@ -306,7 +307,7 @@ error_encodes(const struct api_error *err)
 	bool		encoded;
 
 	buf_init(&out, 4096);
-	encoded = json_out_error(err, &out) == 0;
+	encoded = answer_error(err, &out) == 0;
 	buf_free(&out);
 	return encoded;
 }
@@ -321,7 +322,7 @@ check_failure(int rc, const struct job_spec *spec, const struct api_error *err,
 	is_int(err->http_status, status, "status %d: %s", status, name);
 	is_str(err->code, code, "error code %s: %s", code, name);
 	ok(err->message[0] != '\0', "has a message: %s", name);
-	ok(error_encodes(err), "error answer encodes (json_out_error): %s", name);
+	ok(error_encodes(err), "error answer encodes (answer_error): %s", name);
 	ok(spec->code == NULL && spec->stdin_data == NULL && spec->code_len == 0 &&
 	    spec->stdin_len == 0, "spec owns nothing after failure: %s", name);
 }
@@ -439,7 +440,7 @@ test_nesting(void)
 	    "33 nested top-level arrays: nesting_too_deep");
 	free(s);
 
-	/* The yajl_tree crash of NOTES.md: 300,000 levels, then 1,000,000,
+	/* The yajl_tree crash of docs/FIELD-NOTES.md: 300,000 levels, then 1,000,000,
 	 * unclosed and closed.  No recursion, no crash. */
 	{
 		static const size_t depths[] = { 300000, 1000000 };
@@ -598,7 +599,7 @@ test_rounding(void)
  *  - yajl's lexer takes \v and \f as whitespace; RFC 8259 section 2 allows
  *    only space, tab, LF and CR, so these bodies are invalid_json.
  *  - the unknown_key message echoes the key cut at 64 bytes, on a UTF-8
- *    character boundary, so json_out_error can encode it.
+ *    character boundary, so answer_error can encode it.
  */
 static void
 test_known_gaps(void)

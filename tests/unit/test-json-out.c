@@ -1,5 +1,5 @@
 /*
- * test-json-out.c: src/json_out.c.  The execution answer and the error
+ * test-json-out.c: src/front/answer.c.  The execution answer and the error
  * answer byte for byte (key order is the product's contract); program
  * output with any bytes in it (invalid UTF-8 -> U+FFFD, which yajl writes
  * as the raw bytes EF BF BD; NUL and control bytes -> \u00XX with capital
@@ -14,7 +14,8 @@
 
 #include <yajl/yajl_tree.h>
 
-#include "pycage.h"
+#include "front.h"
+#include "executor.h"
 #include "tap.h"
 
 #define MIB	(1024UL * 1024UL)
@@ -130,7 +131,7 @@ test_results(void)
 
 		fill_result(&r, c);
 		buf_init(&out, 1 * MIB);
-		is_int(json_out_result(&r, &out), 0, "result encodes: %s", c->name);
+		is_int(answer_result(&r, &out), 0, "result encodes: %s", c->name);
 		is_mem(out.data, out.len, c->json, c->json_len, "result bytes: %s",
 		    c->name);
 		ok(out.data != NULL && utf8_valid(out.data, out.len),
@@ -151,7 +152,7 @@ test_empty_result(void)
 
 	job_result_init(&r, 1 * MIB);
 	buf_init(&out, 4096);
-	is_int(json_out_result(&r, &out), 0, "fresh job_result encodes");
+	is_int(answer_result(&r, &out), 0, "fresh job_result encodes");
 	is_mem(out.data, out.len, expected, sizeof(expected) - 1,
 	    "fresh job_result bytes");
 	buf_free(&out);
@@ -182,18 +183,18 @@ test_result_cap(void)
 
 	fill_result(&r, c);
 	buf_init(&out, c->json_len);
-	is_int(json_out_result(&r, &out), 0, "out cap = answer length: ok");
+	is_int(answer_result(&r, &out), 0, "out cap = answer length: ok");
 	is_int(out.len, c->json_len, "out cap = answer length: whole answer");
 	buf_free(&out);
 
 	buf_init(&out, c->json_len - 1);
-	is_int(json_out_result(&r, &out), -1, "out cap one short: -1");
+	is_int(answer_result(&r, &out), -1, "out cap one short: -1");
 	is_int(out.len, 0, "out cap one short: nothing appended");
 	buf_free(&out);
 
 	buf_init(&out, c->json_len + 2);
 	buf_append(&out, "pre", 3);
-	is_int(json_out_result(&r, &out), -1, "out holding 3 bytes, room one "
+	is_int(answer_result(&r, &out), -1, "out holding 3 bytes, room one "
 	    "short: -1");
 	is_mem(out.data, out.len, "pre", 3, "earlier contents untouched");
 	buf_free(&out);
@@ -216,7 +217,7 @@ test_worst_case(void)
 	buf_append(&r.stdout_buf, junk, MIB);
 	buf_append(&r.stderr_buf, junk, MIB);
 	buf_init(&out, ANSWER_MAX_BYTES);
-	is_int(json_out_result(&r, &out), 0, "2 x 1 MiB of NUL fits in 16 MiB");
+	is_int(answer_result(&r, &out), 0, "2 x 1 MiB of NUL fits in 16 MiB");
 	is_int(out.len, 12 * MIB + (sizeof("{\"stdout\":\"\",\"stderr\":\"\",")
 	    - 1) + (sizeof(RESULT_TAIL("0", "ok", "false", "false", "0")) - 1),
 	    "2 x 1 MiB of NUL: 12 MiB of \\u0000 plus the frame");
@@ -232,7 +233,7 @@ test_worst_case(void)
 	buf_append(&r.stdout_buf, junk, MIB);
 	buf_append(&r.stderr_buf, junk, MIB);
 	buf_init(&out, ANSWER_MAX_BYTES);
-	is_int(json_out_result(&r, &out), 0, "2 x 1 MiB of 0xFF encodes");
+	is_int(answer_result(&r, &out), 0, "2 x 1 MiB of 0xFF encodes");
 	ok(out.len > 6 * MIB && utf8_valid(out.data, out.len),
 	    "2 x 1 MiB of 0xFF: 6 MiB of U+FFFD, valid UTF-8");
 	buf_free(&out);
@@ -272,16 +273,16 @@ test_errors(void)
 		e.code = cases[i].code;
 		snprintf(e.message, sizeof(e.message), "%s", cases[i].message);
 		buf_init(&out, 4096);
-		is_int(json_out_error(&e, &out), 0, "error encodes: %s", e.code);
+		is_int(answer_error(&e, &out), 0, "error encodes: %s", e.code);
 		is_str(out.data, cases[i].json, "error bytes: %s", e.code);
 		buf_free(&out);
 	}
 
-	/* api_error_set (request.c) then json_out_error. */
+	/* api_error_set (request.c) then answer_error. */
 	api_error_set(&e, 413, "stdin_too_large", "\"%s\" is %zu bytes; at most "
 	    "%zu are accepted.", "stdin", (size_t)1048577, (size_t)1048576);
 	buf_init(&out, 4096);
-	is_int(json_out_error(&e, &out), 0, "api_error_set result encodes");
+	is_int(answer_error(&e, &out), 0, "api_error_set result encodes");
 	is_str(out.data, "{\"error\":{\"code\":\"stdin_too_large\",\"message\":"
 	    "\"\\\"stdin\\\" is 1048577 bytes; at most 1048576 are accepted.\"}}",
 	    "api_error_set result bytes");
@@ -293,16 +294,43 @@ test_errors(void)
 	e.code = "unknown_key";
 	snprintf(e.message, sizeof(e.message), "cut \xc3");
 	buf_init(&out, 4096);
-	is_int(json_out_error(&e, &out), -1, "message with invalid UTF-8: -1");
+	is_int(answer_error(&e, &out), -1, "message with invalid UTF-8: -1");
 	is_int(out.len, 0, "message with invalid UTF-8: nothing written");
 	buf_free(&out);
 
 	/* Cap. */
 	api_error_set(&e, 400, "invalid_json", "x");
 	buf_init(&out, 10);
-	is_int(json_out_error(&e, &out), -1, "error into a 10-byte buffer: -1");
+	is_int(answer_error(&e, &out), -1, "error into a 10-byte buffer: -1");
 	is_int(out.len, 0, "error into a 10-byte buffer: nothing written");
 	buf_free(&out);
+
+	/* A path that returns -1 without filling its error (the request's
+	 * starts from api_error_init) still answers 500 internal; one whose
+	 * fields were cleared or mangled is made 500 internal by the writer's
+	 * api_error_normalize instead of crashing on a NULL code. */
+	api_error_init(&e);
+	is_int(e.http_status, 500, "api_error_init: 500");
+	is_str(e.code, "internal", "api_error_init: internal");
+	ok(e.message[0] != '\0', "api_error_init: a message (%s)", e.message);
+	memset(&e, 0, sizeof(e));
+	api_error_normalize(&e);
+	is_int(e.http_status, 500, "a zeroed error normalizes to 500");
+	is_str(e.code, "internal", "a zeroed error normalizes to internal");
+	buf_init(&out, 4096);
+	is_int(answer_error(&e, &out), 0, "and encodes");
+	buf_free(&out);
+	api_error_set(&e, 200, "busy", "x");
+	api_error_normalize(&e);
+	is_int(e.http_status, 500, "status 200 on an error normalizes to 500");
+	api_error_set(&e, 503, "busy", "x");
+	memset(e.message, 'm', sizeof(e.message));
+	api_error_normalize(&e);
+	is_str(e.code, "internal", "an unterminated message normalizes to internal");
+	api_error_set(&e, 429, "rate_limited", "Slow down.");
+	api_error_normalize(&e);
+	ok(e.http_status == 429 && strcmp(e.code, "rate_limited") == 0 &&
+	    strcmp(e.message, "Slow down.") == 0, "a well-formed error is kept");
 }
 
 static void
@@ -319,7 +347,7 @@ test_health(void)
 	struct buf	out;
 
 	buf_init(&out, 4096);
-	is_int(json_out_health(&h, &out), 0, "health encodes");
+	is_int(answer_health(&h, &out), 0, "health encodes");
 	is_str(out.data, "{\"status\":\"ok\",\"engine_version\":\"20.10.24\","
 	    "\"image\":\"pycage-sandbox:latest\",\"executions_running\":1,"
 	    "\"max_executions\":4,\"pool_size\":2,\"pool_ready\":0}",
@@ -329,7 +357,7 @@ test_health(void)
 	/* The engine's version string comes from the engine: not trusted. */
 	h.engine_version = "1.0\"}";
 	buf_init(&out, 4096);
-	is_int(json_out_health(&h, &out), 0, "health with a quote in the version");
+	is_int(answer_health(&h, &out), 0, "health with a quote in the version");
 	ok(strstr(out.data, "\"engine_version\":\"1.0\\\"}\"") != NULL,
 	    "the quote is escaped");
 	buf_free(&out);
@@ -407,8 +435,8 @@ parse_create_body(const struct config *c, const char *preload, struct buf *out)
 	char		errbuf[256];
 	yajl_val	root;
 
-	buf_init(out, JSON_OUT_CREATE_MAX_BYTES);
-	if (json_out_create_body(c, preload, false, NULL, UID_SHARED, TEST_EXPIRES, out) != 0)
+	buf_init(out, CREATE_BODY_MAX_BYTES);
+	if (create_body(c, preload, false, NULL, UID_SHARED, TEST_EXPIRES, out) != 0)
 		return NULL;
 	root = yajl_tree_parse(out->data, errbuf, sizeof(errbuf));
 	if (root == NULL)
@@ -545,8 +573,8 @@ test_create_body(void)
 		is_int(get_int(root, "HostConfig", "CpuQuota"), 64000000LL,
 		    "CpuQuota 64 CPUs over 1 s does not overflow");
 		is_int(get_int(root, "HostConfig", "PidsLimit"),
-		    4096LL * JSON_OUT_RUNSC_HOST_TASKS,
-		    "PidsLimit under gVisor: 4096 x JSON_OUT_RUNSC_HOST_TASKS host tasks");
+		    4096LL * CREATE_BODY_RUNSC_HOST_TASKS,
+		    "PidsLimit under gVisor: 4096 x CREATE_BODY_RUNSC_HOST_TASKS host tasks");
 		is_int(ulimit_hard(root, "nproc"), 4096,
 		    "nproc 4096 under gVisor, even with the shared uid");
 		yajl_tree_free(root);
@@ -585,8 +613,8 @@ test_create_body(void)
 			const char	*path[] = { "Cmd", NULL };
 			yajl_val	cmd;
 
-			buf_init(&out, JSON_OUT_CREATE_MAX_BYTES);
-			is_int(json_out_create_body(&c, pooled[i].preload, true,
+			buf_init(&out, CREATE_BODY_MAX_BYTES);
+			is_int(create_body(&c, pooled[i].preload, true,
 			    NULL, UID_SHARED, TEST_EXPIRES, &out), 0,
 			    "pooled body, preload '%s'", pooled[i].preload);
 			root = yajl_tree_parse(out.data, errbuf, sizeof(errbuf));
@@ -623,8 +651,8 @@ test_create_body(void)
 			yajl_tree_free(root);
 		buf_free(&out);
 
-		buf_init(&out, JSON_OUT_CREATE_MAX_BYTES);
-		is_int(json_out_create_body(&c, "", false, argv, UID_SHARED, TEST_EXPIRES, &out), 0,
+		buf_init(&out, CREATE_BODY_MAX_BYTES);
+		is_int(create_body(&c, "", false, argv, UID_SHARED, TEST_EXPIRES, &out), 0,
 		    "create body with an entrypoint encodes");
 		root = yajl_tree_parse(out.data, errbuf, sizeof(errbuf));
 		ep = root != NULL ? yajl_tree_get(root, path, yajl_t_array) : NULL;
@@ -642,8 +670,8 @@ test_create_body(void)
 		char errbuf[128];
 
 		config_defaults(&c);
-		buf_init(&out, JSON_OUT_CREATE_MAX_BYTES);
-		is_int(json_out_create_body(&c, "", false, NULL, 200007, TEST_EXPIRES, &out), 0,
+		buf_init(&out, CREATE_BODY_MAX_BYTES);
+		is_int(create_body(&c, "", false, NULL, 200007, TEST_EXPIRES, &out), 0,
 		    "create body with uid 200007 encodes");
 		root = yajl_tree_parse(out.data, errbuf, sizeof(errbuf));
 		is_str(root ? get_str(root, "User", NULL) : NULL, "200007:65534",
@@ -700,7 +728,7 @@ test_create_body(void)
 	config_defaults(&c);
 	snprintf(c.instance, sizeof(c.instance), "bad\xff");
 	buf_init(&out, 64 * 1024);
-	is_int(json_out_create_body(&c, "", false, NULL, UID_SHARED, TEST_EXPIRES, &out), -1,
+	is_int(create_body(&c, "", false, NULL, UID_SHARED, TEST_EXPIRES, &out), -1,
 	    "invalid UTF-8 in a config string: -1");
 	is_int(out.len, 0, "invalid UTF-8 in a config string: nothing written");
 	buf_free(&out);
@@ -708,7 +736,7 @@ test_create_body(void)
 	/* Cap. */
 	config_defaults(&c);
 	buf_init(&out, 100);
-	is_int(json_out_create_body(&c, "", false, NULL, UID_SHARED, TEST_EXPIRES, &out), -1, "create body into 100 bytes: -1");
+	is_int(create_body(&c, "", false, NULL, UID_SHARED, TEST_EXPIRES, &out), -1, "create body into 100 bytes: -1");
 	is_int(out.len, 0, "create body into 100 bytes: nothing written");
 	buf_free(&out);
 }

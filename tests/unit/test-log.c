@@ -1,5 +1,5 @@
 /*
- * test-log.c: src/log.c.  A message holding words from outside (a path
+ * test-log.c: src/common/log.c.  A message holding words from outside (a path
  * with a newline, an ANSI escape, a DEL) comes out as one line with each
  * control byte as \xNN, a backslash and a UTF-8-encoded C1 control too,
  * other UTF-8 untouched; a message longer than a line is
@@ -10,7 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "pycage.h"
+#include "front.h"
+#include "executor.h"
 #include "tap.h"
 
 static int	pipe_fds[2];

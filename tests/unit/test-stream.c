@@ -1,5 +1,5 @@
 /*
- * test-stream.c: src/stream.c, Docker's multiplexed attach stream (Engine
+ * test-stream.c: src/executor/stream.c, Docker's multiplexed attach stream (Engine
  * API "Attach to a container / Stream format": 8-byte header {type, 0, 0,
  * 0, size as big-endian u32}; 0 stdin, 1 stdout, 2 stderr).  A stream is
  * fed whole, split at every byte position, split at every pair of
@@ -11,7 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pycage.h"
+#include "front.h"
+#include "executor.h"
 #include "tap.h"
 
 /* -------------------------------------------------------- helpers */

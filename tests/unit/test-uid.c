@@ -1,5 +1,5 @@
 /*
- * test-uid.c: src/uid.c, the per-container uid set.  Taking and putting
+ * test-uid.c: src/executor/uid.c, the per-container uid set.  Taking and putting
  * back; the range running out; and a uid lost with a container whose
  * removal failed, which comes back only after a janitor sweep (begin,
  * seen, end) no longer lists that container, never during the sweep it
@@ -8,7 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "pycage.h"
+#include "front.h"
+#include "executor.h"
 #include "tap.h"
 
 #define BASE	300000U

@@ -1,0 +1,77 @@
+/*
+ * container.c: one sandbox container's life, from its uid to its removal,
+ * for everyone who makes one (a job's cold start, job.c; the pool, pool.c;
+ * the self-check through job.c).  Order matters and lives only here:
+ *   take a uid -> build the body (create_body.c) -> create -> attach ->
+ *   start (attach before start, so no output is lost: docs/FIELD-NOTES.md)
+ * and, on every path, exactly one of:
+ *   removed -> its uid given back, or
+ *   the removal failed -> its uid "lost" with the container's id (uid.c),
+ *   back only once a janitor sweep no longer lists that container.
+ * It never decides a verdict and never reads the program's output.
+ */
+#include <string.h>
+
+#include "executor.h"
+
+/* kill -> stopped, generously: a removal right after a stop may be refused
+ * while the engine reaps the container ("is not running"). */
+#define CONTAINER_STOP_WAIT_MS	10000
+
+void
+container_init(struct container *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->uid = UID_SHARED;
+}
+
+int
+container_start(struct container *c, struct docker *d,
+    const struct container_want *want, struct api_error *err)
+{
+	struct buf	body;
+	int		rc = -1;
+
+	container_init(c);
+	buf_init(&body, CREATE_BODY_MAX_BYTES);
+	if ((c->uid = uid_pool_take(want->uids)) == -1) {
+		c->uid = UID_SHARED;
+		api_error_set(err, 503, "busy", "No sandbox user id is free.");
+		err->retry_after_s = RETRY_AFTER_BUSY_S;
+		goto out;
+	}
+	if (create_body(want->config, want->preload, want->ready,
+	    want->entrypoint, c->uid, janitor_expiry(want->config, want->pooled),
+	    &body) == -1) {
+		api_error_set(err, 500, "internal", "Could not build the body.");
+		goto out;
+	}
+	/* Create fills container_id even when it then fails on Warnings, so
+	 * the removal below takes what was made. */
+	if (docker_create(d, body.data, body.len, c->container_id, err) == -1 ||
+	    docker_attach_open(d, c->container_id, &c->attach, err) == -1 ||
+	    docker_start(d, c->container_id, err) == -1)
+		goto out;
+	rc = 0;
+out:
+	buf_free(&body);
+	if (rc == -1)
+		container_remove(c, d, want->uids);
+	return rc;
+}
+
+void
+container_remove(struct container *c, struct docker *d, struct uid_pool *uids)
+{
+	docker_attach_free(c->attach);
+	c->attach = NULL;
+	if (c->container_id[0] != '\0' && docker_remove(d, c->container_id) == -1 &&
+	    (docker_wait(d, c->container_id, CONTAINER_STOP_WAIT_MS) == -1 ||
+	    docker_remove(d, c->container_id) == -1)) {
+		log_warn("container: could not remove %.12s; the janitor will",
+		    c->container_id);
+		uid_pool_lose(uids, c->uid, c->container_id);
+	} else
+		uid_pool_put(uids, c->uid);
+	container_init(c);
+}

@@ -1,0 +1,249 @@
+/*
+ * executor.h: pycage-executor's own types and prototypes (src/executor/),
+ * the process that runs as root beside the Docker socket and is its only
+ * client: the Engine API (docker.c), the attach stream (stream.c), the
+ * container body (create_body.c), one job end to end (job.c), the warm
+ * pool (pool.c), per-container uids (uid.c), the janitor and the
+ * self-check, and its end of the channel (main.c).  It never parses HTTP
+ * or request JSON: the front's header is not on its include path, and
+ * what it reads from the front is privsep_unpack_request()'s to check.
+ */
+#ifndef PYCAGE_EXECUTOR_H
+#define PYCAGE_EXECUTOR_H
+
+#include "common.h"
+#include "protocol.h"
+
+
+/*
+ * Docker's multiplexed attach stream (Tty false): 8-byte headers
+ * {type, 0, 0, 0, size big-endian u32}, type 1 stdout, 2 stderr.
+ * Frames split anywhere across reads; a frame's size is never used to
+ * allocate.  Bytes past a stream's cap are dropped and flagged.
+ */
+struct stream_demux {
+	unsigned char	 header[8];
+	size_t		 header_len;
+	uint32_t	 frame_left;
+	int		 frame_type;
+	struct buf	*out[2];		/* stdout, stderr */
+	bool		 truncated[2];
+	bool		 bad_type;		/* a frame type other than 0-2 */
+};
+
+void	stream_demux_init(struct stream_demux *, struct buf *stdout_buf,
+	    struct buf *stderr_buf);
+/* Feeds bytes; returns true once any stream went over its cap. */
+bool	stream_demux_feed(struct stream_demux *, const void *, size_t);
+/* ------------------------------------------------------------- docker.c */
+
+#define DOCKER_API_PREFIX	"/v1.41"
+#define DOCKER_ID_MAX		64
+#define DOCKER_LABEL_MANAGED	"org.pycage.managed"
+#define DOCKER_LABEL_INSTANCE	"org.pycage.instance"
+/* Unix time after which no owner can still use the container (janitor.c). */
+#define DOCKER_LABEL_EXPIRES	"org.pycage.expires"
+/* The creator's per-container uid range, "first-last" (uid.c). */
+#define DOCKER_LABEL_UIDS	"org.pycage.uids"
+
+/* A connection to the engine for one thread; reused across calls. */
+struct docker;
+/* An attached, hijacked stdin/stdout/stderr stream of one container. */
+struct docker_attach;
+
+struct docker	*docker_new(const char *socket_path, unsigned call_timeout_ms);
+void		 docker_free(struct docker *);
+
+int	docker_ping(struct docker *, char *version, size_t versionlen,
+	    struct api_error *);
+int	docker_image_present(struct docker *, const char *image,
+	    struct api_error *);
+int	docker_create(struct docker *, const char *body, size_t len,
+	    char id[DOCKER_ID_MAX + 1], struct api_error *);
+int	docker_start(struct docker *, const char *id, struct api_error *);
+int	docker_kill(struct docker *, const char *id);
+int	docker_wait(struct docker *, const char *id, unsigned timeout_ms);
+int	docker_wait_exit(struct docker *, const char *id, unsigned timeout_ms);
+int	docker_inspect(struct docker *, const char *id, int *exit_code,
+	    bool *oom_killed, struct api_error *);
+int	docker_remove(struct docker *, const char *id);
+/* 1 if the engine logged an OOM of the container since then, 0, -1. */
+int	docker_oom_event(struct docker *, const char *id, long long since_unix);
+
+/* A managed container as listed; -1 for a label that is absent or bad. */
+struct docker_listed {
+	const char	*id;
+	const char	*instance;	/* "" without the label */
+	long long	 created_unix;
+	long long	 expires_unix;
+	long long	 uid_first, uid_last;
+};
+
+/* Calls fn for each container with the managed label. */
+typedef void (*docker_list_fn)(const struct docker_listed *, void *arg);
+int	docker_list_managed(struct docker *, docker_list_fn, void *arg);
+
+int	docker_attach_open(struct docker *, const char *id,
+	    struct docker_attach **, struct api_error *);
+/* Sends what it can without blocking; returns bytes sent or -1. */
+long	docker_attach_send(struct docker_attach *, const void *, size_t);
+/* Returns bytes read, 0 at end of stream, -1 on error, -2 if none ready. */
+long	docker_attach_recv(struct docker_attach *, void *, size_t);
+int	docker_attach_fd(struct docker_attach *);
+void	docker_attach_close_write(struct docker_attach *);
+void	docker_attach_free(struct docker_attach *);
+/* Bytes that arrived with the 101 answer, before the stream proper. */
+size_t	docker_attach_take_early(struct docker_attach *, const char **);
+/* -------------------------------------------------------- create_body.c */
+
+#define CREATE_BODY_MAX_BYTES	(512UL * 1024)	/* with a seccomp profile */
+/*
+ * Host tasks allowed per task of the program under gVisor.  The ptrace
+ * platform gives every process of the program a stub process on the host,
+ * and the sentry grows Go threads with it: measured here (runsc 20221219),
+ * an idle sandbox holds 38 host tasks, 10 sleeping children 93, a fork
+ * bomb held to 64 by RLIMIT_NPROC up to 1426.  Capped at 64 host tasks,
+ * the sentry itself failed to start a thread after 8-12 forks and the
+ * sandbox died with exit 2.  64 x 16 lets a program use its 64; a bomb
+ * that still exhausts them takes down only its own sandbox.
+ */
+#define CREATE_BODY_RUNSC_HOST_TASKS	16
+
+/* preload: the runner's --preload list, "" for none; ready: --ready, the
+ * runner announces when it is initialised (a pool container, pool.c);
+ * entrypoint: an argv replacing the image's (NULL-terminated), NULL for
+ * pycage-runner; uid: the container's own (uid.c), or UID_SHARED for
+ * config's `user`; expires: janitor_expiry(). */
+int	create_body(const struct config *, const char *preload,
+	    bool ready, const char *const *entrypoint, long uid,
+	    long long expires, struct buf *out);
+
+/* ---------------------------------------------------------- container.c */
+
+/* A sandbox container as its owner holds it. */
+struct container {
+	char			 container_id[DOCKER_ID_MAX + 1];	/* "" before create */
+	long			 uid;		/* its own (uid.c), or UID_SHARED */
+	struct docker_attach	*attach;	/* NULL once closed */
+};
+
+/* What to start: create_body()'s arguments, and where uids come from. */
+struct container_want {
+	const struct config	*config;
+	struct uid_pool		*uids;
+	const char		*preload;	/* "" for none */
+	bool			 ready;		/* --ready: a pool container */
+	bool			 pooled;	/* its expiry label allows the wait */
+	const char *const	*entrypoint;	/* NULL: pycage-runner */
+};
+
+void	container_init(struct container *);
+/* uid -> body -> create -> attach -> start.  0, or -1 with err set and
+ * whatever was made already removed (container_remove). */
+int	container_start(struct container *, struct docker *,
+	    const struct container_want *, struct api_error *);
+/* Closes the stream, removes the container and gives its uid back, or
+ * quarantines the uid with the id if the engine would not remove it.
+ * Safe on a container never made; leaves *c as container_init() does. */
+void	container_remove(struct container *, struct docker *, struct uid_pool *);
+
+/* ---------------------------------------------------------------- job.c */
+
+/* The shared state the execution path needs; one per process. */
+struct executor;
+
+/* One run as the executor holds it: the answer, and the container it ran
+ * in with what it holds (a slot, a uid), all given back by job_finish(). */
+struct job {
+	struct job_result result;
+	struct container container;
+	bool		 exiting;		/* exit record seen: it stops by itself */
+	bool		 holds_slot;
+};
+
+void	job_init(struct job *, size_t output_max_bytes);
+void	job_free(struct job *);
+
+struct executor	*executor_new(const struct config *);
+int		 executor_start(struct executor *);	/* the pool's thread */
+void		 executor_free(struct executor *);
+unsigned	 executor_running(struct executor *);
+unsigned	 executor_pool_ready(struct executor *);
+
+/*
+ * Runs one job in a fresh container on the calling thread's engine
+ * connection.  0 with job->result filled (the program's verdict, even if
+ * it failed), or -1 with err filled (the sandbox failed: 5xx).
+ */
+int	job_run(struct executor *, struct docker *, const struct job_spec *,
+	    struct job *, struct api_error *);
+/*
+ * Removes the job's container and gives back its slot and uid.  Called
+ * after the answer is written so the client does not wait for the
+ * removal; every path through executor/main.c reaches it.
+ */
+void	job_finish(struct executor *, struct docker *, struct job *);
+/* A fixed program of pycage's own (selfcheck.c) in a fresh sandbox
+ * container, with no slot and no pool; same contract as job_run. */
+int	job_run_special(struct executor *, struct docker *,
+	    const char *const *entrypoint, unsigned timeout_ms,
+	    struct job *, struct api_error *);
+const struct config *executor_config(struct executor *);
+struct uid_pool	*executor_uids(struct executor *);
+
+/* ---------------------------------------------------------------- uid.c */
+
+#define UID_SHARED	(-2L)	/* no per-container uid: use config's user */
+
+struct uid_pool;
+
+/* The size of the instance's range from uid_base; 0 without uid_base. */
+unsigned	 uid_range_count(const struct config *);
+struct uid_pool	*uid_pool_new(unsigned base, unsigned count);
+void		 uid_pool_free(struct uid_pool *);
+long		 uid_pool_take(struct uid_pool *);	/* -1: none free */
+/* The uid's container was removed. */
+void		 uid_pool_put(struct uid_pool *, long uid);
+/* Its removal failed: the uid comes back after a sweep no longer lists
+ * the container (janitor.c: begin, seen for each listed id, end). */
+void		 uid_pool_lose(struct uid_pool *, long uid, const char *container_id);
+void		 uid_pool_sweep_begin(struct uid_pool *);
+void		 uid_pool_sweep_seen(struct uid_pool *, const char *container_id);
+unsigned	 uid_pool_sweep_end(struct uid_pool *);	/* uids given back */
+/* --------------------------------------------------------------- pool.c */
+
+struct pool;
+
+struct pool	*pool_new(const struct config *, struct uid_pool *,
+		    const atomic_uint *wanted);
+int		 pool_start(struct pool *);
+void		 pool_free(struct pool *);	/* removes what it holds */
+/* Notes which preload modules a request's code names (pool.c: adapting). */
+void		 pool_note_request(struct pool *, const char *code, size_t len);
+/* A slot freed: the pool refills only while one is free. */
+void		 pool_wake(struct pool *);
+unsigned	 pool_ready(struct pool *);
+/* A started, attached container, now the caller's; -1 if none is ready. */
+int		 pool_take(struct pool *, struct docker *, struct container *);
+/* ---------------------------------------------------------- selfcheck.c */
+
+/*
+ * 0 if the sandbox limits were seen to apply; -1 with err (503) if a check
+ * failed or could not run.  Runs the check when none ran yet, or when
+ * refresh is set and the last one is old.
+ */
+int	selfcheck_ensure(struct executor *, struct docker *, bool refresh,
+	    struct api_error *);
+/* ------------------------------------------------------------ janitor.c */
+
+/* Removes our instance's leftovers (at start) or stale ones of any instance. */
+int	janitor_sweep(struct docker *, const struct config *, bool at_start);
+/* The expiry label of a container created now: pooled ones may wait. */
+long long janitor_expiry(const struct config *, bool pooled);
+/* Whether the last sweep saw another instance's uid range overlap ours;
+ * if so, and err is given, the 503 to answer. */
+bool	janitor_uid_conflict(struct api_error *);
+/* uids: the executor's, whose lost uids each sweep may give back. */
+int	janitor_start(const struct config *, struct uid_pool *uids);
+void	janitor_stop(void);
+#endif /* PYCAGE_EXECUTOR_H */
