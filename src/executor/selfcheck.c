@@ -10,7 +10,8 @@
  * (RLIMIT_NPROC, with per-container uids), capabilities, seccomp mode,
  * no_new_privs, uid, network interfaces, whether / is writable, and
  * whether io_uring_setup, socket(AF_VSOCK) and socketpair(AF_VSOCK) are
- * refused.  Any mismatch with the configuration
+ * refused, and whether an i386 (int $0x80) and an x32 system call are
+ * killed.  Any mismatch with the configuration
  * makes every execution answer 503 sandbox_check_failed until a later
  * check passes.  The check bypasses pycage-runner on purpose: it tests the
  * container, not the runner's tripwire.
@@ -81,6 +82,27 @@ static const char selfcheck_script[] =
 "pair = (ctypes.c_int * 2)()\n"
 "fd = libc.syscall(53, 40, 1, 0, pair)\n"
 "r['vsock_pair_errno'] = ctypes.get_errno() if fd < 0 else 0\n"
+/* The 32-bit doors: i386 getpid by int $0x80 and x32 getpid (nr 39 with
+ * bit 30), from machine code in an executable page below 4 GiB, each in a
+ * child whose fate is the answer: "killed" (SIGSYS, the filter's bad-arch
+ * action), "no_abi" (SIGSEGV: the kernel has no IA32 emulation), "ran". */
+"import signal\n"
+"libc.mmap.restype = ctypes.c_void_p\n"
+"libc.mmap.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long)\n"
+"page = libc.mmap(None, 4096, 7, 0x62, -1, 0)\n"
+"def door(code):\n"
+"    if page in (None, ctypes.c_void_p(-1).value):\n"
+"        return 'no_page'\n"
+"    ctypes.memmove(page, code, len(code))\n"
+"    pid = os.fork()\n"
+"    if pid == 0:\n"
+"        ctypes.CFUNCTYPE(ctypes.c_long)(page)()\n"
+"        os._exit(0)\n"
+"    st = os.waitpid(pid, 0)[1]\n"
+"    sig = os.WTERMSIG(st) if os.WIFSIGNALED(st) else 0\n"
+"    return {signal.SIGSYS: 'killed', signal.SIGSEGV: 'no_abi', 0: 'ran'}.get(sig, 'signal %d' % sig)\n"
+"r['ia32'] = door(bytes([0x53, 0xb8, 20, 0, 0, 0, 0xcd, 0x80, 0x5b, 0xc3]))\n"
+"r['x32'] = door(bytes([0xb8, 39, 0, 0, 0x40, 0x0f, 0x05, 0xc3]))\n"
 "print(json.dumps(r))\n";
 
 static const char *const selfcheck_entrypoint[] = {
@@ -183,6 +205,17 @@ selfcheck_compare(const struct config *c, long got_uid, yajl_val r, char *why,
 	    selfcheck_int(r, "vsock_pair_errno") != EPERM)
 		snprintf(why, len, "socketpair(AF_VSOCK) is not refused by the "
 		    "profile");
+	/* Any 32-bit call must die (the profile names no sub-ABI): i386
+	 * through int $0x80 reached socketcall() with no family check. */
+	else if (c->seccomp_json != NULL && !runsc &&
+	    strcmp(selfcheck_str(r, "ia32"), "killed") != 0 &&
+	    strcmp(selfcheck_str(r, "ia32"), "no_abi") != 0)
+		snprintf(why, len, "an i386 system call (int $0x80) is not killed "
+		    "by the profile (%s)", selfcheck_str(r, "ia32"));
+	else if (c->seccomp_json != NULL && !runsc &&
+	    strcmp(selfcheck_str(r, "x32"), "killed") != 0)
+		snprintf(why, len, "an x32 system call is not killed by the "
+		    "profile (%s)", selfcheck_str(r, "x32"));
 	if (why[0] != '\0')
 		return;
 	/* CPU: v1 quota/period, or v2 "quota period"; runsc may show none. */
@@ -201,10 +234,22 @@ selfcheck_compare(const struct config *c, long got_uid, yajl_val r, char *why,
 		    config_cpu_period_us(c));
 }
 
-/* Runs the check; 0 with why set ("" = passed), -1 if it could not run. */
+/* What the 32-bit probes showed, in words for the log. */
+static const char *
+selfcheck_door(const char *seen)
+{
+	if (strcmp(seen, "killed") == 0)
+		return "killed by seccomp";
+	if (strcmp(seen, "no_abi") == 0)
+		return "not tried: no IA32 ABI on this kernel";
+	return seen[0] != '\0' ? seen : "not reported";
+}
+
+/* Runs the check; 0 with why set ("" = passed) and what the 32-bit
+ * probes showed in doors, -1 if it could not run. */
 static int
 selfcheck_run(struct executor *ex, struct docker *d, char *why, size_t len,
-    struct api_error *err)
+    char *doors, size_t doorslen, struct api_error *err)
 {
 	struct job		 job;
 	const struct job_result *r = &job.result;
@@ -226,6 +271,12 @@ selfcheck_run(struct executor *ex, struct docker *d, char *why, size_t len,
 		goto out;
 	}
 	selfcheck_compare(executor_config(ex), job.container.uid, tree, why, len);
+	if (config_gvisor(executor_config(ex)))
+		snprintf(doors, doorslen, "answered by gVisor's own kernel");
+	else
+		snprintf(doors, doorslen, "i386 (int $0x80) %s, x32 %s",
+		    selfcheck_door(selfcheck_str(tree, "ia32")),
+		    selfcheck_door(selfcheck_str(tree, "x32")));
 	yajl_tree_free(tree);
 	rc = 0;
 out:
@@ -253,7 +304,7 @@ int
 selfcheck_ensure(struct executor *ex, struct docker *d, bool refresh,
     struct api_error *err)
 {
-	char	why[sizeof(selfcheck_reason)];
+	char	why[sizeof(selfcheck_reason)], doors[160] = "";
 	int	rc = 0, ran;
 
 	pthread_mutex_lock(&selfcheck_lock);
@@ -266,7 +317,8 @@ selfcheck_ensure(struct executor *ex, struct docker *d, bool refresh,
 		}
 		selfcheck_running = true;
 		pthread_mutex_unlock(&selfcheck_lock);
-		ran = selfcheck_run(ex, d, why, sizeof(why), err);
+		ran = selfcheck_run(ex, d, why, sizeof(why), doors, sizeof(doors),
+		    err);
 		pthread_mutex_lock(&selfcheck_lock);
 		selfcheck_running = false;
 		pthread_cond_broadcast(&selfcheck_done);
@@ -277,7 +329,8 @@ selfcheck_ensure(struct executor *ex, struct docker *d, bool refresh,
 		selfcheck_at = time(NULL);
 		if (why[0] == '\0') {
 			if (selfcheck_state != SELFCHECK_PASSED)
-				log_info("selfcheck: every sandbox limit applies");
+				log_info("selfcheck: every sandbox limit applies; "
+				    "32-bit system calls: %s", doors);
 			selfcheck_state = SELFCHECK_PASSED;
 		} else {
 			log_error("selfcheck: %s: refusing to run code", why);

@@ -467,6 +467,31 @@ def case_selfcheck_profile_vsock():
     return problems
 
 
+def case_selfcheck_profile_32bit():
+    """A seccomp profile that keeps Docker's i386 and x32 sub-ABIs (Docker 20.10's default
+    does): the self-check's int $0x80 getpid runs (or, on a kernel without IA32 emulation,
+    its x32 getpid gets past the filter), so 503 saying a 32-bit call is not killed."""
+    with open(SECCOMP_PROFILE) as f:
+        profile = json.load(f)
+    for arch in profile["archMap"]:
+        if arch["architecture"] == "SCMP_ARCH_X86_64":
+            arch["subArchitectures"] = ["SCMP_ARCH_X86", "SCMP_ARCH_X32"]
+    path = os.path.join(tempfile.mkdtemp(prefix="pycage-seccomp-"), "seccomp.json")
+    atexit.register(shutil.rmtree, os.path.dirname(path), True)
+    with open(path, "w") as f:
+        json.dump(profile, f)
+    problems = []
+    r = Responder("faults-ia32", seccomp_profile=path)
+    try:
+        health = r.call("GET", pt.HEALTH)
+        problems += error_problems(health, 503, "sandbox_check_failed", True)
+        if b"system call" not in health.body or b"is not killed" not in health.body:
+            problems.append(f"the message does not name the 32-bit call: {pt.show(health.body)}")
+    finally:
+        r.stop()
+    return problems
+
+
 SLOW_CHECK_S = 6
 
 
@@ -514,8 +539,15 @@ def case_selfcheck_passes():
         answer = r.call("GET", pt.HEALTH)
         if answer.status != 200:
             return [f"health {answer.status}: {pt.show(answer.body)}: {r.log_text()}"]
-        return [] if "every sandbox limit applies" in r.log_text() else [
-            f"no passing self-check in the log: {r.log_text()}"]
+        log = r.log_text()
+        if "every sandbox limit applies" not in log:
+            return [f"no passing self-check in the log: {log}"]
+        # The 32-bit probes say what they saw: killed, or no IA32 ABI here.
+        doors = re.search(r"32-bit system calls: i386 \(int \$0x80\) "
+                          r"(killed by seccomp|not tried: no IA32 ABI on this kernel), "
+                          r"x32 killed by seccomp", log)
+        return [] if doors else [
+            f"the log does not say how the 32-bit probes ended: {log}"]
     finally:
         r.stop()
 
@@ -923,6 +955,8 @@ CASES = [
     ("a limit that did not apply: 503 sandbox_check_failed naming it", case_selfcheck_refuses),
     ("a seccomp profile that lets socket() or socketpair() of AF_VSOCK through: 503",
      case_selfcheck_profile_vsock),
+    ("a seccomp profile that keeps the i386 and x32 sub-ABIs: 503",
+     case_selfcheck_profile_32bit),
     ("runs are not held behind a self-check that health runs again",
      case_selfcheck_refresh_aside),
 ]
