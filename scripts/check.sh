@@ -8,16 +8,54 @@
 #   3. the integration suite against the responder built with ASan + UBSan
 #      (zero reports, zero leaks when it stops), then the fault and listen
 #      tests with their own responders from that build;
-#   4. a short libFuzzer pass over the three fuzz targets;
+#   4. a short libFuzzer pass over the fuzz targets;
 #   5. make distcheck.
-# The service is left running with the shipped configuration.
+# The service is left running with the shipped configuration.  A phase
+# that cannot start (a service that does not come up) counts as a failure,
+# and the run still ends with its closing line.
+#
+# scripts/check.sh --quick: the edit loop's tier.  Builds in build/ and runs
+# the C unit tests and the link-map check only: no engine, no image, no
+# service, no root needed once the build packages are installed (well under
+# a minute).  The full run stays the gate.
 . "$(dirname "$0")/common.sh"
-bring_up
+
+passed=0 failed=0 skipped=0
+closing_line() { echo "$passed passed, $failed failed, $skipped skipped"; }
+
+if [ "${1:-}" = --quick ]; then
+	[ "$(id -u)" = 0 ] && install_packages
+	log=$(mktemp)
+	trap 'rm -f "$log"' EXIT
+	if ! build_only >"$log" 2>&1; then
+		tail -20 "$log"
+		failed=1; closing_line; exit 1
+	fi
+	tests=$(cd "$BUILD" && make -s echo-quick-tests)
+	(cd "$BUILD" && make -j"$(nproc)" check TESTS="$tests") >"$log" 2>&1 || true
+	grep -E '^(FAIL|ERROR|XPASS)' "$log" || true
+	for f in $(grep -lE '^not ok' "$BUILD"/tests/*/*.log 2>/dev/null || true); do
+		echo "--- $f"; { grep -A6 '^not ok' "$f" | head -30; } || true
+	done
+	count() { awk -v k="# $1:" '$1" "$2 == k { n += $3 } END { print n + 0 }' "$log"; }
+	passed=$(count PASS) failed=$(( $(count FAIL) + $(count ERROR) + $(count XPASS) ))
+	skipped=$(count SKIP)
+	[ "$passed" -gt 0 ] || failed=$((failed + 1))
+	closing_line
+	[ "$failed" -eq 0 ]
+	exit
+fi
+
+if ! (bring_up); then
+	failed=1
+	echo "the service did not come up: no phase ran"
+	closing_line
+	exit 1
+fi
 
 FUZZ_SECONDS=${FUZZ_SECONDS:-20}
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-passed=0 failed=0 skipped=0
 check_env=()		# more environment for run_make_check's tests
 
 count() { awk -v k="# $1:" '$1" "$2 == k { n += $3 } END { print n + 0 }' "$log"; }
@@ -54,26 +92,31 @@ service_tests() {
 	(cd "$BUILD" && make -s echo-integration-tests)
 }
 
+# Back to the shipped configuration between phases; without it nothing
+# after can run.
+restore_service() {
+	(start_responder && wait_healthy) || {
+		failed=$((failed + 1)); echo "the shipped responder did not come back"
+		closing_line; exit 1; }
+}
+
 # 1. everything, under runc
 run_make_check "make check (runc)"
 
 # 2. the service suites under gVisor
 runsc_conf="$CONF_DIR/pycage-runsc.conf"
 sed -E 's/^runtime[[:space:]]*=.*$/runtime = runsc/' "$CONF_DIR/pycage.conf" >"$runsc_conf"
-if runsc_registered; then
-	start_responder "$runsc_conf"
-	wait_healthy
+if runsc_registered && (start_responder "$runsc_conf" && wait_healthy); then
 	# The hostile corpus with the runner's hook removed probes runc's
 	# boundary (CAP_MKNOD, syslog, oom_score_adj, noexec mmap); gVisor
 	# answers those from its own kernel, so that pass runs under runc only
 	# (docs/SECURITY.md, "gVisor").  The corpus as sent runs here too.
 	PYCAGE_RUNTIME=runsc run_make_check "integration and hostile suites (runsc)" \
 	    $(service_tests | tr ' ' '\n' | grep -v 'test_hostile_unhooked' | tr '\n' ' ')
-	start_responder
-	wait_healthy
 else
-	failed=$((failed + 1)); echo "runsc is not registered with the engine"
+	failed=$((failed + 1)); echo "gVisor phase: runsc not registered, or its responder did not start"
 fi
+restore_service
 
 # 3. the integration suite against the ASan + UBSan responder.  The
 # privilege-split test needs the real front, so it is left to phases 1
@@ -81,12 +124,12 @@ fi
 # the ASan build's, unseparated as in scripts/asan.sh, each log read for
 # reports by their last case.
 asan_tests=$(service_tests | tr ' ' '\n' | grep -vE 'test_(privsep|faults|listen)\.py' | tr '\n' ' ')
-if "$TOP/scripts/asan.sh" build >/dev/null && "$TOP/scripts/asan.sh" start; then
-	wait_healthy
+if ("$TOP/scripts/asan.sh" build >/dev/null && "$TOP/scripts/asan.sh" start &&
+    wait_healthy); then
 	check_env=(PYCAGE_RESPONDER_ASAN=1)
 	run_make_check "integration suite (ASan + UBSan responder)" $asan_tests
 	run_step "ASan + UBSan: no reports, no leaks" "$TOP/scripts/asan.sh" stop
-	wait_healthy
+	restore_service
 	check_env=(PYCAGE_RESPONDER_ASAN=1 PYCAGE_FCGI_BIN="$ASAN_BIN"
 	    PYCAGE_EXECUTOR_BIN="$ASAN_EXECUTOR"
 	    ASAN_OPTIONS=detect_leaks=1:halt_on_error=0:log_path=stderr
@@ -96,9 +139,8 @@ if "$TOP/scripts/asan.sh" build >/dev/null && "$TOP/scripts/asan.sh" start; then
 	check_env=()
 else
 	failed=$((failed + 1)); echo "the ASan responder did not start"
-	start_responder
 fi
-wait_healthy
+restore_service
 
 # 4. fuzzing, briefly (make fuzz runs longer)
 run_step "libFuzzer, $FUZZ_SECONDS s per target" "$TOP/scripts/fuzz.sh" "$FUZZ_SECONDS"
@@ -107,5 +149,5 @@ run_step "libFuzzer, $FUZZ_SECONDS s per target" "$TOP/scripts/fuzz.sh" "$FUZZ_S
 # above, so they skip inside distcheck.
 run_step "make distcheck" env -C "$BUILD" PYCAGE_SKIP_INTEGRATION=1 make -s distcheck
 
-echo "$passed passed, $failed failed, $skipped skipped"
+closing_line
 [ "$failed" -eq 0 ]

@@ -15,8 +15,8 @@ TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD="$TOP/build"
 # The sanitizer build of both programs (scripts/asan.sh builds it).
 ASAN_BUILD="$TOP/build-asan"
-ASAN_BIN="$ASAN_BUILD/src/pycage-fcgi"
-ASAN_EXECUTOR="$ASAN_BUILD/src/pycage-executor"
+ASAN_BIN="$ASAN_BUILD/src/front/pycage-fcgi"
+ASAN_EXECUTOR="$ASAN_BUILD/src/executor/pycage-executor"
 DOCKER=/usr/bin/docker		# Debian's client; /usr/local/bin may hold another
 IMAGE=pycage-sandbox:latest
 RUN_DIR=/run/pycage
@@ -103,14 +103,19 @@ start_dockerd() {
 	die "dockerd did not come up in 60 s"
 }
 
-build_project() {
+# Configures and builds build/ (no install): all --quick needs.
+build_only() {
 	say "building"
 	(cd "$TOP" && autoreconf -fi >/dev/null 2>&1) || die "autoreconf failed"
 	mkdir -p "$BUILD"
 	(cd "$BUILD" &&
 	 { [ -f Makefile ] || "$TOP/configure" -q --prefix=/usr/local --sysconfdir=/etc; } &&
-	 make -s -j"$(nproc)" >/dev/null && make -s install >/dev/null) ||
-		die "build failed"
+	 make -s -j"$(nproc)" >/dev/null) || die "build failed"
+}
+
+build_project() {
+	build_only
+	(cd "$BUILD" && make -s install >/dev/null) || die "install failed"
 }
 
 build_image() {
@@ -184,15 +189,17 @@ wait_healthy() {
 	die "$HEALTH_URL did not answer 200"
 }
 
+# Each step dies on failure itself; the `|| die` keep that true when a
+# caller tests bring_up's status (set -e does not apply there).
 bring_up() {
 	need_root
-	install_packages
-	start_dockerd
-	build_project
-	build_image
-	install_config
-	start_responder
-	start_nginx
-	wait_healthy
+	install_packages || die "could not install packages"
+	start_dockerd || die "dockerd did not start"
+	build_project || die "build failed"
+	build_image || die "the sandbox image did not build"
+	install_config || die "could not install the configuration"
+	start_responder || die "pycage-fcgi did not start"
+	start_nginx || die "nginx did not start"
+	wait_healthy || die "pycage is not healthy"
 	say "pycage is serving on http://127.0.0.1:8080 (and https on 8443)"
 }
