@@ -10,6 +10,9 @@
  *   back only once a janitor sweep no longer lists that container.
  * It never decides a verdict and never reads the program's output.
  */
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "executor.h"
@@ -17,6 +20,48 @@
 /* kill -> stopped, generously: a removal right after a stop may be refused
  * while the engine reaps the container ("is not running"). */
 #define CONTAINER_STOP_WAIT_MS	10000
+
+/* The cores the executor may use, and the turn of the next run. */
+static int		container_cpus[CPU_SETSIZE];
+static int		container_ncpus;
+static atomic_uint	container_turn;
+
+void
+container_cpus_init(void)
+{
+	cpu_set_t	set;
+	int		i;
+
+	container_ncpus = 0;
+	if (sched_getaffinity(0, sizeof(set), &set) == 0)
+		for (i = 0; i < CPU_SETSIZE; i++)
+			if (CPU_ISSET(i, &set))
+				container_cpus[container_ncpus++] = i;
+}
+
+/*
+ * One core per run at half a core's quota (more for cpu_millis over
+ * 1000): the quota keeps its per-second burst, which makes imports fast,
+ * but a run can never use more cores than it is given at any moment.
+ * Runs take the cores in turn, so two at once land on different ones.
+ */
+void
+container_next_cpuset(const struct config *c, char *out, size_t outlen)
+{
+	unsigned	cores = (c->cpu_millis + 999) / 1000, first, i;
+	size_t		used = 0;
+
+	out[0] = '\0';
+	if (container_ncpus == 0 || cores >= (unsigned)container_ncpus)
+		return;		/* every core: nothing to pin */
+	first = atomic_fetch_add(&container_turn, cores);
+	for (i = 0; i < cores && used < outlen; i++)
+		used += (size_t)snprintf(out + used, outlen - used, "%s%d",
+		    i > 0 ? "," : "",
+		    container_cpus[(first + i) % (unsigned)container_ncpus]);
+	if (used >= outlen)
+		out[0] = '\0';
+}
 
 void
 container_init(struct container *c)
@@ -30,9 +75,11 @@ container_start(struct container *c, struct docker *d,
     const struct container_want *want, struct api_error *err)
 {
 	struct buf	body;
+	char		cpuset[64];
 	int		rc = -1;
 
 	container_init(c);
+	container_next_cpuset(want->config, cpuset, sizeof(cpuset));
 	buf_init(&body, CREATE_BODY_MAX_BYTES);
 	if ((c->uid = uid_pool_take(want->uids)) == -1) {
 		c->uid = UID_SHARED;
@@ -41,8 +88,8 @@ container_start(struct container *c, struct docker *d,
 		goto out;
 	}
 	if (create_body(want->config, want->preload, want->ready,
-	    want->entrypoint, c->uid, janitor_expiry(want->config, want->pooled),
-	    &body) == -1) {
+	    want->entrypoint, c->uid, cpuset,
+	    janitor_expiry(want->config, want->pooled), &body) == -1) {
 		api_error_set(err, 500, "internal", "Could not build the body.");
 		goto out;
 	}

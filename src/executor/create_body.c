@@ -56,8 +56,8 @@ create_body_seccomp(yajl_gen g, const char *profile)
  */
 int
 create_body(const struct config *c, const char *preload,
-    bool ready, const char *const *entrypoint, long uid, long long expires,
-    struct buf *out)
+    bool ready, const char *const *entrypoint, long uid, const char *cpuset,
+    long long expires, struct buf *out)
 {
 	static const char *const env[] = {
 		"OPENBLAS_NUM_THREADS=1", "OMP_NUM_THREADS=1",
@@ -111,9 +111,9 @@ create_body(const struct config *c, const char *preload,
 	GEN_KEY(g, DOCKER_LABEL_INSTANCE);	GEN_STR(g, c->instance);
 	snprintf(expires_str, sizeof(expires_str), "%lld", expires);
 	GEN_KEY(g, DOCKER_LABEL_EXPIRES);	GEN_STR(g, expires_str);
-	if (uid_range_count(c) > 0) {
+	if (config_uid_count(c) > 0) {
 		snprintf(uids_str, sizeof(uids_str), "%u-%u", c->uid_base,
-		    c->uid_base + uid_range_count(c) - 1);
+		    c->uid_base + config_uid_count(c) - 1);
 		GEN_KEY(g, DOCKER_LABEL_UIDS);	GEN_STR(g, uids_str);
 	}
 	GEN(yajl_gen_map_close(g));
@@ -146,6 +146,12 @@ create_body(const struct config *c, const char *preload,
 	GEN(yajl_gen_integer(g, config_cpu_period_us(c)));
 	GEN_KEY(g, "CpuQuota");
 	GEN(yajl_gen_integer(g, config_cpu_quota_us(c)));
+	/* The quota bounds the average, not the parallelism: unpinned, eight
+	 * busy threads spent the period's share on every core at once.  A
+	 * run's cores are its own few (container.c spreads runs over them). */
+	if (cpuset != NULL && cpuset[0] != '\0') {
+		GEN_KEY(g, "CpusetCpus");	GEN_STR(g, cpuset);
+	}
 	/* PidsLimit <= 0 means unlimited to the engine: config keeps it >= 8.
 	 * Under gVisor it caps the host tasks of the whole sandbox, gVisor's
 	 * own included (see CREATE_BODY_RUNSC_HOST_TASKS); the program's own

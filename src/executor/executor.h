@@ -60,6 +60,14 @@ int	docker_image_present(struct docker *, const char *image,
 	    struct api_error *);
 int	docker_create(struct docker *, const char *body, size_t len,
 	    char id[DOCKER_ID_MAX + 1], struct api_error *);
+/* A create whose ?name= is taken (409): docker_create_named()'s answer. */
+#define DOCKER_NAME_TAKEN	(-2)
+int	docker_create_named(struct docker *, const char *name, const char *body,
+	    size_t len, char id[DOCKER_ID_MAX + 1], struct api_error *);
+/* Config.Labels[label] of a container (id or name): 0 with it in out, 1 if
+ * there is no such container, -1 if it cannot be read or has no label. */
+int	docker_label(struct docker *, const char *id, const char *label,
+	    char *out, size_t outlen);
 int	docker_start(struct docker *, const char *id, struct api_error *);
 int	docker_kill(struct docker *, const char *id);
 int	docker_wait(struct docker *, const char *id, unsigned timeout_ms);
@@ -113,10 +121,11 @@ size_t	docker_attach_take_early(struct docker_attach *, const char **);
  * runner announces when it is initialised (a pool container, pool.c);
  * entrypoint: an argv replacing the image's (NULL-terminated), NULL for
  * pycage-runner; uid: the container's own (uid.c), or UID_SHARED for
- * config's `user`; expires: janitor_expiry(). */
+ * config's `user`; cpuset: the cores it may run on ("2", "0-1"), "" or
+ * NULL for any; expires: janitor_expiry(). */
 int	create_body(const struct config *, const char *preload,
 	    bool ready, const char *const *entrypoint, long uid,
-	    long long expires, struct buf *out);
+	    const char *cpuset, long long expires, struct buf *out);
 
 /* ---------------------------------------------------------- container.c */
 
@@ -137,6 +146,12 @@ struct container_want {
 	const char *const	*entrypoint;	/* NULL: pycage-runner */
 };
 
+/* Reads the cores this process may use (sched_getaffinity), once at
+ * start: runs are spread over them. */
+void	container_cpus_init(void);
+/* The cpuset of the next run: cores_per_run of the executor's cores,
+ * taken in turn. */
+void	container_next_cpuset(const struct config *, char *out, size_t outlen);
 void	container_init(struct container *);
 /* uid -> body -> create -> attach -> start.  0, or -1 with err set and
  * whatever was made already removed (container_remove). */
@@ -146,6 +161,22 @@ int	container_start(struct container *, struct docker *,
  * quarantines the uid with the id if the engine would not remove it.
  * Safe on a container never made; leaves *c as container_init() does. */
 void	container_remove(struct container *, struct docker *, struct uid_pool *);
+
+/* --------------------------------------------------------------- lock.c */
+
+/* Who holds an instance's lock: "HOST PID STARTTIME" of its executor. */
+#define DOCKER_LABEL_OWNER	"org.pycage.owner"
+#define DOCKER_LABEL_LOCK	"org.pycage.lock"
+
+/*
+ * Takes the engine-wide lock of config's instance (a created, never
+ * started container named for it), so that a second responder of the
+ * same instance cannot sweep the first one's live containers at its
+ * start.  0 taken, 1 the engine was not reachable (not taken), -1 held
+ * by a live responder, with why in err.  Released by lock_release().
+ */
+int	lock_take(struct docker *, const struct config *, char *err, size_t errlen);
+void	lock_release(struct docker *);
 
 /* ---------------------------------------------------------------- job.c */
 
@@ -197,8 +228,6 @@ struct uid_pool	*executor_uids(struct executor *);
 
 struct uid_pool;
 
-/* The size of the instance's range from uid_base; 0 without uid_base. */
-unsigned	 uid_range_count(const struct config *);
 struct uid_pool	*uid_pool_new(unsigned base, unsigned count);
 void		 uid_pool_free(struct uid_pool *);
 long		 uid_pool_take(struct uid_pool *);	/* -1: none free */

@@ -249,16 +249,27 @@ main(int argc, char **argv)
 		fatal("the front is gone");
 	if (curl_global_init(CURL_GLOBAL_ALL) != CURLE_OK)
 		fatal("curl_global_init failed");
+	container_cpus_init();
 	if ((executor = executor_new(&config)) == NULL)
 		fatal("cannot set up the executor");
 	/* Leftovers of a previous process of ours, before we make any. */
 	if ((docker = docker_new(config.docker_socket,
 	    config.docker_call_timeout_ms)) == NULL)
 		fatal("out of memory");
-	if ((removed = janitor_sweep(docker, &config, true)) == -1)
-		log_warn("janitor: engine unreachable at start; will retry");
-	else if (removed > 0)
-		log_info("janitor: removed %d leftover containers", removed);
+	/* The instance's lock first: the sweep removes every container of the
+	 * instance, which must not be another live responder's (lock.c). */
+	switch (lock_take(docker, &config, msg, sizeof(msg))) {
+	case -1:
+		fatal("%s", msg);
+	case 1:
+		log_warn("%s; starting without the lock or the start-up sweep", msg);
+		break;
+	default:
+		if ((removed = janitor_sweep(docker, &config, true)) == -1)
+			log_warn("janitor: engine unreachable at start; will retry");
+		else if (removed > 0)
+			log_info("janitor: removed %d leftover containers", removed);
+	}
 	/* Prove the limits apply before the first request; if the engine or
 	 * image is not there yet, the first request or health check retries. */
 	if (selfcheck_ensure(executor, docker, false, &err) == -1)
@@ -292,6 +303,11 @@ main(int argc, char **argv)
 	}
 	janitor_stop();
 	executor_free(executor);	/* empties the pool */
+	if ((docker = docker_new(config.docker_socket,
+	    config.docker_call_timeout_ms)) != NULL) {
+		lock_release(docker);
+		docker_free(docker);
+	}
 	if (config.listen[0] == '/')
 		unlink(config.listen);
 	if (config.pidfile[0] != '\0')

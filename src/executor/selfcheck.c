@@ -6,7 +6,7 @@
  * most every selfcheck_max_age_s, pycage starts a container exactly as
  * for a run (same body, same limits) with python3 as the entrypoint and a
  * fixed script (never request data) that reports what the process got:
- * cgroup memory, swap, CPU and pids limits, the process limit
+ * cgroup memory, swap, CPU and pids limits, the cores it may use, the process limit
  * (RLIMIT_NPROC, with per-container uids), capabilities, seccomp mode,
  * no_new_privs, uid, network interfaces, whether / is writable, and
  * whether io_uring_setup, socket(AF_VSOCK) and socketpair(AF_VSOCK) are
@@ -65,6 +65,7 @@ static const char selfcheck_script[] =
 "     'pids': read('/sys/fs/cgroup/pids/pids.max', '/sys/fs/cgroup/pids.max'),\n"
 "     'nproc': resource.getrlimit(resource.RLIMIT_NPROC)[0],\n"
 "     'memtotal_kb': int(read('/proc/meminfo').split()[1]),\n"
+"     'cpus': len(os.sched_getaffinity(0)),\n"
 "     'ifaces': sorted(l.split(':')[0].strip() for l in open('/proc/net/dev').readlines()[2:])}\n"
 "root = [l.split() for l in open('/proc/self/mounts') if l.split()[1:2] == ['/']]\n"
 "r['rootfs_ro'] = bool(root) and 'ro' in root[-1][3].split(',')\n"
@@ -155,6 +156,7 @@ selfcheck_compare(const struct config *c, long got_uid, yajl_val r, char *why,
 	yajl_val	 ifaces = yajl_tree_get(r, ifaces_path, yajl_t_array);
 	const char	*s;
 	bool		 runsc = config_gvisor(c);
+	unsigned	 cores = (c->cpu_millis + 999) / 1000;
 
 	why[0] = '\0';
 	uid = got_uid >= 0 ? got_uid : strtoll(c->user, NULL, 10);
@@ -186,6 +188,10 @@ selfcheck_compare(const struct config *c, long got_uid, yajl_val r, char *why,
 	    selfcheck_int(r, "nproc") != c->pids_limit)
 		snprintf(why, len, "process limit (RLIMIT_NPROC) is %lld, not %u",
 		    selfcheck_int(r, "nproc"), c->pids_limit);
+	/* The quota bounds the average; the cpuset, the cores at once. */
+	else if (!runsc && selfcheck_int(r, "cpus") > (long long)cores)
+		snprintf(why, len, "a run may use %lld cores at once, not %u",
+		    selfcheck_int(r, "cpus"), cores);
 	else if (ifaces == NULL || YAJL_GET_ARRAY(ifaces)->len != 1 ||
 	    (s = YAJL_GET_STRING(YAJL_GET_ARRAY(ifaces)->values[0])) == NULL ||
 	    strcmp(s, "lo") != 0)

@@ -423,9 +423,83 @@ def cpu_share_problems():
     return problems
 
 
+# Eight threads hashing (hashlib lets go of the GIL for large buffers), so eight cores'
+# worth of work if the kernel allows it.  The quota bounds the average only; without a
+# cpuset the run spent each period's half second on every core at once.
+THREADS_N = 8
+THREADS_S = 4
+THREADS_LOOP = f"""\
+import hashlib, time
+threading = reach("threading")
+data = b"x" * (1 << 22)
+def spin():
+    end = time.monotonic() + {THREADS_S}
+    while time.monotonic() < end:
+        hashlib.sha256(data).digest()
+threads = [threading.Thread(target=spin) for _ in range({THREADS_N})]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+print(reach("os").uname().nodename)
+"""
+THREADS_SAMPLE_S = 0.05      # how often the host's count is read
+THREADS_WINDOW_S = 0.25      # the shortest span a rate is taken over
+THREADS_CORES_MAX = 1.15     # one core, and the readers' slack
+
+
+def one_core_problems():
+    """The host's count for the threads' container, read every THREADS_SAMPLE_S, never
+    grows faster than one core over any THREADS_WINDOW_S."""
+    answer, samples = {}, {}       # samples: {container id: [(monotonic, cpu s)]}
+    thread = threading.Thread(target=lambda: answer.update(
+        r=escaped_execute(THREADS_LOOP, THREADS_S + 8)))
+    thread.start()
+    pids, listed_at = {}, 0.0
+    while thread.is_alive():
+        now = time.monotonic()
+        if now - listed_at > 0.3:
+            listed_at = now
+            for container in pt.docker_containers(
+                    f"{pt.INSTANCE_LABEL}={pt.service_instance()}"):
+                if container["Id"] not in pids and container.get("State") == "running":
+                    pids[container["Id"]] = pt.running_pid(pt.container_inspect(container["Id"]))
+        for container_id, pid in pids.items():
+            cpu_s = pt.cgroup_cpu_s(pid) if pid else None
+            if cpu_s is not None:
+                samples.setdefault(container_id, []).append((time.monotonic(), cpu_s))
+        time.sleep(THREADS_SAMPLE_S)
+    thread.join()
+    status, answer, _ = answer["r"]
+    problems = pt.answer_problems(status, answer, {
+        "status": "ok", "stdout": pt.Matches(r"^[0-9a-f]{12}\n$")})
+    if problems:
+        return problems
+    ours = [c for c in samples if c.startswith(answer["stdout"].strip())]
+    if not ours or len(samples[ours[0]]) < 10:
+        return [f"the threads' container was not sampled enough: {sorted(samples)}"]
+    points = samples[ours[0]]
+    busy = points[-1][1] - points[0][1]
+    fastest = (0.0, 0.0, 0.0)
+    for i, (t0, c0) in enumerate(points):
+        for t1, c1 in points[i + 1:]:
+            if t1 - t0 >= THREADS_WINDOW_S:
+                if (c1 - c0) / (t1 - t0) > fastest[0]:
+                    fastest = ((c1 - c0) / (t1 - t0), t0 - points[0][0], t1 - t0)
+                break
+    if busy < 0.5:
+        problems.append(f"the threads' container got only {busy:.2f} s of CPU")
+    if fastest[0] > THREADS_CORES_MAX:
+        problems.append(f"{THREADS_N} threads used {fastest[0]:.2f} cores over {fastest[2]:.2f} s "
+                        f"({fastest[1]:.2f} s in): more than one core at once")
+    return problems
+
+
 def main():
-    tap = pt.start(len(VERDICT_CASES) + len(BOUNDARY_CASES) + 5)
+    tap = pt.start(len(VERDICT_CASES) + len(BOUNDARY_CASES) + 6)
     tap.check(f"a busy loop gets at most half a CPU over {CPU_LOOP_S} s", cpu_share_problems)
+    tap.check(f"{THREADS_N} busy threads never get more than one core at once",
+              one_core_problems)
     for case in VERDICT_CASES:
         tap.check(case["name"], verdict_problems, case)
     tap.check("responder VmRSS grows < 8 MiB over three rounds of four 100 MB floods", flood_rss_problems)

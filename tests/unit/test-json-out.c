@@ -436,7 +436,7 @@ parse_create_body(const struct config *c, const char *preload, struct buf *out)
 	yajl_val	root;
 
 	buf_init(out, CREATE_BODY_MAX_BYTES);
-	if (create_body(c, preload, false, NULL, UID_SHARED, TEST_EXPIRES, out) != 0)
+	if (create_body(c, preload, false, NULL, UID_SHARED, "", TEST_EXPIRES, out) != 0)
 		return NULL;
 	root = yajl_tree_parse(out->data, errbuf, sizeof(errbuf));
 	if (root == NULL)
@@ -615,7 +615,7 @@ test_create_body(void)
 
 			buf_init(&out, CREATE_BODY_MAX_BYTES);
 			is_int(create_body(&c, pooled[i].preload, true,
-			    NULL, UID_SHARED, TEST_EXPIRES, &out), 0,
+			    NULL, UID_SHARED, "", TEST_EXPIRES, &out), 0,
 			    "pooled body, preload '%s'", pooled[i].preload);
 			root = yajl_tree_parse(out.data, errbuf, sizeof(errbuf));
 			cmd = root != NULL ? yajl_tree_get(root, path,
@@ -652,7 +652,7 @@ test_create_body(void)
 		buf_free(&out);
 
 		buf_init(&out, CREATE_BODY_MAX_BYTES);
-		is_int(create_body(&c, "", false, argv, UID_SHARED, TEST_EXPIRES, &out), 0,
+		is_int(create_body(&c, "", false, argv, UID_SHARED, "", TEST_EXPIRES, &out), 0,
 		    "create body with an entrypoint encodes");
 		root = yajl_tree_parse(out.data, errbuf, sizeof(errbuf));
 		ep = root != NULL ? yajl_tree_get(root, path, yajl_t_array) : NULL;
@@ -671,7 +671,7 @@ test_create_body(void)
 
 		config_defaults(&c);
 		buf_init(&out, CREATE_BODY_MAX_BYTES);
-		is_int(create_body(&c, "", false, NULL, 200007, TEST_EXPIRES, &out), 0,
+		is_int(create_body(&c, "", false, NULL, 200007, "", TEST_EXPIRES, &out), 0,
 		    "create body with uid 200007 encodes");
 		root = yajl_tree_parse(out.data, errbuf, sizeof(errbuf));
 		is_str(root ? get_str(root, "User", NULL) : NULL, "200007:65534",
@@ -708,6 +708,30 @@ test_create_body(void)
 		c.seccomp_json = NULL;
 	}
 
+	/* CpusetCpus: present with a cpuset, absent without one. */
+	config_defaults(&c);
+	root = parse_create_body(&c, "", &out);
+	if (ok(root != NULL, "create body without a cpuset parses")) {
+		ok(get(root, yajl_t_any, "HostConfig", "CpusetCpus") == NULL,
+		    "no CpusetCpus without a cpuset");
+		yajl_tree_free(root);
+	}
+	buf_free(&out);
+	{
+		char		errbuf[128];
+
+		buf_init(&out, CREATE_BODY_MAX_BYTES);
+		is_int(create_body(&c, "", false, NULL, UID_SHARED, "1",
+		    TEST_EXPIRES, &out), 0, "create body with cpuset 1");
+		root = yajl_tree_parse(out.data, errbuf, sizeof(errbuf));
+		if (ok(root != NULL, "and parses")) {
+			is_str(get_str(root, "HostConfig", "CpusetCpus"), "1",
+			    "HostConfig.CpusetCpus is \"1\"");
+			yajl_tree_free(root);
+		}
+		buf_free(&out);
+	}
+
 	/* Config strings with JSON metacharacters stay strings. */
 	config_defaults(&c);
 	snprintf(c.image, sizeof(c.image), "img\",\"Privileged\":true,\"x\":\"");
@@ -728,7 +752,7 @@ test_create_body(void)
 	config_defaults(&c);
 	snprintf(c.instance, sizeof(c.instance), "bad\xff");
 	buf_init(&out, 64 * 1024);
-	is_int(create_body(&c, "", false, NULL, UID_SHARED, TEST_EXPIRES, &out), -1,
+	is_int(create_body(&c, "", false, NULL, UID_SHARED, "", TEST_EXPIRES, &out), -1,
 	    "invalid UTF-8 in a config string: -1");
 	is_int(out.len, 0, "invalid UTF-8 in a config string: nothing written");
 	buf_free(&out);
@@ -736,7 +760,7 @@ test_create_body(void)
 	/* Cap. */
 	config_defaults(&c);
 	buf_init(&out, 100);
-	is_int(create_body(&c, "", false, NULL, UID_SHARED, TEST_EXPIRES, &out), -1, "create body into 100 bytes: -1");
+	is_int(create_body(&c, "", false, NULL, UID_SHARED, "", TEST_EXPIRES, &out), -1, "create body into 100 bytes: -1");
 	is_int(out.len, 0, "create body into 100 bytes: nothing written");
 	buf_free(&out);
 }
