@@ -122,7 +122,18 @@ build_image() {
 	"$TOP/scripts/build-image.sh" "$BUILD/runner/pycage-runner" "$IMAGE"
 }
 
+# The front's own system user (etc/pycage.conf front_user): nothing else
+# runs as it, so nothing else can signal the front or share its limits.
+FRONT_USER=pycage-front
+create_front_user() {
+	id -u "$FRONT_USER" >/dev/null 2>&1 && return 0
+	say "creating the system user $FRONT_USER"
+	useradd --system --user-group --no-create-home --home-dir /nonexistent \
+	    --shell /usr/sbin/nologin "$FRONT_USER"
+}
+
 install_config() {
+	create_front_user || die "could not create the user $FRONT_USER"
 	mkdir -p "$CONF_DIR/tls" "$RUN_DIR" "$LOG_DIR"
 	[ -f "$CONF_DIR/pycage.conf" ] || install -m 0644 "$TOP/etc/pycage.conf" "$CONF_DIR/pycage.conf"
 	install -m 0644 "$TOP/nginx/nginx.conf" "$CONF_DIR/nginx.conf"

@@ -146,8 +146,27 @@ bool	config_peer_allowed(const struct config *, uint32_t addr);
 bool	config_gvisor(const struct config *);
 /* The sandbox's CPU limit as the engine and the kernel take it: a quota
  * of cpu_millis per second, counted over cpu_period_ms, in microseconds. */
+/* The size of the instance's uid range from uid_base (0 without one):
+ * every live container, plus spares for self-checks and removals. */
+#define CONFIG_UID_SPARE	8
+unsigned	config_uid_count(const struct config *);
 long long	config_cpu_period_us(const struct config *);
 long long	config_cpu_quota_us(const struct config *);
+/* --------------------------------------------------------------- host.c */
+
+/*
+ * Start-up checks of the host the configuration depends on (the front
+ * runs them as root, also for -t): 0, or -1 with err.  The uid range
+ * [uid_base, uid_base + config_uid_count) must hold no account and
+ * overlap no subordinate range of subuid_path or subgid_path (a user
+ * namespace's ids would then be a sandbox's); the front user must exist,
+ * must not be root, and must not be the sandbox's own user.
+ */
+#define HOST_SUBUID_PATH	"/etc/subuid"
+#define HOST_SUBGID_PATH	"/etc/subgid"
+int	host_check_ids(const struct config *, const char *subuid_path,
+	    const char *subgid_path, char *err, size_t errlen);
+
 /* --------------------------------------------------------------- utf8.c */
 
 bool	utf8_valid(const char *, size_t);

@@ -126,7 +126,7 @@ config_defaults(struct config *c)
 	c->pool_max_age_s = 300;
 	c->selfcheck_max_age_s = 300;
 	c->uid_base = 200000;
-	snprintf(c->front_user, sizeof(c->front_user), "nobody");
+	snprintf(c->front_user, sizeof(c->front_user), "pycage-front");
 	snprintf(c->front_chroot, sizeof(c->front_chroot), "/run/pycage-empty");
 	snprintf(c->executor_path, sizeof(c->executor_path), "%s",
 	    PYCAGE_EXECUTOR_PATH);
@@ -489,6 +489,12 @@ bool
 config_gvisor(const struct config *c)
 {
 	return strcmp(c->runtime, "runsc") == 0;
+}
+
+unsigned
+config_uid_count(const struct config *c)
+{
+	return c->uid_base ? c->max_executions + c->pool_size + CONFIG_UID_SPARE : 0;
 }
 
 long long

@@ -253,9 +253,10 @@ docker_image_present(struct docker *d, const char *image, struct api_error *err)
 	return -1;
 }
 
-int
-docker_create(struct docker *d, const char *body, size_t len,
-    char id[DOCKER_ID_MAX + 1], struct api_error *err)
+/* POST /containers/create at path (with ?name= for a named one). */
+static int
+docker_create_at(struct docker *d, const char *path, const char *body,
+    size_t len, char id[DOCKER_ID_MAX + 1], struct api_error *err)
 {
 	static const char *id_path[] = { "Id", NULL };
 	static const char *warn_path[] = { "Warnings", NULL };
@@ -264,9 +265,11 @@ docker_create(struct docker *d, const char *body, size_t len,
 	long		 status;
 	int		 rc = -1;
 
-	if (docker_call(d, "POST", "/containers/create", body, len,
+	if (docker_call(d, "POST", path, body, len,
 	    d->call_timeout_ms, &status, err) == -1)
 		return -1;
+	if (status == 409)
+		return DOCKER_NAME_TAKEN;	/* a named create: the name is in use */
 	if (status == 404) {
 		log_warn("docker: create: %.200s", docker_message(d));
 		api_error_set(err, 503, "image_missing", "The sandbox image is not "
@@ -379,6 +382,59 @@ docker_wait_exit(struct docker *d, const char *id, unsigned timeout_ms)
 		return -1;
 	}
 	return 0;
+}
+
+int
+docker_create(struct docker *d, const char *body, size_t len,
+    char id[DOCKER_ID_MAX + 1], struct api_error *err)
+{
+	int rc = docker_create_at(d, "/containers/create", body, len, id, err);
+
+	if (rc == DOCKER_NAME_TAKEN) {	/* no name was asked for */
+		docker_failed(d, "create a container", 409, err);
+		rc = -1;
+	}
+	return rc;
+}
+
+/* name: [a-zA-Z0-9][a-zA-Z0-9_.-]* (the engine's rule), nothing to escape. */
+int
+docker_create_named(struct docker *d, const char *name, const char *body,
+    size_t len, char id[DOCKER_ID_MAX + 1], struct api_error *err)
+{
+	char path[DOCKER_URL_MAX];
+
+	if (docker_path(path, sizeof(path), "/containers/create?name=", name,
+	    "") == -1) {
+		api_error_set(err, 500, "internal", "A container name over the URL's cap.");
+		return -1;
+	}
+	return docker_create_at(d, path, body, len, id, err);
+}
+
+int
+docker_label(struct docker *d, const char *id, const char *label, char *out,
+    size_t outlen)
+{
+	const char	*label_path[] = { "Config", "Labels", label, NULL };
+	char		 path[DOCKER_URL_MAX];
+	yajl_val	 tree, v;
+	long		 status;
+	int		 rc = -1;
+
+	if (docker_path(path, sizeof(path), "/containers/", id, "/json") == -1 ||
+	    docker_call(d, "GET", path, NULL, 0, d->call_timeout_ms, &status,
+	    NULL) == -1)
+		return -1;
+	if (status == 404)
+		return 1;
+	if (status != 200 || (tree = docker_parse(d)) == NULL)
+		return -1;
+	if ((v = yajl_tree_get(tree, label_path, yajl_t_string)) != NULL &&
+	    (size_t)snprintf(out, outlen, "%s", YAJL_GET_STRING(v)) < outlen)
+		rc = 0;
+	yajl_tree_free(tree);
+	return rc;
 }
 
 /* force=1 kills it first if it still runs; 404: already gone. */

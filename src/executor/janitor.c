@@ -57,12 +57,12 @@ janitor_visit(const struct docker_listed *l, void *arg)
 	struct janitor_sweep_ctx	*s = arg;
 	const struct config		*c = s->config;
 	long long			 first = c->uid_base;
-	long long			 last = first + uid_range_count(c) - 1;
+	long long			 last = first + config_uid_count(c) - 1;
 	bool				 ours, stale;
 
 	uid_pool_sweep_seen(janitor_uids, l->id);
 	ours = strcmp(l->instance, c->instance) == 0;
-	if (!ours && uid_range_count(c) > 0 && l->uid_first >= 0 &&
+	if (!ours && config_uid_count(c) > 0 && l->uid_first >= 0 &&
 	    l->uid_first <= last && l->uid_last >= first && s->conflict[0] == '\0')
 		snprintf(s->conflict, sizeof(s->conflict), "instance '%.64s' "
 		    "runs containers as uids %lld-%lld, which overlaps this "

@@ -59,7 +59,7 @@ executor_new(const struct config *config)
 		return NULL;
 	ex->config = config;
 	/* Every live container: running jobs, pool, self-checks, removals. */
-	ex->uids = uid_pool_new(config->uid_base, uid_range_count(config));
+	ex->uids = uid_pool_new(config->uid_base, config_uid_count(config));
 	if (ex->uids == NULL || sem_init(&ex->slots, 0, config->max_executions) == -1 ||
 	    (config->pool_size > 0 &&
 	    (ex->pool = pool_new(config, ex->uids, &ex->wanted)) == NULL)) {

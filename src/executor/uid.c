@@ -25,7 +25,6 @@
 
 #include "executor.h"
 
-#define UID_SPARE	8	/* self-checks, removals in flight */
 
 enum uid_state { UID_FREE, UID_IN_USE, UID_LOST };
 
@@ -44,12 +43,6 @@ struct uid_pool {
 
 /* How many uids an instance needs: every container that can be alive at
  * once (runs, pool, self-checks and removals in flight). */
-unsigned
-uid_range_count(const struct config *c)
-{
-	return c->uid_base ? c->max_executions + c->pool_size + UID_SPARE : 0;
-}
-
 struct uid_pool *
 uid_pool_new(unsigned base, unsigned count)
 {

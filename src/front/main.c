@@ -540,6 +540,9 @@ main(int argc, char **argv)
 		fatal("%s", err);
 	if (access(config.executor_path, X_OK) == -1)
 		fatal("executor_path %s: %s", config.executor_path, strerror(errno));
+	if (host_check_ids(&config, HOST_SUBUID_PATH, HOST_SUBGID_PATH, err,
+	    sizeof(err)) == -1)
+		fatal("%s", err);
 	if (check_only) {
 		printf("configuration ok\n");
 		return 0;

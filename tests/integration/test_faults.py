@@ -756,6 +756,75 @@ def case_bad_config():
     return problems
 
 
+def case_uid_range_holds_account():
+    """A uid range that holds an account (nobody, 65534) stops start-up with the reason,
+    as does a front user that does not exist: checked by -t too (src/common/host.c)."""
+    problems = []
+    for text, words in (("uid_base = 65530\n", "65534"),
+                        ("front_user = pycage-no-such-user\n", "no such user")):
+        with tempfile.NamedTemporaryFile("w", suffix=".conf", delete=False) as f:
+            f.write(f"executor_path = {EXECUTOR_BIN}\n" + text)
+        result = run_program([FCGI_BIN, "-t", "-c", f.name], timeout=10)
+        os.unlink(f.name)
+        if result.returncode == 0:
+            problems.append(f"{text.strip()}: accepted")
+        if words not in result.stderr:
+            problems.append(f"{text.strip()}: the reason does not say {words!r}: "
+                            f"{result.stderr[-300:]!r}")
+    return problems
+
+
+def case_same_instance_refused():
+    """A second responder started with the same instance on the same engine refuses to
+    start (its start-up sweep would remove the first one's live containers), and the first
+    keeps its pool container; once the first is gone, SIGKILLed or stopped, a responder of
+    that instance starts again (the engine-side lock, src/executor/lock.c)."""
+    instance = "faults-twin"
+    problems = []
+    first = Responder(instance, pool_size=1, pool_preload="")
+    try:
+        # Its pool container, once the self-check's own container is gone.
+        deadline = time.monotonic() + 20
+        while ("every sandbox limit applies" not in first.log_text() or
+               len(instance_containers(instance)) != 1):
+            if time.monotonic() > deadline:
+                return ["the first responder's pool never filled"]
+            time.sleep(0.25)
+        held = {c["Id"] for c in instance_containers(instance)}
+        # Its front may be listening a moment before its executor refuses.
+        try:
+            second = Responder(instance)
+            deadline = time.monotonic() + 15
+            while second.proc.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.1)
+            why = second.log_text()
+            if second.stop() == 0:
+                problems.append("a second responder of the same instance started")
+        except pt.Unexpected as exc:
+            why = str(exc)
+        if "another responder with instance faults-twin" not in why:
+            problems.append(f"the refusal does not say why: {why[-400:]}")
+        left = {c["Id"] for c in instance_containers(instance)}
+        if not held <= left:
+            problems.append(f"the first responder's containers were removed: {held - left}")
+        if first.call("GET", pt.HEALTH).status != 200:
+            problems.append("the first responder stopped answering")
+    finally:
+        first.stop(signal.SIGKILL)
+    for how in ("SIGKILL", "SIGTERM"):
+        try:
+            after = Responder(instance)
+            health = after.call("GET", pt.HEALTH)
+            if health.status != 200:
+                problems.append(f"after the first one's {how}, a responder of that instance "
+                                f"answers {health.status}: {after.log_text()[-400:]}")
+            after.stop()
+        except (pt.Unexpected, OSError) as exc:
+            problems.append(f"after the first one's {how}, its lock was not taken over: "
+                            f"{str(exc)[-400:]}")
+    return problems
+
+
 def case_executor_missing():
     """A missing executor is refused by -t; one that cannot be exec'd stops start-up
     with the reason (the close-on-exec report pipe, main.c), not a front without engine."""
@@ -945,7 +1014,11 @@ CASES = [
      "error counted", case_forged_record_removed),
     ("another instance's overlapping uid range: 503 uid_range_conflict until it goes",
      case_uid_range_conflict),
+    ("a second responder of the same instance refuses to start; the first keeps its "
+     "containers; the lock of one that is gone is taken over", case_same_instance_refused),
     ("a configuration value out of range stops start-up with file:line", case_bad_config),
+    ("a uid range holding an account, or a missing front user, stops start-up",
+     case_uid_range_holds_account),
     ("an executor that is missing or cannot be exec'd stops start-up, with the reason",
      case_executor_missing),
     ("pycage-executor started by hand, without channels, refuses", case_executor_by_hand),
