@@ -376,6 +376,81 @@ def case_fcgi_slow_reader():
     return problems + alive_problems()
 
 
+NGINX_SEND_TIMEOUT_S = 10      # nginx/pycage.conf send_timeout
+NGINX_PIDFILE = os.environ.get("PYCAGE_NGINX_PIDFILE", "/run/pycage/nginx.pid")
+NGINX_FASTCGI_TEMP = "/var/lib/nginx/fastcgi/"      # Debian's --http-fastcgi-temp-path
+BIG_ANSWER_CODE = ('import sys\nsys.stdout.write("\\x01" * 1048576)\n'
+                   'sys.stderr.write("\\x01" * 1048576)\n')   # about 12 MiB of \u0001
+
+
+def nginx_spooled_bytes():
+    """Bytes of FastCGI answers nginx's workers hold spooled in temporary files (unlinked
+    at once, so only their open descriptors show them)."""
+    with open(NGINX_PIDFILE) as f:
+        master = f.read().strip()
+    total = 0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                if f.read().rsplit(")", 1)[1].split()[1] != master:
+                    continue
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+                if target.startswith(NGINX_FASTCGI_TEMP):
+                    total += os.stat(f"/proc/{pid}/fd/{fd}").st_size
+        except OSError:
+            continue
+    return total
+
+
+def case_nginx_slow_reader():
+    """A client that asks for a 12 MiB answer and reads none of it: nginx takes the whole
+    answer from the responder at once (spooled, so no worker waits for the reader), drops
+    the client send_timeout after it stopped taking anything, and lets go of the spool."""
+    if not os.path.exists(NGINX_PIDFILE):
+        raise pt.Skip(f"no nginx pid file at {NGINX_PIDFILE}: another front serves")
+    body = json.dumps({"code": BIG_ANSWER_CODE}).encode()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.settimeout(5)
+    problems = []
+    try:
+        sock.connect((HOST, PORT))
+        sock.sendall(post_head(len(body)) + body)
+        started, spooled = time.monotonic(), 0
+        while time.monotonic() - started < 20 and spooled < 8 << 20:
+            time.sleep(0.2)
+            spooled = nginx_spooled_bytes()
+        spooled_at = time.monotonic() - started
+        if spooled < 8 << 20:
+            return [f"nginx spooled only {spooled} bytes of the answer in {spooled_at:.0f} s"]
+        if alive_problems():
+            problems.append("the service did not answer while the reader sat still")
+        time.sleep(NGINX_SEND_TIMEOUT_S + 4)
+        got, ended = 0, None
+        try:
+            while True:
+                part = sock.recv(1 << 20)
+                if not part:
+                    ended = "closed"
+                    break
+                got += len(part)
+        except ConnectionResetError:
+            ended = "reset"
+        except socket.timeout:
+            ended = None
+        if ended is None or got > 8 << 20:
+            problems.append(f"the reader was not dropped {NGINX_SEND_TIMEOUT_S + 4} s after "
+                            f"it stopped reading ({got} bytes still came)")
+        time.sleep(1)
+        left = nginx_spooled_bytes()
+        if left:
+            problems.append(f"nginx still holds {left} spooled bytes after the drop")
+    finally:
+        sock.close()
+    return problems
+
+
 def _execution_count():
     """All executions the service has run, whatever their verdict."""
     response = pt.request("GET", "/v1/metrics")
@@ -474,6 +549,8 @@ CASES = [(f"nginx's own refusal, {desc}: {status} {code} in JSON",
      case_fcgi_slow_request_then_run),
     ("a body without its stream's end record: cut, and the code never runs",
      case_fcgi_body_without_end),
+    ("a client reading none of a 12 MiB answer: spooled at once, dropped after "
+     "send_timeout, the spool let go", case_nginx_slow_reader),
 ]
 
 
