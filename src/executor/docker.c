@@ -437,6 +437,68 @@ docker_label(struct docker *d, const char *id, const char *label, char *out,
 	return rc;
 }
 
+int
+docker_versions(struct docker *d, char *out, size_t outlen)
+{
+	static const char *comp_path[] = { "Components", NULL };
+	static const char *name_path[] = { "Name", NULL };
+	static const char *ver_path[] = { "Version", NULL };
+	static const char *commit_path[] = { "Details", "GitCommit", NULL };
+	yajl_val	 tree, comps, name, ver, commit;
+	long		 status;
+	size_t		 i, used = 0;
+
+	out[0] = '\0';
+	if (docker_call(d, "GET", "/version", NULL, 0, d->call_timeout_ms,
+	    &status, NULL) == -1 || status != 200 || (tree = docker_parse(d)) == NULL)
+		return -1;
+	if ((comps = yajl_tree_get(tree, comp_path, yajl_t_array)) != NULL)
+		for (i = 0; i < YAJL_GET_ARRAY(comps)->len && used < outlen; i++) {
+			yajl_val c = YAJL_GET_ARRAY(comps)->values[i];
+
+			const char *n, *v, *cs, *pkg = "";
+
+			name = yajl_tree_get(c, name_path, yajl_t_string);
+			ver = yajl_tree_get(c, ver_path, yajl_t_string);
+			commit = yajl_tree_get(c, commit_path, yajl_t_string);
+			if (name == NULL || ver == NULL ||
+			    (n = YAJL_GET_STRING(name)) == NULL ||
+			    (v = YAJL_GET_STRING(ver)) == NULL)
+				continue;
+			/* Debian's package version (its patch level) stands
+			 * in the commit: say it when there is one. */
+			cs = commit != NULL ? YAJL_GET_STRING(commit) : NULL;
+			if (cs != NULL && strchr(cs, '.') != NULL)
+				pkg = cs;
+			used += (size_t)snprintf(out + used, outlen - used,
+			    "%s%.40s %.40s%s%.60s%s", used ? ", " : "", n, v,
+			    pkg[0] ? " (" : "", pkg, pkg[0] ? ")" : "");
+		}
+	yajl_tree_free(tree);
+	if (used >= outlen)
+		out[outlen - 1] = '\0';
+	return 0;
+}
+
+int
+docker_runtime_path(struct docker *d, const char *runtime, char *out,
+    size_t outlen)
+{
+	const char	*path[] = { "Runtimes", runtime, "path", NULL };
+	yajl_val	 tree, v;
+	long		 status;
+	int		 rc = -1;
+
+	if (docker_call(d, "GET", "/info", NULL, 0, d->call_timeout_ms, &status,
+	    NULL) == -1 || status != 200 || (tree = docker_parse(d)) == NULL)
+		return -1;
+	if ((v = yajl_tree_get(tree, path, yajl_t_string)) != NULL &&
+	    (size_t)snprintf(out, outlen, "%s", YAJL_GET_STRING(v)) < outlen)
+		rc = 0;
+	yajl_tree_free(tree);
+	return rc;
+}
+
 /* force=1 kills it first if it still runs; 404: already gone. */
 int
 docker_remove(struct docker *d, const char *id)

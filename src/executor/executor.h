@@ -68,6 +68,12 @@ int	docker_create_named(struct docker *, const char *name, const char *body,
  * there is no such container, -1 if it cannot be read or has no label. */
 int	docker_label(struct docker *, const char *id, const char *label,
 	    char *out, size_t outlen);
+/* "Engine V (package), containerd V (...), runc V (...), docker-init V"
+ * from GET /version, for the log; -1 if it cannot be read. */
+int	docker_versions(struct docker *, char *out, size_t outlen);
+/* The path the engine runs a named runtime from (GET /info), -1 if none. */
+int	docker_runtime_path(struct docker *, const char *runtime, char *out,
+	    size_t outlen);
 int	docker_start(struct docker *, const char *id, struct api_error *);
 int	docker_kill(struct docker *, const char *id);
 int	docker_wait(struct docker *, const char *id, unsigned timeout_ms);

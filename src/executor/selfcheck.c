@@ -25,11 +25,17 @@
  * is checked as under runc.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <yajl/yajl_tree.h>
 
@@ -240,6 +246,66 @@ selfcheck_compare(const struct config *c, long got_uid, yajl_val r, char *why,
 		    config_cpu_period_us(c));
 }
 
+#define SELFCHECK_VERSION_WAIT_MS	2000
+
+/*
+ * The first line `PATH --version` prints (gVisor's runsc answers
+ * "runsc version ..."), for the log: the engine does not report the
+ * version of a runtime it runs.  PATH comes from the engine's own
+ * configuration (GET /info), not from a request.  "" if it does not
+ * answer within SELFCHECK_VERSION_WAIT_MS.
+ */
+static void
+selfcheck_runtime_version(const char *path, char *out, size_t outlen)
+{
+	char			*argv[] = { (char *)path, "--version", NULL };
+	extern char		**environ;
+	posix_spawn_file_actions_t fa;
+	struct pollfd		 pfd;
+	ssize_t			 n = 0;
+	pid_t			 pid;
+	int			 fds[2], st;
+
+	out[0] = '\0';
+	if (pipe2(fds, O_CLOEXEC) == -1)
+		return;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
+	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+	if (posix_spawn(&pid, path, &fa, NULL, argv, environ) != 0)
+		pid = -1;
+	posix_spawn_file_actions_destroy(&fa);
+	close(fds[1]);
+	pfd.fd = fds[0];
+	pfd.events = POLLIN;
+	if (pid > 0 && poll(&pfd, 1, SELFCHECK_VERSION_WAIT_MS) == 1 &&
+	    (n = read(fds[0], out, outlen - 1)) > 0) {
+		out[n] = '\0';
+		out[strcspn(out, "\n")] = '\0';
+	} else
+		out[0] = '\0';
+	close(fds[0]);
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &st, 0);
+	}
+}
+
+/* The versions of the stack the sandbox runs on, for the log line. */
+static void
+selfcheck_stack(struct docker *d, const struct config *c, char *out,
+    size_t outlen)
+{
+	char	engine[400] = "", path[256], runtime[128] = "";
+
+	if (docker_versions(d, engine, sizeof(engine)) == -1)
+		snprintf(engine, sizeof(engine), "engine version unknown");
+	if (config_gvisor(c) && docker_runtime_path(d, c->runtime, path,
+	    sizeof(path)) == 0)
+		selfcheck_runtime_version(path, runtime, sizeof(runtime));
+	snprintf(out, outlen, "%s%s%s", engine, runtime[0] ? ", " : "", runtime);
+}
+
 /* What the 32-bit probes showed, in words for the log. */
 static const char *
 selfcheck_door(const char *seen)
@@ -310,7 +376,7 @@ int
 selfcheck_ensure(struct executor *ex, struct docker *d, bool refresh,
     struct api_error *err)
 {
-	char	why[sizeof(selfcheck_reason)], doors[160] = "";
+	char	why[sizeof(selfcheck_reason)], doors[160] = "", stack[600];
 	int	rc = 0, ran;
 
 	pthread_mutex_lock(&selfcheck_lock);
@@ -334,9 +400,12 @@ selfcheck_ensure(struct executor *ex, struct docker *d, bool refresh,
 		}
 		selfcheck_at = time(NULL);
 		if (why[0] == '\0') {
-			if (selfcheck_state != SELFCHECK_PASSED)
+			if (selfcheck_state != SELFCHECK_PASSED) {
+				selfcheck_stack(d, executor_config(ex), stack,
+				    sizeof(stack));
 				log_info("selfcheck: every sandbox limit applies; "
-				    "32-bit system calls: %s", doors);
+				    "32-bit system calls: %s; on %s", doors, stack);
+			}
 			selfcheck_state = SELFCHECK_PASSED;
 		} else {
 			log_error("selfcheck: %s: refusing to run code", why);
