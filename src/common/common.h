@@ -152,6 +152,17 @@ bool	config_gvisor(const struct config *);
 unsigned	config_uid_count(const struct config *);
 long long	config_cpu_period_us(const struct config *);
 long long	config_cpu_quota_us(const struct config *);
+/* -------------------------------------------------------------- clock.c */
+
+#include <time.h>
+
+/* CLOCK_MONOTONIC now, in milliseconds. */
+long long	clock_now_ms(void);
+/* Milliseconds on CLOCK_MONOTONIC since start (negative: still ahead). */
+long		clock_ms_since(const struct timespec *start);
+/* ts = now on clock + ms (a deadline for the *timedwait calls). */
+void		clock_after(struct timespec *ts, clockid_t clock, unsigned ms);
+
 /* --------------------------------------------------------------- host.c */
 
 /*

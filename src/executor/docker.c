@@ -677,16 +677,6 @@ docker_list_managed(struct docker *d, docker_list_fn fn, void *arg)
 
 /* ------------------------------------------------------------- attach */
 
-static long
-docker_ms_left(const struct timespec *deadline)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (deadline->tv_sec - now.tv_sec) * 1000L +
-	    (deadline->tv_nsec - now.tv_nsec) / 1000000L;
-}
-
 static int
 docker_attach_wait(struct docker_attach *a, short events,
     const struct timespec *deadline)
@@ -694,7 +684,7 @@ docker_attach_wait(struct docker_attach *a, short events,
 	struct pollfd	pfd = { .fd = a->fd, .events = events };
 	long		left;
 
-	if ((left = docker_ms_left(deadline)) <= 0)
+	if ((left = -clock_ms_since(deadline)) <= 0)
 		return -1;
 	return poll(&pfd, 1, (int)left) > 0 ? 0 : -1;
 }
@@ -774,13 +764,7 @@ docker_attach_open(struct docker *d, const char *id, struct docker_attach **out,
 	curl_easy_setopt(a->curl, CURLOPT_CONNECT_ONLY, 1L);
 	curl_easy_setopt(a->curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(a->curl, CURLOPT_CONNECTTIMEOUT_MS, (long)d->call_timeout_ms);
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += d->call_timeout_ms / 1000;
-	deadline.tv_nsec += (long)(d->call_timeout_ms % 1000) * 1000000L;
-	if (deadline.tv_nsec >= 1000000000L) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
-	}
+	clock_after(&deadline, CLOCK_MONOTONIC, d->call_timeout_ms);
 	if ((rc = curl_easy_perform(a->curl)) != CURLE_OK ||
 	    curl_easy_getinfo(a->curl, CURLINFO_ACTIVESOCKET, &fd) != CURLE_OK ||
 	    fd == CURL_SOCKET_BAD) {

@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <semaphore.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +39,9 @@
 #define JOB_STOP_WAIT_MS	10000	/* kill -> stopped, generously */
 #define JOB_EXIT_WAIT_MS	2000	/* exit record -> stopped; see job_finish() */
 #define JOB_NONCE_BYTES		16	/* 32 hex characters on the wire */
+/* The engine's exit code for a process killed by SIGKILL (128 + 9): the
+ * kernel's OOM killer's signal, and ours. */
+#define JOB_EXIT_KILLED		(128 + SIGKILL)
 #define JOB_OOM_RECHECKS	10	/* x 200 ms: see job_execute() */
 #define JOB_OOM_RECHECK_NS	200000000L
 
@@ -99,28 +103,6 @@ executor_pool_ready(struct executor *ex)
 	return ex->pool != NULL ? pool_ready(ex->pool) : 0;
 }
 
-static void
-job_deadline(struct timespec *ts, unsigned ms, clockid_t clock)
-{
-	clock_gettime(clock, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
-}
-
-static long
-job_ms_since(const struct timespec *start)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (now.tv_sec - start->tv_sec) * 1000L +
-	    (now.tv_nsec - start->tv_nsec) / 1000000L;
-}
-
 /*
  * Waits up to queue_wait_ms for an execution slot: past that the answer
  * is 503 busy, so a flood queues boundedly instead of piling containers
@@ -131,7 +113,7 @@ job_take_slot(struct executor *ex, struct job *j, struct api_error *err)
 {
 	struct timespec deadline;
 
-	job_deadline(&deadline, ex->config->queue_wait_ms, CLOCK_REALTIME);
+	clock_after(&deadline, CLOCK_REALTIME, ex->config->queue_wait_ms);
 	atomic_fetch_add(&ex->wanted, 1);
 	while (sem_timedwait(&ex->slots, &deadline) == -1) {
 		if (errno == EINTR)
@@ -317,7 +299,7 @@ job_pump(struct docker_attach *a, const struct buf *request, unsigned timeout_ms
 		io->capped = true;
 	pfd.fd = docker_attach_fd(a);
 	while (!io->capped && !exit_watch_done(watch)) {
-		if ((left = (long)timeout_ms - job_ms_since(&start)) <= 0) {
+		if ((left = (long)timeout_ms - clock_ms_since(&start)) <= 0) {
 			io->timed_out = true;
 			break;
 		}
@@ -350,7 +332,7 @@ job_pump(struct docker_attach *a, const struct buf *request, unsigned timeout_ms
 		    job_over_cap(watch, 1, &r->stderr_buf, cap[1], &program))
 			io->capped = true;
 	}
-	r->duration_ms = job_ms_since(&start);
+	r->duration_ms = clock_ms_since(&start);
 	r->stdout_truncated = demux.truncated[0];
 	r->stderr_truncated = demux.truncated[1];
 	job_cap_stream(&r->stdout_buf, &r->stdout_truncated, watch, 0, cap[0], io);
@@ -426,7 +408,7 @@ job_execute(struct executor *ex, struct docker *d, const struct job_spec *spec,
 		if (container_start(&j->container, d, &want, err) == -1)
 			goto out;
 	}
-	metrics_observe(METRIC_PHASE_ACQUIRE, job_ms_since(&phase));
+	metrics_observe(METRIC_PHASE_ACQUIRE, clock_ms_since(&phase));
 	job_pump(j->container.attach, &request, spec->timeout_ms, r, &watch, &io);
 	metrics_observe(METRIC_PHASE_RUN, r->duration_ms);
 	docker_attach_free(j->container.attach);
@@ -456,7 +438,7 @@ job_execute(struct executor *ex, struct docker *d, const struct job_spec *spec,
 	 * event beat the exit event; under gVisor on a loaded machine it often
 	 * does not, and OOMKilled stays false for good, but the engine still
 	 * logs the "oom" event, sometimes a moment later: ask for both. */
-	for (i = 0; i <= JOB_OOM_RECHECKS && r->exit_code == 137 && !oom &&
+	for (i = 0; i <= JOB_OOM_RECHECKS && r->exit_code == JOB_EXIT_KILLED && !oom &&
 	    !io.timed_out && !io.capped; i++) {
 		if (i > 0) {
 			nanosleep(&recheck, NULL);
@@ -506,7 +488,7 @@ job_run(struct executor *ex, struct docker *d, const struct job_spec *spec,
 	clock_gettime(CLOCK_MONOTONIC, &queued);
 	if (job_take_slot(ex, j, err) == -1)
 		return -1;
-	metrics_observe(METRIC_PHASE_QUEUE, job_ms_since(&queued));
+	metrics_observe(METRIC_PHASE_QUEUE, clock_ms_since(&queued));
 	if ((rc = job_execute(ex, d, spec, NULL, j, err)) == 0)
 		metrics_execution(j->result.status);
 	return rc;

@@ -69,16 +69,6 @@ struct pool {
 	const atomic_uint	*wanted;	/* job.c: running + waiting */
 };
 
-static long
-pool_ms_since(const struct timespec *t)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (now.tv_sec - t->tv_sec) * 1000L +
-	    (now.tv_nsec - t->tv_nsec) / 1000000L;
-}
-
 struct pool *
 pool_new(const struct config *c, struct uid_pool *uids,
     const atomic_uint *wanted)
@@ -122,7 +112,7 @@ pool_note_request(struct pool *p, const char *code, size_t len)
 	size_t	i;
 
 	pthread_mutex_lock(&p->lock);
-	gap = (double)pool_ms_since(&p->last_request);
+	gap = (double)clock_ms_since(&p->last_request);
 	clock_gettime(CLOCK_MONOTONIC, &p->last_request);
 	p->gap_ms += POOL_DEMAND_ALPHA * (gap - p->gap_ms);
 	for (i = 0; i < p->nmodules; i++) {
@@ -139,7 +129,7 @@ static void
 pool_preload_now(struct pool *p, char *out, size_t outlen)
 {
 	bool	idle = p->gap_ms >= POOL_IDLE_GAP_MS ||
-		    pool_ms_since(&p->last_request) >= POOL_IDLE_GAP_MS;
+		    clock_ms_since(&p->last_request) >= POOL_IDLE_GAP_MS;
 	size_t	i, used = 0;
 
 	out[0] = '\0';
@@ -228,7 +218,7 @@ pool_await_ready(struct pool *p, struct pool_entry *e)
 			why = "unexpected output";
 			break;
 		}
-		if (pool_ms_since(&begun) >= POOL_READY_WAIT_MS ||
+		if (clock_ms_since(&begun) >= POOL_READY_WAIT_MS ||
 		    pool_is_stopping(p))
 			break;
 		if (poll(&pfd, 1, POOL_TICK_MS) <= 0)
@@ -302,7 +292,7 @@ pool_main(void *arg)
 	pthread_mutex_lock(&p->lock);
 	while (!p->stopping) {
 		/* Age out the oldest first: they are at the front. */
-		if (p->count > 0 && pool_ms_since(&p->entries[0].started) >=
+		if (p->count > 0 && clock_ms_since(&p->entries[0].started) >=
 		    (long)p->config->pool_max_age_s * 1000L) {
 			old = p->entries[0];
 			memmove(p->entries, p->entries + 1,
@@ -316,7 +306,7 @@ pool_main(void *arg)
 		/* After a failed start, retry no sooner than retry_ms (doubling
 		 * to POOL_RETRY_MAX_MS), however often a take wakes us. */
 		if (p->count < p->config->pool_size &&
-		    (retry_ms == 0 || pool_ms_since(&failed_at) >= retry_ms) &&
+		    (retry_ms == 0 || clock_ms_since(&failed_at) >= retry_ms) &&
 		    atomic_load(p->wanted) < p->config->max_executions) {
 			pool_preload_now(p, preload, sizeof(preload));
 			pthread_mutex_unlock(&p->lock);

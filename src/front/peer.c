@@ -26,15 +26,6 @@
 
 #include "front.h"
 
-static long long
-peer_now_ms(void)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
-
 void
 peer_watch_init(struct peer_watch *p)
 {
@@ -54,7 +45,7 @@ peer_watch_begin(struct peer_watch *p, int fd)
 	if (p->fd != -1)
 		close(p->fd);
 	p->fd = dup_fd;
-	p->deadline_ms = peer_now_ms() + PEER_REQUEST_S * 1000LL;
+	p->deadline_ms = clock_now_ms() + PEER_REQUEST_S * 1000LL;
 	pthread_mutex_unlock(&p->lock);
 }
 
@@ -70,7 +61,7 @@ void
 peer_watch_answer(struct peer_watch *p)
 {
 	pthread_mutex_lock(&p->lock);
-	p->deadline_ms = peer_now_ms() + PEER_ANSWER_S * 1000LL;
+	p->deadline_ms = clock_now_ms() + PEER_ANSWER_S * 1000LL;
 	pthread_mutex_unlock(&p->lock);
 }
 
@@ -93,7 +84,7 @@ peer_watch_sweep(struct peer_watch *p)
 
 	pthread_mutex_lock(&p->lock);
 	if (p->fd != -1 && p->deadline_ms != 0 &&
-	    peer_now_ms() > p->deadline_ms) {
+	    clock_now_ms() > p->deadline_ms) {
 		(void)shutdown(p->fd, SHUT_RDWR);
 		p->deadline_ms = 0;
 		cut = true;
