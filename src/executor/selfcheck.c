@@ -33,6 +33,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -46,7 +48,9 @@
 
 /* Both cgroup v1 (this project's machines) and v2 paths are tried. */
 static const char selfcheck_script[] =
-"import ctypes, errno, json, os, resource\n"
+"import ctypes, errno, json, os, resource, sys\n"
+/* The platform's numbers, from the C headers (selfcheck_argv). */
+"N = {k: int(v) for k, v in (a.split('=') for a in sys.argv[1:])}\n"
 "def read(*paths):\n"
 "    for p in paths:\n"
 "        try:\n"
@@ -82,12 +86,12 @@ static const char selfcheck_script[] =
 "    r['rootfs_errno'] = e.errno\n"
 "libc = ctypes.CDLL(None, use_errno=True)\n"
 "params = ctypes.create_string_buffer(120)\n"
-"fd = libc.syscall(425, 1, params)\n"
+"fd = libc.syscall(N['io_uring_setup'], 1, params)\n"
 "r['io_uring_errno'] = ctypes.get_errno() if fd < 0 else 0\n"
-"fd = libc.syscall(41, 40, 1, 0)\n"
+"fd = libc.syscall(N['socket'], N['AF_VSOCK'], 1, 0)\n"
 "r['vsock_errno'] = ctypes.get_errno() if fd < 0 else 0\n"
 "pair = (ctypes.c_int * 2)()\n"
-"fd = libc.syscall(53, 40, 1, 0, pair)\n"
+"fd = libc.syscall(N['socketpair'], N['AF_VSOCK'], 1, 0, pair)\n"
 "r['vsock_pair_errno'] = ctypes.get_errno() if fd < 0 else 0\n"
 /* The 32-bit doors: i386 getpid by int $0x80 and x32 getpid (nr 39 with
  * bit 30), from machine code in an executable page below 4 GiB, each in a
@@ -108,13 +112,55 @@ static const char selfcheck_script[] =
 "    st = os.waitpid(pid, 0)[1]\n"
 "    sig = os.WTERMSIG(st) if os.WIFSIGNALED(st) else 0\n"
 "    return {signal.SIGSYS: 'killed', signal.SIGSEGV: 'no_abi', 0: 'ran'}.get(sig, 'signal %d' % sig)\n"
-"r['ia32'] = door(bytes([0x53, 0xb8, 20, 0, 0, 0, 0xcd, 0x80, 0x5b, 0xc3]))\n"
-"r['x32'] = door(bytes([0xb8, 39, 0, 0, 0x40, 0x0f, 0x05, 0xc3]))\n"
+"def imm(n):\n"
+"    return n.to_bytes(4, 'little')\n"
+"if 'ia32_getpid' in N:\n"
+"    r['ia32'] = door(bytes([0x53, 0xb8]) + imm(N['ia32_getpid']) + bytes([0xcd, 0x80, 0x5b, 0xc3]))\n"
+"    r['x32'] = door(bytes([0xb8]) + imm(N['x32_getpid']) + bytes([0x0f, 0x05, 0xc3]))\n"
+"else:\n"
+"    r['ia32'] = r['x32'] = 'not_x86_64'\n"
 "print(json.dumps(r))\n";
 
-static const char *const selfcheck_entrypoint[] = {
-	"/usr/bin/python3", "-I", "-c", selfcheck_script, NULL
+/*
+ * The numbers the script needs, from this platform's headers: the
+ * program runs on the same kernel ABI as the executor.  The 32-bit doors
+ * exist on x86-64 only: i386's getpid is 20 in the kernel's
+ * arch/x86/entry/syscalls/syscall_32.tbl (no header of this ABI can be
+ * included beside the native one), x32's is the native number with
+ * __X32_SYSCALL_BIT set.
+ */
+#define SELFCHECK_IA32_GETPID	20
+#define SELFCHECK_X32_BIT	0x40000000L
+#define SELFCHECK_ARGS_MAX	6
+
+static char		 selfcheck_args[SELFCHECK_ARGS_MAX][48];
+static const char	*selfcheck_entrypoint[5 + SELFCHECK_ARGS_MAX] = {
+	"/usr/bin/python3", "-I", "-c", selfcheck_script,
 };
+static pthread_once_t	 selfcheck_args_once = PTHREAD_ONCE_INIT;
+
+static void
+selfcheck_args_init(void)
+{
+	int n = 0;
+
+	snprintf(selfcheck_args[n++], sizeof(selfcheck_args[0]),
+	    "io_uring_setup=%ld", (long)SYS_io_uring_setup);
+	snprintf(selfcheck_args[n++], sizeof(selfcheck_args[0]),
+	    "socket=%ld", (long)SYS_socket);
+	snprintf(selfcheck_args[n++], sizeof(selfcheck_args[0]),
+	    "socketpair=%ld", (long)SYS_socketpair);
+	snprintf(selfcheck_args[n++], sizeof(selfcheck_args[0]),
+	    "AF_VSOCK=%d", AF_VSOCK);
+#if defined(__x86_64__)
+	snprintf(selfcheck_args[n++], sizeof(selfcheck_args[0]),
+	    "ia32_getpid=%d", SELFCHECK_IA32_GETPID);
+	snprintf(selfcheck_args[n++], sizeof(selfcheck_args[0]),
+	    "x32_getpid=%ld", (long)SYS_getpid | SELFCHECK_X32_BIT);
+#endif
+	for (int i = 0; i < n; i++)
+		selfcheck_entrypoint[4 + i] = selfcheck_args[i];
+}
 
 enum selfcheck_state { SELFCHECK_UNCHECKED, SELFCHECK_PASSED, SELFCHECK_FAILED };
 
@@ -221,11 +267,13 @@ selfcheck_compare(const struct config *c, long got_uid, yajl_val r, char *why,
 	 * through int $0x80 reached socketcall() with no family check. */
 	else if (c->seccomp_json != NULL && !runsc &&
 	    strcmp(selfcheck_str(r, "ia32"), "killed") != 0 &&
-	    strcmp(selfcheck_str(r, "ia32"), "no_abi") != 0)
+	    strcmp(selfcheck_str(r, "ia32"), "no_abi") != 0 &&
+	    strcmp(selfcheck_str(r, "ia32"), "not_x86_64") != 0)
 		snprintf(why, len, "an i386 system call (int $0x80) is not killed "
 		    "by the profile (%s)", selfcheck_str(r, "ia32"));
 	else if (c->seccomp_json != NULL && !runsc &&
-	    strcmp(selfcheck_str(r, "x32"), "killed") != 0)
+	    strcmp(selfcheck_str(r, "x32"), "killed") != 0 &&
+	    strcmp(selfcheck_str(r, "x32"), "not_x86_64") != 0)
 		snprintf(why, len, "an x32 system call is not killed by the "
 		    "profile (%s)", selfcheck_str(r, "x32"));
 	if (why[0] != '\0')
@@ -329,6 +377,7 @@ selfcheck_run(struct executor *ex, struct docker *d, char *why, size_t len,
 	char			 parse_err[128];
 	int			 rc = -1;
 
+	pthread_once(&selfcheck_args_once, selfcheck_args_init);
 	job_init(&job, SELFCHECK_OUTPUT_MAX);
 	if (job_run_special(ex, d, selfcheck_entrypoint, SELFCHECK_TIMEOUT_MS,
 	    &job, err) == -1)

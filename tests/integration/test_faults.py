@@ -386,7 +386,7 @@ LIAR_REPORT = ('{"uid": UID, "gid": 65534, "cap_eff": "0000000000000000", "secco
                '"swap_v2": "", "cpu_quota": "500000", "cpu_period": "1000000", "cpu_max": "", '
                '"pids": "64", "nproc": 64, "ifaces": ["lo"], "rootfs_ro": true, '
                '"rootfs_errno": 30, "io_uring_errno": 1, "vsock_errno": 1, "vsock_pair_errno": 1, '
-               '"memtotal_kb": 524288}')
+               '"ia32": "killed", "x32": "killed", "cpus": 1, "memtotal_kb": 524288}')
 LIARS = [  # (what the report says instead, config, the words the refusal must contain)
     ({'"memory": "536870912"': '"memory": "9999"'}, {"uid_base": 0}, b"memory limit"),
     ({'"nproc": 64': '"nproc": 4096'}, {}, b"process limit"),
