@@ -11,6 +11,8 @@
 #ifndef PYCAGE_EXECUTOR_H
 #define PYCAGE_EXECUTOR_H
 
+#include <yajl/yajl_tree.h>
+
 #include "common.h"
 #include "protocol.h"
 
@@ -184,6 +186,38 @@ void	container_remove(struct container *, struct docker *, struct uid_pool *);
 int	lock_take(struct docker *, const struct config *, char *err, size_t errlen);
 void	lock_release(struct docker *);
 
+/* ------------------------------------------------------------- record.c */
+
+/* The watch for one run's exit record on its two streams (record.c). */
+struct record_watch {
+	char	marker[PROTOCOL_EXIT_RECORD_MAX_BYTES];	/* up to and including the space */
+	size_t	marker_len;
+	size_t	scanned[2];	/* bytes of each buffer already searched */
+	bool	seen[2];
+	size_t	at[2];		/* where the record starts */
+	int	code;
+};
+
+void	record_watch_init(struct record_watch *, const char *nonce);
+/* Looks for the record on stream i (0 stdout, 1 stderr) in what arrived
+ * since the last look. */
+void	record_watch_scan(struct record_watch *, int i, const struct buf *);
+/* Seen on both streams: the program is over. */
+bool	record_watch_done(const struct record_watch *);
+/*
+ * The output cap is the program's: while the run lasts each buffer takes
+ * PROTOCOL_EXIT_RECORD_MAX_BYTES past it for the record.  Whether stream
+ * i's program part (what precedes its record, or a record still arriving)
+ * is over cap; *program is its length.
+ */
+bool	record_over_cap(const struct record_watch *, int i, const struct buf *,
+	    size_t cap, size_t *program);
+/* After the run: cuts stream i back to its program part, or to the cap
+ * (whole UTF-8 characters) when over it, setting *truncated and dropping
+ * its record; true if it was over. */
+bool	record_cap_stream(struct buf *, bool *truncated, struct record_watch *,
+	    int i, size_t cap);
+
 /* ---------------------------------------------------------------- job.c */
 
 /* The shared state the execution path needs; one per process. */
@@ -269,6 +303,11 @@ int		 pool_take(struct pool *, struct docker *, struct container *);
  */
 int	selfcheck_ensure(struct executor *, struct docker *, bool refresh,
 	    struct api_error *);
+/* The verdict on one report of the check program (a parsed JSON object):
+ * why is "" when it matches the configuration, else what did not apply.
+ * got_uid: the container's own uid, or -1 for config's `user`. */
+void	selfcheck_compare(const struct config *, long got_uid, yajl_val report,
+	    char *why, size_t len);
 /* ------------------------------------------------------------ janitor.c */
 
 /* Removes our instance's leftovers (at start) or stale ones of any instance. */

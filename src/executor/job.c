@@ -135,28 +135,14 @@ struct job_io {
 	bool	capped;
 };
 
-/*
- * The runner's exit record, "\x1epycage-exit <nonce> <code>\n", once on
- * stdout and once on stderr (runner.c).  Watched for as output arrives;
- * cut off both buffers once found.
- */
-struct exit_watch {
-	char	marker[PROTOCOL_EXIT_RECORD_MAX_BYTES];	/* up to and including the space */
-	size_t	marker_len;
-	size_t	scanned[2];	/* bytes of each buffer already searched */
-	bool	seen[2];
-	size_t	at[2];		/* where the record starts */
-	int	code;
-};
-
+/* A fresh random nonce for the run's exit record, as hex. */
 static int
-exit_watch_init(struct exit_watch *w, char nonce[2 * JOB_NONCE_BYTES + 1])
+job_nonce(char nonce[2 * JOB_NONCE_BYTES + 1])
 {
 	static const char	hex[] = "0123456789abcdef";
 	unsigned char		raw[JOB_NONCE_BYTES];
 	int			i;
 
-	memset(w, 0, sizeof(*w));
 	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
 		return -1;
 	for (i = 0; i < JOB_NONCE_BYTES; i++) {
@@ -164,111 +150,7 @@ exit_watch_init(struct exit_watch *w, char nonce[2 * JOB_NONCE_BYTES + 1])
 		nonce[2 * i + 1] = hex[raw[i] & 15];
 	}
 	nonce[2 * JOB_NONCE_BYTES] = '\0';
-	w->marker_len = (size_t)snprintf(w->marker, sizeof(w->marker),
-	    PROTOCOL_EXIT_PREFIX "%s ", nonce);
 	return 0;
-}
-
-/* Looks for the record in what arrived since the last look. */
-static void
-exit_watch_scan(struct exit_watch *w, int i, const struct buf *b)
-{
-	const char	*found, *p, *end;
-	size_t		 from;
-	int		 code = 0;
-
-	if (w->seen[i] || b->len < w->marker_len)
-		return;
-	from = w->scanned[i] > w->marker_len ? w->scanned[i] - w->marker_len : 0;
-	if ((found = memmem(b->data + from, b->len - from, w->marker,
-	    w->marker_len)) == NULL) {
-		w->scanned[i] = b->len;
-		return;
-	}
-	end = b->data + b->len;
-	for (p = found + w->marker_len; p < end && *p >= '0' && *p <= '9' &&
-	    code < 1000; p++)
-		code = code * 10 + (*p - '0');
-	if (p == end) {
-		/* The record's end has not arrived: look here again. */
-		w->scanned[i] = (size_t)(found - b->data);
-		return;
-	}
-	if (*p != '\n' || p == found + w->marker_len) {
-		w->scanned[i] = b->len;		/* not a record after all */
-		return;
-	}
-	w->seen[i] = true;
-	w->at[i] = (size_t)(found - b->data);
-	w->code = code;
-}
-
-static bool
-exit_watch_done(const struct exit_watch *w)
-{
-	return w->seen[0] && w->seen[1];
-}
-
-/*
- * The output cap is the program's: a program may fill it exactly and the
- * exit record still follows.  So while the run lasts each buffer takes
- * PROTOCOL_EXIT_RECORD_MAX_BYTES past the cap, and a stream is over its cap as soon
- * as its program part (what precedes its record) is: with the record seen,
- * where it starts; without, every byte, unless what follows some position
- * within the cap is the start of the record still arriving.  *program is
- * the length of the program part.
- */
-static bool
-job_over_cap(const struct exit_watch *w, int i, const struct buf *b,
-    size_t cap, size_t *program)
-{
-	size_t	p, n, k;
-
-	*program = w->seen[i] ? w->at[i] : b->len;
-	if (w->seen[i] || b->len <= cap)
-		return *program > cap;
-	p = b->len > PROTOCOL_EXIT_RECORD_MAX_BYTES ? b->len - PROTOCOL_EXIT_RECORD_MAX_BYTES : 0;
-	for (; p <= cap; p++) {
-		n = b->len - p;
-		if (memcmp(b->data + p, w->marker,
-		    n < w->marker_len ? n : w->marker_len) != 0)
-			continue;
-		for (k = w->marker_len; k < n && b->data[p + k] >= '0' &&
-		    b->data[p + k] <= '9'; k++)
-			;
-		if (k >= n) {
-			*program = p;
-			return false;
-		}
-	}
-	return true;
-}
-
-/*
- * After the run: a stream over its cap is cut back to it, flagged
- * truncated, and its record, if any, is not used; one within it loses a
- * piece of record that ran past the cap and never ended.
- */
-static void
-job_cap_stream(struct buf *b, bool *truncated, struct exit_watch *watch,
-    int i, size_t cap, struct job_io *io)
-{
-	size_t	program;
-
-	if (!job_over_cap(watch, i, b, cap, &program) && !*truncated) {
-		b->cap_bytes = cap;
-		if (!watch->seen[i])
-			b->len = program;
-		return;
-	}
-	b->cap_bytes = cap;
-	*truncated = true;
-	io->capped = true;
-	watch->seen[i] = false;
-	b->len = program < cap ? program : cap;
-	/* A cut at the cap can split a character: drop the piece rather than
-	 * answer a U+FFFD the program never printed. */
-	b->len = utf8_whole_prefix(b->data, b->len);
 }
 
 /*
@@ -278,7 +160,7 @@ job_cap_stream(struct buf *b, bool *truncated, struct exit_watch *watch,
  */
 static void
 job_pump(struct docker_attach *a, const struct buf *request, unsigned timeout_ms,
-    struct job_result *r, struct exit_watch *watch, struct job_io *io)
+    struct job_result *r, struct record_watch *watch, struct job_io *io)
 {
 	struct stream_demux	 demux;
 	struct pollfd		 pfd;
@@ -298,7 +180,7 @@ job_pump(struct docker_attach *a, const struct buf *request, unsigned timeout_ms
 	    stream_demux_feed(&demux, early, n))
 		io->capped = true;
 	pfd.fd = docker_attach_fd(a);
-	while (!io->capped && !exit_watch_done(watch)) {
+	while (!io->capped && !record_watch_done(watch)) {
 		if ((left = (long)timeout_ms - clock_ms_since(&start)) <= 0) {
 			io->timed_out = true;
 			break;
@@ -326,17 +208,19 @@ job_pump(struct docker_attach *a, const struct buf *request, unsigned timeout_ms
 			break;			/* end of stream: the program exited */
 		if (stream_demux_feed(&demux, chunk, (size_t)got))
 			io->capped = true;
-		exit_watch_scan(watch, 0, &r->stdout_buf);
-		exit_watch_scan(watch, 1, &r->stderr_buf);
-		if (job_over_cap(watch, 0, &r->stdout_buf, cap[0], &program) ||
-		    job_over_cap(watch, 1, &r->stderr_buf, cap[1], &program))
+		record_watch_scan(watch, 0, &r->stdout_buf);
+		record_watch_scan(watch, 1, &r->stderr_buf);
+		if (record_over_cap(watch, 0, &r->stdout_buf, cap[0], &program) ||
+		    record_over_cap(watch, 1, &r->stderr_buf, cap[1], &program))
 			io->capped = true;
 	}
 	r->duration_ms = clock_ms_since(&start);
 	r->stdout_truncated = demux.truncated[0];
 	r->stderr_truncated = demux.truncated[1];
-	job_cap_stream(&r->stdout_buf, &r->stdout_truncated, watch, 0, cap[0], io);
-	job_cap_stream(&r->stderr_buf, &r->stderr_truncated, watch, 1, cap[1], io);
+	if (record_cap_stream(&r->stdout_buf, &r->stdout_truncated, watch, 0, cap[0]))
+		io->capped = true;
+	if (record_cap_stream(&r->stderr_buf, &r->stderr_truncated, watch, 1, cap[1]))
+		io->capped = true;
 	if (demux.bad_type)
 		log_warn("job: unknown frame type in the attach stream");
 }
@@ -379,7 +263,7 @@ job_execute(struct executor *ex, struct docker *d, const struct job_spec *spec,
     const char *const *entrypoint, struct job *j, struct api_error *err)
 {
 	struct job_result	*r = &j->result;
-	struct exit_watch	 watch;
+	struct record_watch	 watch;
 	struct buf		 request;
 	struct job_io		 io = { false, false };
 	char			 nonce[2 * JOB_NONCE_BYTES + 1];
@@ -391,11 +275,12 @@ job_execute(struct executor *ex, struct docker *d, const struct job_spec *spec,
 	long long		 since = (long long)time(NULL) - 1;
 
 	buf_init(&request, PROTOCOL_HEADER_MAX_BYTES + spec->code_len + spec->stdin_len);
-	if (exit_watch_init(&watch, nonce) == -1 ||
+	if (job_nonce(nonce) == -1 ||
 	    job_request_bytes(spec, nonce, &request) == -1) {
 		api_error_set(err, 500, "internal", "Could not build the request.");
 		goto out;
 	}
+	record_watch_init(&watch, nonce);
 	clock_gettime(CLOCK_MONOTONIC, &phase);
 	if (entrypoint == NULL && ex->pool != NULL &&
 	    pool_take(ex->pool, d, &j->container) == 0)
@@ -413,7 +298,7 @@ job_execute(struct executor *ex, struct docker *d, const struct job_spec *spec,
 	metrics_observe(METRIC_PHASE_RUN, r->duration_ms);
 	docker_attach_free(j->container.attach);
 	j->container.attach = NULL;
-	if (exit_watch_done(&watch) && !io.timed_out && !io.capped) {
+	if (record_watch_done(&watch) && !io.timed_out && !io.capped) {
 		/* The program is over; job_finish() kills what is left. */
 		r->stdout_buf.len = watch.at[0];
 		r->stderr_buf.len = watch.at[1];

@@ -197,8 +197,7 @@ selfcheck_true(yajl_val tree, const char *key)
 	return YAJL_IS_TRUE(yajl_tree_get(tree, path, yajl_t_true));
 }
 
-/* "" when the report matches the configuration, else what did not apply. */
-static void
+void
 selfcheck_compare(const struct config *c, long got_uid, yajl_val r, char *why,
     size_t len)
 {
