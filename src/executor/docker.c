@@ -807,7 +807,7 @@ docker_attach_send(struct docker_attach *a, const void *data, size_t len)
 
 	rc = curl_easy_send(a->curl, data, len, &n);
 	if (rc == CURLE_AGAIN)
-		return 0;
+		return DOCKER_AGAIN;
 	return rc == CURLE_OK ? (long)n : -1;
 }
 
@@ -819,7 +819,7 @@ docker_attach_recv(struct docker_attach *a, void *data, size_t len)
 
 	rc = curl_easy_recv(a->curl, data, len, &n);
 	if (rc == CURLE_AGAIN)
-		return -2;
+		return DOCKER_AGAIN;
 	return rc == CURLE_OK ? (long)n : -1;
 }
 

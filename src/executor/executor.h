@@ -101,9 +101,11 @@ int	docker_list_managed(struct docker *, docker_list_fn, void *arg);
 
 int	docker_attach_open(struct docker *, const char *id,
 	    struct docker_attach **, struct api_error *);
-/* Sends what it can without blocking; returns bytes sent or -1. */
+/* Nothing could be sent or read without blocking: try again. */
+#define DOCKER_AGAIN	(-2)
+/* Sends what it can without blocking: bytes sent, DOCKER_AGAIN, or -1. */
 long	docker_attach_send(struct docker_attach *, const void *, size_t);
-/* Returns bytes read, 0 at end of stream, -1 on error, -2 if none ready. */
+/* Bytes read, 0 at end of stream, DOCKER_AGAIN, or -1 on error. */
 long	docker_attach_recv(struct docker_attach *, void *, size_t);
 int	docker_attach_fd(struct docker_attach *);
 void	docker_attach_close_write(struct docker_attach *);

@@ -192,6 +192,8 @@ job_pump(struct docker_attach *a, const struct buf *request, unsigned timeout_ms
 		if (sent < request->len && (pfd.revents & (POLLOUT | POLLERR))) {
 			got = docker_attach_send(a, request->data + sent,
 			    request->len - sent);
+			if (got == DOCKER_AGAIN)
+				got = 0;
 			if (got < 0)
 				sent = request->len;	/* runner gone: just read */
 			else
@@ -202,7 +204,7 @@ job_pump(struct docker_attach *a, const struct buf *request, unsigned timeout_ms
 		if (!(pfd.revents & (POLLIN | POLLHUP | POLLERR)))
 			continue;
 		got = docker_attach_recv(a, chunk, sizeof(chunk));
-		if (got == -2)
+		if (got == DOCKER_AGAIN)
 			continue;
 		if (got <= 0)
 			break;			/* end of stream: the program exited */

@@ -224,7 +224,7 @@ pool_await_ready(struct pool *p, struct pool_entry *e)
 		if (poll(&pfd, 1, POOL_TICK_MS) <= 0)
 			continue;
 		if ((got = docker_attach_recv(e->container.attach, chunk,
-		    sizeof(chunk))) == -2)
+		    sizeof(chunk))) == DOCKER_AGAIN)
 			continue;
 		if (got <= 0) {
 			why = "its runner exited";
