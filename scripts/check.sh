@@ -34,7 +34,7 @@ if [ "${1:-}" = --quick ]; then
 	tests=$(cd "$BUILD" && make -s echo-quick-tests)
 	(cd "$BUILD" && make -j"$(nproc)" check TESTS="$tests") >"$log" 2>&1 || true
 	grep -E '^(FAIL|ERROR|XPASS)' "$log" || true
-	for f in $(grep -lE '^not ok' "$BUILD"/tests/*/*.log 2>/dev/null || true); do
+	for f in $(grep -lE '^not ok' "$BUILD"/tests/unit/*.log 2>/dev/null || true); do
 		echo "--- $f"; { grep -A6 '^not ok' "$f" | head -30; } || true
 	done
 	count() { awk -v k="# $1:" '$1" "$2 == k { n += $3 } END { print n + 0 }' "$log"; }
