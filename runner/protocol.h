@@ -47,4 +47,22 @@ enum protocol_exit_code {
 	PROTOCOL_EXIT_NO_INTERPRETER = 126,
 };
 
+#include <stddef.h>
+
+/* What a header says (runner/header.c). */
+struct protocol_header {
+	size_t	code_len;
+	size_t	stdin_len;
+	char	nonce[PROTOCOL_NONCE_MAX_CHARS + 1];	/* "" when it said "-" */
+};
+
+/* The header line, '\n' included, into out: its length, or -1 if the
+ * lengths are over their caps or it does not fit.  nonce "" writes "-". */
+int	protocol_format_header(char *out, size_t outlen, size_t code_len,
+	    size_t stdin_len, const char *nonce);
+/* line: the header without its '\n'.  0, or -1 with a reason for the
+ * runner's "pycage-runner: ..." line. */
+int	protocol_parse_header(const char *line, size_t len,
+	    struct protocol_header *, const char **reason);
+
 #endif /* PYCAGE_RUNNER_PROTOCOL_H */

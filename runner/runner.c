@@ -78,12 +78,6 @@
 #define RUNNER_MESSAGE_MAX_BYTES 512       /* one "pycage-runner: ..." line */
 #define RUNNER_SOURCE_FILENAME "<string>" /* what `python3 -c` shows */
 
-struct runner_header {
-	size_t code_len;
-	size_t stdin_len;
-	char nonce[PROTOCOL_NONCE_MAX_CHARS + 1]; /* "" when the header said "-" */
-};
-
 /* Top-level module names user code may import.  `sys` is a hole in the
  * tripwire (sys.modules) kept because sys.stdin and sys.exit are needed. */
 static const char *const runner_import_allowlist[] = {
@@ -230,89 +224,9 @@ static const char *runner_parse_argv(int argc, char **argv, bool *ready)
 
 /* ---- the request header --------------------------------------------------- */
 
-/* Parses a run of decimal digits at *cursor.  Stopping as soon as the value
- * passes max_bytes means a 30-digit length cannot overflow size_t.
- * Returns 0, -1 (no digits) or -2 (over max_bytes). */
-static int runner_parse_length(const char **cursor, const char *end,
-			       size_t max_bytes, size_t *value_out)
-{
-	const char *p = *cursor;
-	size_t value = 0;
-
-	if (p == end || *p < '0' || *p > '9')
-		return -1;
-	while (p < end && *p >= '0' && *p <= '9') {
-		value = value * 10 + (size_t)(*p - '0');
-		if (value > max_bytes)
-			return -2;
-		p++;
-	}
-	*cursor = p;
-	*value_out = value;
-	return 0;
-}
-
-static bool runner_is_nonce_char(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c >= '0' && c <= '9');
-}
-
-/* line holds the header without its '\n'.  Returns 0, or -1 with a reason
- * for the "pycage-runner: " line. */
-static int runner_parse_header(const char *line, size_t len,
-			       struct runner_header *header,
-			       const char **reason)
-{
-	static const char magic[] = PROTOCOL_HEADER_MAGIC " ";
-	const char *p = line;
-	const char *end = line + len;
-	int parsed;
-
-	*reason = "bad header: want 'pycage1 <code_len> <stdin_len> <nonce>'";
-	if (len < sizeof(magic) - 1 || memcmp(p, magic, sizeof(magic) - 1) != 0)
-		return -1;
-	p += sizeof(magic) - 1;
-
-	parsed = runner_parse_length(&p, end, PROTOCOL_CODE_MAX_BYTES,
-				     &header->code_len);
-	if (parsed == -2)
-		*reason = "code_len over the cap of 262144 bytes";
-	if (parsed != 0 || p == end || *p != ' ')
-		return -1;
-	p++;
-
-	parsed = runner_parse_length(&p, end, PROTOCOL_STDIN_MAX_BYTES,
-				     &header->stdin_len);
-	if (parsed == -2)
-		*reason = "stdin_len over the cap of 1048576 bytes";
-	if (parsed != 0 || p == end || *p != ' ')
-		return -1;
-	p++;
-
-	size_t nonce_len = (size_t)(end - p);
-	if (nonce_len == 1 && *p == PROTOCOL_NO_NONCE[0]) {
-		header->nonce[0] = '\0';
-		return 0;
-	}
-	if (nonce_len == 0 || nonce_len > PROTOCOL_NONCE_MAX_CHARS) {
-		*reason = "bad header: nonce must be 1..64 of [A-Za-z0-9] or '-'";
-		return -1;
-	}
-	for (size_t i = 0; i < nonce_len; i++) {
-		if (!runner_is_nonce_char(p[i])) {
-			*reason = "bad header: nonce must be 1..64 of [A-Za-z0-9] or '-'";
-			return -1;
-		}
-	}
-	memcpy(header->nonce, p, nonce_len);
-	header->nonce[nonce_len] = '\0';
-	return 0;
-}
-
 /* One byte per read() so that not a byte past the '\n' is consumed: the
  * header is at most 160 bytes, so this costs at most 160 system calls. */
-static void runner_read_header(struct runner_header *header)
+static void runner_read_header(struct protocol_header *header)
 {
 	char line[PROTOCOL_HEADER_MAX_BYTES];
 	const char *reason;
@@ -338,7 +252,7 @@ static void runner_read_header(struct runner_header *header)
 			break;
 		len++;
 	}
-	if (runner_parse_header(line, len, header, &reason) != 0)
+	if (protocol_parse_header(line, len, header, &reason) != 0)
 		runner_fail(PROTOCOL_EXIT_BAD_REQUEST, "%s", reason);
 }
 
@@ -837,7 +751,7 @@ static void runner_flush_stream(const char *name)
  * The GIL stays held from the last flush to _exit(), so no other Python
  * thread can write between the flush and the record. */
 __attribute__((noreturn))
-static void runner_finish(const struct runner_header *header, int exit_code)
+static void runner_finish(const struct protocol_header *header, int exit_code)
 {
 	char record[PROTOCOL_EXIT_RECORD_MAX_BYTES];
 
@@ -862,7 +776,7 @@ static void runner_finish(const struct runner_header *header, int exit_code)
 
 int main(int argc, char **argv)
 {
-	struct runner_header header;
+	struct protocol_header header;
 	PyObject *builtins_module, *real_builtins;
 	PyObject *real_compile, *restricted_builtins, *globals;
 	PyObject *code_bytes, *stdin_bytes, *source;

@@ -17,7 +17,7 @@ SECONDS_PER_TARGET=${1:-60}
 [[ $SECONDS_PER_TARGET =~ ^[1-9][0-9]*$ ]] || die "usage: $0 [SECONDS]"
 
 FUZZ="$BUILD/fuzz"
-TARGETS="json_in stream json_out privsep"
+TARGETS="json_in stream json_out privsep header"
 CC=${CC:-clang}
 CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
   -Wall -Wextra -D_GNU_SOURCE -I$TOP/src/common -I$TOP/src/front
@@ -25,7 +25,7 @@ CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefin
   -DPYCAGE_EXECUTOR_PATH=\"/usr/local/libexec/pycage/pycage-executor\""
 # Every module of both sides but their main()s is linked: the real code,
 # no stand-ins.
-SRCS=$(ls "$TOP"/src/*/*.c | grep -v -E '/main\.c$')
+SRCS="$(ls "$TOP"/src/*/*.c | grep -v -E '/main\.c$') $TOP/runner/header.c"
 LIBS="$(pkg-config --cflags --libs yajl fcgi libcurl) -lm -lpthread"
 
 # Per target: the longest input.  json_in goes past body_max_bytes (1 MiB)
@@ -36,6 +36,7 @@ max_len() {
 	stream)		echo 20000 ;;
 	json_out)	echo 20000 ;;
 	privsep)	echo 20000 ;;
+	header)		echo 400 ;;
 	esac
 }
 

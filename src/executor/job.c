@@ -231,12 +231,11 @@ static int
 job_request_bytes(const struct job_spec *spec, const char *nonce,
     struct buf *request)
 {
-	char	header[PROTOCOL_HEADER_MAX_BYTES];
+	char	header[PROTOCOL_HEADER_MAX_BYTES + 1];
 	int	n;
 
-	n = snprintf(header, sizeof(header), PROTOCOL_HEADER_MAGIC " %zu %zu %s\n",
-	    spec->code_len, spec->stdin_len, nonce);
-	if (n < 0 || (size_t)n >= sizeof(header))
+	if ((n = protocol_format_header(header, sizeof(header), spec->code_len,
+	    spec->stdin_len, nonce)) == -1)
 		return -1;
 	if (buf_append(request, header, (size_t)n) == -1 ||
 	    buf_append(request, spec->code, spec->code_len) == -1 ||
