@@ -245,7 +245,8 @@ unsigned	 executor_pool_ready(struct executor *);
 
 /*
  * Runs one job in a fresh container on the calling thread's engine
- * connection.  0 with job->result filled (the program's verdict, even if
+ * connection (the caller has admitted it: main.c checks the self-check's
+ * verdict and the uid ranges first).  0 with job->result filled (the program's verdict, even if
  * it failed), or -1 with err filled (the sandbox failed: 5xx).
  */
 int	job_run(struct executor *, struct docker *, const struct job_spec *,

@@ -367,8 +367,6 @@ job_run(struct executor *ex, struct docker *d, const struct job_spec *spec,
 	struct timespec	queued;
 	int		rc;
 
-	if (janitor_uid_conflict(err) || selfcheck_ensure(ex, d, false, err) == -1)
-		return -1;
 	if (ex->pool != NULL)
 		pool_note_request(ex->pool, spec->code, spec->code_len);
 	clock_gettime(CLOCK_MONOTONIC, &queued);

@@ -63,7 +63,11 @@ executor_serve_run(struct executor *ex, struct docker *d,
 
 	api_error_init(&err);
 	job_init(&job, c->output_max_bytes);
-	if (job_run(ex, d, spec, &job, &err) == -1)
+	/* The admission gate: no run while another instance's uids overlap
+	 * ours or the last self-check saw a limit not apply. */
+	if (janitor_uid_conflict(&err) ||
+	    selfcheck_ensure(ex, d, false, &err) == -1 ||
+	    job_run(ex, d, spec, &job, &err) == -1)
 		executor_reply_error(reply, &err);
 	else if (privsep_pack_result(reply, &job.result) == -1) {
 		api_error_set(&err, 500, "internal", "The answer is over the channel's cap.");
