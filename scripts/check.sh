@@ -7,7 +7,8 @@
 #      gVisor (runtime = runsc);
 #   3. the integration suite against the responder built with ASan + UBSan
 #      (zero reports, zero leaks when it stops), then the fault and listen
-#      tests with their own responders from that build;
+#      tests with their own responders from that build, and the C unit
+#      tests built with the same sanitizers;
 #   4. a short libFuzzer pass over the fuzz targets;
 #   5. make distcheck.
 # The service is left running with the shipped configuration.  A phase
@@ -137,6 +138,11 @@ if ("$TOP/scripts/asan.sh" build >/dev/null && "$TOP/scripts/asan.sh" start &&
 	run_make_check "fault and listen tests (ASan + UBSan responders)" \
 	    tests/integration/test_faults.py tests/integration/test_listen.py
 	check_env=()
+	# The C unit tests (the canned engine's whole runs among them) built
+	# with the same sanitizers: any report or leak fails the step.
+	run_step "C unit tests under ASan + UBSan" env -C "$ASAN_BUILD" \
+	    ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1 \
+	    make -s check TESTS="$(cd "$BUILD" && make -s echo-quick-tests)"
 else
 	failed=$((failed + 1)); echo "the ASan responder did not start"
 fi
