@@ -10,12 +10,78 @@
  *   back only once a janitor sweep no longer lists that container.
  * It never decides a verdict and never reads the program's output.
  */
+#include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "executor.h"
+
+/*
+ * Every container this process made and has not removed yet, so that
+ * the janitor can tell a container of our instance that a run, the pool
+ * or a check still holds from one that nobody will remove (a dockerd
+ * crash mid-run leaves those: container_live()).
+ */
+struct container_live_entry {
+	char				 id[DOCKER_ID_MAX + 1];
+	struct container_live_entry	*next;
+};
+static pthread_mutex_t			 live_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct container_live_entry	*live_head;
+/* Creates sent and not yet in the list: the engine may list one of these
+ * before it is ours to see (container_creating()). */
+static atomic_uint			 live_creating;
+
+unsigned
+container_creating(void)
+{
+	return atomic_load(&live_creating);
+}
+
+static void
+container_live_add(const char *id)
+{
+	struct container_live_entry *e;
+
+	if ((e = calloc(1, sizeof(*e))) == NULL)
+		return;		/* the expiry label still covers it */
+	snprintf(e->id, sizeof(e->id), "%s", id);
+	pthread_mutex_lock(&live_lock);
+	e->next = live_head;
+	live_head = e;
+	pthread_mutex_unlock(&live_lock);
+}
+
+static void
+container_live_del(const char *id)
+{
+	struct container_live_entry **p, *e;
+
+	pthread_mutex_lock(&live_lock);
+	for (p = &live_head; (e = *p) != NULL; p = &e->next)
+		if (strcmp(e->id, id) == 0) {
+			*p = e->next;
+			free(e);
+			break;
+		}
+	pthread_mutex_unlock(&live_lock);
+}
+
+bool
+container_live(const char *id)
+{
+	struct container_live_entry *e;
+	bool found = false;
+
+	pthread_mutex_lock(&live_lock);
+	for (e = live_head; e != NULL && !found; e = e->next)
+		found = strcmp(e->id, id) == 0;
+	pthread_mutex_unlock(&live_lock);
+	return found;
+}
 
 /* kill -> stopped, generously: a removal right after a stop may be refused
  * while the engine reaps the container ("is not running"). */
@@ -95,11 +161,19 @@ container_start(struct container *c, struct docker *d,
 	}
 	/* Create fills container_id even when it then fails on Warnings, so
 	 * the removal below takes what was made. */
-	if (docker_create(d, body.data, body.len, c->container_id, err) == -1 ||
+	atomic_fetch_add(&live_creating, 1);
+	rc = docker_create(d, body.data, body.len, c->container_id, err);
+	if (c->container_id[0] != '\0')
+		container_live_add(c->container_id);
+	atomic_fetch_sub(&live_creating, 1);
+	if (rc == -1 ||
 	    docker_attach_open(d, c->container_id, &c->attach, err) == -1 ||
-	    docker_start(d, c->container_id, err) == -1)
+	    docker_start(d, c->container_id, err) == -1) {
+		rc = -1;
 		goto out;
-	rc = 0;
+	}
+	if (docker_engine_ok())
+		janitor_wake();
 out:
 	buf_free(&body);
 	if (rc == -1)
@@ -112,8 +186,10 @@ container_remove(struct container *c, struct docker *d, struct uid_pool *uids)
 {
 	docker_attach_free(c->attach);
 	c->attach = NULL;
+	if (c->container_id[0] != '\0')
+		container_live_del(c->container_id);
 	if (c->container_id[0] != '\0' && docker_remove(d, c->container_id) == -1 &&
-	    (docker_wait(d, c->container_id, CONTAINER_STOP_WAIT_MS) == -1 ||
+	    (docker_wait(d, c->container_id, CONTAINER_STOP_WAIT_MS, NULL) == -1 ||
 	    docker_remove(d, c->container_id) == -1)) {
 		log_warn("container: could not remove %.12s; the janitor will",
 		    c->container_id);

@@ -11,10 +11,17 @@
  * host anyway) but are still capped in size; they are read with
  * yajl_tree, which is fine for small documents from a trusted peer.
  * This file decides nothing about verdicts: it reports what the engine
- * said, and "the engine is unreachable" as engine_unavailable.
+ * said, and trouble a retry can cure (the engine unreachable, its 5xx,
+ * no space left on its data root) as 503 engine_unavailable naming the
+ * cause; a 4xx stays 500 engine_error (pycage asked for something wrong).
+ * It also keeps the engine's standing (docker_engine_*): after
+ * DOCKER_FAILURES_UNHEALTHY engine failures in a row with no container
+ * started in between, /v1/health answers 503 with the last cause until a
+ * run's container or the janitor's probe starts again.
  */
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +44,20 @@ struct docker {
 	struct buf	 response;
 	char		 curl_error[CURL_ERROR_SIZE];
 };
+
+/*
+ * Engine failures in a row after which health answers 503.  One failure
+ * is a blip (a restart of the connection, one slow call); three in a row
+ * with nothing started in between is what every run is meeting.  Measured
+ * here: a containerd restart is ~10 s of failures, a dockerd restart 2-5 s.
+ */
+#define DOCKER_FAILURES_UNHEALTHY	3
+#define DOCKER_CAUSE_MAX		160
+
+static pthread_mutex_t	engine_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned		engine_failures;	/* in a row */
+static long long	engine_failing_since;	/* unix time of the first */
+static char		engine_cause[DOCKER_CAUSE_MAX];
 
 struct docker_attach {
 	CURL		*curl;
@@ -83,16 +104,86 @@ docker_write_cb(char *data, size_t size, size_t nmemb, void *arg)
 	return size * nmemb;
 }
 
+/* One engine failure a retry can cure: counted towards health's 503. */
 static void
-docker_unreachable(struct docker *d, struct api_error *err, CURLcode rc)
+docker_engine_failed(const char *cause)
 {
+	bool now_troubled;
+
+	pthread_mutex_lock(&engine_lock);
+	if (engine_failures++ == 0)
+		engine_failing_since = (long long)time(NULL);
+	snprintf(engine_cause, sizeof(engine_cause), "%s", cause);
+	if ((now_troubled = engine_failures == DOCKER_FAILURES_UNHEALTHY))
+		log_error("docker: %u engine failures in a row (last: %s): "
+		    "health answers 503 until a container starts again",
+		    engine_failures, cause);
+	pthread_mutex_unlock(&engine_lock);
+	if (now_troubled)
+		janitor_wake();		/* it probes from now on */
+}
+
+bool
+docker_engine_ok(void)
+{
+	bool	 was;
+	unsigned n;
+
+	pthread_mutex_lock(&engine_lock);
+	n = engine_failures;
+	was = n >= DOCKER_FAILURES_UNHEALTHY;
+	engine_failures = 0;
+	if (was)
+		log_info("docker: the engine starts containers again after %u "
+		    "failures over %lld s", n,
+		    (long long)time(NULL) - engine_failing_since);
+	pthread_mutex_unlock(&engine_lock);
+	return was;
+}
+
+bool
+docker_engine_troubled(struct api_error *err)
+{
+	bool troubled;
+
+	pthread_mutex_lock(&engine_lock);
+	if ((troubled = engine_failures >= DOCKER_FAILURES_UNHEALTHY) &&
+	    err != NULL) {
+		api_error_set(err, 503, "engine_unavailable", "The Docker "
+		    "engine failed the last %u calls over %lld s (last: %s); "
+		    "no container could start.", engine_failures,
+		    (long long)time(NULL) - engine_failing_since, engine_cause);
+		err->retry_after_s = RETRY_AFTER_ENGINE_S;
+	}
+	pthread_mutex_unlock(&engine_lock);
+	return troubled;
+}
+
+/* The engine could not be reached, or did not answer in time. */
+static void
+docker_unreachable(struct docker *d, CURL *handle, struct api_error *err,
+    CURLcode rc)
+{
+	char	cause[DOCKER_CAUSE_MAX];
+	long	os_errno = 0;
+
 	metrics_count(METRIC_DOCKER_ERRORS);
-	log_warn("docker: %s", d->curl_error[0] ? d->curl_error :
-	    curl_easy_strerror(rc));
+	curl_easy_getinfo(handle, CURLINFO_OS_ERRNO, &os_errno);
+	if (rc == CURLE_OPERATION_TIMEDOUT)
+		snprintf(cause, sizeof(cause), "no answer in time");
+	else if (rc == CURLE_GOT_NOTHING)
+		snprintf(cause, sizeof(cause), "the engine closed the connection");
+	else if (os_errno != 0)
+		snprintf(cause, sizeof(cause), "%s", strerror((int)os_errno));
+	else
+		snprintf(cause, sizeof(cause), "%s", curl_easy_strerror(rc));
+	log_warn("docker: %s (%s)", d->curl_error[0] ? d->curl_error :
+	    curl_easy_strerror(rc), cause);
+	docker_engine_failed(cause);
 	if (err == NULL)
 		return;
 	api_error_set(err, 503, "engine_unavailable",
-	    "The Docker engine did not answer; try again shortly.");
+	    "The Docker engine did not answer (%s); try again shortly.", cause);
 	err->retry_after_s = RETRY_AFTER_ENGINE_S;
 }
 
@@ -162,7 +253,7 @@ docker_call(struct docker *d, const char *method, const char *path,
 		return -1;
 	if ((rc = docker_send(d, method, url, body, body_len, timeout_ms,
 	    status)) != CURLE_OK) {
-		docker_unreachable(d, err, rc);
+		docker_unreachable(d, d->curl, err, rc);
 		return -1;
 	}
 	return 0;
@@ -175,13 +266,49 @@ docker_message(struct docker *d)
 	return d->response.data ? d->response.data : "";
 }
 
+/*
+ * What a retry can cure, in words for the client; NULL for the engine
+ * refusing what pycage asked (4xx: pycage's fault).  The engine's own
+ * message names host paths: it goes to the log only.
+ */
+static const char *
+docker_retryable(struct docker *d, long status)
+{
+	const char *m = docker_message(d);
+
+	if (strstr(m, "no space left on device") != NULL)
+		return "no space left on device on the engine's storage";
+	if (status < 500)
+		return NULL;
+	/* "connection closed: unavailable", "...containerd.sock: connect:
+	 * connection refused": unavailable": containerd's gRPC, restarting. */
+	if (strstr(m, "containerd") != NULL || strstr(m, "unavailable") != NULL ||
+	    strstr(m, "connection refused") != NULL)
+		return "the engine cannot reach containerd";
+	return "the engine failed";
+}
+
 static void
 docker_failed(struct docker *d, const char *what, long status,
     struct api_error *err)
 {
+	const char	*cause;
+	char		 why[DOCKER_CAUSE_MAX];
+
 	metrics_count(METRIC_DOCKER_ERRORS);
 	log_warn("docker: %s: HTTP %ld: %.200s", what, status, docker_message(d));
-	if (err != NULL)
+	if ((cause = docker_retryable(d, status)) != NULL) {
+		snprintf(why, sizeof(why), "%s (HTTP %ld to %s)", cause, status, what);
+		docker_engine_failed(why);
+	}
+	if (err == NULL)
+		return;
+	if (cause != NULL) {
+		api_error_set(err, 503, "engine_unavailable", "The Docker engine "
+		    "could not %s: %s (HTTP %ld); try again shortly.", what,
+		    cause, status);
+		err->retry_after_s = RETRY_AFTER_ENGINE_S;
+	} else
 		api_error_set(err, 500, "engine_error",
 		    "The Docker engine refused to %s (HTTP %ld).", what, status);
 }
@@ -348,10 +475,11 @@ docker_kill(struct docker *d, const char *id)
 #define DOCKER_WAIT_SUFFIX	"/wait?condition=not-running"
 
 int
-docker_wait(struct docker *d, const char *id, unsigned timeout_ms)
+docker_wait(struct docker *d, const char *id, unsigned timeout_ms,
+    struct api_error *err)
 {
 	return docker_simple(d, id, DOCKER_WAIT_SUFFIX, "POST", timeout_ms, 200, 200,
-	    "wait for a container", NULL);
+	    "wait for a container", err);
 }
 
 /*
@@ -374,7 +502,7 @@ docker_wait_exit(struct docker *d, const char *id, unsigned timeout_ms)
 	if (rc == CURLE_OPERATION_TIMEDOUT)
 		return 1;
 	if (rc != CURLE_OK) {
-		docker_unreachable(d, NULL, rc);
+		docker_unreachable(d, d->curl, NULL, rc);
 		return -1;
 	}
 	if (status != 200) {
@@ -733,6 +861,7 @@ docker_attach_handshake(struct docker_attach *a, const char *id,
 	}
 	if (have < 12 || memcmp(a->early, "HTTP/1.1 101", 12) != 0) {
 		log_warn("docker: attach refused: %.80s", a->early);
+		a->early_len = have;
 		return -1;
 	}
 	/* Whatever came after the head is already stream data. */
@@ -768,14 +897,23 @@ docker_attach_open(struct docker *d, const char *id, struct docker_attach **out,
 	if ((rc = curl_easy_perform(a->curl)) != CURLE_OK ||
 	    curl_easy_getinfo(a->curl, CURLINFO_ACTIVESOCKET, &fd) != CURLE_OK ||
 	    fd == CURL_SOCKET_BAD) {
-		docker_unreachable(d, err, rc);
+		docker_unreachable(d, a->curl, err, rc);
 		docker_attach_free(a);
 		return -1;
 	}
 	a->fd = fd;
 	if (docker_attach_handshake(a, id, &deadline) == -1) {
-		api_error_set(err, 500, "engine_error",
-		    "Could not attach to the sandbox container.");
+		/* No answer, or the engine's 5xx: a retry can cure it. */
+		if (a->early_len < 10 || memcmp(a->early, "HTTP/1.1 5", 10) == 0) {
+			metrics_count(METRIC_DOCKER_ERRORS);
+			docker_engine_failed("no answer to attach");
+			api_error_set(err, 503, "engine_unavailable", "The Docker "
+			    "engine did not attach the sandbox container; try "
+			    "again shortly.");
+			err->retry_after_s = RETRY_AFTER_ENGINE_S;
+		} else
+			api_error_set(err, 500, "engine_error",
+			    "Could not attach to the sandbox container.");
 		docker_attach_free(a);
 		return -1;
 	}

@@ -78,13 +78,25 @@ int	docker_runtime_path(struct docker *, const char *runtime, char *out,
 	    size_t outlen);
 int	docker_start(struct docker *, const char *id, struct api_error *);
 int	docker_kill(struct docker *, const char *id);
-int	docker_wait(struct docker *, const char *id, unsigned timeout_ms);
+/* err: NULL, or the 503 to answer when the engine is the trouble. */
+int	docker_wait(struct docker *, const char *id, unsigned timeout_ms,
+	    struct api_error *);
 int	docker_wait_exit(struct docker *, const char *id, unsigned timeout_ms);
 int	docker_inspect(struct docker *, const char *id, int *exit_code,
 	    bool *oom_killed, struct api_error *);
 int	docker_remove(struct docker *, const char *id);
 /* 1 if the engine logged an OOM of the container since then, 0, -1. */
 int	docker_oom_event(struct docker *, const char *id, long long since_unix);
+
+/*
+ * The engine's standing, shared by every connection: failures a retry can
+ * cure are counted; after DOCKER_FAILURES_UNHEALTHY in a row,
+ * docker_engine_troubled() is true (and fills err with the 503 naming the
+ * last cause) until docker_engine_ok(): a container started.  ok returns
+ * whether the engine was troubled until then (the janitor sweeps at once).
+ */
+bool	docker_engine_ok(void);
+bool	docker_engine_troubled(struct api_error *);
 
 /* A managed container as listed; -1 for a label that is absent or bad. */
 struct docker_listed {
@@ -171,6 +183,11 @@ int	container_start(struct container *, struct docker *,
  * quarantines the uid with the id if the engine would not remove it.
  * Safe on a container never made; leaves *c as container_init() does. */
 void	container_remove(struct container *, struct docker *, struct uid_pool *);
+/* Whether this process made the container and has not removed it yet. */
+bool	container_live(const char *id);
+/* How many creates are on their way: their containers may be listed by
+ * the engine before container_live() knows them. */
+unsigned container_creating(void);
 
 /* --------------------------------------------------------------- lock.c */
 
@@ -323,4 +340,6 @@ bool	janitor_uid_conflict(struct api_error *);
 /* uids: the executor's, whose lost uids each sweep may give back. */
 int	janitor_start(const struct config *, struct uid_pool *uids);
 void	janitor_stop(void);
+/* The engine is back after trouble: sweep now, not at the next interval. */
+void	janitor_wake(void);
 #endif /* PYCAGE_EXECUTOR_H */

@@ -2,7 +2,8 @@
  * janitor.c: removes pycage containers that no request owns any more.
  * At start: every container labelled with our instance name (a previous
  * process of ours was killed mid-run; none of them can be ours yet).
- * Periodically: every pycage container, of any instance, past the expiry
+ * Periodically: every container of our instance that this process does
+ * not hold (container_live(), container.c), and every pycage container, of any instance, past the expiry
  * its creator wrote in its label: the longest the creator's own limits let
  * it live (pool wait, deadline) plus the creator's grace.  Judging another
  * instance's container by our own limits would take live runs and waiting
@@ -14,6 +15,12 @@
  * execution and health check answers 503 uid_range_conflict.  And it
  * gives back the uids of containers whose removal had failed once it no
  * longer lists them (uid.c).
+ * While the engine is troubled (docker.c: failures in a row, no container
+ * started since), the janitor probes it every JANITOR_PROBE_INTERVAL_S
+ * with a container of its own (/bin/true in the sandbox image); the probe
+ * or a run that starts a container ends the trouble, and the janitor then
+ * sweeps at once: a dockerd crash leaves containers nobody will remove
+ * before their expiry (minutes).
  * The janitor has its own engine connection and thread.
  */
 #include <pthread.h>
@@ -70,6 +77,11 @@ janitor_visit(const struct docker_listed *l, void *arg)
 		    l->instance, l->uid_first, l->uid_last, first, last);
 	if (s->at_start)
 		stale = ours;
+	else if (ours && container_creating() == 0 && !container_live(l->id))
+		/* Ours, and no run, pool or check of this process holds it
+		 * (a dockerd crash mid-run leaves these).  Not while a create
+		 * is on its way back: its container may be listed already. */
+		stale = true;
 	else if (l->expires_unix >= 0)
 		stale = l->expires_unix < s->now;
 	else
@@ -123,10 +135,46 @@ janitor_sweep(struct docker *d, const struct config *c, bool at_start)
 	return s.removed;
 }
 
+/* Seconds between probes while the engine is troubled. */
+#define JANITOR_PROBE_INTERVAL_S	2
+#define JANITOR_PROBE_WAIT_MS		5000
+
 static pthread_t	janitor_thread;
 static pthread_mutex_t	janitor_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t	janitor_wake = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t	janitor_cond = PTHREAD_COND_INITIALIZER;
 static bool		janitor_stopping;
+static bool		janitor_now;	/* sweep without waiting */
+
+void
+janitor_wake(void)
+{
+	pthread_mutex_lock(&janitor_lock);
+	janitor_now = true;
+	pthread_cond_signal(&janitor_cond);
+	pthread_mutex_unlock(&janitor_lock);
+}
+
+/*
+ * A container of the sandbox image that runs /bin/true, made as a run's
+ * is (container.c): it starting is what ends the engine's trouble
+ * (docker_engine_ok() in container_start()).  0 if it started.
+ */
+static int
+janitor_probe(struct docker *d, const struct config *c)
+{
+	static const char *const argv[] = { "/bin/true", NULL };
+	struct container_want	 want = { .config = c, .uids = janitor_uids,
+				    .preload = "", .entrypoint = argv };
+	struct container	 ct;
+	struct api_error	 err;
+
+	api_error_init(&err);
+	if (container_start(&ct, d, &want, &err) == -1)
+		return -1;
+	(void)docker_wait(d, ct.container_id, JANITOR_PROBE_WAIT_MS, NULL);
+	container_remove(&ct, d, janitor_uids);
+	return 0;
+}
 
 static void *
 janitor_main(void *arg)
@@ -134,6 +182,7 @@ janitor_main(void *arg)
 	const struct config	*c = arg;
 	struct docker		*d;
 	struct timespec		 next;
+	bool			 troubled;
 
 	if ((d = docker_new(c->docker_socket, c->docker_call_timeout_ms)) == NULL) {
 		log_error("janitor: out of memory");
@@ -141,15 +190,23 @@ janitor_main(void *arg)
 	}
 	pthread_mutex_lock(&janitor_lock);
 	while (!janitor_stopping) {
+		troubled = docker_engine_troubled(NULL);
 		clock_gettime(CLOCK_REALTIME, &next);
-		next.tv_sec += c->janitor_interval_s;
-		while (!janitor_stopping && pthread_cond_timedwait(&janitor_wake,
-		    &janitor_lock, &next) == 0)
+		next.tv_sec += troubled ? JANITOR_PROBE_INTERVAL_S :
+		    c->janitor_interval_s;
+		while (!janitor_stopping && !janitor_now &&
+		    pthread_cond_timedwait(&janitor_cond, &janitor_lock,
+		    &next) == 0)
 			;
 		if (janitor_stopping)
 			break;
+		janitor_now = false;
 		pthread_mutex_unlock(&janitor_lock);
-		if (janitor_sweep(d, c, false) == -1)
+		/* A probe that starts a container wakes us (janitor_wake()):
+		 * the sweep follows at once. */
+		if (docker_engine_troubled(NULL))
+			(void)janitor_probe(d, c);
+		else if (janitor_sweep(d, c, false) == -1)
 			log_warn("janitor: could not list containers");
 		pthread_mutex_lock(&janitor_lock);
 	}
@@ -171,7 +228,7 @@ janitor_stop(void)
 {
 	pthread_mutex_lock(&janitor_lock);
 	janitor_stopping = true;
-	pthread_cond_signal(&janitor_wake);
+	pthread_cond_signal(&janitor_cond);
 	pthread_mutex_unlock(&janitor_lock);
 	pthread_join(janitor_thread, NULL);
 }

@@ -311,10 +311,13 @@ job_execute(struct executor *ex, struct docker *d, const struct job_spec *spec,
 	}
 	if (io.timed_out || io.capped)
 		docker_kill(d, j->container.container_id);
-	if (docker_wait(d, j->container.container_id, JOB_STOP_WAIT_MS) == -1) {
-		/* A container that does not stop is the sandbox failing. */
-		api_error_set(err, 500, "engine_error",
-		    "The sandbox container did not stop.");
+	api_error_init(err);
+	if (docker_wait(d, j->container.container_id, JOB_STOP_WAIT_MS, err) == -1) {
+		/* The engine gone (dockerd killed mid-run) is a 503 that says
+		 * so; a container that does not stop is the sandbox failing. */
+		if (err->http_status != 503)
+			api_error_set(err, 500, "engine_error",
+			    "The sandbox container did not stop.");
 		goto out;
 	}
 	if (docker_inspect(d, j->container.container_id, &r->exit_code, &oom, err) == -1)

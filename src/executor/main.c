@@ -90,6 +90,7 @@ executor_serve_health(struct executor *ex, struct docker *d, struct buf *reply)
 	api_error_init(&err);
 	if (docker_ping(d, version, sizeof(version), &err) == -1 ||
 	    docker_image_present(d, c->image, &err) == -1 ||
+	    docker_engine_troubled(&err) ||
 	    janitor_uid_conflict(&err) ||
 	    selfcheck_ensure(ex, d, true, &err) == -1)
 		executor_reply_error(reply, &err);
