@@ -170,6 +170,9 @@ metrics_render_executor(struct buf *out)
 		    "Leftover containers removed by the janitor." },
 		{ METRIC_DOCKER_ERRORS, "pycage_docker_errors_total",
 		    "Engine API calls that failed or answered unexpectedly." },
+		{ METRIC_JANITOR_KILLED, "pycage_janitor_killed_processes_total",
+		    "Host processes under this instance's uids that no live "
+		    "container held, killed by the janitor." },
 	};
 	size_t	p, b, i;
 	unsigned long long cumulative;

@@ -290,7 +290,20 @@ struct uid_pool;
 
 struct uid_pool	*uid_pool_new(unsigned base, unsigned count);
 void		 uid_pool_free(struct uid_pool *);
-long		 uid_pool_take(struct uid_pool *);	/* -1: none free */
+/* -1: none free (taken, or a host process runs under it: /proc). */
+long		 uid_pool_take(struct uid_pool *);
+/* Kills pid (SIGKILL) if it still runs under uid and no container of ours
+ * holds the uid; 1 if it did. */
+int		 uid_pool_reap(struct uid_pool *, long pid, long uid);
+/* Where the process table is read, "/proc" unless a test says. */
+void		 uid_pool_set_proc(struct uid_pool *, const char *);
+/* The uid in [base, base + count) pid runs under (any of real, effective,
+ * saved, file-system), or -1. */
+long		 uid_proc_in_range(const char *proc, long pid, unsigned base,
+		    unsigned count);
+/* fn for each process under one of [base, base + count). */
+void		 uid_proc_scan(const char *proc, unsigned base, unsigned count,
+		    void (*fn)(long pid, long uid, void *), void *arg);
 /* The uid's container was removed. */
 void		 uid_pool_put(struct uid_pool *, long uid);
 /* Its removal failed: the uid comes back after a sweep no longer lists
@@ -337,6 +350,8 @@ long long janitor_expiry(const struct config *, bool pooled);
 /* Whether the last sweep saw another instance's uid range overlap ours;
  * if so, and err is given, the 503 to answer. */
 bool	janitor_uid_conflict(struct api_error *);
+/* The executor's uids, before the sweep at start (janitor_start sets them too). */
+void	janitor_use_uids(struct uid_pool *uids);
 /* uids: the executor's, whose lost uids each sweep may give back. */
 int	janitor_start(const struct config *, struct uid_pool *uids);
 void	janitor_stop(void);

@@ -21,12 +21,20 @@
  * or a run that starts a container ends the trouble, and the janitor then
  * sweeps at once: a dockerd crash leaves containers nobody will remove
  * before their expiry (minutes).
+ * And, since the engine can lose a container whose processes go on (dockerd
+ * dropped one while containerd was down, issue 16), each sweep reads /proc
+ * for processes under this instance's uids that no container of this
+ * process holds, kills them (uid.c checks again under its lock), logs
+ * each with its parent, and names the parent's containerd shim when the
+ * engine no longer lists that shim's container.
  * The janitor has its own engine connection and thread.
  */
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "executor.h"
 
@@ -38,7 +46,10 @@ struct janitor_sweep_ctx {
 	long long		 stale_before;	/* for unlabelled containers */
 	int			 removed;
 	char			 conflict[256];	/* "" or what overlaps */
+	struct buf		 listed;	/* every listed id, '\n' after each */
 };
+
+#define JANITOR_LISTED_MAX_BYTES	(1024UL * 1024)	/* ~15,000 ids */
 
 /* The executor's uids (janitor_start()): each sweep gives back the ones
  * lost with a container it no longer lists. */
@@ -68,6 +79,9 @@ janitor_visit(const struct docker_listed *l, void *arg)
 	bool				 ours, stale;
 
 	uid_pool_sweep_seen(janitor_uids, l->id);
+	if (buf_append_str(&s->listed, l->id) == -1 ||
+	    buf_append(&s->listed, "\n", 1) == -1)
+		log_warn("janitor: the list of containers is over its cap");
 	ours = strcmp(l->instance, c->instance) == 0;
 	if (!ours && config_uid_count(c) > 0 && l->uid_first >= 0 &&
 	    l->uid_first <= last && l->uid_last >= first && s->conflict[0] == '\0')
@@ -110,21 +124,103 @@ janitor_uid_conflict(struct api_error *err)
 	return conflict;
 }
 
+/* A small /proc file of pid's, NULs turned to spaces; "" if gone. */
+static void
+janitor_proc_text(long pid, const char *file, char *out, size_t len)
+{
+	char	path[64];
+	ssize_t	n, i;
+	int	fd;
+
+	out[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%ld/%s", pid, file);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return;
+	n = read(fd, out, len - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	for (i = 0; i < n; i++)
+		if (out[i] == '\0' || out[i] == '\n')
+			out[i] = ' ';
+	out[n] = '\0';
+}
+
+/* The parent's pid, from /proc/PID/stat ("pid (comm) state ppid ..."). */
+static long
+janitor_ppid(long pid)
+{
+	char	 text[512], *p;
+	long	 ppid;
+
+	janitor_proc_text(pid, "stat", text, sizeof(text));
+	if ((p = strrchr(text, ')')) == NULL ||
+	    sscanf(p + 1, " %*c %ld", &ppid) != 1)
+		return -1;
+	return ppid;
+}
+
+/* One process under our range (uid_proc_scan()): a ghost unless a
+ * container of ours holds its uid; uid_pool_reap() decides, locked. */
+static void
+janitor_ghost(long pid, long uid, void *arg)
+{
+	struct janitor_sweep_ctx	*s = arg;
+	char				 comm[64], pcomm[64], pcmd[512];
+	char				 id[DOCKER_ID_MAX + 2], *p;
+	long				 ppid;
+	size_t				 n;
+
+	janitor_proc_text(pid, "comm", comm, sizeof(comm));
+	ppid = janitor_ppid(pid);
+	janitor_proc_text(ppid, "comm", pcomm, sizeof(pcomm));
+	if (uid_pool_reap(janitor_uids, pid, uid) != 1)
+		return;
+	metrics_count(METRIC_JANITOR_KILLED);
+	log_warn("janitor: killed pid %ld (%.32s) under uid %ld, which no "
+	    "container of this instance holds; its parent: pid %ld (%.32s)",
+	    pid, comm, uid, ppid, pcomm);
+	if (strncmp(pcomm, "containerd-shim", 15) != 0)
+		return;
+	/* The shim's "-id <container id>": does the engine still list it? */
+	janitor_proc_text(ppid, "cmdline", pcmd, sizeof(pcmd));
+	if ((p = strstr(pcmd, " -id ")) == NULL)
+		return;
+	p += 5;
+	n = strspn(p, "0123456789abcdef");
+	if (n == 0 || n > DOCKER_ID_MAX)
+		return;
+	memcpy(id, p, n);
+	id[n] = '\n';
+	id[n + 1] = '\0';
+	if (s->listed.data == NULL || strstr(s->listed.data, id) == NULL)
+		log_error("janitor: containerd shim pid %ld runs container "
+		    "%.12s, which the engine no longer lists: a container the "
+		    "engine lost", ppid, id);
+}
+
 int
 janitor_sweep(struct docker *d, const struct config *c, bool at_start)
 {
-	struct janitor_sweep_ctx s = { d, c, at_start, 0, 0, 0, "" };
+	struct janitor_sweep_ctx s = { d, c, at_start, 0, 0, 0, "",
+				     { NULL, 0, 0, 0 } };
 	unsigned		 freed;
+	int			 rc;
 
 	s.now = (long long)time(NULL);
 	/* Unlabelled: the oldest a live container of ours could be. */
 	s.stale_before = s.now - (janitor_expiry(c, c->pool_size > 0) - s.now);
+	buf_init(&s.listed, JANITOR_LISTED_MAX_BYTES);
 	uid_pool_sweep_begin(janitor_uids);
-	if (docker_list_managed(d, janitor_visit, &s) == -1)
-		return -1;
-	if ((freed = uid_pool_sweep_end(janitor_uids)) > 0)
+	rc = docker_list_managed(d, janitor_visit, &s);
+	if (rc == 0 && (freed = uid_pool_sweep_end(janitor_uids)) > 0)
 		log_info("janitor: %u uid(s) whose container could not be "
 		    "removed are free again (it is gone)", freed);
+	/* Whether or not the engine answered: a ghost is ours to end. */
+	uid_proc_scan("/proc", c->uid_base, config_uid_count(c), janitor_ghost, &s);
+	buf_free(&s.listed);
+	if (rc == -1)
+		return -1;
 	pthread_mutex_lock(&conflict_lock);
 	if (s.conflict[0] != '\0' && strcmp(s.conflict, conflict_why) != 0)
 		log_error("janitor: %s", s.conflict);
@@ -213,6 +309,12 @@ janitor_main(void *arg)
 	pthread_mutex_unlock(&janitor_lock);
 	docker_free(d);
 	return NULL;
+}
+
+void
+janitor_use_uids(struct uid_pool *uids)
+{
+	janitor_uids = uids;
 }
 
 int

@@ -261,6 +261,7 @@ main(int argc, char **argv)
 	if ((docker = docker_new(config.docker_socket,
 	    config.docker_call_timeout_ms)) == NULL)
 		fatal("out of memory");
+	janitor_use_uids(executor_uids(executor));
 	/* The instance's lock first: the sweep removes every container of the
 	 * instance, which must not be another live responder's (lock.c). */
 	switch (lock_take(docker, &config, msg, sizeof(msg))) {

@@ -978,6 +978,65 @@ def case_forged_record_removed():
     return problems
 
 
+def case_ghost_process_killed():
+    """A host process under a uid of the range that no container holds, as a container the
+    engine lost leaves (dockerd dropped it while containerd was down; its processes ran on,
+    issue 16): no run is given that uid while it lives, and the janitor kills it, says so
+    in the log and counts it."""
+    instance, base, interval_s = "faults-ghost", 600700, 6
+    r = Responder(instance, uid_base=base, max_executions=1, janitor_interval_s=interval_s)
+    # The start-up self-check's container (uid base) gone first: only runs are looked at.
+    deadline = time.monotonic() + 20
+    while ((not any("selfcheck:" in line for line in r.log_lines()) or
+            instance_containers(instance)) and time.monotonic() < deadline):
+        time.sleep(0.1)
+    ghost = subprocess.Popen(["setpriv", f"--reuid={base}", "--regid=65534", "--clear-groups",
+                              "sleep", "300"], start_new_session=True)
+    started = time.monotonic()
+    problems = []
+    while f"Uid:\t{base}\t" not in open(f"/proc/{ghost.pid}/status").read():
+        time.sleep(0.01)        # setpriv has not switched yet
+    try:
+        for i in range(2):
+            alive_before = ghost.poll() is None
+            result = {}
+            run = threading.Thread(target=lambda: result.update(
+                answer=r.execute("import time\ntime.sleep(1)", 10)))
+            run.start()
+            user, deadline = None, time.monotonic() + 10
+            while user is None and time.monotonic() < deadline:
+                for c in instance_containers(instance):
+                    user = pt.container_inspect(c["Id"]).get("Config", {}).get("User")
+                time.sleep(0.05)
+            run.join(30)
+            answer = result.get("answer")
+            if answer is None or answer.status != 200:
+                problems.append(f"run {i + 1} did not answer 200: "
+                                f"{pt.show(answer.body) if answer else None}")
+            if alive_before and user is not None and user.split(":")[0] == str(base):
+                problems.append(f"run {i + 1} was given uid {base} while a process ran under "
+                                "it")
+        try:
+            ghost.wait(interval_s + 10 - (time.monotonic() - started))
+            pt_measured = time.monotonic() - started
+            print(f"# measured: the ghost process was killed {pt_measured:.1f} s after it "
+                  f"started (janitor_interval_s = {interval_s})", flush=True)
+        except subprocess.TimeoutExpired:
+            problems.append(f"the process under uid {base} still runs "
+                            f"{interval_s + 10} s later: {r.log_text()}")
+        if not any("janitor: killed pid" in line for line in r.log_lines()):
+            problems.append(f"no log line for the kill: {r.log_text()}")
+        killed = metrics_of(r).get("pycage_janitor_killed_processes_total")
+        if not killed:
+            problems.append(f"pycage_janitor_killed_processes_total is {killed}")
+        return problems
+    finally:
+        if ghost.poll() is None:
+            ghost.kill()
+        ghost.wait()
+        r.stop()
+
+
 def case_no_sanitizer_reports():
     """Under the sanitizer build: no report in the log of any responder the cases started,
     nor in the output of the programs they ran to their end (exits, SIGTERM included, run
@@ -1019,6 +1078,8 @@ CASES = [
      case_uid_range_conflict),
     ("a second responder of the same instance refuses to start; the first keeps its "
      "containers; the lock of one that is gone is taken over", case_same_instance_refused),
+    ("a host process under a uid of the range that no container holds: no run gets the "
+     "uid, the janitor kills it", case_ghost_process_killed),
     ("a configuration value out of range stops start-up with file:line", case_bad_config),
     ("a uid range holding an account, or a missing front user, stops start-up",
      case_uid_range_holds_account),
