@@ -96,6 +96,7 @@ struct config {
 	unsigned	workers;
 	unsigned	max_executions;
 	unsigned	queue_wait_ms;
+	unsigned	health_workers;			/* never hold an execution */
 	char		docker_socket[CONFIG_STR_MAX];
 	unsigned	docker_call_timeout_ms;
 	char		image[CONFIG_STR_MAX];
@@ -141,6 +142,8 @@ int	config_load_files(struct config *, char *err, size_t errlen);
 bool	config_listen_tcp(const struct config *);
 /* Whether a TCP peer (IPv4, network order) is in listen_allow. */
 bool	config_peer_allowed(const struct config *, uint32_t addr);
+/* How many workers may hold an execution at once (config.c). */
+unsigned	config_exec_workers(const struct config *);
 /* Whether the sandbox runs under gVisor (runtime = runsc), whose kernel
  * shows and enforces some limits differently (json_out.c, selfcheck.c). */
 bool	config_gvisor(const struct config *);

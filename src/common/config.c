@@ -49,6 +49,8 @@ static const struct config_key config_keys[] = {
 	NUM(workers, CONFIG_UINT, 1, 256),
 	NUM(max_executions, CONFIG_UINT, 1, 256),
 	NUM(queue_wait_ms, CONFIG_UINT, 0, 600000),
+	/* Workers an execution may never take (config_exec_workers()). */
+	NUM(health_workers, CONFIG_UINT, 0, 16),
 	STR(docker_socket, false),
 	NUM(docker_call_timeout_ms, CONFIG_UINT, 100, 120000),
 	STR(image, false),
@@ -101,6 +103,7 @@ config_defaults(struct config *c)
 	c->workers = 16;
 	c->max_executions = 4;		/* 2 cores / 0.5 CPU each */
 	c->queue_wait_ms = 20000;
+	c->health_workers = 2;
 	snprintf(c->docker_socket, sizeof(c->docker_socket), "/var/run/docker.sock");
 	c->docker_call_timeout_ms = 15000;
 	snprintf(c->image, sizeof(c->image), "pycage-sandbox:latest");
@@ -483,6 +486,18 @@ config_peer_allowed(const struct config *c, uint32_t addr)
 		    c->listen_allow_net[i].addr)
 			return true;
 	return false;
+}
+
+/*
+ * The workers that may hold an execution at once: all but health_workers,
+ * and at least one.  The others stay free for /v1/health, /v1/metrics and
+ * for refusing what cannot run, so a flood of executions never leaves a
+ * request waiting in the listen backlog, where no deadline counts.
+ */
+unsigned
+config_exec_workers(const struct config *c)
+{
+	return c->health_workers < c->workers ? c->workers - c->health_workers : 1;
 }
 
 bool

@@ -341,6 +341,8 @@ int	selfcheck_ensure(struct executor *, struct docker *, bool refresh,
  * got_uid: the container's own uid, or -1 for config's `user`. */
 void	selfcheck_compare(const struct config *, long got_uid, yajl_val report,
 	    char *why, size_t len);
+/* At shutdown: until no check runs (one from health runs on its own). */
+void	selfcheck_wait_idle(void);
 /* ------------------------------------------------------------ janitor.c */
 
 /* Removes our instance's leftovers (at start) or stale ones of any instance. */

@@ -308,6 +308,7 @@ main(int argc, char **argv)
 		close(executor_threads[i].fd);
 	}
 	janitor_stop();
+	selfcheck_wait_idle();
 	executor_free(executor);	/* empties the pool */
 	if ((docker = docker_new(config.docker_socket,
 	    config.docker_call_timeout_ms)) != NULL) {

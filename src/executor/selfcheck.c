@@ -414,18 +414,84 @@ selfcheck_due(struct executor *ex, bool refresh)
 	    (time_t)executor_config(ex)->selfcheck_max_age_s);
 }
 
+/* With selfcheck_lock held: what a check that ran says (ran: 0, or -1
+ * for engine or image trouble, which changes no verdict); d names the
+ * stack in the log line when the verdict turns to passed. */
+static void
+selfcheck_record(struct executor *ex, struct docker *d, int ran,
+    const char *why, const char *doors)
+{
+	char stack[600];
+
+	selfcheck_running = false;
+	pthread_cond_broadcast(&selfcheck_done);
+	if (ran == -1)
+		return;
+	selfcheck_at = time(NULL);
+	if (why[0] == '\0') {
+		if (selfcheck_state != SELFCHECK_PASSED) {
+			selfcheck_stack(d, executor_config(ex), stack,
+			    sizeof(stack));
+			log_info("selfcheck: every sandbox limit applies; "
+			    "32-bit system calls: %s; on %s", doors, stack);
+		}
+		selfcheck_state = SELFCHECK_PASSED;
+	} else {
+		log_error("selfcheck: %s: refusing to run code", why);
+		snprintf(selfcheck_reason, sizeof(selfcheck_reason), "%s", why);
+		selfcheck_state = SELFCHECK_FAILED;
+	}
+}
+
+/* A check again, on a thread of its own with its own engine connection,
+ * so that /v1/health, which asks for it, answers at once (issue 16). */
+static void *
+selfcheck_aside(void *arg)
+{
+	struct executor		*ex = arg;
+	const struct config	*c = executor_config(ex);
+	struct docker		*d;
+	struct api_error	 err;
+	char			 why[sizeof(selfcheck_reason)], doors[160] = "";
+	int			 ran = -1;
+
+	api_error_init(&err);
+	why[0] = '\0';
+	if ((d = docker_new(c->docker_socket, c->docker_call_timeout_ms)) != NULL)
+		ran = selfcheck_run(ex, d, why, sizeof(why), doors, sizeof(doors),
+		    &err);
+	if (ran == -1)
+		log_warn("selfcheck: the check again did not run: %s", err.message);
+	pthread_mutex_lock(&selfcheck_lock);
+	selfcheck_record(ex, d, ran, why, doors);
+	pthread_mutex_unlock(&selfcheck_lock);
+	docker_free(d);
+	return NULL;
+}
+
+void
+selfcheck_wait_idle(void)
+{
+	pthread_mutex_lock(&selfcheck_lock);
+	while (selfcheck_running)
+		pthread_cond_wait(&selfcheck_done, &selfcheck_lock);
+	pthread_mutex_unlock(&selfcheck_lock);
+}
+
 /*
  * The check itself runs outside the lock (it starts a container: a second
  * or more, up to the engine's timeouts).  While one runs, every other
  * caller keeps the last verdict, and only a caller that has none yet (at
- * start) waits for it.
+ * start) waits for it.  A check again (refresh, from /v1/health) runs on
+ * a thread of its own: the caller keeps the last verdict.
  */
 int
 selfcheck_ensure(struct executor *ex, struct docker *d, bool refresh,
     struct api_error *err)
 {
-	char	why[sizeof(selfcheck_reason)], doors[160] = "", stack[600];
-	int	rc = 0, ran;
+	char		why[sizeof(selfcheck_reason)], doors[160] = "";
+	pthread_t	t;
+	int		rc = 0, ran;
 
 	pthread_mutex_lock(&selfcheck_lock);
 	while (selfcheck_due(ex, refresh)) {
@@ -436,29 +502,22 @@ selfcheck_ensure(struct executor *ex, struct docker *d, bool refresh,
 			continue;
 		}
 		selfcheck_running = true;
+		if (selfcheck_state != SELFCHECK_UNCHECKED) {
+			if (pthread_create(&t, NULL, selfcheck_aside, ex) == 0)
+				pthread_detach(t);
+			else
+				selfcheck_running = false;
+			break;
+		}
 		pthread_mutex_unlock(&selfcheck_lock);
+		why[0] = '\0';
 		ran = selfcheck_run(ex, d, why, sizeof(why), doors, sizeof(doors),
 		    err);
 		pthread_mutex_lock(&selfcheck_lock);
-		selfcheck_running = false;
-		pthread_cond_broadcast(&selfcheck_done);
+		selfcheck_record(ex, d, ran, why, doors);
 		if (ran == -1) {
 			pthread_mutex_unlock(&selfcheck_lock);
 			return -1;	/* engine or image trouble: err says */
-		}
-		selfcheck_at = time(NULL);
-		if (why[0] == '\0') {
-			if (selfcheck_state != SELFCHECK_PASSED) {
-				selfcheck_stack(d, executor_config(ex), stack,
-				    sizeof(stack));
-				log_info("selfcheck: every sandbox limit applies; "
-				    "32-bit system calls: %s; on %s", doors, stack);
-			}
-			selfcheck_state = SELFCHECK_PASSED;
-		} else {
-			log_error("selfcheck: %s: refusing to run code", why);
-			snprintf(selfcheck_reason, sizeof(selfcheck_reason), "%s", why);
-			selfcheck_state = SELFCHECK_FAILED;
 		}
 		break;
 	}

@@ -11,6 +11,7 @@
  *          GET  /v1/metrics   Prometheus text (metrics.c)
  */
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,9 @@
 #define REQUEST_METRICS_MAX_BYTES (256UL * 1024)
 #define REQUEST_JSON		"application/json"
 #define REQUEST_PROMETHEUS	"text/plain; version=0.0.4; charset=utf-8"
+
+/* Executions held by workers now: running, or waiting for a slot. */
+static atomic_uint	request_executing;
 
 static const char *
 request_reason(int status)
@@ -192,9 +196,22 @@ request_execute(struct worker *w, FCGX_Request *req, struct api_error *err)
 	buf_free(&body);
 	if (rc == -1)
 		goto out;
+	/* Every worker an execution may hold is taken: it would wait in the
+	 * executor's queue behind them all; refuse it now (health_workers). */
+	if (atomic_fetch_add(&request_executing, 1) >= config_exec_workers(c)) {
+		atomic_fetch_sub(&request_executing, 1);
+		job_spec_free(&spec);
+		api_error_set(err, 503, "busy", "Every worker that runs code "
+		    "is taken (%u, running or queued); retry later.",
+		    config_exec_workers(c));
+		err->retry_after_s = RETRY_AFTER_BUSY_S;
+		rc = -1;
+		goto out;
+	}
 	peer_watch_pause(&w->peer);
 	rc = channel_run(w->chan, &spec, &result, err);
 	peer_watch_answer(&w->peer);
+	atomic_fetch_sub(&request_executing, 1);
 	job_spec_free(&spec);
 	if (rc == 0 && answer_result(&result, &answer) == -1) {
 		api_error_set(err, 500, "internal", "Could not encode the result.");
