@@ -69,6 +69,8 @@ void	log_error(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
+/* Tests only: the clock the rate limit reads (ms); NULL: the real one. */
+void	log_set_clock(long long (*clock_ms)(void));
 /* Start-up only: log and exit(1).  Never called on the request path. */
 void	fatal(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
 /* ------------------------------------------------------------- config.c */

@@ -9,7 +9,9 @@
  * left as they are.)  It never exits except through fatal(), which is for
  * start-up only (STYLE.md point 4).
  */
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -17,7 +19,89 @@
 
 #include "common.h"
 
-#define LOG_LINE_MAX	1024
+#define LOG_LINE_MAX		1024
+#define LOG_BURST_LINES		30	/* per call site, at once */
+#define LOG_RATE_LINES_PER_S	5	/* per call site, after the burst */
+#define LOG_SITES_MAX		128	/* call sites limited; past that, none */
+
+struct log_site {
+	const char	*fmt;		/* NULL: free */
+	long long	 milli_tokens;	/* 1000 a line */
+	long long	 at_ms;		/* of the last refill */
+	unsigned long	 held;		/* lines held back since the last written */
+	long long	 held_since_ms;
+};
+
+static pthread_mutex_t	log_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct log_site	log_sites[LOG_SITES_MAX];
+
+static long long
+log_now_ms(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+static long long (*log_clock)(void) = log_now_ms;
+
+void
+log_set_clock(long long (*clock_ms)(void))
+{
+	pthread_mutex_lock(&log_lock);
+	log_clock = clock_ms != NULL ? clock_ms : log_now_ms;
+	pthread_mutex_unlock(&log_lock);
+}
+
+/*
+ * Whether a line from the call site fmt may be written now.  If it may and
+ * some were held back before it, *held and *held_ms say how many and
+ * over how long.
+ */
+static bool
+log_allow(const char *fmt, unsigned long *held, long long *held_ms)
+{
+	struct log_site	*site = NULL;
+	long long	 now;
+	size_t		 h, i;
+	bool		 allow = true;
+
+	*held = 0;
+	pthread_mutex_lock(&log_lock);
+	now = log_clock();
+	h = ((uintptr_t)fmt >> 3) % LOG_SITES_MAX;
+	for (i = 0; i < LOG_SITES_MAX; i++) {
+		site = &log_sites[(h + i) % LOG_SITES_MAX];
+		if (site->fmt == fmt)
+			break;
+		if (site->fmt == NULL) {
+			site->fmt = fmt;
+			site->milli_tokens = LOG_BURST_LINES * 1000LL;
+			site->at_ms = now;
+			break;
+		}
+		site = NULL;
+	}
+	if (site != NULL) {
+		site->milli_tokens += (now - site->at_ms) * LOG_RATE_LINES_PER_S;
+		if (site->milli_tokens > LOG_BURST_LINES * 1000LL)
+			site->milli_tokens = LOG_BURST_LINES * 1000LL;
+		site->at_ms = now;
+		if (site->milli_tokens >= 1000) {
+			site->milli_tokens -= 1000;
+			*held = site->held;
+			*held_ms = now - site->held_since_ms;
+			site->held = 0;
+		} else {
+			if (site->held++ == 0)
+				site->held_since_ms = now;
+			allow = false;
+		}
+	}
+	pthread_mutex_unlock(&log_lock);
+	return allow;
+}
 
 static enum log_level log_level = LOG_LEVEL_INFO;
 static const char *log_role = "main";
@@ -76,23 +160,45 @@ log_escape(char *line, size_t n, size_t size, const char *msg)
 	return n;
 }
 
-static void
-log_write(enum log_level level, const char *fmt, va_list ap)
+/* The head of a line: "time role level: ".  Its length, or -1. */
+static int
+log_head(char *line, size_t size, enum log_level level)
 {
 	static const char *const names[] = { "error", "warn", "info", "debug" };
-	char		 line[LOG_LINE_MAX], msg[LOG_LINE_MAX];
 	struct timespec	 now;
 	struct tm	 tm;
 	int		 n;
 
-	if (level > log_level)
-		return;
 	clock_gettime(CLOCK_REALTIME, &now);
 	gmtime_r(&now.tv_sec, &tm);
-	n = snprintf(line, sizeof(line), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s %s: ",
+	n = snprintf(line, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s %s: ",
 	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
 	    tm.tm_min, tm.tm_sec, now.tv_nsec / 1000000, log_role, names[level]);
-	if (n < 0 || (size_t)n >= sizeof(line) - 1 ||
+	return (n < 0 || (size_t)n >= size - 1) ? -1 : n;
+}
+
+/* key: the call site's format, for the rate limit; NULL: never held back. */
+static void
+log_write(enum log_level level, const char *key, const char *fmt, va_list ap)
+{
+	char		 line[LOG_LINE_MAX], msg[LOG_LINE_MAX];
+	unsigned long	 held = 0;
+	long long	 held_ms = 0;
+	int		 n;
+
+	if (level > log_level)
+		return;
+	if (key != NULL && !log_allow(key, &held, &held_ms))
+		return;
+	if (held > 0 && (n = log_head(line, sizeof(line), level)) >= 0) {
+		snprintf(msg, sizeof(msg), "(%lu more lines like the next were "
+		    "held back over %lld.%03lld s)", held, held_ms / 1000,
+		    held_ms % 1000);
+		n = log_escape(line, n, sizeof(line) - 1, msg);
+		line[n++] = '\n';
+		(void)!write(STDERR_FILENO, line, n);
+	}
+	if ((n = log_head(line, sizeof(line), level)) < 0 ||
 	    vsnprintf(msg, sizeof(msg), fmt, ap) < 0)
 		return;
 	n = log_escape(line, n, sizeof(line) - 1, msg);
@@ -106,7 +212,7 @@ name(const char *fmt, ...)			\
 {						\
 	va_list ap;				\
 	va_start(ap, fmt);			\
-	log_write(level, fmt, ap);		\
+	log_write(level, fmt, fmt, ap);		\
 	va_end(ap);				\
 }
 
@@ -121,7 +227,7 @@ fatal(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_write(LOG_LEVEL_ERROR, fmt, ap);
+	log_write(LOG_LEVEL_ERROR, NULL, fmt, ap);
 	va_end(ap);
 	exit(1);
 }

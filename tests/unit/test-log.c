@@ -3,9 +3,12 @@
  * with a newline, an ANSI escape, a DEL) comes out as one line with each
  * control byte as \xNN, a backslash and a UTF-8-encoded C1 control too,
  * other UTF-8 untouched; a message longer than a line is
- * cut, never split into two, and never cut inside an escape.  stderr is a
- * pipe while the tests run.
+ * cut, never split into two, and never cut inside an escape.  Lines from one
+ * call site past its burst are held back, and the next one written says
+ * how many were and over how long (a stand-in clock); another call site is
+ * not held back meanwhile.  stderr is a pipe while the tests run.
  */
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -46,6 +49,69 @@ lines_in(const char *s)
 	for (; *s != '\0'; s++)
 		n += *s == '\n';
 	return n;
+}
+
+static long long	fake_ms;
+
+static long long
+fake_clock(void)
+{
+	return fake_ms;
+}
+
+/* Everything written to stderr since the last look (the pipe does not block). */
+static size_t
+drain(char *out, size_t size)
+{
+	size_t	have = 0;
+	ssize_t	n;
+
+	while (have < size - 1 &&
+	    (n = read(pipe_fds[0], out + have, size - 1 - have)) > 0)
+		have += (size_t)n;
+	out[have] = '\0';
+	return have;
+}
+
+static void
+test_rate_limit(void)
+{
+	static char	out[65536];
+	int		i;
+
+	fcntl(pipe_fds[0], F_SETFL, fcntl(pipe_fds[0], F_GETFL) | O_NONBLOCK);
+	log_set_clock(fake_clock);
+	fake_ms = 1000000;
+	drain(out, sizeof(out));
+	for (i = 0; i < 100; i++)
+		log_warn("engine down, request %d", i);
+	drain(out, sizeof(out));
+	is_int(lines_in(out), 30, "100 lines from one call site at once: its burst of 30 "
+	    "written, 70 held back");
+	ok(strstr(out, "request 29\n") != NULL && strstr(out, "request 30\n") == NULL,
+	    "the first 30 are the ones written");
+	log_info("another call site");
+	drain(out, sizeof(out));
+	is_int(lines_in(out), 1, "another call site is not held back meanwhile");
+
+	fake_ms += 1000;		/* 5 lines' worth */
+	for (i = 0; i < 10; i++)
+		log_warn("engine down, request %d", i);
+	drain(out, sizeof(out));
+	ok(strstr(out, "warn: (70 more lines like the next were held back over "
+	    "1.000 s)\n") != NULL, "a second later: the count held back, said once");
+	is_int(lines_in(out), 6, "then the 5 lines a second allows");
+
+	fake_ms += 60000;
+	log_warn("engine down, request %d", 0);
+	drain(out, sizeof(out));
+	ok(strstr(out, "(5 more lines like the next were held back over 60.000 s)") !=
+	    NULL && lines_in(out) == 2, "a minute later: the 5 held since, then the line");
+	for (i = 0; i < 29; i++)
+		log_warn("engine down, request %d", i);
+	drain(out, sizeof(out));
+	is_int(lines_in(out), 29, "and the bucket is full again");
+	log_set_clock(NULL);
 }
 
 int
@@ -99,6 +165,7 @@ main(void)
 	    "and only whole \\x0a escapes in it");
 	free(big);
 
+	test_rate_limit();
 	dup2(saved_stderr, STDERR_FILENO);
 	return done_testing();
 }
