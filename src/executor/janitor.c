@@ -47,6 +47,7 @@ struct janitor_sweep_ctx {
 	int			 removed;
 	char			 conflict[256];	/* "" or what overlaps */
 	struct buf		 listed;	/* every listed id, '\n' after each */
+	bool			 deferred;	/* one of ours left for a create */
 };
 
 #define JANITOR_LISTED_MAX_BYTES	(1024UL * 1024)	/* ~15,000 ids */
@@ -54,6 +55,10 @@ struct janitor_sweep_ctx {
 /* The executor's uids (janitor_start()): each sweep gives back the ones
  * lost with a container it no longer lists. */
 static struct uid_pool	*janitor_uids;
+/* A sweep left one of ours for a create on its way: look again soon.
+ * Set and read by the sweeping thread only. */
+static bool		janitor_soon;
+#define JANITOR_SOON_S	1
 
 /* The last sweep's verdict on uid ranges, read by every request. */
 static pthread_mutex_t	conflict_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -91,11 +96,16 @@ janitor_visit(const struct docker_listed *l, void *arg)
 		    l->instance, l->uid_first, l->uid_last, first, last);
 	if (s->at_start)
 		stale = ours;
-	else if (ours && container_creating() == 0 && !container_live(l->id))
+	else if (ours && !container_live(l->id) && container_creating() == 0)
 		/* Ours, and no run, pool or check of this process holds it
 		 * (a dockerd crash mid-run leaves these).  Not while a create
-		 * is on its way back: its container may be listed already. */
+		 * is on its way back: its container may be listed already;
+		 * the janitor looks again in a second instead. */
 		stale = true;
+	else if (ours && !container_live(l->id)) {
+		s->deferred = true;
+		stale = false;
+	}
 	else if (l->expires_unix >= 0)
 		stale = l->expires_unix < s->now;
 	else
@@ -203,7 +213,7 @@ int
 janitor_sweep(struct docker *d, const struct config *c, bool at_start)
 {
 	struct janitor_sweep_ctx s = { d, c, at_start, 0, 0, 0, "",
-				     { NULL, 0, 0, 0 } };
+				     { NULL, 0, 0, 0 }, false };
 	unsigned		 freed;
 	int			 rc;
 
@@ -219,6 +229,8 @@ janitor_sweep(struct docker *d, const struct config *c, bool at_start)
 	/* Whether or not the engine answered: a ghost is ours to end. */
 	uid_proc_scan("/proc", c->uid_base, config_uid_count(c), janitor_ghost, &s);
 	buf_free(&s.listed);
+	if (s.deferred)
+		janitor_soon = true;
 	if (rc == -1)
 		return -1;
 	pthread_mutex_lock(&conflict_lock);
@@ -289,7 +301,8 @@ janitor_main(void *arg)
 		troubled = docker_engine_troubled(NULL);
 		clock_gettime(CLOCK_REALTIME, &next);
 		next.tv_sec += troubled ? JANITOR_PROBE_INTERVAL_S :
-		    c->janitor_interval_s;
+		    janitor_soon ? JANITOR_SOON_S : c->janitor_interval_s;
+		janitor_soon = false;
 		while (!janitor_stopping && !janitor_now &&
 		    pthread_cond_timedwait(&janitor_cond, &janitor_lock,
 		    &next) == 0)
