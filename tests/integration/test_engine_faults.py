@@ -43,6 +43,10 @@ def measured(text):
     print(f"# measured: {text}", flush=True)
 
 
+OWN_BRIDGE = "pycage-eng0"
+OWN_BRIDGE_ADDR = "169.254.231.1/30"     # link-local: nothing is ever sent there
+
+
 class OwnEngine:
     """A second dockerd with its own containerd, data root (a loop mount) and socket."""
 
@@ -65,6 +69,12 @@ class OwnEngine:
         subprocess.run(["mkfs.ext4", "-q", "-F", self.image_file], check=True)
         subprocess.run(["mount", "-o", "loop", self.image_file, self.root], check=True)
         self.mounted = True
+        # A bridge of its own: with --bridge=none, dockerd deletes any link named docker0
+        # at start (the main engine's, which image builds then miss).
+        if subprocess.run(["ip", "link", "show", OWN_BRIDGE], capture_output=True).returncode:
+            subprocess.run(["ip", "link", "add", OWN_BRIDGE, "type", "bridge"], check=True)
+            subprocess.run(["ip", "addr", "add", OWN_BRIDGE_ADDR, "dev", OWN_BRIDGE],
+                           check=True)
         self.start()
         save = subprocess.Popen([DOCKER, "save", tf.IMAGE], stdout=subprocess.PIPE)
         load = subprocess.run([DOCKER, "-H", f"unix://{self.sock}", "load"],
@@ -78,7 +88,7 @@ class OwnEngine:
         self.proc = subprocess.Popen(
             ["dockerd", "--data-root", self.root, "--exec-root", self.exec_root,
              "--pidfile", self.pidfile, "-H", f"unix://{self.sock}",
-             "--config-file", os.path.join(self.dir, "daemon.json"), "--bridge=none",
+             "--config-file", os.path.join(self.dir, "daemon.json"), f"--bridge={OWN_BRIDGE}",
              "--iptables=false", "--ip-masq=false", "--storage-driver=overlay2"],
             stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True)
@@ -199,6 +209,8 @@ class OwnEngine:
             subprocess.run(["umount", "-l", self.root], check=False,
                            stderr=subprocess.DEVNULL)
             self.mounted = False
+        subprocess.run(["ip", "link", "del", OWN_BRIDGE], check=False,
+                       stderr=subprocess.DEVNULL)
         self.log.close()
         shutil.rmtree(self.dir, ignore_errors=True)
 
