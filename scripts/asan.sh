@@ -79,7 +79,7 @@ asan_start() {
 	*)		die "usage: $0 start [--privsep]" ;;
 	esac
 	[ -x "$ASAN_BIN" ] && [ -x "$ASAN_EXECUTOR" ] || asan_build
-	if pid_alive "$PIDFILE" && is_asan_pid "$(cat "$PIDFILE")"; then
+	if pid_alive "$PIDFILE" pycage-fcgi && is_asan_pid "$(cat "$PIDFILE")"; then
 		die "the ASan responder already runs (pid $(cat "$PIDFILE")); scripts/asan.sh stop first"
 	fi
 	mkdir -p "$STATE_DIR" "$LOG_DIR"
@@ -99,7 +99,7 @@ asan_start() {
 	"$ASAN_BIN" -t -c "$conf" >/dev/null || die "$conf refused by the ASan build"
 
 	say "stopping the installed pycage-fcgi"
-	stop_pidfile "$PIDFILE"
+	stop_pidfile "$PIDFILE" pycage-fcgi
 	rm -f "$LOG_DIR"/asan.* "$LOG_DIR"/ubsan.*
 	touch "$ASAN_LOG"
 	stat -c %s "$ASAN_LOG" >"$STATE_DIR/log-offset"
@@ -108,7 +108,7 @@ asan_start() {
 	ASAN_OPTIONS=$asan_options UBSAN_OPTIONS=$ubsan_options \
 	    setsid "$ASAN_BIN" -c "$conf" >>"$ASAN_LOG" 2>&1 </dev/null &
 	for i in $(seq 1 100); do
-		if [ -S "$RUN_DIR/pycage.sock" ] && pid_alive "$PIDFILE" &&
+		if [ -S "$RUN_DIR/pycage.sock" ] && pid_alive "$PIDFILE" pycage-fcgi &&
 		    is_asan_pid "$(cat "$PIDFILE")"; then
 			say "ASan pycage-fcgi running, pid $(cat "$PIDFILE"), log $ASAN_LOG"
 			return 0
@@ -153,7 +153,7 @@ asan_stop() {
 	local pid="" mode=unseparated i exited=0 status=0
 	need_root
 	[ -f "$STATE_DIR/mode" ] && mode=$(cat "$STATE_DIR/mode")
-	if pid_alive "$PIDFILE"; then
+	if pid_alive "$PIDFILE" pycage-fcgi; then
 		pid=$(cat "$PIDFILE")
 		is_asan_pid "$pid" ||
 			die "pid $pid in $PIDFILE is not the ASan build; nothing stopped"

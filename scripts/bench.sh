@@ -48,9 +48,10 @@ for f in "$RESPONDER_SRC" "$EXECUTOR_SRC"; do
 done
 "$DOCKER" image inspect "$IMAGE" >/dev/null 2>&1 || die "no $IMAGE: run scripts/up.sh first"
 command -v nginx >/dev/null || die "nginx not installed: run scripts/up.sh first"
-for f in "$BENCH_PIDFILE" "$BENCH_NGINX_PIDFILE"; do
-	pid_alive "$f" && die "$f: another benchmark is running (pid $(cat "$f"))"
-done
+pid_alive "$BENCH_PIDFILE" pycage-fcgi &&
+	die "$BENCH_PIDFILE: another benchmark is running (pid $(cat "$BENCH_PIDFILE"))"
+pid_alive "$BENCH_NGINX_PIDFILE" nginx &&
+	die "$BENCH_NGINX_PIDFILE: another benchmark is running (pid $(cat "$BENCH_NGINX_PIDFILE"))"
 
 WORK=$(mktemp -d /tmp/pycage-bench.XXXXXX)
 chmod 0755 "$WORK"
@@ -75,12 +76,12 @@ count_bench_containers() {
 cleanup() {
 	local rc=$?
 	trap - EXIT INT TERM
-	if pid_alive "$BENCH_NGINX_PIDFILE"; then
+	if pid_alive "$BENCH_NGINX_PIDFILE" nginx; then
 		nginx -c "$WORK/nginx.conf" -s quit 2>/dev/null ||
 			kill -TERM "$(cat "$BENCH_NGINX_PIDFILE")" 2>/dev/null || true
-		for _ in $(seq 1 20); do pid_alive "$BENCH_NGINX_PIDFILE" || break; sleep 0.25; done
+		for _ in $(seq 1 20); do pid_alive "$BENCH_NGINX_PIDFILE" nginx || break; sleep 0.25; done
 	fi
-	stop_pidfile "$BENCH_PIDFILE"
+	stop_pidfile "$BENCH_PIDFILE" pycage-fcgi
 	remove_bench_containers
 	rm -f "$BENCH_SOCK" "$BENCH_PIDFILE" "$BENCH_NGINX_PIDFILE"
 	if [ "$rc" != 0 ]; then
@@ -165,7 +166,7 @@ start_bench_responder() {	# pool_size
 	rm -f "$BENCH_SOCK"
 	setsid "$RESPONDER" -c "$conf" >>"$WORK/pycage-fcgi-$1.log" 2>&1 </dev/null &
 	for i in $(seq 1 100); do
-		if [ -S "$BENCH_SOCK" ] && pid_alive "$BENCH_PIDFILE" &&
+		if [ -S "$BENCH_SOCK" ] && pid_alive "$BENCH_PIDFILE" pycage-fcgi &&
 		    curl -fsS -m 5 "$BENCH_URL/v1/health" >/dev/null 2>&1; then
 			return 0
 		fi
@@ -177,7 +178,7 @@ start_bench_responder() {	# pool_size
 # Stops the responder and says how many of its containers it left behind.
 stop_bench_responder() {
 	local left
-	stop_pidfile "$BENCH_PIDFILE"
+	stop_pidfile "$BENCH_PIDFILE" pycage-fcgi
 	sleep 1
 	left=$(count_bench_containers)
 	remove_bench_containers

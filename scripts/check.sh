@@ -3,6 +3,9 @@
 # does, then, each phase counted in the closing line "N passed, N failed":
 #   1. make check: the C unit tests, and the integration and hostile suites
 #      over HTTP against the real nginx, responder, engine and image (runc);
+#      then the HTTP suites (examples, errors, hostile HTTP, TLS, rate
+#      limits) again through Apache on the same ports, nginx stopped
+#      meanwhile;
 #   2. the integration and hostile suites again with the sandbox under
 #      gVisor (runtime = runsc);
 #   3. the integration suite against the responder built with ASan + UBSan
@@ -103,6 +106,20 @@ restore_service() {
 
 # 1. everything, under runc
 run_make_check "make check (runc)"
+
+# 1b. the HTTP suites through Apache instead of nginx, on the same ports
+# and in front of the same responder; cases that talk to the responder's
+# socket directly skip (PYCAGE_FRONT_PHASE), they just ran.
+if (start_front apache && wait_healthy); then
+	check_env=(PYCAGE_FRONT=apache PYCAGE_FRONT_PHASE=1)
+	run_make_check "HTTP suites through Apache" $(cd "$BUILD" && make -s echo-front-tests)
+	check_env=()
+else
+	failed=$((failed + 1)); echo "Apache did not start"
+fi
+(start_front nginx && wait_healthy) || {
+	failed=$((failed + 1)); echo "nginx did not come back"
+	closing_line; exit 1; }
 
 # 2. the service suites under gVisor
 runsc_conf="$CONF_DIR/pycage-runsc.conf"

@@ -19,15 +19,23 @@ ASAN_BIN="$ASAN_BUILD/src/front/pycage-fcgi"
 ASAN_EXECUTOR="$ASAN_BUILD/src/executor/pycage-executor"
 DOCKER=/usr/bin/docker		# Debian's client; /usr/local/bin may hold another
 IMAGE=pycage-sandbox:latest
-RUN_DIR=/run/pycage
-LOG_DIR=/var/log/pycage
-CONF_DIR=/etc/pycage
-HEALTH_URL=http://127.0.0.1:8080/v1/health
+# The environment may move these, to run a second front or responder
+# beside the service (development, tests); the defaults are the service's.
+RUN_DIR=${PYCAGE_RUN_DIR:-/run/pycage}
+LOG_DIR=${PYCAGE_LOG_DIR:-/var/log/pycage}
+CONF_DIR=${PYCAGE_CONF_DIR:-/etc/pycage}
+HTTP_LISTEN=${PYCAGE_HTTP:-127.0.0.1:8080}
+HTTPS_LISTEN=${PYCAGE_HTTPS:-127.0.0.1:8443}
+# The responder's socket the front connects to.
+FCGI_SOCKET=${PYCAGE_SOCKET:-/run/pycage/pycage.sock}
+HEALTH_URL=http://$HTTP_LISTEN/v1/health
+# nginx (default) or apache: which web server scripts/up.sh puts in front.
+FRONT=${PYCAGE_FRONT:-nginx}
 
 PACKAGES="gcc make autoconf automake pkg-config libfcgi-dev libfcgi-bin
   libyajl-dev libcurl4-openssl-dev libpython3.11-dev python3 docker.io nginx
   debootstrap openssl curl ca-certificates runsc clang libclang-rt-14-dev
-  binutils iproute2 util-linux"
+  binutils iproute2 util-linux apache2 libapache2-mod-qos libpcre3 systemd logrotate"
 
 say() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -45,18 +53,29 @@ install_packages() {
 	[ ${#missing[@]} -eq 0 ] && return 0
 	say "installing ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
+	# The packages' own services stay stopped: pycage runs its own nginx or
+	# Apache on its ports, and Debian's default nginx and apache2 sites
+	# would both start on port 80, the second one's install failing.
+	local policy=""
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		policy=/usr/sbin/policy-rc.d
+		printf '#!/bin/sh\nexit 101\n' >"$policy"
+		chmod 0755 "$policy"
+	fi
 	# A mirror that fails for a moment should not fail the run: three
 	# tries, 10 and 30 s apart.
 	local try
 	for try in 1 2 3; do
 		if apt-get update -qq &&
 		   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; then
+			[ -z "$policy" ] || rm -f "$policy"
 			return 0
 		fi
 		[ "$try" = 3 ] && break
 		say "apt-get failed (try $try of 3); trying again"
 		sleep $((try == 1 ? 10 : 30))
 	done
+	[ -z "$policy" ] || rm -f "$policy"
 	die "could not install ${missing[*]}"
 }
 
@@ -136,8 +155,18 @@ install_config() {
 	create_front_user || die "could not create the user $FRONT_USER"
 	mkdir -p "$CONF_DIR/tls" "$RUN_DIR" "$LOG_DIR"
 	[ -f "$CONF_DIR/pycage.conf" ] || install -m 0644 "$TOP/etc/pycage.conf" "$CONF_DIR/pycage.conf"
-	install -m 0644 "$TOP/nginx/nginx.conf" "$CONF_DIR/nginx.conf"
-	install -m 0644 "$TOP/nginx/pycage.conf" "$CONF_DIR/pycage-site.conf"
+	# nginx's files name the service's ports and paths; moved ones are
+	# written in.
+	local moved=(-e "s|127\.0\.0\.1:8080|$HTTP_LISTEN|" -e "s|127\.0\.0\.1:8443|$HTTPS_LISTEN|"
+	    -e "s|unix:/run/pycage/pycage\.sock|unix:$FCGI_SOCKET|" -e "s|/run/pycage/|$RUN_DIR/|"
+	    -e "s|/var/log/pycage/|$LOG_DIR/|" -e "s|/etc/pycage/|$CONF_DIR/|")
+	sed "${moved[@]}" "$TOP/nginx/nginx.conf" >"$CONF_DIR/nginx.conf"
+	sed "${moved[@]}" "$TOP/nginx/pycage.conf" >"$CONF_DIR/pycage-site.conf"
+	# Apache's take the same as Defines (apache_ctl).
+	install -m 0644 "$TOP/apache/apache2.conf" "$CONF_DIR/apache2.conf"
+	install -m 0644 "$TOP/apache/pycage.conf" "$CONF_DIR/apache-site.conf"
+	mkdir -p "$CONF_DIR/apache-errors"
+	install -m 0644 "$TOP"/apache/errors/*.json "$CONF_DIR/apache-errors/"
 	install -m 0644 "$TOP/docker/seccomp.json" "$CONF_DIR/seccomp.json"
 	if [ ! -f "$CONF_DIR/tls/cert.pem" ]; then
 		say "making a self-signed certificate for 127.0.0.1"
@@ -148,32 +177,59 @@ install_config() {
 	fi
 }
 
-pid_alive() {
-	[ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null
+# pidfile_pid FILE NAME: prints the pid in FILE if that process is still
+# the one that wrote it: its name (/proc/PID/comm, at most 15 bytes) is
+# NAME and it started no later than the file was written.  After a crash
+# the pid in a stale file may belong to anything by now, which is not ours
+# to signal.
+pidfile_pid() {
+	local file=$1 name=${2:0:15} pid comm stat start btime tck mtime fields
+	[ -f "$file" ] || return 1
+	pid=$(head -c 20 "$file" 2>/dev/null | tr -d ' \n')
+	case $pid in ''|*[!0-9]*) return 1 ;; esac
+	comm=$(cat "/proc/$pid/comm" 2>/dev/null) && [ "$comm" = "$name" ] || return 1
+	stat=$(cat "/proc/$pid/stat" 2>/dev/null) || return 1
+	# Field 22, starttime in clock ticks since boot; comm may hold spaces,
+	# so count from after its closing parenthesis.
+	read -r -a fields <<<"${stat##*) }"
+	start=${fields[19]}
+	btime=$(awk '$1 == "btime" { print $2 }' /proc/stat)
+	tck=$(getconf CLK_TCK)
+	mtime=$(stat -c %Y "$file") || return 1
+	# btime is rounded to the second: one second of slack.
+	[ $((btime + start / tck)) -le $((mtime + 1)) ] || return 1
+	echo "$pid"
 }
 
+# pid_alive FILE NAME: the process FILE names is alive and is NAME.
+pid_alive() {
+	pidfile_pid "$1" "$2" >/dev/null
+}
+
+# stop_pidfile FILE NAME: SIGTERM, 40 s, then SIGKILL, to the pid in FILE
+# if it is still NAME's (pidfile_pid).
 stop_pidfile() {
-	local pidfile=$1 i
-	pid_alive "$pidfile" || return 0
-	kill -TERM "$(cat "$pidfile")" 2>/dev/null || true
+	local pidfile=$1 name=$2 pid i
+	pid=$(pidfile_pid "$pidfile" "$name") || return 0
+	kill -TERM "$pid" 2>/dev/null || true
 	for i in $(seq 1 80); do
-		pid_alive "$pidfile" || return 0
+		kill -0 "$pid" 2>/dev/null || return 0
 		sleep 0.5
 	done
-	kill -KILL "$(cat "$pidfile")" 2>/dev/null || true
+	kill -KILL "$pid" 2>/dev/null || true
 }
 
 # start_responder [CONFIG]: (re)starts the installed responder.
 start_responder() {
 	local conf=${1:-$CONF_DIR/pycage.conf}
-	stop_pidfile "$RUN_DIR/pycage-fcgi.pid"
+	stop_pidfile "$RUN_DIR/pycage-fcgi.pid" pycage-fcgi
 	/usr/local/sbin/pycage-fcgi -t -c "$conf" >/dev/null
 	say "starting pycage-fcgi ($conf)"
 	setsid /usr/local/sbin/pycage-fcgi -c "$conf" \
 	    >>"$LOG_DIR/pycage-fcgi.log" 2>&1 </dev/null &
 	local i
 	for i in $(seq 1 50); do
-		[ -S "$RUN_DIR/pycage.sock" ] && pid_alive "$RUN_DIR/pycage-fcgi.pid" && return 0
+		[ -S "$RUN_DIR/pycage.sock" ] && pid_alive "$RUN_DIR/pycage-fcgi.pid" pycage-fcgi && return 0
 		sleep 0.2
 	done
 	tail -20 "$LOG_DIR/pycage-fcgi.log" >&2 || true
@@ -182,12 +238,76 @@ start_responder() {
 
 start_nginx() {
 	nginx -t -q -c "$CONF_DIR/nginx.conf" || die "nginx configuration invalid"
-	if pid_alive "$RUN_DIR/nginx.pid"; then
+	if pid_alive "$RUN_DIR/nginx.pid" nginx; then
 		nginx -c "$CONF_DIR/nginx.conf" -s reload
 	else
 		say "starting nginx"
 		nginx -c "$CONF_DIR/nginx.conf"
 	fi
+}
+
+# apache_ctl ARGS...: the standalone Apache (apache/apache2.conf) with this
+# run's ports and paths.
+apache_ctl() {
+	/usr/sbin/apache2 -f "$CONF_DIR/apache2.conf" \
+	    -C "Define PYCAGE_CONF_DIR $CONF_DIR" -C "Define PYCAGE_RUN_DIR $RUN_DIR" \
+	    -C "Define PYCAGE_LOG_DIR $LOG_DIR" -C "Define PYCAGE_HTTP $HTTP_LISTEN" \
+	    -C "Define PYCAGE_HTTPS $HTTPS_LISTEN" -C "Define PYCAGE_SOCKET $FCGI_SOCKET" "$@"
+}
+
+start_apache() {
+	apache_ctl -t >/dev/null 2>&1 || { apache_ctl -t; die "Apache configuration invalid"; }
+	if pid_alive "$RUN_DIR/apache2.pid" apache2; then
+		apache_ctl -k graceful
+	else
+		say "starting Apache"
+		apache_ctl -k start
+	fi
+	wait_listening
+}
+
+# Both fronts serve the same ports: the one stopped must have let go of
+# them before the other starts.
+stop_apache() {
+	local i
+	pid_alive "$RUN_DIR/apache2.pid" apache2 || return 0
+	apache_ctl -k stop || true
+	for i in $(seq 1 40); do
+		pid_alive "$RUN_DIR/apache2.pid" apache2 || return 0
+		sleep 0.25
+	done
+	die "Apache did not stop"
+}
+
+stop_nginx() {
+	local i
+	pid_alive "$RUN_DIR/nginx.pid" nginx || return 0
+	nginx -c "$CONF_DIR/nginx.conf" -s quit || true
+	for i in $(seq 1 40); do
+		pid_alive "$RUN_DIR/nginx.pid" nginx || return 0
+		sleep 0.25
+	done
+	die "nginx did not stop"
+}
+
+# Waits until the HTTP port accepts (Apache's -k start returns before its
+# children listen).
+wait_listening() {
+	local i
+	for i in $(seq 1 40); do
+		curl -sS -o /dev/null -m 2 "http://$HTTP_LISTEN/" 2>/dev/null && return 0
+		sleep 0.25
+	done
+	die "nothing answers on $HTTP_LISTEN"
+}
+
+# start_front [nginx|apache]: the one web server in front, the other stopped.
+start_front() {
+	case ${1:-$FRONT} in
+	nginx)	stop_apache; start_nginx ;;
+	apache)	stop_nginx; start_apache ;;
+	*)	die "unknown front ${1:-$FRONT} (nginx or apache)" ;;
+	esac
 }
 
 wait_healthy() {
@@ -210,7 +330,7 @@ bring_up() {
 	build_image || die "the sandbox image did not build"
 	install_config || die "could not install the configuration"
 	start_responder || die "pycage-fcgi did not start"
-	start_nginx || die "nginx did not start"
+	start_front || die "$FRONT did not start"
 	wait_healthy || die "pycage is not healthy"
-	say "pycage is serving on http://127.0.0.1:8080 (and https on 8443)"
+	say "pycage is serving through $FRONT on http://$HTTP_LISTEN (and https on $HTTPS_LISTEN)"
 }

@@ -41,6 +41,11 @@ DOCKER_SOCKET = os.environ.get("DOCKER_SOCKET", "/var/run/docker.sock")
 PYCAGE_PIDFILE = os.environ.get("PYCAGE_PIDFILE", "/run/pycage/pycage-fcgi.pid")
 PYCAGE_CONF = os.environ.get("PYCAGE_CONF", "/etc/pycage/pycage.conf")
 REQUIRE_SERVICE = os.environ.get("PYCAGE_REQUIRE_SERVICE") == "1"
+# The web server in front (scripts/check.sh runs the HTTP suites through each): nginx or
+# apache.  A case whose answer depends on it says what it expects from each (front()).
+FRONT = os.environ.get("PYCAGE_FRONT", "nginx")
+if FRONT not in ("nginx", "apache"):
+    raise SystemExit(f"PYCAGE_FRONT={FRONT!r}: nginx or apache")
 # The service's responder log (scripts/common.sh; scripts/asan.sh's for the ASan build).
 RESPONDER_LOG = os.environ.get("PYCAGE_RESPONDER_LOG", "/var/log/pycage/pycage-fcgi-asan.log"
                                if os.environ.get("PYCAGE_RESPONDER_ASAN") == "1"
@@ -418,6 +423,50 @@ def top_level_keys(body):
     """The top-level keys of a JSON object body in document order, duplicates kept."""
     pairs = json.loads(body.decode("utf-8"), object_pairs_hook=lambda pairs: pairs)
     return [key for key, _ in pairs]
+
+
+# ---------------------------------------------------------------- the fronts
+
+# scripts/check.sh's phase through Apache runs the HTTP suites for the front's sake: cases
+# that talk to the responder's socket directly, never through the front, skip there (they
+# ran in the nginx phases).
+FRONT_PHASE = os.environ.get("PYCAGE_FRONT_PHASE") == "1"
+
+
+def responder_only():
+    """Called first by a case that never passes through the front: skips in the front phase."""
+    if FRONT_PHASE:
+        raise Skip("talks to the responder directly; run in the nginx phases")
+
+
+def front(nginx, apache):
+    """What the front in use (PYCAGE_FRONT) is expected to do: one of two values."""
+    return apache if FRONT == "apache" else nginx
+
+
+NGINX_SITE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "nginx",
+                          "pycage.conf")
+
+
+@functools.lru_cache(maxsize=1)
+def nginx_error_bodies():
+    """{error code: the exact bytes nginx/pycage.conf answers with it}: each `return NNN
+    '...';` of its error locations.  Apache's own errors must be the same bytes."""
+    with open(NGINX_SITE) as f:
+        site = f.read()
+    bodies = {}
+    for body in re.findall(r"return \d{3} '(.*?)';", site):
+        code = re.search(r'"code":"([a-z_]+)"', body).group(1)
+        bodies[code] = body.replace("\\n", "\n").encode()
+    return bodies
+
+
+def front_body_problems(body, code):
+    """An answer the front made itself must be, byte for byte, nginx's body for `code`."""
+    want = nginx_error_bodies().get(code)
+    if want is None:
+        return [f"nginx/pycage.conf has no body for {code!r}"]
+    return [] if body == want else [f"body {show(body)}, expected nginx's {show(want)}"]
 
 
 # ---------------------------------------------------------------- judging answers

@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""nginx's rate limit (limit_req: 10 r/s per client address, burst 30) answers 429 as JSON.
+"""The front's rate limit answers 429 as JSON: nginx's limit_req (10 r/s per client address,
+burst 30), or Apache's mod_qos (40 requests per 3 to 4 s window, apache/pycage.conf).
 
 120 requests to an unknown path from 48 threads, as fast as they go: some must be refused
 with 429 and error code rate_limited, the others must be the path's own 404. Without
@@ -48,13 +49,17 @@ def some_limited_problems(responses):
 
 
 def limited_bodies_problems(responses):
-    """Every 429 is a JSON error rate_limited; every other answer is the unknown path's 404."""
+    """Every 429 is a JSON error rate_limited, byte for byte nginx's, with Retry-After: 1;
+    every other answer is the unknown path's 404."""
     problems = []
     for response in responses:
         if not isinstance(response, pt.Response):
             problems.append(f"request failed: {type(response).__name__}: {response}")
         elif response.status == 429:
             problems += pt.error_problems(response, 429, "rate_limited")
+            problems += pt.front_body_problems(response.body, "rate_limited")
+            if response.headers.get("retry-after") != "1":
+                problems.append(f"Retry-After {response.headers.get('retry-after')!r}, expected '1'")
         else:
             problems += pt.error_problems(response, 404, "not_found")
     return problems[:12] + ([summary(responses)] if problems else [])
