@@ -138,10 +138,10 @@ restore_service
 
 # 3. the integration suite against the ASan + UBSan responder.  The
 # privilege-split test needs the real front, so it is left to phases 1
-# and 2.  The fault and listen tests start responders of their own: here
+# and 2, and so is the supervisor's (it starts the build's responder).  The fault and listen tests start responders of their own: here
 # the ASan build's, unseparated as in scripts/asan.sh, each log read for
 # reports by their last case.
-asan_tests=$(service_tests | tr ' ' '\n' | grep -vE 'test_(privsep|faults|listen)\.py' | tr '\n' ' ')
+asan_tests=$(service_tests | tr ' ' '\n' | grep -vE 'test_(privsep|faults|listen|supervise)\.py' | tr '\n' ' ')
 if ("$TOP/scripts/asan.sh" build >/dev/null && "$TOP/scripts/asan.sh" start &&
     wait_healthy); then
 	check_env=(PYCAGE_RESPONDER_ASAN=1)

@@ -219,20 +219,36 @@ stop_pidfile() {
 	kill -KILL "$pid" 2>/dev/null || true
 }
 
-# start_responder [CONFIG]: (re)starts the installed responder.
+# The responder: the installed one unless PYCAGE_FCGI_BIN names another.
+FCGI_BIN=${PYCAGE_FCGI_BIN:-/usr/local/sbin/pycage-fcgi}
+
+# stop_responder: the supervisor (which stops its responder and does not
+# start it again), then a responder started without one.
+stop_responder() {
+	stop_pidfile "$RUN_DIR/supervise.pid" supervise.sh
+	stop_pidfile "$RUN_DIR/pycage-fcgi.pid" pycage-fcgi
+}
+
+# start_responder [CONFIG]: (re)starts the responder under
+# scripts/supervise.sh, which starts it again after a crash (pycage-fcgi
+# exits by design when its executor dies).  The config's pidfile and
+# listen socket must be $RUN_DIR/pycage-fcgi.pid and $RUN_DIR/pycage.sock.
 start_responder() {
 	local conf=${1:-$CONF_DIR/pycage.conf}
-	stop_pidfile "$RUN_DIR/pycage-fcgi.pid" pycage-fcgi
-	/usr/local/sbin/pycage-fcgi -t -c "$conf" >/dev/null
-	say "starting pycage-fcgi ($conf)"
-	setsid /usr/local/sbin/pycage-fcgi -c "$conf" \
-	    >>"$LOG_DIR/pycage-fcgi.log" 2>&1 </dev/null &
+	stop_responder
+	"$FCGI_BIN" -t -c "$conf" >/dev/null
+	mkdir -p "$RUN_DIR" "$LOG_DIR"
+	say "starting pycage-fcgi ($conf) under scripts/supervise.sh"
+	setsid "$TOP/scripts/supervise.sh" "$RUN_DIR/supervise.pid" \
+	    "$LOG_DIR/pycage-fcgi.log" -- "$FCGI_BIN" -c "$conf" \
+	    </dev/null >/dev/null 2>&1 &
 	local i
 	for i in $(seq 1 50); do
 		[ -S "$RUN_DIR/pycage.sock" ] && pid_alive "$RUN_DIR/pycage-fcgi.pid" pycage-fcgi && return 0
 		sleep 0.2
 	done
 	tail -20 "$LOG_DIR/pycage-fcgi.log" >&2 || true
+	stop_responder
 	die "pycage-fcgi did not start"
 }
 

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # scripts/down.sh: stops what scripts/up.sh started (nginx or Apache,
-# pycage-fcgi).  dockerd is left running: other things on the machine may
+# pycage-fcgi and its supervisor).  dockerd is left running: other things on the machine may
 # use it.
 . "$(dirname "$0")/common.sh"
 need_root
 stop_nginx
 stop_apache
-stop_pidfile "$RUN_DIR/pycage-fcgi.pid" pycage-fcgi
+stop_responder
 say "stopped"
