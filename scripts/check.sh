@@ -2,7 +2,10 @@
 # scripts/check.sh: every test.  Brings pycage up exactly as scripts/up.sh
 # does, then, each phase counted in the closing line "N passed, N failed":
 #   1. make check: the C unit tests, and the integration and hostile suites
-#      over HTTP against the real nginx, responder, engine and image (runc);
+#      over HTTP against the real nginx, responder, engine and image (runc),
+#      among them the supervisor's (test_supervise.py) and `make install`'s
+#      unit and logrotate files (test_service_files.py: systemd-analyze
+#      verify);
 #      then the HTTP suites (examples, errors, hostile HTTP, TLS, rate
 #      limits) again through Apache on the same ports, nginx stopped
 #      meanwhile;
@@ -138,10 +141,11 @@ restore_service
 
 # 3. the integration suite against the ASan + UBSan responder.  The
 # privilege-split test needs the real front, so it is left to phases 1
-# and 2, and so is the supervisor's (it starts the build's responder).  The fault and listen tests start responders of their own: here
+# and 2, and so are the supervisor's and the service files' (they start
+# the build's responder).  The fault and listen tests start responders of their own: here
 # the ASan build's, unseparated as in scripts/asan.sh, each log read for
 # reports by their last case.
-asan_tests=$(service_tests | tr ' ' '\n' | grep -vE 'test_(privsep|faults|listen|supervise)\.py' | tr '\n' ' ')
+asan_tests=$(service_tests | tr ' ' '\n' | grep -vE 'test_(privsep|faults|listen|supervise|service_files)\.py' | tr '\n' ' ')
 if ("$TOP/scripts/asan.sh" build >/dev/null && "$TOP/scripts/asan.sh" start &&
     wait_healthy); then
 	check_env=(PYCAGE_RESPONDER_ASAN=1)
