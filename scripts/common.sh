@@ -157,9 +157,11 @@ install_config() {
 	[ -f "$CONF_DIR/pycage.conf" ] || install -m 0644 "$TOP/etc/pycage.conf" "$CONF_DIR/pycage.conf"
 	# nginx's files name the service's ports and paths; moved ones are
 	# written in.
+	# (The socket goes last: it may be under /run/pycage/ still.)
 	local moved=(-e "s|127\.0\.0\.1:8080|$HTTP_LISTEN|" -e "s|127\.0\.0\.1:8443|$HTTPS_LISTEN|"
-	    -e "s|unix:/run/pycage/pycage\.sock|unix:$FCGI_SOCKET|" -e "s|/run/pycage/|$RUN_DIR/|"
-	    -e "s|/var/log/pycage/|$LOG_DIR/|" -e "s|/etc/pycage/|$CONF_DIR/|")
+	    -e "s|unix:/run/pycage/pycage\.sock|unix:@SOCKET@|" -e "s|/run/pycage/|$RUN_DIR/|"
+	    -e "s|/var/log/pycage/|$LOG_DIR/|" -e "s|/etc/pycage/|$CONF_DIR/|"
+	    -e "s|unix:@SOCKET@|unix:$FCGI_SOCKET|")
 	sed "${moved[@]}" "$TOP/nginx/nginx.conf" >"$CONF_DIR/nginx.conf"
 	sed "${moved[@]}" "$TOP/nginx/pycage.conf" >"$CONF_DIR/pycage-site.conf"
 	# Apache's take the same as Defines (apache_ctl).
@@ -195,7 +197,7 @@ pidfile_pid() {
 	start=${fields[19]}
 	btime=$(awk '$1 == "btime" { print $2 }' /proc/stat)
 	tck=$(getconf CLK_TCK)
-	mtime=$(stat -c %Y "$file") || return 1
+	mtime=$(stat -c %Y "$file" 2>/dev/null) || return 1
 	# btime is rounded to the second: one second of slack.
 	[ $((btime + start / tck)) -le $((mtime + 1)) ] || return 1
 	echo "$pid"
