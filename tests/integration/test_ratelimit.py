@@ -6,14 +6,18 @@ burst 30), or Apache's mod_qos (40 requests per 3 to 4 s window, apache/pycage.c
 with 429 and error code rate_limited, the others must be the path's own 404. Without
 `nodelay`, nginx holds up to `burst` excess requests back instead of refusing them, so a
 refusal needs more requests in flight at once than the burst: hence 48 threads, not 16. After 4 s the
-bucket has drained and a normal request runs again.
+bucket has drained and a normal request runs again. Then the per-address limit on requests in
+progress: 32 POSTs whose bodies have not arrived, opened slower than the rate limit, and a
+33rd request is refused with the same 429.
 Run this file after the others: it empties the bucket they share.
 """
 
 import concurrent.futures
 import os
+import socket
 import sys
 import time
+import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pycagetest as pt  # noqa: E402
@@ -70,14 +74,48 @@ def recovered_problems():
     return pt.run_case({"code": "print(1)\n", "expect": pt.ok_with("1\n")})
 
 
+CONN_LIMIT = 32               # nginx's limit_conn; Apache's QS_ClientEventRequestLimit
+CONN_PACE_S = 0.125           # 8 a second: under both fronts' request rates
+
+
+def held_request():
+    """A connection whose POST has its headers sent and its body still to come: a request in
+    progress for the front, which has not passed it on yet."""
+    url = urllib.parse.urlsplit(pt.PYCAGE_URL)
+    sock = socket.create_connection((url.hostname, url.port or 80), timeout=15)
+    sock.sendall(b"POST /v1/execute HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                 b"Content-Length: 100\r\n\r\n{")
+    return sock
+
+
+def connection_limit_problems():
+    """CONN_LIMIT requests in progress from this address (opened slower than the request
+    rate limit), then one more: 429 rate_limited at once, JSON, byte for byte nginx's."""
+    time.sleep(REFILL_S)
+    held = []
+    try:
+        for _ in range(CONN_LIMIT):
+            held.append(held_request())
+            time.sleep(CONN_PACE_S)
+        response = pt.request("GET", pt.HEALTH, timeout=10, pace=False)
+        problems = pt.error_problems(response, 429, "rate_limited")
+        problems += pt.front_body_problems(response.body, "rate_limited")
+    finally:
+        for sock in held:
+            sock.close()
+    return problems
+
+
 def main():
-    tap = pt.start(3)
+    tap = pt.start(4)
     responses = flood()
     tap.check(f"{FLOOD_REQUESTS} requests from {FLOOD_THREADS} threads meet a 429",
               some_limited_problems, responses)
     tap.check("each 429 is JSON rate_limited, each other answer the path's 404",
               limited_bodies_problems, responses)
     tap.check(f"after {REFILL_S} s a normal request runs again", recovered_problems)
+    tap.check(f"{CONN_LIMIT} requests in progress from one address, then one more: 429 in JSON",
+              connection_limit_problems)
     tap.done()
 
 
