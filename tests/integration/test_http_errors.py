@@ -83,6 +83,8 @@ REQUEST_CASES = [
     ("GET of an unknown path",               "GET",  "/nope",        None,                 None,    404, "not_found"),
     ("POST to an unknown path",              "POST", "/v1/nope",     JSON,                 PRINT_1, 404, "not_found"),
     ("POST to a path extending /v1/execute", "POST", "/v1/executex", JSON,                 PRINT_1, 404, "not_found"),
+    ("a body of 1 MiB + 1 byte to an unknown path", "POST", "/nope", JSON,
+     lambda: body_of_size(BODY_MAX + 1), 413, "body_too_large"),
 ]
 
 #  description         method  path     body     Allow header
@@ -113,7 +115,8 @@ FCGI_CASES = [
 
 # Answered by the front itself (nginx or Apache), before the responder: the body must be
 # byte for byte nginx/pycage.conf's for that code (pt.front_body_problems).
-FRONT_MADE = {"a body of 1 MiB + 1 byte (nginx's cap)", "GET of an unknown path"}
+FRONT_MADE = {"a body of 1 MiB + 1 byte (nginx's cap)", "GET of an unknown path",
+              "a body of 1 MiB + 1 byte to an unknown path"}
 
 
 def materialize(body):
