@@ -99,7 +99,8 @@ asan_start() {
 	"$ASAN_BIN" -t -c "$conf" >/dev/null || die "$conf refused by the ASan build"
 
 	say "stopping the installed pycage-fcgi"
-	stop_pidfile "$PIDFILE" pycage-fcgi
+	# Its supervisor first, or it would start it again over this one.
+	stop_responder
 	rm -f "$LOG_DIR"/asan.* "$LOG_DIR"/ubsan.*
 	touch "$ASAN_LOG"
 	stat -c %s "$ASAN_LOG" >"$STATE_DIR/log-offset"
