@@ -301,7 +301,8 @@ stop_nginx() {
 	local i
 	pid_alive "$RUN_DIR/nginx.pid" nginx || return 0
 	nginx -c "$CONF_DIR/nginx.conf" -s quit || true
-	for i in $(seq 1 40); do
+	# (quit lets requests in flight finish)
+	for i in $(seq 1 120); do
 		pid_alive "$RUN_DIR/nginx.pid" nginx || return 0
 		sleep 0.25
 	done
