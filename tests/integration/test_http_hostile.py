@@ -431,6 +431,8 @@ def case_nginx_slow_reader():
     """A client that asks for a 12 MiB answer and reads none of it: nginx takes the whole
     answer from the responder at once (spooled, so no worker waits for the reader), drops
     the client send_timeout after it stopped taking anything, and lets go of the spool."""
+    if pt.FRONT == "apache":
+        return apache_slow_reader_problems()
     if not os.path.exists(NGINX_PIDFILE):
         raise pt.Skip(f"no nginx pid file at {NGINX_PIDFILE}: another front serves")
     body = json.dumps({"code": BIG_ANSWER_CODE}).encode()
@@ -473,6 +475,46 @@ def case_nginx_slow_reader():
     finally:
         sock.close()
     return problems
+
+
+APACHE_TIMEOUT_S = 10          # apache/pycage.conf Timeout, as nginx's send_timeout
+
+
+def apache_slow_reader_problems():
+    """Through Apache, which streams the answer (mod_proxy_fcgi has no spool): a client that
+    takes nothing of a 12 MiB answer is dropped Timeout after Apache could write no more,
+    and the service answers others meanwhile."""
+    body = json.dumps({"code": BIG_ANSWER_CODE}).encode()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.settimeout(5)
+    problems = []
+    try:
+        sock.connect((HOST, PORT))
+        sock.sendall(post_head(len(body)) + body)
+        problems += ["the service did not answer while the reader sat still"
+                     ] if alive_problems() else []
+        # The run (a few seconds at most), then Timeout, then slack.
+        time.sleep(5 + APACHE_TIMEOUT_S + 4)
+        got, ended = 0, None
+        try:
+            while True:
+                part = sock.recv(1 << 20)
+                if not part:
+                    ended = "closed"
+                    break
+                got += len(part)
+        except ConnectionResetError:
+            ended = "reset"
+        except socket.timeout:
+            ended = None
+        if ended is None or got > 8 << 20:
+            problems.append(f"the reader was not dropped {5 + APACHE_TIMEOUT_S + 4} s after "
+                            f"it sent its request ({got} bytes came, connection "
+                            f"{ended or 'still open'})")
+    finally:
+        sock.close()
+    return problems + alive_problems()
 
 
 def _execution_count():
@@ -576,8 +618,10 @@ CASES = [(f"{pt.FRONT}'s own refusal, {desc}: {status} {code} in JSON",
      case_fcgi_slow_request_then_run),
     ("a body without its stream's end record: cut, and the code never runs",
      case_fcgi_body_without_end),
-    ("a client reading none of a 12 MiB answer: spooled at once, dropped after "
-     "send_timeout, the spool let go", case_nginx_slow_reader),
+    (pt.front(nginx="a client reading none of a 12 MiB answer: spooled at once, dropped "
+              "after send_timeout, the spool let go",
+              apache="a client reading none of a 12 MiB answer: dropped after Timeout"),
+     case_nginx_slow_reader),
 ]
 
 
