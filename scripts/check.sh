@@ -120,8 +120,9 @@ if (start_front apache && wait_healthy); then
 else
 	failed=$((failed + 1)); echo "Apache did not start"
 fi
-(start_front nginx && wait_healthy) || {
-	failed=$((failed + 1)); echo "nginx did not come back"
+# Back to the front the run began with (nginx unless PYCAGE_FRONT says).
+(start_front "$FRONT" && wait_healthy) || {
+	failed=$((failed + 1)); echo "$FRONT did not come back"
 	closing_line; exit 1; }
 
 # 2. the service suites under gVisor
