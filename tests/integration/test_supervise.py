@@ -8,7 +8,10 @@ service is not disturbed:
 - SIGKILL to the executor: the front exits by design (status 1), the supervisor starts
   both again after its backoff, the socket answers a run again within seconds, and no
   container of the instance is left;
-- scripts/down.sh stops the supervisor and the responder, with nothing started again;
+- the same through the front in use (PYCAGE_FRONT), a second nginx or Apache started by
+  the scripts in front of that responder: GET /v1/health answers 200 again within seconds;
+- scripts/down.sh stops the supervisor, the responder and that front, with nothing started
+  again;
 - a stale pidfile whose pid now belongs to another program, or to a pycage-fcgi started
   after the file was written, is not signalled by scripts/down.sh (issue 16).
 """
@@ -16,6 +19,7 @@ service is not disturbed:
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -50,7 +54,7 @@ class Scripts:
         self.log = os.path.join(self.dir, "pycage-fcgi.log")
         self.config = os.path.join(self.dir, "pycage.conf")
         settings = {
-            "listen": self.socket, "socket_mode": "0600", "socket_group": "",
+            "listen": self.socket, "socket_mode": "0660", "socket_group": "www-data",
             "pidfile": self.pidfile, "instance": INSTANCE, "image": IMAGE,
             "pool_size": "0", "workers": "4", "executor_path": EXECUTOR_BIN,
             "uid_base": str(UID_BASE),
@@ -60,8 +64,11 @@ class Scripts:
         with open(self.config, "w") as f:
             f.writelines(f"{k} = {v}\n" for k, v in settings.items())
         self.started = []
+        self.http = f"127.0.0.1:{free_port()}"
         self.env = dict(os.environ, PYCAGE_RUN_DIR=self.dir, PYCAGE_LOG_DIR=self.dir,
-                        PYCAGE_CONF_DIR=self.dir, PYCAGE_FCGI_BIN=FCGI_BIN)
+                        PYCAGE_CONF_DIR=self.dir, PYCAGE_FCGI_BIN=FCGI_BIN,
+                        PYCAGE_SOCKET=self.socket, PYCAGE_HTTP=self.http,
+                        PYCAGE_HTTPS=f"127.0.0.1:{free_port()}", PYCAGE_FRONT=pt.FRONT)
 
     def run(self, shell, timeout=120):
         """A line of bash after sourcing scripts/common.sh; returns the CompletedProcess."""
@@ -105,6 +112,12 @@ class Scripts:
             pid = self.pid(path)
             if pid and pid not in self.started:
                 self.started.append(pid)
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def alive(pid):
@@ -169,7 +182,56 @@ def leftovers_problems(wait_s=10):
             f"{[c.get('Id', '')[:12] for c in left]}"] if left else []
 
 
+def kill_executor(scripts):
+    """SIGKILL to the responder's executor; returns its front's pid, or problems."""
+    front = scripts.pid(scripts.pidfile)
+    executors = children(front) if front else []
+    if len(executors) != 1:
+        return None, [f"front {front}, executors {executors}"]
+    os.kill(executors[0], signal.SIGKILL)
+    return front, []
+
+
+def health_through_front(scripts):
+    try:
+        return pt.request("GET", pt.HEALTH, url=f"http://{scripts.http}", timeout=5,
+                          pace=False).status
+    except (OSError, pt.http.client.HTTPException) as exc:
+        return type(exc).__name__
+
+
+def case_front_recovers(scripts):
+    """The front (PYCAGE_FRONT) in front of the supervised responder: after SIGKILL to the
+    executor it answers GET /v1/health 200 again within RECOVER_S (Apache's retry=0)."""
+    if runs_problems(scripts, 0.5):
+        started = scripts.run(f"start_responder {scripts.config}", timeout=START_WAIT_S + 30)
+        if started.returncode != 0:
+            return [f"start_responder failed: {started.stderr[-1500:]}"]
+    scripts.remember()
+    front = scripts.run("install_config && start_front && wait_healthy")
+    if front.returncode != 0:
+        return [f"{pt.FRONT} did not start in front of the responder: {front.stderr[-1500:]}"]
+    dead_front, problems = kill_executor(scripts)
+    if problems:
+        return problems
+    killed = time.monotonic()
+    seen = []
+    while time.monotonic() - killed < RECOVER_S:
+        status = health_through_front(scripts)
+        if not seen or seen[-1][1] != status:
+            seen.append((round(time.monotonic() - killed, 1), status))
+        if status == 200 and scripts.pid(scripts.pidfile) not in (None, dead_front):
+            break
+        time.sleep(0.1)
+    else:
+        problems.append(f"{pt.FRONT} did not answer 200 within {RECOVER_S} s: {seen}")
+    scripts.remember()
+    print(f"# through {pt.FRONT}, (seconds after the SIGKILL, status): {seen}", flush=True)
+    return problems + leftovers_problems()
+
+
 def case_executor_killed(scripts):
+    pt.responder_only()
     started = scripts.run(f"start_responder {scripts.config}", timeout=START_WAIT_S + 30)
     if started.returncode != 0:
         return [f"start_responder failed ({started.returncode}): {started.stderr[-1500:]}",
@@ -216,12 +278,14 @@ def case_executor_killed(scripts):
 def case_down_stops_everything(scripts):
     supervisor = scripts.pid(scripts.supervisor_pidfile)
     front = scripts.pid(scripts.pidfile)
+    web = scripts.pid(os.path.join(scripts.dir, "apache2.pid" if pt.FRONT == "apache"
+                                   else "nginx.pid"))
     if not supervisor or not front:
         raise pt.Unexpected(f"nothing to stop: supervisor {supervisor}, front {front}")
     down = scripts.down()
     problems = [] if down.returncode == 0 else [f"down.sh: {down.returncode} {down.stderr}"]
-    for name, pid in (("supervisor", supervisor), ("front", front)):
-        if alive(pid):
+    for name, pid in (("supervisor", supervisor), ("front", front), (pt.FRONT, web)):
+        if pid and alive(pid):
             problems.append(f"the {name} {pid} still runs after scripts/down.sh")
     time.sleep(3)             # past the supervisor's backoff: nothing may come back
     if os.path.exists(scripts.socket) and runs_problems(scripts, 1) == []:
@@ -233,6 +297,7 @@ def stale_pidfile_problems(scripts, program_name, written_before):
     """scripts/down.sh with a pidfile whose pid is a live process that is not the responder
     that wrote it: a copy of sleep named `program_name`, started after the file was written
     (written_before) or before it (not the right name then)."""
+    pt.responder_only()
     work = tempfile.mkdtemp(prefix="pycage-stale-")
     try:
         program = os.path.join(work, program_name)
@@ -265,13 +330,15 @@ def stale_pidfile_problems(scripts, program_name, written_before):
 
 
 def main():
-    tap = pt.start(4)
+    tap = pt.start(5)
     scripts = Scripts()
     try:
         tap.check("SIGKILL to the executor mid-run: the supervisor starts the responder again, "
                   f"it answers within {RECOVER_S} s, no container left", case_executor_killed,
                   scripts)
-        tap.check("scripts/down.sh stops the supervisor and the responder for good",
+        tap.check(f"through {pt.FRONT}: SIGKILL to the executor, GET /v1/health answers 200 "
+                  f"again within {RECOVER_S} s", case_front_recovers, scripts)
+        tap.check(f"scripts/down.sh stops the supervisor, the responder and {pt.FRONT} for good",
                   case_down_stops_everything, scripts)
         tap.check("scripts/down.sh leaves alone another program holding a stale pidfile's pid",
                   stale_pidfile_problems, scripts, "not-pycage", False)
