@@ -146,9 +146,9 @@ restore_service
 # 3. the integration suite against the ASan + UBSan responder.  The
 # privilege-split test needs the real front, so it is left to phases 1
 # and 2, and so are the supervisor's and the service files' (they start
-# the build's responder).  The fault and listen tests start responders of their own: here
-# the ASan build's, unseparated as in scripts/asan.sh, each log read for
-# reports by their last case.
+# the build's responder).  The fault and listen tests start responders of
+# their own: here the ASan build's, unseparated as in scripts/asan.sh,
+# each log read for reports by their last case.
 asan_tests=$(service_tests | tr ' ' '\n' | grep -vE 'test_(privsep|faults|listen|supervise|service_files)\.py' | tr '\n' ' ')
 if ("$TOP/scripts/asan.sh" build >/dev/null && "$TOP/scripts/asan.sh" start &&
     wait_healthy); then
