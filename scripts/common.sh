@@ -29,6 +29,9 @@ HTTPS_LISTEN=${PYCAGE_HTTPS:-127.0.0.1:8443}
 # The responder's socket the front connects to.
 FCGI_SOCKET=${PYCAGE_SOCKET:-/run/pycage/pycage.sock}
 HEALTH_URL=http://$HTTP_LISTEN/v1/health
+# Seconds the front waits for the responder's answer (a test moves it to
+# see the front's 504 without waiting 75 s).
+READ_TIMEOUT=${PYCAGE_READ_TIMEOUT:-75}
 # nginx (default) or apache: which web server scripts/up.sh puts in front.
 FRONT=${PYCAGE_FRONT:-nginx}
 
@@ -161,7 +164,8 @@ install_config() {
 	local moved=(-e "s|127\.0\.0\.1:8080|$HTTP_LISTEN|" -e "s|127\.0\.0\.1:8443|$HTTPS_LISTEN|"
 	    -e "s|unix:/run/pycage/pycage\.sock|unix:@SOCKET@|" -e "s|/run/pycage/|$RUN_DIR/|"
 	    -e "s|/var/log/pycage/|$LOG_DIR/|" -e "s|/etc/pycage/|$CONF_DIR/|"
-	    -e "s|unix:@SOCKET@|unix:$FCGI_SOCKET|")
+	    -e "s|unix:@SOCKET@|unix:$FCGI_SOCKET|"
+	    -e "s|fastcgi_read_timeout\( *\)75s;|fastcgi_read_timeout\1${READ_TIMEOUT}s;|")
 	sed "${moved[@]}" "$TOP/nginx/nginx.conf" >"$CONF_DIR/nginx.conf"
 	sed "${moved[@]}" "$TOP/nginx/pycage.conf" >"$CONF_DIR/pycage-site.conf"
 	# Apache's take the same as Defines (apache_ctl).
@@ -270,7 +274,8 @@ apache_ctl() {
 	/usr/sbin/apache2 -f "$CONF_DIR/apache2.conf" \
 	    -C "Define PYCAGE_CONF_DIR $CONF_DIR" -C "Define PYCAGE_RUN_DIR $RUN_DIR" \
 	    -C "Define PYCAGE_LOG_DIR $LOG_DIR" -C "Define PYCAGE_HTTP $HTTP_LISTEN" \
-	    -C "Define PYCAGE_HTTPS $HTTPS_LISTEN" -C "Define PYCAGE_SOCKET $FCGI_SOCKET" "$@"
+	    -C "Define PYCAGE_HTTPS $HTTPS_LISTEN" -C "Define PYCAGE_SOCKET $FCGI_SOCKET" \
+	    -C "Define PYCAGE_READ_TIMEOUT $READ_TIMEOUT" "$@"
 }
 
 start_apache() {
