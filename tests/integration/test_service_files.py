@@ -11,7 +11,8 @@
   would start it with what can be reproduced without systemd (NoNewPrivileges=yes and the
   unit's CapabilityBoundingSet through setpriv; ProtectSystem=strict as every mount
   read-only in a mount namespace of its own, but for its run directory), answers a run and
-  its health, and exits 0 on SIGTERM;
+  its health, its janitor kills a host process under a uid of its range, and it exits 0 on
+  SIGTERM;
 - logrotate with the shipped configuration rotates a log whose writer keeps it open with
   O_APPEND (as scripts/supervise.sh does): the old lines go to the rotated file, the next
   ones to the start of the emptied log.
@@ -144,6 +145,32 @@ def unit_settings(path):
     return settings
 
 
+JANITOR_S = 2
+
+
+def ghost_killed_problems(log):
+    """The janitor, under the same restrictions, kills a host process running under a uid of
+    the range that no container holds (what a container the engine lost leaves; the
+    executor's uid.c): signalling another uid needs CAP_KILL in the bounding set."""
+    uid = UID_BASE + 3
+    ghost = subprocess.Popen(["setpriv", f"--reuid={uid}", "--regid=65534", "--clear-groups",
+                              "sleep", "300"], start_new_session=True)
+    try:
+        while f"Uid:\t{uid}\t" not in open(f"/proc/{ghost.pid}/status").read():
+            time.sleep(0.01)
+        try:
+            ghost.wait(JANITOR_S + 10)
+            return []
+        except subprocess.TimeoutExpired:
+            log.seek(0)
+            return [f"a process under uid {uid} still runs {JANITOR_S + 10} s later: "
+                    f"{log.read()[-1000:]}"]
+    finally:
+        if ghost.poll() is None:
+            ghost.kill()
+        ghost.wait()
+
+
 def hardened_problems(install):
     """The built responder under the unit's NoNewPrivileges, CapabilityBoundingSet and a
     read-only file system but for its run directory (ProtectSystem=strict)."""
@@ -164,7 +191,8 @@ def hardened_problems(install):
             "listen": socket_path, "socket_mode": "0600", "socket_group": "",
             "pidfile": os.path.join(run, "pid"), "instance": INSTANCE, "image": IMAGE,
             "pool_size": "0", "workers": "2", "executor_path": EXECUTOR_BIN,
-            "uid_base": str(UID_BASE), "front_chroot": chroot}.items())
+            "uid_base": str(UID_BASE), "front_chroot": chroot,
+            "janitor_interval_s": str(JANITOR_S)}.items())
     # Every mount read-only in a namespace of this process's own, the run directory
     # excepted (bound onto itself first, so that it is a mount of its own to leave rw).
     script = (
@@ -197,6 +225,7 @@ def hardened_problems(install):
                                                     len(body)), body, socket_path=socket_path)
         if run_answer.status != 200 or b'"stdout":"1\\n"' not in run_answer.body:
             problems.append(f"print(1): {run_answer.status} {pt.show(run_answer.body)}")
+        problems += ghost_killed_problems(log)
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
@@ -267,7 +296,8 @@ def main():
         tap.check(f"systemd-analyze security --offline: exposure {EXPOSURE_MAX / 10} or better",
                   security_problems, install)
         tap.check("the responder under the unit's NoNewPrivileges, CapabilityBoundingSet and a "
-                  "read-only file system answers, and exits 0 on SIGTERM",
+                  "read-only file system answers, kills a ghost under its uids, exits 0 on "
+                  "SIGTERM",
                   hardened_problems, install)
         tap.check("logrotate's configuration rotates a log held open with O_APPEND",
                   logrotate_problems, install)
