@@ -100,7 +100,7 @@ config_defaults(struct config *c)
 	c->listen_allow_n = 1;
 	c->socket_mode = 0660;
 	snprintf(c->pidfile, sizeof(c->pidfile), "/run/pycage/pycage-fcgi.pid");
-	c->workers = 16;
+	c->workers = 32;
 	c->max_executions = 4;		/* 2 cores / 0.5 CPU each */
 	c->queue_wait_ms = 20000;
 	c->health_workers = 2;
