@@ -13,6 +13,12 @@
  * line can pass for one:
  *   ready  "\x1epycage-ready\n" on fd 1, with --ready, once the runner is
  *          initialised (the preload imported), before it reads fd 0;
+ *   data   "\x1epycage-data NONCE LEN\n" then LEN bytes of JSON on fd 1,
+ *          just before the exit record on fd 1, when the program ran: the
+ *          uncaught exception, the last expression's repr (docs/RUNNER.md).
+ *          Made inside the sandbox, so the executor only carries its bytes
+ *          (capped) and the unprivileged front validates them; it can only
+ *          mislead its own answer.
  *   exit   "\x1epycage-exit NONCE CODE\n" on fd 1 and on fd 2 after the
  *          program ended, so the host need not wait for the container to
  *          stop; without the nonce it means nothing.
@@ -33,12 +39,29 @@
 #define PROTOCOL_RECORD_START		"\x1e"
 #define PROTOCOL_READY_RECORD		"\x1epycage-ready\n"
 #define PROTOCOL_EXIT_PREFIX		"\x1epycage-exit "
+#define PROTOCOL_DATA_PREFIX		"\x1epycage-data "
+/* The data record's JSON, at most; its header line at most
+ * 1 + 12 + 64 + 1 + 10 + 1 bytes.  The runner keeps the parts under
+ * their own caps below, so a record it writes always fits. */
+#define PROTOCOL_DATA_MAX_BYTES		(2UL * 1024 * 1024)	/* 2 MiB */
+#define PROTOCOL_DATA_HEADER_MAX_BYTES	96
+#define PROTOCOL_RESULT_MAX_BYTES	65536	/* repr(), UTF-8, 64 KiB */
+#define PROTOCOL_EXC_TYPE_MAX_BYTES	256
+#define PROTOCOL_EXC_MESSAGE_MAX_BYTES	4096
+#define PROTOCOL_EXC_FRAMES_MAX		64	/* the last ones are kept */
+#define PROTOCOL_EXC_TEXT_MAX_BYTES	512	/* a frame's function or line */
 /* 1 + 12 + 64 + 1 + 3 + 1 fits: the longest exit record on the wire. */
 #define PROTOCOL_EXIT_RECORD_MAX_BYTES	96
 
 /* argv flags of pycage-runner */
 #define PROTOCOL_ARG_READY		"--ready"
 #define PROTOCOL_ARG_PRELOAD		"--preload="
+/* pycage-runner --describe (alone): one line of JSON on fd 1, exit 0:
+ * {"python": "3.11.2", "modules": [the import allowlist], "libraries":
+ * {module: version} for the allowed modules installed as distributions}.
+ * The self-check runs it in the real image (GET /v1/runtime). */
+#define PROTOCOL_ARG_DESCRIBE		"--describe"
+#define PROTOCOL_DESCRIBE_MAX_BYTES	8192
 
 enum protocol_exit_code {
 	PROTOCOL_EXIT_SUCCESS = 0,

@@ -237,12 +237,41 @@ struct job_spec {
 	unsigned	 timeout_ms;
 };
 
+/* What GET /v1/runtime reports from the image (issue 17): read by the
+ * self-check from `pycage-runner --describe` in the real image
+ * (executor/selfcheck.c), never written by hand.  known is false until a
+ * self-check reported it. */
+#define RUNTIME_NAME_MAX	64	/* a module name or a version, with NUL */
+#define RUNTIME_MODULES_MAX	128
+#define RUNTIME_LIBRARIES_MAX	32
+
+struct runtime_info {
+	bool		 known;
+	char		 python[RUNTIME_NAME_MAX];
+	size_t		 nmodules;
+	char		 modules[RUNTIME_MODULES_MAX][RUNTIME_NAME_MAX];
+	size_t		 nlibraries;
+	char		 library[RUNTIME_LIBRARIES_MAX][RUNTIME_NAME_MAX];
+	char		 version[RUNTIME_LIBRARIES_MAX][RUNTIME_NAME_MAX];
+};
+
 enum job_status {
 	JOB_OK, JOB_ERROR, JOB_TIMEOUT, JOB_OOM, JOB_OUTPUT_LIMIT
 };
 
+/* What the host measured of a run (executor/usage.c): the container's
+ * cgroup counters read by the executor, never by the sandbox; -1 when
+ * they could not be read. */
+struct job_usage {
+	long long	 cpu_ms;
+	long long	 memory_peak_bytes;
+	long long	 queue_ms;
+};
+
 /* What a run's answer says, as both processes hold it.  The container
- * it ran in is the executor's alone (struct job, executor.h). */
+ * it ran in is the executor's alone (struct job, executor.h).  data is
+ * the runner's data record (runner/protocol.h), carried as bytes: made
+ * inside the sandbox, validated only by the front. */
 struct job_result {
 	struct buf	 stdout_buf;
 	struct buf	 stderr_buf;
@@ -251,6 +280,8 @@ struct job_result {
 	int		 exit_code;
 	enum job_status	 status;
 	long		 duration_ms;
+	struct buf	 data;
+	struct job_usage usage;
 };
 
 const char	*job_status_name(enum job_status);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "privsep.h"
+#include "protocol.h"
 
 #define PRIVSEP_HEAD_BYTES	64		/* fixed fields of any message */
 #define PRIVSEP_METRICS_MAX	(256 * 1024)	/* the executor's series */
@@ -61,6 +62,12 @@ privsep_put_u8(struct privsep_writer *w, uint8_t v)
 
 static void
 privsep_put_u32(struct privsep_writer *w, uint32_t v)
+{
+	privsep_put(w, &v, sizeof(v));
+}
+
+static void
+privsep_put_u64(struct privsep_writer *w, uint64_t v)
 {
 	privsep_put(w, &v, sizeof(v));
 }
@@ -137,6 +144,17 @@ static uint32_t
 privsep_get_u32(struct privsep_reader *r)
 {
 	uint32_t	 v = 0;
+	const char	*p = privsep_get(r, sizeof(v));
+
+	if (!r->bad)
+		memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static uint64_t
+privsep_get_u64(struct privsep_reader *r)
+{
+	uint64_t	 v = 0;
 	const char	*p = privsep_get(r, sizeof(v));
 
 	if (!r->bad)
@@ -235,7 +253,7 @@ size_t
 privsep_reply_max(const struct config *c)
 {
 	return PRIVSEP_HEAD_BYTES + 2 * PRIVSEP_STR_MAX + 2 * c->output_max_bytes +
-	    PRIVSEP_METRICS_MAX;
+	    PROTOCOL_DATA_MAX_BYTES + PRIVSEP_METRICS_MAX;
 }
 
 /* ----------------------------------------------------------- requests */
@@ -276,6 +294,7 @@ privsep_unpack_request(const struct buf *b, const struct config *c,
 	switch (type) {
 	case PRIVSEP_HEALTH:
 	case PRIVSEP_METRICS:
+	case PRIVSEP_RUNTIME:
 		if (r.bad || r.left != 0)
 			break;
 		return type;
@@ -371,6 +390,10 @@ privsep_pack_result(struct buf *b, const struct job_result *result)
 	privsep_put_u32(&w, (uint32_t)result->duration_ms);
 	privsep_put_str(&w, result->stdout_buf.data, result->stdout_buf.len);
 	privsep_put_str(&w, result->stderr_buf.data, result->stderr_buf.len);
+	privsep_put_u64(&w, (uint64_t)result->usage.cpu_ms);
+	privsep_put_u64(&w, (uint64_t)result->usage.memory_peak_bytes);
+	privsep_put_u64(&w, (uint64_t)result->usage.queue_ms);
+	privsep_put_str(&w, result->data.data, result->data.len);
 	return privsep_end(&w);
 }
 
@@ -403,6 +426,13 @@ privsep_unpack_result(const struct buf *b, struct job_result *result,
 		r.bad = true;
 	s = privsep_get_str(&r, &len);
 	if (!r.bad && buf_append(&result->stderr_buf, s, len) == -1)
+		r.bad = true;
+	result->usage.cpu_ms = (long long)privsep_get_u64(&r);
+	result->usage.memory_peak_bytes = (long long)privsep_get_u64(&r);
+	result->usage.queue_ms = (long long)privsep_get_u64(&r);
+	buf_reset(&result->data);
+	s = privsep_get_str(&r, &len);
+	if (!r.bad && buf_append(&result->data, s, len) == -1)
 		r.bad = true;
 	if (r.bad || r.left != 0)
 		return privsep_malformed(err);
@@ -465,5 +495,84 @@ privsep_unpack_metrics(const struct buf *b, struct buf *out,
 		api_error_set(err, 500, "internal", "Metrics over their cap.");
 		return -1;
 	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ runtime */
+
+static void
+privsep_put_name(struct privsep_writer *w, const char *s)
+{
+	privsep_put_str(w, s, strnlen(s, RUNTIME_NAME_MAX - 1));
+}
+
+int
+privsep_pack_runtime(struct buf *b, const struct runtime_info *rt)
+{
+	struct privsep_writer	w = privsep_begin(b, PRIVSEP_OK);
+	size_t			i;
+
+	if (rt->nmodules > RUNTIME_MODULES_MAX ||
+	    rt->nlibraries > RUNTIME_LIBRARIES_MAX)
+		w.bad = true;
+	privsep_put_u8(&w, rt->known);
+	privsep_put_name(&w, rt->python);
+	privsep_put_u32(&w, (uint32_t)rt->nmodules);
+	for (i = 0; i < rt->nmodules && !w.bad; i++)
+		privsep_put_name(&w, rt->modules[i]);
+	privsep_put_u32(&w, (uint32_t)rt->nlibraries);
+	for (i = 0; i < rt->nlibraries && !w.bad; i++) {
+		privsep_put_name(&w, rt->library[i]);
+		privsep_put_name(&w, rt->version[i]);
+	}
+	return privsep_end(&w);
+}
+
+/* A name into a RUNTIME_NAME_MAX array: shorter, and no NUL in it. */
+static void
+privsep_get_name(struct privsep_reader *r, char dst[RUNTIME_NAME_MAX])
+{
+	uint32_t	 len;
+	const char	*s = privsep_get_str(r, &len);
+
+	if (r->bad || len >= RUNTIME_NAME_MAX || memchr(s, '\0', len) != NULL) {
+		r->bad = true;
+		dst[0] = '\0';
+		return;
+	}
+	memcpy(dst, s, len);
+	dst[len] = '\0';
+}
+
+int
+privsep_unpack_runtime(const struct buf *b, struct runtime_info *rt,
+    struct api_error *err)
+{
+	struct privsep_reader	r;
+	uint8_t			known;
+	uint32_t		n, i;
+
+	memset(rt, 0, sizeof(*rt));
+	if (privsep_reply(b, &r, err) == -1)
+		return -1;
+	known = privsep_get_u8(&r);
+	privsep_get_name(&r, rt->python);
+	if ((n = privsep_get_u32(&r)) > RUNTIME_MODULES_MAX)
+		r.bad = true;
+	for (i = 0; i < n && !r.bad; i++)
+		privsep_get_name(&r, rt->modules[i]);
+	rt->nmodules = r.bad ? 0 : n;
+	if ((n = privsep_get_u32(&r)) > RUNTIME_LIBRARIES_MAX)
+		r.bad = true;
+	for (i = 0; i < n && !r.bad; i++) {
+		privsep_get_name(&r, rt->library[i]);
+		privsep_get_name(&r, rt->version[i]);
+	}
+	rt->nlibraries = r.bad ? 0 : n;
+	if (r.bad || r.left != 0 || known > 1) {
+		memset(rt, 0, sizeof(*rt));
+		return privsep_malformed(err);
+	}
+	rt->known = known == 1;
 	return 0;
 }

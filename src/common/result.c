@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "protocol.h"
 
 void
 api_error_set(struct api_error *e, int http_status, const char *code,
@@ -61,6 +62,8 @@ job_result_init(struct job_result *r, size_t output_max_bytes)
 	memset(r, 0, sizeof(*r));
 	buf_init(&r->stdout_buf, output_max_bytes);
 	buf_init(&r->stderr_buf, output_max_bytes);
+	buf_init(&r->data, PROTOCOL_DATA_MAX_BYTES);
+	r->usage.cpu_ms = r->usage.memory_peak_bytes = r->usage.queue_ms = -1;
 }
 
 void
@@ -68,4 +71,5 @@ job_result_free(struct job_result *r)
 {
 	buf_free(&r->stdout_buf);
 	buf_free(&r->stderr_buf);
+	buf_free(&r->data);
 }
