@@ -34,9 +34,11 @@ static const char runner_data_source[] =
 	"TEXT_MAX = " STR(PROTOCOL_EXC_TEXT_MAX_BYTES) "\n"
 	"dumps = _json.dumps\n"
 	"state = {'exception': None, 'result': None, 'result_truncated': False}\n"
-	"OPEN_NOTE = ('pycage: open() is not available in the sandbox. Read '\n"
-	"    'the request\\'s stdin with input() or sys.stdin, and build files in '\n"
-	"    'memory: io.StringIO / io.BytesIO work with pandas and openpyxl.')\n"
+	"OPEN_NOTE = ('pycage: open() is not available in the sandbox. The '\n"
+	"    'request\\'s files are in the working directory: read them with '\n"
+	"    'pandas (pd.read_csv(\"name.csv\"), pd.read_excel) or '\n"
+	"    'openpyxl.load_workbook(\"name.xlsx\"); files saved there (df.to_csv, '\n"
+	"    'wb.save) come back in the answer; stdin is read with input().')\n"
 	"IMPORT_NOTE = ('pycage: use only the allowed modules (GET /v1/runtime '\n"
 	"    'lists them with their versions): math, json, re, datetime, '\n"
 	"    'collections, itertools, statistics, numpy, pandas, openpyxl, '\n"
@@ -116,7 +118,65 @@ static const char runner_data_source[] =
 	"    described['line'] = line\n"
 	"    described['traceback'] = frames\n"
 	"    state['exception'] = described\n"
-	"def record():\n"
+	"import os as _os, stat as _stat, base64 as _base64\n"
+"DATA_DIR = '" PROTOCOL_DATA_DIR "'\n"
+"FILES_MAX = " STR(PROTOCOL_FILES_MAX) "\n"
+"files_in = {}\n"
+"files_out_max = [0]\n"
+"def files(written, out_max):\n"
+"    for name, ino, size, mtime in written:\n"
+"        files_in[name] = (ino, size, mtime)\n"
+"    files_out_max[0] = out_max\n"
+"    state['files'] = []\n"
+"    state['files_truncated'] = False\n"
+"def name_ok(name):\n"
+"    return (0 < len(name) <= 100 and name[0] != '.' and\n"
+"            all(c.isascii() and (c.isalnum() or c in '._-') for c in name))\n"
+"def collect():\n"
+"    if 'files' not in state:\n"
+"        return\n"
+"    out, total, truncated = [], 0, False\n"
+"    try:\n"
+"        names = sorted(e.name for e in _os.scandir(DATA_DIR))\n"
+"    except BaseException:\n"
+"        return\n"
+"    for name in names:\n"
+"        if not name_ok(name):\n"
+"            truncated = True\n"
+"            continue\n"
+"        try:\n"
+"            fd = _os.open(DATA_DIR + '/' + name, _os.O_RDONLY | _os.O_NOFOLLOW |\n"
+"                          _os.O_NONBLOCK | _os.O_CLOEXEC)\n"
+"        except BaseException:\n"
+"            continue\n"
+"        try:\n"
+"            st = _os.fstat(fd)\n"
+"            if not _stat.S_ISREG(st.st_mode):\n"
+"                continue\n"
+"            if files_in.get(name) == (st.st_ino, st.st_size, st.st_mtime_ns):\n"
+"                continue\n"
+"            if len(out) == FILES_MAX or total + st.st_size > files_out_max[0]:\n"
+"                truncated = True\n"
+"                continue\n"
+"            chunks, left = [], st.st_size\n"
+"            while left > 0:\n"
+"                chunk = _os.read(fd, min(left, 1 << 20))\n"
+"                if not chunk:\n"
+"                    break\n"
+"                chunks.append(chunk)\n"
+"                left -= len(chunk)\n"
+"            data = b''.join(chunks)\n"
+"            total += len(data)\n"
+"            out.append({'name': name, 'size': len(data),\n"
+"                        'data': _base64.b64encode(data).decode('ascii')})\n"
+"        except BaseException:\n"
+"            truncated = True\n"
+"        finally:\n"
+"            _os.close(fd)\n"
+"    state['files'] = out\n"
+"    state['files_truncated'] = truncated\n"
+"def record():\n"
+"    collect()\n"
 	"    return dumps(state, ensure_ascii=False,\n"
 	"                 separators=(',', ':')).encode('utf-8')\n";
 
@@ -227,6 +287,18 @@ runner_data_write_all(const char *p, size_t n)
 		n -= (size_t)w;
 	}
 	return 0;
+}
+
+void
+runner_data_files(PyObject *written, size_t out_max)
+{
+	PyObject *args = Py_BuildValue("(On)", written, (Py_ssize_t)out_max);
+	PyObject *done = runner_data_call("files", args);
+
+	Py_XDECREF(args);
+	if (done == NULL)
+		PyErr_Clear();
+	Py_XDECREF(done);
 }
 
 void

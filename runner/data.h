@@ -25,6 +25,10 @@ void	runner_data_result(PyObject *value);
  * "what to do instead" note to the refusals the sandbox makes; the
  * exception stays set, for the traceback. */
 void	runner_data_exception(PyObject *source);
+/* The files the runner wrote (a list of (name, inode, size, mtime_ns))
+ * and the cap on what comes back: the record then lists every regular
+ * file of PROTOCOL_DATA_DIR created or changed since. */
+void	runner_data_files(PyObject *written, size_t out_max);
 /* Writes the data record for nonce on fd 1; nothing if it cannot be made. */
 void	runner_data_write(const char *nonce);
 

@@ -71,6 +71,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "audit.h"
 #include "data.h"
@@ -258,6 +259,92 @@ static void runner_read_header(struct protocol_header *header)
 }
 
 /* Returns a new bytes object holding exactly len bytes of fd 0. */
+static bool runner_file_name_ok(const char *s, size_t len)
+{
+	if (len == 0 || len > PROTOCOL_FILE_NAME_MAX_BYTES || s[0] == '.')
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		      (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+/* Parses a run of decimal digits at *cursor, at most max; 0 or -1. */
+static int runner_parse_size(const char **cursor, const char *end, size_t max,
+			     size_t *out)
+{
+	const char *p = *cursor;
+	size_t value = 0;
+
+	if (p == end || *p < '0' || *p > '9')
+		return -1;
+	while (p < end && *p >= '0' && *p <= '9') {
+		value = value * 10 + (size_t)(*p - '0');
+		if (value > max)
+			return -1;
+		p++;
+	}
+	*cursor = p;
+	*out = value;
+	return 0;
+}
+
+/* The request's files into the working directory, PROTOCOL_DATA_DIR,
+ * before any of the program runs: "NAME SIZE\n" then SIZE bytes, each.
+ * A name is checked again here (the executor checked it too), and a file
+ * is created, never opened: O_EXCL | O_NOFOLLOW.  Returns a new list of
+ * (name, inode, size, mtime_ns) for the data record to tell the files the
+ * program left unchanged, or exits 125 on a malformed list. */
+static PyObject *runner_write_files(const char *p, size_t len)
+{
+	const char *end = p + len;
+	PyObject *written = PyList_New(0);
+	size_t count = 0;
+
+	if (written == NULL)
+		runner_fail(PROTOCOL_EXIT_NO_INTERPRETER, "no memory for the files");
+	if (len > 0 && chdir(PROTOCOL_DATA_DIR) != 0)
+		runner_fail(PROTOCOL_EXIT_NO_INTERPRETER, "cannot enter %s: %s",
+			    PROTOCOL_DATA_DIR, strerror(errno));
+	while (p < end) {
+		const char *space = memchr(p, ' ', (size_t)(end - p));
+		char name[PROTOCOL_FILE_NAME_MAX_BYTES + 1];
+		size_t name_len, size;
+		struct stat st;
+		int fd;
+
+		if (space == NULL || ++count > PROTOCOL_FILES_MAX)
+			runner_fail(PROTOCOL_EXIT_BAD_REQUEST, "bad file list");
+		name_len = (size_t)(space - p);
+		if (!runner_file_name_ok(p, name_len))
+			runner_fail(PROTOCOL_EXIT_BAD_REQUEST, "bad file name");
+		memcpy(name, p, name_len);
+		name[name_len] = '\0';
+		p = space + 1;
+		if (runner_parse_size(&p, end, PROTOCOL_FILES_MAX_BYTES, &size) != 0 ||
+		    p == end || *p != '\n' || (size_t)(end - p - 1) < size)
+			runner_fail(PROTOCOL_EXIT_BAD_REQUEST, "bad file size");
+		p++;
+		fd = open(name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			  0644);
+		if (fd < 0 || runner_write_all(fd, p, size) != 0 || fstat(fd, &st) != 0)
+			runner_fail(PROTOCOL_EXIT_NO_INTERPRETER, "cannot write %s: %s",
+				    name, strerror(errno));
+		close(fd);
+		p += size;
+		PyObject *entry = Py_BuildValue("(sKKL)", name,
+			(unsigned long long)st.st_ino, (unsigned long long)st.st_size,
+			(long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec);
+		if (entry == NULL || PyList_Append(written, entry) != 0)
+			runner_fail(PROTOCOL_EXIT_NO_INTERPRETER, "no memory for the files");
+		Py_DECREF(entry);
+	}
+	return written;
+}
+
 static PyObject *runner_read_payload(size_t len, const char *what)
 {
 	PyObject *bytes = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)len);
@@ -861,7 +948,7 @@ int main(int argc, char **argv)
 	struct protocol_header header;
 	PyObject *builtins_module, *real_builtins;
 	PyObject *real_compile, *restricted_builtins, *globals;
-	PyObject *code_bytes, *stdin_bytes, *source;
+	PyObject *code_bytes, *stdin_bytes, *source, *files_bytes, *files_written;
 	const char *preload;
 	bool ready;
 	int null_fd;
@@ -895,6 +982,12 @@ int main(int argc, char **argv)
 	runner_read_header(&header);
 	code_bytes = runner_read_payload(header.code_len, "code");
 	stdin_bytes = runner_read_payload(header.stdin_len, "stdin");
+	files_bytes = runner_read_payload(header.files_len, "files");
+	files_written = runner_write_files(PyBytes_AS_STRING(files_bytes),
+					   header.files_len);
+	Py_DECREF(files_bytes);
+	runner_data_files(files_written, header.files_out_max);
+	Py_DECREF(files_written);
 
 	null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (null_fd < 0 || dup2(null_fd, STDIN_FILENO) < 0)

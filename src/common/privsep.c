@@ -246,7 +246,9 @@ privsep_recv(int fd, struct buf *b)
 size_t
 privsep_request_max(const struct config *c)
 {
-	return PRIVSEP_HEAD_BYTES + c->code_max_bytes + c->stdin_max_bytes;
+	return PRIVSEP_HEAD_BYTES + c->code_max_bytes + c->stdin_max_bytes +
+	    c->files_max_bytes + PROTOCOL_FILES_MAX *
+	    (8 + PROTOCOL_FILE_NAME_MAX_BYTES);
 }
 
 size_t
@@ -261,7 +263,8 @@ privsep_reply_max(const struct config *c)
 int
 privsep_pack_run(struct buf *b, const struct job_spec *spec)
 {
-	struct privsep_writer w = privsep_begin(b, PRIVSEP_RUN);
+	struct privsep_writer	w = privsep_begin(b, PRIVSEP_RUN);
+	size_t			i;
 
 	privsep_put_u32(&w, spec->timeout_ms);
 	if (spec->code_len > UINT32_MAX || spec->stdin_len > UINT32_MAX)
@@ -271,6 +274,14 @@ privsep_pack_run(struct buf *b, const struct job_spec *spec)
 	privsep_put(&w, spec->code != NULL ? spec->code : "", spec->code_len);
 	privsep_put(&w, spec->stdin_data != NULL ? spec->stdin_data : "",
 	    spec->stdin_len);
+	if (spec->nfiles > PROTOCOL_FILES_MAX)
+		w.bad = true;
+	privsep_put_u32(&w, (uint32_t)spec->nfiles);
+	for (i = 0; i < spec->nfiles && !w.bad; i++) {
+		privsep_put_str(&w, spec->files[i].name,
+		    strnlen(spec->files[i].name, PROTOCOL_FILE_NAME_MAX_BYTES));
+		privsep_put_str(&w, spec->files[i].data, spec->files[i].len);
+	}
 	return privsep_end(&w);
 }
 
@@ -287,7 +298,8 @@ privsep_unpack_request(const struct buf *b, const struct config *c,
     struct job_spec *spec, struct api_error *err)
 {
 	struct privsep_reader	r = privsep_reader(b);
-	uint32_t		code_len, stdin_len;
+	uint32_t		code_len, stdin_len, n, len, i, k;
+	size_t			total;
 	uint8_t			type = privsep_get_u8(&r);
 
 	memset(spec, 0, sizeof(*spec));
@@ -311,7 +323,27 @@ privsep_unpack_request(const struct buf *b, const struct config *c,
 		spec->code_len = code_len;
 		spec->stdin_data = (char *)privsep_get(&r, stdin_len);
 		spec->stdin_len = stdin_len;
-		if (r.bad || r.left != 0)
+		if ((n = privsep_get_u32(&r)) > PROTOCOL_FILES_MAX)
+			break;
+		for (i = 0, total = 0; i < n && !r.bad; i++) {
+			struct job_file	*f = &spec->files[i];
+			const char	*name = privsep_get_str(&r, &len);
+
+			if (r.bad || !job_file_name_ok(name, len))
+				r.bad = true;
+			else {
+				memcpy(f->name, name, len);
+				f->name[len] = '\0';
+			}
+			f->data = (char *)privsep_get_str(&r, &len);
+			f->len = len;
+			total += len;
+			for (k = 0; k < i && !r.bad; k++)
+				if (strcmp(spec->files[k].name, f->name) == 0)
+					r.bad = true;
+		}
+		spec->nfiles = n;
+		if (r.bad || r.left != 0 || total > c->files_max_bytes)
 			break;
 		return type;
 	default:

@@ -24,7 +24,9 @@
  * and the timeout against the executor's own configuration.
  *
  *   front -> executor   RUN  u32 timeout_ms, u32 code_len, u32 stdin_len,
- *                            code, stdin
+ *                            code, stdin, u32 nfiles, nfiles x (str name,
+ *                            str content)    (names, count and total
+ *                            re-checked against the executor's config)
  *                       HEALTH
  *                       METRICS
  *                       RUNTIME

@@ -239,20 +239,40 @@ job_pump(struct docker_attach *a, const struct buf *request, unsigned timeout_ms
 		log_warn("job: unknown frame type in the attach stream");
 }
 
+/* The runner's request: header, code, stdin, then each file as
+ * "NAME SIZE\n" and its bytes (runner/protocol.h); files_max caps the
+ * files the runner sends back. */
 static int
 job_request_bytes(const struct job_spec *spec, const char *nonce,
-    struct buf *request)
+    size_t files_max, struct buf *request)
 {
 	char	header[PROTOCOL_HEADER_MAX_BYTES + 1];
+	char	line[PROTOCOL_FILE_NAME_MAX_BYTES + 24];
+	size_t	files_len = 0, i;
 	int	n;
 
-	if ((n = protocol_format_header(header, sizeof(header), spec->code_len,
-	    spec->stdin_len, nonce)) == -1)
+	for (i = 0; i < spec->nfiles; i++) {
+		n = snprintf(line, sizeof(line), "%s %zu\n", spec->files[i].name,
+		    spec->files[i].len);
+		if (n < 0 || (size_t)n >= sizeof(line))
+			return -1;
+		files_len += (size_t)n + spec->files[i].len;
+	}
+	if ((n = protocol_format_header_files(header, sizeof(header),
+	    spec->code_len, spec->stdin_len, files_len, files_max, nonce)) == -1)
 		return -1;
 	if (buf_append(request, header, (size_t)n) == -1 ||
 	    buf_append(request, spec->code, spec->code_len) == -1 ||
 	    buf_append(request, spec->stdin_data, spec->stdin_len) == -1)
 		return -1;
+	for (i = 0; i < spec->nfiles; i++) {
+		n = snprintf(line, sizeof(line), "%s %zu\n", spec->files[i].name,
+		    spec->files[i].len);
+		if (n < 0 || (size_t)n >= sizeof(line) ||
+		    buf_append(request, line, (size_t)n) == -1 ||
+		    buf_append(request, spec->files[i].data, spec->files[i].len) == -1)
+			return -1;
+	}
 	return 0;
 }
 
@@ -288,9 +308,11 @@ job_execute(struct executor *ex, struct docker *d, const struct job_spec *spec,
 	/* Events of this run are newer; a pool container's start is older. */
 	long long		 since = (long long)time(NULL) - 1;
 
-	buf_init(&request, PROTOCOL_HEADER_MAX_BYTES + spec->code_len + spec->stdin_len);
+	buf_init(&request, PROTOCOL_HEADER_MAX_BYTES + spec->code_len +
+	    spec->stdin_len + PROTOCOL_FILES_LIST_MAX_BYTES);
 	if (job_nonce(nonce) == -1 ||
-	    job_request_bytes(spec, nonce, &request) == -1) {
+	    job_request_bytes(spec, nonce, ex->config->files_max_bytes,
+	    &request) == -1) {
 		api_error_set(err, 500, "internal", "Could not build the request.");
 		goto out;
 	}

@@ -82,6 +82,52 @@ fail:
 	return -1;
 }
 
+/*
+ * The files the program left in /mnt/data, as the request sends them:
+ * "utf-8" when the bytes are valid UTF-8 with no NUL, else "base64".
+ */
+static int
+answer_files(yajl_gen g, const struct runner_data *d)
+{
+	struct buf	b64;
+	size_t		i;
+	int		rc = -1;
+
+	GEN(yajl_gen_array_open(g));
+	for (i = 0; d->valid && i < d->nfiles; i++) {
+		const struct runner_file *f = &d->files[i];
+		const char *data = f->data.data != NULL ? f->data.data : "";
+		bool text = utf8_valid(data, f->data.len) &&
+		    memchr(data, '\0', f->data.len) == NULL;
+
+		GEN(yajl_gen_map_open(g));
+		GEN_KEY(g, "name");
+		GEN_STR(g, f->name);
+		GEN_KEY(g, "content");
+		if (text) {
+			if (answer_text(g, data, f->data.len) == -1)
+				goto fail;
+		} else {
+			buf_init(&b64, (f->data.len + 2) / 3 * 4);
+			if (base64_encode(data, f->data.len, &b64) == -1 ||
+			    answer_text(g, b64.data ? b64.data : "", b64.len) == -1) {
+				buf_free(&b64);
+				goto fail;
+			}
+			buf_free(&b64);
+		}
+		GEN_KEY(g, "encoding");
+		GEN_STR(g, text ? "utf-8" : "base64");
+		GEN_KEY(g, "size");
+		GEN(yajl_gen_integer(g, (long long)f->data.len));
+		GEN(yajl_gen_map_close(g));
+	}
+	GEN(yajl_gen_array_close(g));
+	rc = 0;
+fail:
+	return rc;
+}
+
 static int
 answer_count(yajl_gen g, long long v)
 {
@@ -102,8 +148,9 @@ answer_agent_keys(yajl_gen g, const struct job_result *r)
 	struct runner_data	*d;
 	int			 rc = -1;
 
-	if ((d = malloc(sizeof(*d))) == NULL)
+	if ((d = calloc(1, sizeof(*d))) == NULL)
 		return -1;
+	d->files_max = r->files_max_bytes;
 	runner_data_init(d);
 	if (r->data.len > 0 &&
 	    runner_data_parse(r->data.data, r->data.len, d) == -1)
@@ -133,6 +180,11 @@ answer_agent_keys(yajl_gen g, const struct job_result *r)
 	if (answer_count(g, r->usage.queue_ms) == -1)
 		goto fail;
 	GEN(yajl_gen_map_close(g));
+	GEN_KEY(g, "files");
+	if (answer_files(g, d) == -1)
+		goto fail;
+	GEN_KEY(g, "files_truncated");
+	GEN(yajl_gen_bool(g, d->valid && d->files_truncated));
 	rc = 0;
 fail:
 	runner_data_free(d);

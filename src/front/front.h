@@ -21,6 +21,7 @@
 struct job_limits {
 	size_t		code_max_bytes;
 	size_t		stdin_max_bytes;
+	size_t		files_max_bytes;	/* decoded, all files together */
 	unsigned	timeout_default_ms;
 	unsigned	timeout_max_ms;
 };
@@ -49,8 +50,21 @@ struct runner_exception {
 	struct runner_frame frames[PROTOCOL_EXC_FRAMES_MAX];
 };
 
-/* The runner's data record, validated (runner_data.c explains). */
+struct runner_file {
+	char		 name[PROTOCOL_FILE_NAME_MAX_BYTES + 1];
+	struct buf	 data;		/* decoded */
+};
+
+/* The runner's data record, validated (runner_data.c explains).  Set
+ * files_max before parsing: the files' decoded total may not pass it. */
 struct runner_data {
+	size_t		 files_max;
+	bool		 has_files;
+	size_t		 nfiles;
+	size_t		 files_total;
+	struct runner_file files[PROTOCOL_FILES_MAX];
+	bool		 files_truncated;
+	struct buf	 file_text;	/* a file's base64 being read */
 	bool		 valid;
 	bool		 has_exception;
 	struct runner_exception exception;

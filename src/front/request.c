@@ -171,6 +171,7 @@ request_execute(struct worker *w, FCGX_Request *req, struct api_error *err)
 	struct job_limits	 limits = {
 		.code_max_bytes = c->code_max_bytes,
 		.stdin_max_bytes = c->stdin_max_bytes,
+		.files_max_bytes = c->files_max_bytes,
 		.timeout_default_ms = c->timeout_default_ms,
 		.timeout_max_ms = c->timeout_max_ms,
 	};
@@ -185,9 +186,14 @@ request_execute(struct worker *w, FCGX_Request *req, struct api_error *err)
 		return -1;
 	}
 	/* Worst case: every output byte invalid (3-byte U+FFFD) or a control
-	 * byte (6-byte \u00XX escape), on both streams, plus the keys. */
-	buf_init(&answer, 2 * 6 * c->output_max_bytes + 4096);
+	 * byte (6-byte \u00XX escape), on both streams, plus the keys; then
+	 * the runner's exception and result and the files, escaped the same
+	 * way (a file of control bytes is valid UTF-8 without NUL). */
+	buf_init(&answer, 2 * 6 * c->output_max_bytes + 4096 +
+	    6 * PROTOCOL_DATA_META_MAX_BYTES + 6 * c->files_max_bytes +
+	    PROTOCOL_FILES_MAX * 1024);
 	job_result_init(&result, c->output_max_bytes);
+	result.files_max_bytes = c->files_max_bytes;
 	if (request_read_body(req, c->body_max_bytes, &body, err) == -1) {
 		buf_free(&body);
 		goto out;

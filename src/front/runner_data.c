@@ -19,13 +19,14 @@
 #include "front.h"
 
 enum rd_where {
-	RD_TOP, RD_EXCEPTION, RD_TRACEBACK, RD_FRAME
+	RD_TOP, RD_EXCEPTION, RD_TRACEBACK, RD_FRAME, RD_FILES, RD_FILE
 };
 
 enum rd_key {
 	RD_KEY_NONE, RD_KEY_EXCEPTION, RD_KEY_RESULT, RD_KEY_RESULT_TRUNCATED,
 	RD_KEY_TYPE, RD_KEY_MESSAGE, RD_KEY_LINE, RD_KEY_OFFSET,
-	RD_KEY_TRACEBACK, RD_KEY_FUNCTION, RD_KEY_TEXT
+	RD_KEY_TRACEBACK, RD_KEY_FUNCTION, RD_KEY_TEXT, RD_KEY_FILES,
+	RD_KEY_FILES_TRUNCATED, RD_KEY_NAME, RD_KEY_SIZE, RD_KEY_DATA
 };
 
 struct rd_parser {
@@ -35,6 +36,8 @@ struct rd_parser {
 	unsigned		 seen;		/* keys of the current object */
 	unsigned		 top_seen;
 	unsigned		 exc_seen;
+	bool			 in_files;	/* depths 2 and 3 are files' */
+	long long		 file_size;
 };
 
 static const struct { const char *name; enum rd_key key; enum rd_where in; }
@@ -50,6 +53,11 @@ static const struct { const char *name; enum rd_key key; enum rd_where in; }
 	{ "line", RD_KEY_LINE, RD_FRAME },
 	{ "function", RD_KEY_FUNCTION, RD_FRAME },
 	{ "text", RD_KEY_TEXT, RD_FRAME },
+	{ "files", RD_KEY_FILES, RD_TOP },
+	{ "files_truncated", RD_KEY_FILES_TRUNCATED, RD_TOP },
+	{ "name", RD_KEY_NAME, RD_FILE },
+	{ "size", RD_KEY_SIZE, RD_FILE },
+	{ "data", RD_KEY_DATA, RD_FILE },
 };
 
 /* Where a value at the parser's depth sits: 1 top object, 2 exception,
@@ -57,6 +65,8 @@ static const struct { const char *name; enum rd_key key; enum rd_where in; }
 static enum rd_where
 rd_where(const struct rd_parser *p)
 {
+	if (p->in_files)
+		return p->depth == 2 ? RD_FILES : RD_FILE;
 	switch (p->depth) {
 	case 1:	return RD_TOP;
 	case 2:	return RD_EXCEPTION;
@@ -88,6 +98,10 @@ rd_boolean(void *ctx, int value)
 {
 	struct rd_parser *p = ctx;
 
+	if (p->depth == 1 && p->key == RD_KEY_FILES_TRUNCATED) {
+		p->d->files_truncated = value != 0;
+		return 1;
+	}
 	if (p->depth != 1 || p->key != RD_KEY_RESULT_TRUNCATED)
 		return 0;
 	p->d->result_truncated = value != 0;
@@ -99,6 +113,13 @@ rd_integer(void *ctx, long long value)
 {
 	struct rd_parser *p = ctx;
 
+	if (p->in_files) {
+		if (p->depth != 3 || p->key != RD_KEY_SIZE || value < 0 ||
+		    (unsigned long long)value > p->d->files_max)
+			return 0;
+		p->file_size = value;
+		return 1;
+	}
 	if (value < 0 || value > RUNNER_DATA_LINE_MAX)
 		return 0;
 	if (p->depth == 2 && p->key == RD_KEY_LINE)
@@ -129,6 +150,26 @@ rd_string(void *ctx, const unsigned char *s, size_t len)
 	struct rd_parser	*p = ctx;
 	struct runner_data	*d = p->d;
 
+	if (p->in_files) {
+		struct runner_file *f;
+
+		if (p->depth != 3)
+			return 0;
+		f = &d->files[d->nfiles - 1];
+		if (p->key == RD_KEY_NAME) {
+			if (!job_file_name_ok((const char *)s, len))
+				return 0;
+			memcpy(f->name, s, len);
+			f->name[len] = '\0';
+			return 1;
+		}
+		if (p->key != RD_KEY_DATA)
+			return 0;
+		if (base64_decoded_max(len) > d->files_max - d->files_total + 2)
+			return 0;
+		buf_init(&f->data, d->files_max - d->files_total);
+		return base64_decode((const char *)s, len, &f->data) == 0;
+	}
 	if (p->depth == 1 && p->key == RD_KEY_RESULT) {
 		d->has_result = true;
 		return len <= PROTOCOL_RESULT_MAX_BYTES &&
@@ -174,6 +215,13 @@ rd_start_map(void *ctx)
 
 	if (p->depth == 0)
 		;
+	else if (p->in_files && p->depth == 2) {
+		if (p->d->nfiles == PROTOCOL_FILES_MAX)
+			return 0;
+		p->d->nfiles++;
+		p->file_size = -1;
+	} else if (p->in_files)
+		return 0;
 	else if (p->depth == 1 && p->key == RD_KEY_EXCEPTION) {
 		p->d->has_exception = true;
 		p->top_seen = p->seen;
@@ -195,10 +243,30 @@ rd_end_map(void *ctx)
 {
 	struct rd_parser *p = ctx;
 
+	if (p->in_files) {
+		struct runner_file *f = &p->d->files[p->d->nfiles - 1];
+		size_t i;
+
+		p->depth--;
+		/* a file: all three keys, the size its data's, a name once */
+		if (p->seen != ((1U << RD_KEY_NAME) | (1U << RD_KEY_SIZE) |
+		    (1U << RD_KEY_DATA)) || p->file_size < 0 ||
+		    (size_t)p->file_size != f->data.len)
+			return 0;
+		for (i = 0; i + 1 < p->d->nfiles; i++)
+			if (strcmp(p->d->files[i].name, f->name) == 0)
+				return 0;
+		p->d->files_total += f->data.len;
+		p->seen = 0;
+		return 1;
+	}
 	switch (p->depth--) {
-	case 1:		/* the record: every key once */
-		return p->seen == ((1U << RD_KEY_EXCEPTION) | (1U << RD_KEY_RESULT) |
-		    (1U << RD_KEY_RESULT_TRUNCATED));
+	case 1:		/* the record: every key once; files optional */
+		return (p->seen & ~((1U << RD_KEY_FILES) |
+		    (1U << RD_KEY_FILES_TRUNCATED))) == ((1U << RD_KEY_EXCEPTION) |
+		    (1U << RD_KEY_RESULT) | (1U << RD_KEY_RESULT_TRUNCATED)) &&
+		    !(p->seen & (1U << RD_KEY_FILES)) ==
+		    !(p->seen & (1U << RD_KEY_FILES_TRUNCATED));
 	case 2:		/* the exception: offset is optional */
 		if ((p->seen | (1U << RD_KEY_OFFSET)) != ((1U << RD_KEY_TYPE) |
 		    (1U << RD_KEY_MESSAGE) | (1U << RD_KEY_LINE) |
@@ -222,6 +290,14 @@ rd_start_array(void *ctx)
 {
 	struct rd_parser *p = ctx;
 
+	if (p->depth == 1 && p->key == RD_KEY_FILES) {
+		p->d->has_files = true;
+		p->top_seen = p->seen;
+		p->in_files = true;
+		p->depth++;
+		p->seen = 0;
+		return 1;
+	}
 	if (p->depth != 2 || p->key != RD_KEY_TRACEBACK)
 		return 0;
 	p->exc_seen = p->seen;
@@ -234,6 +310,12 @@ rd_end_array(void *ctx)
 {
 	struct rd_parser *p = ctx;
 
+	if (p->in_files && p->depth == 2) {
+		p->in_files = false;
+		p->depth--;
+		p->seen = p->top_seen;
+		return 1;
+	}
 	if (p->depth != 3)
 		return 0;
 	p->depth--;
@@ -256,7 +338,10 @@ static const yajl_callbacks rd_callbacks = {
 void
 runner_data_init(struct runner_data *d)
 {
+	size_t files_max = d->files_max;
+
 	memset(d, 0, sizeof(*d));
+	d->files_max = files_max;
 	buf_init(&d->result, PROTOCOL_RESULT_MAX_BYTES);
 	buf_init(&d->exception.message, PROTOCOL_EXC_MESSAGE_MAX_BYTES);
 	d->exception.line = d->exception.offset = -1;
@@ -265,6 +350,11 @@ runner_data_init(struct runner_data *d)
 void
 runner_data_free(struct runner_data *d)
 {
+	size_t i;
+
+	for (i = 0; i < d->nfiles && i < PROTOCOL_FILES_MAX; i++)
+		buf_free(&d->files[i].data);
+	d->nfiles = 0;
 	buf_free(&d->result);
 	buf_free(&d->exception.message);
 }

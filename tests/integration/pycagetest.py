@@ -67,7 +67,8 @@ OUTPUT_CAP = 1048576           # bytes of UTF-8 per stream
 ANSWER_KEYS = ["stdout", "stderr", "exit_code", "status",
                "stdout_truncated", "stderr_truncated", "duration_ms",
                # issue 17, after the original keys: made in the sandbox, then host-measured
-               "exception", "result", "result_truncated", "usage"]
+               "exception", "result", "result_truncated", "usage", "files",
+               "files_truncated"]
 USAGE_KEYS = ["cpu_ms", "memory_peak_bytes", "queue_ms"]
 RESULT_CAP = 65536             # bytes of UTF-8 of the last expression's repr()
 ANSWER_STATUSES = {"ok", "error", "timeout", "oom", "output_limit"}

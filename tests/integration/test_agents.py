@@ -8,6 +8,8 @@ the original ones, in order). stdout and stderr stay exactly what `python3 -c` p
 cases that look at `exception` or `result` also compare the streams byte for byte.
 """
 
+import base64
+import io
 import os
 import sys
 
@@ -264,8 +266,208 @@ def case_runtime_modules_importable():
     return pt.answer_problems(status, answer, pt.ok_with("all imported\n"))
 
 
+# ---- files in and out
+
+FILES_MAX = 8 * 1024 * 1024     # files_max_bytes, the default
+
+
+def file_in(name, content, encoding=None):
+    entry = {"name": name, "content": content}
+    if encoding:
+        entry["encoding"] = encoding
+    return entry
+
+
+def b64(data):
+    return base64.b64encode(data).decode("ascii")
+
+
+def files_of(answer):
+    return {f.get("name"): f for f in answer.get("files") or []}
+
+
+def returned_bytes(entry):
+    if entry.get("encoding") == "base64":
+        return base64.b64decode(entry["content"])
+    return entry["content"].encode("utf-8")
+
+
+def case_files_round_trip():
+    """A CSV and bytes in; pandas reads them by name; a new CSV and new bytes come back
+    (utf-8 and base64, with sizes); the unchanged inputs do not."""
+    code = ("import pandas as pd\n"
+            "df = pd.read_csv('sales.csv')\n"
+            "df['double'] = df.sales * 2\n"
+            "df.to_csv('out.csv', index=False)\n"
+            "import io\n"
+            "raw = pd.read_csv('sales.csv').to_numpy().tobytes()\n"
+            "pd.Series([1, 2]).to_pickle('s.pkl')\n"
+            "print(int(df.sales.sum()))\n")
+    status, answer = pt.execute(code, files=[
+        file_in("sales.csv", "region,sales\nnorth,120\nsouth,80\n"),
+        file_in("blob.bin", b64(b"\x00\xff\x10"), "base64")], timeout=20)
+    problems = pt.answer_problems(status, answer, {**pt.ok_with("200\n"),
+                                                    "files_truncated": False})
+    files = files_of(answer)
+    if sorted(files) != ["out.csv", "s.pkl"]:
+        problems.append(f"files: expected out.csv and s.pkl back, got {sorted(files)}")
+        return problems
+    out = files["out.csv"]
+    want = {"name": "out.csv", "content": "region,sales,double\nnorth,120,240\nsouth,80,160\n",
+            "encoding": "utf-8", "size": 47}
+    if out != want:
+        problems.append(f"out.csv: expected {want}, got {out}")
+    pkl = files["s.pkl"]
+    if pkl.get("encoding") != "base64" or pkl.get("size") != len(returned_bytes(pkl)) \
+            or not returned_bytes(pkl).startswith(b"\x80"):
+        problems.append(f"s.pkl: expected a base64 pickle with its size, got {pt.show(pkl)}")
+    if list(answer).index("files") < list(answer).index("duration_ms"):
+        problems.append("files comes before the original keys")
+    return problems
+
+
+def case_files_openpyxl_report():
+    """The guide's case: a workbook built with openpyxl and df.to_excel("report.xlsx") in
+    the sandbox; the returned bytes open with openpyxl here and hold the expected cells."""
+    import openpyxl
+    code = ("import openpyxl, pandas as pd\n"
+            "wb = openpyxl.Workbook()\n"
+            "ws = wb.active\n"
+            "ws.title = 'summary'\n"
+            "ws.append(['region', 'total'])\n"
+            "ws.append(['north', 320])\n"
+            "ws['C1'] = '=SUM(B2:B2)'\n"
+            "wb.save('summary.xlsx')\n"
+            "df = pd.DataFrame({'region': ['north', 'south'], 'sales': [120, 80]})\n"
+            "df.to_excel('report.xlsx', index=False, sheet_name='sales')\n"
+            "print('saved')\n")
+    status, answer = pt.execute(code, timeout=30)
+    problems = pt.answer_problems(status, answer, pt.ok_with("saved\n"))
+    files = files_of(answer)
+    if sorted(files) != ["report.xlsx", "summary.xlsx"]:
+        return problems + [f"files: expected report.xlsx and summary.xlsx, got {sorted(files)}"]
+    for entry in files.values():
+        if entry.get("encoding") != "base64" or entry.get("size") != len(returned_bytes(entry)):
+            problems.append(f"{entry.get('name')}: expected base64 bytes of its size")
+    report = openpyxl.load_workbook(io.BytesIO(returned_bytes(files["report.xlsx"])))
+    rows = [list(row) for row in report["sales"].iter_rows(values_only=True)]
+    if rows != [["region", "sales"], ["north", 120], ["south", 80]]:
+        problems.append(f"report.xlsx sheet 'sales': got {rows}")
+    summary = openpyxl.load_workbook(io.BytesIO(returned_bytes(files["summary.xlsx"])))
+    ws = summary["summary"]
+    got = [ws["A1"].value, ws["B2"].value, ws["C1"].value]
+    if got != ["region", 320, "=SUM(B2:B2)"]:
+        problems.append(f"summary.xlsx cells A1, B2, C1: got {got}")
+    return problems
+
+
+def case_files_read_excel():
+    """A workbook made here goes in base64; pd.read_excel and openpyxl.load_workbook read it
+    by name; the input is not returned (unchanged)."""
+    import openpyxl
+    wb = openpyxl.Workbook()
+    wb.active.append(["x", "y"])
+    wb.active.append([1, 2])
+    wb.active.append([3, 4])
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    code = ("import pandas as pd, openpyxl\n"
+            "df = pd.read_excel('in.xlsx')\n"
+            "print(int(df.y.sum()), openpyxl.load_workbook('in.xlsx').active['A3'].value)\n")
+    status, answer = pt.execute(code, files=[file_in("in.xlsx", b64(buffer.getvalue()),
+                                                     "base64")], timeout=30)
+    return pt.answer_problems(status, answer, {**pt.ok_with("6 3\n"), "files": [],
+                                               "files_truncated": False})
+
+
+def case_files_changed_input():
+    """An input file the program changes comes back; one it leaves alone does not."""
+    code = ("import pandas as pd\n"
+            "df = pd.read_csv('a.csv')\n"
+            "df.assign(b=df.a + 1).to_csv('a.csv', index=False)\n")
+    status, answer = pt.execute(code, files=[file_in("a.csv", "a\n1\n"),
+                                             file_in("keep.txt", "same\n")])
+    return pt.answer_problems(status, answer, {**pt.ok_with(""), "files": [
+        {"name": "a.csv", "content": "a,b\n1,2\n", "encoding": "utf-8", "size": 8}],
+        "files_truncated": False})
+
+
+def case_files_too_many_out():
+    """33 new files: 32 come back whole (by name order), files_truncated."""
+    code = ("import pandas as pd\n"
+            "for i in range(33):\n"
+            "    pd.Series([i]).to_csv(f'f{i:02d}.csv', index=False)\n")
+    status, answer = pt.execute(code, timeout=20)
+    problems = pt.answer_problems(status, answer, {**pt.ok_with(""), "files_truncated": True})
+    names = [f.get("name") for f in answer.get("files") or []]
+    if names != [f"f{i:02d}.csv" for i in range(32)]:
+        problems.append(f"files: expected f00.csv..f31.csv, got {names}")
+    return problems
+
+
+def case_files_too_large_out():
+    """A file over files_max_bytes is left out whole; a small one still comes back."""
+    code = ("import numpy as np, pandas as pd\n"
+            "np.save('big.npy', np.zeros(9 * 1024 * 1024 // 8 + 1))\n"
+            "pd.Series([1]).to_csv('small.csv', index=False)\n")
+    status, answer = pt.execute(code, timeout=20)
+    problems = pt.answer_problems(status, answer, {**pt.ok_with(""), "files_truncated": True})
+    names = [f.get("name") for f in answer.get("files") or []]
+    if names != ["small.csv"]:
+        problems.append(f"files: expected only small.csv, got {names}")
+    return problems
+
+
+def case_files_at_limits():
+    """32 files of 8 MiB in all, decoded, are accepted and readable by name."""
+    size = FILES_MAX // 32
+    files = [file_in(f"f{i:02d}.bin", b64(bytes([i]) * size), "base64") for i in range(32)]
+    code = ("import io\n"
+            "total = sum(len(io.FileIO(f'f{i:02d}.bin').read()) for i in range(32))\n"
+            "print(total)\n")
+    status, answer = pt.execute(code, files=files, timeout=30)
+    return pt.answer_problems(status, answer, {**pt.ok_with(f"{FILES_MAX}\n"), "files": []})
+
+
+REFUSED_FILES = [
+    ("a name with a slash", [file_in("../etc/passwd", "x")], "bad_file_name"),
+    ("a name starting with a dot", [file_in(".bashrc", "x")], "bad_file_name"),
+    ("an empty name", [file_in("", "x")], "bad_file_name"),
+    ("a name of 101 bytes", [file_in("a" * 101, "x")], "bad_file_name"),
+    ("a name with a space", [file_in("a b.csv", "x")], "bad_file_name"),
+    ("the same name twice", [file_in("a.csv", "x"), file_in("a.csv", "y")],
+     "duplicate_file_name"),
+    ("content that is not base64", [file_in("a.bin", "AP8", "base64")], "bad_base64"),
+    ("base64 with a line break", [file_in("a.bin", "AP8=\nAP8=", "base64")], "bad_base64"),
+    ("an unknown encoding", [file_in("a.bin", "x", "latin-1")], "bad_file_encoding"),
+    ("33 files", [file_in(f"f{i}", "") for i in range(33)], "too_many_files"),
+    ("8 MiB + 1 byte decoded", [file_in("a.bin", b64(b"\0" * (FILES_MAX - 1)), "base64"),
+                                file_in("b.txt", "xx")], "files_too_large"),
+    ("a file without content", [{"name": "a"}], "missing_file_field"),
+    ("a file with an unknown key", [{"name": "a", "content": "", "mode": "w"}], "unknown_key"),
+    ("files not a list", {"name": "a", "content": ""}, "wrong_type"),
+    ("a content that is not a string", [{"name": "a", "content": 1}], "wrong_type"),
+]
+
+
+def case_files_refused(files, code):
+    response = pt.execute_raw("print(1)\n", files=files)
+    return pt.error_problems(response, 400, code)
+
+
+def case_runtime_files_cwd():
+    """A file saved by a bare name lands in the working directory and comes back; open is
+    still not among the builtins."""
+    code = ("import pandas as pd\n"
+            "pd.Series([1]).to_csv('w.csv', index=False)\n"
+            "print('open' in __builtins__, 'input' in __builtins__)\n")
+    status, answer = pt.execute(code)
+    return pt.answer_problems(status, answer, {**pt.ok_with("False True\n"), "files": [
+        {"name": "w.csv", "content": "0\n1\n", "encoding": "utf-8", "size": 4}]})
+
+
 def main():
-    tap = pt.start(len(CASES) + 5)
+    tap = pt.start(len(CASES) + 5 + 9 + len(REFUSED_FILES))
     for case in CASES:
         tap.check(case["name"], pt.run_case, case)
     tap.check("usage: a 200 MB allocation peaks at 200 MB or more", case_usage_memory)
@@ -275,6 +477,24 @@ def main():
               "allowlist, the configured limits", case_runtime)
     tap.check("GET /v1/runtime: every listed module imports in the sandbox",
               case_runtime_modules_importable)
+    tap.check("files: a CSV and bytes in, new files back as utf-8 and base64",
+              case_files_round_trip)
+    tap.check("files: the guide's openpyxl report comes back and opens here",
+              case_files_openpyxl_report)
+    tap.check("files: a workbook in, read by pd.read_excel and openpyxl by name",
+              case_files_read_excel)
+    tap.check("files: a changed input comes back, an unchanged one does not",
+              case_files_changed_input)
+    tap.check("files: 33 written, 32 back, files_truncated", case_files_too_many_out)
+    tap.check("files: a file over files_max_bytes is left out whole", case_files_too_large_out)
+    tap.check("files: 32 files and 8 MiB decoded are accepted", case_files_at_limits)
+    tap.check("files: the working directory holds them, open stays removed",
+              case_runtime_files_cwd)
+    tap.check("files: none written, none back", pt.run_case,
+              {"code": "print(1)\n", "expect": {**pt.ok_with("1\n"), "files": [],
+                                                 "files_truncated": False}})
+    for desc, files, code in REFUSED_FILES:
+        tap.check(f"files: {desc}: 400 {code}", case_files_refused, files, code)
     tap.done()
 
 

@@ -30,7 +30,8 @@
 /* The keys after duration_ms of a run without a data record (issue 17). */
 #define AGENT_TAIL \
 	",\"exception\":null,\"result\":null,\"result_truncated\":false," \
-	"\"usage\":{\"cpu_ms\":null,\"memory_peak_bytes\":null,\"queue_ms\":null}"
+	"\"usage\":{\"cpu_ms\":null,\"memory_peak_bytes\":null,\"queue_ms\":null}," \
+	"\"files\":[],\"files_truncated\":false"
 
 /* --------------------------------------------------------- results */
 
@@ -249,7 +250,7 @@ test_worst_case(void)
 
 #define DATA_HEAD ",\"exception\":"
 #define DATA_USAGE ",\"usage\":{\"cpu_ms\":12,\"memory_peak_bytes\":" \
-	"209715200,\"queue_ms\":3}"
+	"209715200,\"queue_ms\":3},\"files\":[],\"files_truncated\":false"
 #define NO_DATA DATA_HEAD "null,\"result\":null,\"result_truncated\":false" \
 	DATA_USAGE
 
@@ -330,6 +331,42 @@ test_runner_data(void)
 		  "\"result_truncated\":false} {}", NO_DATA },
 		{ "invalid UTF-8", "{\"exception\":null,\"result\":\"\xff\","
 		  "\"result_truncated\":false}", NO_DATA },
+		/* files: text comes back as utf-8, other bytes as base64 */
+		{ "files, text and bytes",
+		  "{\"exception\":null,\"result\":null,\"result_truncated\":false,"
+		  "\"files\":[{\"name\":\"a.csv\",\"size\":4,\"data\":\"eCwxCg==\"},"
+		  "{\"name\":\"b.bin\",\"size\":3,\"data\":\"AP+A\"}],"
+		  "\"files_truncated\":true}",
+		  DATA_HEAD "null,\"result\":null,\"result_truncated\":false,"
+		  "\"usage\":{\"cpu_ms\":12,\"memory_peak_bytes\":209715200,"
+		  "\"queue_ms\":3},\"files\":[{\"name\":\"a.csv\",\"content\":"
+		  "\"x,1\\n\",\"encoding\":\"utf-8\",\"size\":4},{\"name\":"
+		  "\"b.bin\",\"content\":\"AP+A\",\"encoding\":\"base64\","
+		  "\"size\":3}],\"files_truncated\":true" },
+		{ "a file with a NUL is base64",
+		  "{\"exception\":null,\"result\":null,\"result_truncated\":false,"
+		  "\"files\":[{\"name\":\"n\",\"size\":1,\"data\":\"AA==\"}],"
+		  "\"files_truncated\":false}",
+		  DATA_HEAD "null,\"result\":null,\"result_truncated\":false,"
+		  "\"usage\":{\"cpu_ms\":12,\"memory_peak_bytes\":209715200,"
+		  "\"queue_ms\":3},\"files\":[{\"name\":\"n\",\"content\":"
+		  "\"AA==\",\"encoding\":\"base64\",\"size\":1}],"
+		  "\"files_truncated\":false" },
+		{ "a file name with a slash", "{\"exception\":null,\"result\":null,"
+		  "\"result_truncated\":false,\"files\":[{\"name\":\"../x\",\"size\":0,"
+		  "\"data\":\"\"}],\"files_truncated\":false}", NO_DATA },
+		{ "a file name twice", "{\"exception\":null,\"result\":null,"
+		  "\"result_truncated\":false,\"files\":[{\"name\":\"x\",\"size\":0,"
+		  "\"data\":\"\"},{\"name\":\"x\",\"size\":0,\"data\":\"\"}],"
+		  "\"files_truncated\":false}", NO_DATA },
+		{ "a size that is not the data's", "{\"exception\":null,\"result\":null,"
+		  "\"result_truncated\":false,\"files\":[{\"name\":\"x\",\"size\":2,"
+		  "\"data\":\"AA==\"}],\"files_truncated\":false}", NO_DATA },
+		{ "bad base64", "{\"exception\":null,\"result\":null,"
+		  "\"result_truncated\":false,\"files\":[{\"name\":\"x\",\"size\":1,"
+		  "\"data\":\"A===\"}],\"files_truncated\":false}", NO_DATA },
+		{ "files without files_truncated", "{\"exception\":null,\"result\":null,"
+		  "\"result_truncated\":false,\"files\":[]}", NO_DATA },
 	};
 	static const char	head[] = "{\"stdout\":\"\",\"stderr\":\"\","
 	    "\"exit_code\":0,\"status\":\"ok\",\"stdout_truncated\":false,"
@@ -387,7 +424,7 @@ test_runner_data_caps(void)
 		  "\"}]},\"result\":null,\"result_truncated\":false}",
 		  PROTOCOL_EXC_TEXT_MAX_BYTES },
 	};
-	struct runner_data	*d = malloc(sizeof(*d));
+	struct runner_data	*d = calloc(1, sizeof(*d));
 	struct buf		 rec;
 	size_t			 i, extra;
 	char			*filler = malloc(PROTOCOL_RESULT_MAX_BYTES + 1);

@@ -42,6 +42,103 @@ raw_run(struct buf *b, uint32_t timeout_ms, uint32_t code_len,
 	buf_append(b, &code_len, 4);
 	buf_append(b, &stdin_len, 4);
 	buf_append(b, payload, payload_len);
+	buf_append(b, "\0\0\0\0", 4);	/* no files */
+}
+
+/* A RUN with files built by hand: names and contents as given. */
+static void
+raw_run_files(struct buf *b, uint32_t n, const char *const *names,
+    const uint32_t *sizes)
+{
+	char		type = PRIVSEP_RUN;
+	uint32_t	u, i;
+
+	buf_reset(b);
+	buf_append(b, &type, 1);
+	u = 1000;
+	buf_append(b, &u, 4);
+	u = 1;
+	buf_append(b, &u, 4);
+	u = 0;
+	buf_append(b, &u, 4);
+	buf_append(b, "x", 1);
+	buf_append(b, &n, 4);
+	for (i = 0; i < n; i++) {
+		u = (uint32_t)strlen(names[i]);
+		buf_append(b, &u, 4);
+		buf_append(b, names[i], u);
+		buf_append(b, &sizes[i], 4);
+		if (buf_extend(b, sizes[i]) == NULL)
+			abort();
+	}
+}
+
+static void
+test_run_files(void)
+{
+	static const char *const good[] = { "a.csv", "b.bin" };
+	static const char *const dup[] = { "a.csv", "a.csv" };
+	static const char *const slash[] = { "../a" };
+	static const char *const dot[] = { ".a" };
+	static const char *many[PROTOCOL_FILES_MAX + 1];
+	uint32_t		 sizes[PROTOCOL_FILES_MAX + 1] = { 3, 5 };
+	struct job_spec		 in = { .code = "x", .code_len = 1, .timeout_ms = 1000,
+	    .nfiles = 2 };
+	struct job_spec		 out;
+	struct api_error	 err;
+	struct buf		 b;
+	uint32_t		 big[2];
+	size_t			 i;
+
+	buf_init(&b, privsep_request_max(&config) + 16);
+	strcpy(in.files[0].name, "a.csv");
+	in.files[0].data = "x,1";
+	in.files[0].len = 3;
+	strcpy(in.files[1].name, "b.bin");
+	in.files[1].data = "\0\xff\0\x01\x02";
+	in.files[1].len = 5;
+	is_int(privsep_pack_run(&b, &in), 0, "RUN with two files packs");
+	is_int(privsep_unpack_request(&b, &config, &out, &err), PRIVSEP_RUN,
+	    "and unpacks");
+	ok(out.nfiles == 2 && strcmp(out.files[1].name, "b.bin") == 0 &&
+	    out.files[1].len == 5 && memcmp(out.files[1].data, "\0\xff\0\x01\x02",
+	    5) == 0, "files round trip, any bytes");
+	raw_run_files(&b, 2, good, sizes);
+	is_int(privsep_unpack_request(&b, &config, &out, &err), PRIVSEP_RUN,
+	    "two files by hand are taken");
+	raw_run_files(&b, 2, dup, sizes);
+	is_int(privsep_unpack_request(&b, &config, &out, &err), -1,
+	    "a name twice is refused");
+	raw_run_files(&b, 1, slash, sizes);
+	is_int(privsep_unpack_request(&b, &config, &out, &err), -1,
+	    "a name with a slash is refused");
+	raw_run_files(&b, 1, dot, sizes);
+	is_int(privsep_unpack_request(&b, &config, &out, &err), -1,
+	    "a name starting with a dot is refused");
+	for (i = 0; i <= PROTOCOL_FILES_MAX; i++) {
+		char *name = malloc(8);
+		snprintf(name, 8, "f%zu", i);
+		many[i] = name;
+		sizes[i] = 0;
+	}
+	raw_run_files(&b, PROTOCOL_FILES_MAX, many, sizes);
+	is_int(privsep_unpack_request(&b, &config, &out, &err), PRIVSEP_RUN,
+	    "32 files are taken");
+	raw_run_files(&b, PROTOCOL_FILES_MAX + 1, many, sizes);
+	is_int(privsep_unpack_request(&b, &config, &out, &err), -1,
+	    "33 files are refused");
+	big[0] = (uint32_t)config.files_max_bytes;
+	big[1] = 0;
+	raw_run_files(&b, 2, good, big);
+	is_int(privsep_unpack_request(&b, &config, &out, &err), PRIVSEP_RUN,
+	    "files_max_bytes in all is taken");
+	big[1] = 1;
+	raw_run_files(&b, 2, good, big);
+	is_int(privsep_unpack_request(&b, &config, &out, &err), -1,
+	    "files_max_bytes + 1 in all is refused");
+	for (i = 0; i <= PROTOCOL_FILES_MAX; i++)
+		free((char *)many[i]);
+	buf_free(&b);
 }
 
 static void
@@ -58,7 +155,8 @@ test_run_round_trip(void)
 	buf_init(&b, privsep_request_max(&config));
 	buf_init(&copy, privsep_request_max(&config));
 	is_int(privsep_pack_run(&b, &in), 0, "RUN packs");
-	is_int(b.len, 1 + 12 + 9 + 3, "RUN is type, three u32 and the bytes");
+	is_int(b.len, 1 + 12 + 9 + 3 + 4,
+	    "RUN is type, three u32, the bytes and a file count");
 	is_int(privsep_unpack_request(&b, &config, &out, &err), PRIVSEP_RUN,
 	    "RUN unpacks as RUN");
 	is_mem(out.code, out.code_len, in.code, in.code_len, "code round trip");
@@ -421,6 +519,7 @@ main(void)
 	log_set_level(LOG_LEVEL_ERROR);
 	test_run_round_trip();
 	test_run_limits();
+	test_run_files();
 	test_other_requests();
 	test_result_round_trip();
 	test_errors();
