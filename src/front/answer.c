@@ -337,6 +337,10 @@ answer_runtime(const struct runtime_info *rt, const struct config *c,
 	GEN(yajl_gen_integer(g, (long long)c->stdin_max_bytes));
 	GEN_KEY(g, "body_max_bytes");
 	GEN(yajl_gen_integer(g, (long long)c->body_max_bytes));
+	GEN_KEY(g, "files_max");
+	GEN(yajl_gen_integer(g, PROTOCOL_FILES_MAX));
+	GEN_KEY(g, "files_max_bytes");
+	GEN(yajl_gen_integer(g, (long long)c->files_max_bytes));
 	GEN_KEY(g, "result_max_bytes");
 	GEN(yajl_gen_integer(g, PROTOCOL_RESULT_MAX_BYTES));
 	GEN_KEY(g, "network");

@@ -249,6 +249,8 @@ def case_runtime():
         "code_max_bytes": int(conf_value("code_max_bytes", "262144")),
         "stdin_max_bytes": int(conf_value("stdin_max_bytes", "1048576")),
         "result_max_bytes": pt.RESULT_CAP,
+        "files_max": 32,
+        "files_max_bytes": int(conf_value("files_max_bytes", str(FILES_MAX))),
         "network": False,
     }
     problems += pt.field_problems(limits, want, "limits.")
