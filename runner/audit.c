@@ -73,6 +73,9 @@ static const struct {
 	 * "/tmp" itself is opened too: NamedTemporaryFile passes the
 	 * directory to open() and lets its opener pick the name. */
 	{"/tmp", RUNNER_MATCH_TREE, true},
+	/* The program's working directory: the request's files, and those it
+	 * writes for the answer (issue 17; the container's private tmpfs). */
+	{PROTOCOL_DATA_DIR, RUNNER_MATCH_TREE, true},
 	/* os.devnull: discarding output, subprocess.DEVNULL-style idioms. */
 	{"/dev/null", RUNNER_MATCH_FILE, true},
 	{"/dev/urandom", RUNNER_MATCH_FILE, false},
@@ -236,8 +239,10 @@ static bool runner_audit_path_allowed(const char *path, bool write)
 }
 
 #define RUNNER_AUDIT_READ_REASON \
-	"files can be read only in the Python installation, /usr/share/zoneinfo and /tmp"
-#define RUNNER_AUDIT_WRITE_REASON "files can be written only under /tmp"
+	"files can be read only in the Python installation, /usr/share/zoneinfo, " \
+	PROTOCOL_DATA_DIR " and /tmp"
+#define RUNNER_AUDIT_WRITE_REASON "files can be written only under " \
+	PROTOCOL_DATA_DIR " and /tmp"
 
 /* Lets event go on when path, one of its arguments, may be read (or
  * written, when write is set).  Returns 0, or -1 with an exception set.
@@ -372,7 +377,8 @@ static int runner_audit_chdir(const char *event, PyObject *args)
 	if (PyTuple_GET_SIZE(args) < 1 || PyLong_Check(PyTuple_GET_ITEM(args, 0)))
 		return runner_audit_refuse(event);
 	return runner_audit_check_path(event, PyTuple_GET_ITEM(args, 0), true, "",
-				       "the working directory stays under /tmp");
+				       "the working directory stays under "
+				       PROTOCOL_DATA_DIR " or /tmp");
 }
 
 /* os.kill (pid, signal): the program may signal itself (as os.abort() and

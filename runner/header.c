@@ -7,8 +7,10 @@
  *
  * "pycage1 CODE_LEN STDIN_LEN NONCE": decimal lengths without sign or
  * leading junk, each within its cap; NONCE 1..64 of [A-Za-z0-9], or "-"
- * for none.  Nothing else is accepted, so a header parses only if
- * formatting what it says gives it back.
+ * for none.  "pycage2 CODE_LEN STDIN_LEN FILES_LEN FILES_OUT_MAX NONCE"
+ * when there are files to send or to take back (issue 17); pycage2 with
+ * both 0 is refused, being pycage1's.  Nothing else is accepted, so a
+ * header parses only if formatting what it says gives it back.
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -16,22 +18,40 @@
 
 #include "protocol.h"
 
-#define HEADER_BAD	"bad header: want 'pycage1 <code_len> <stdin_len> <nonce>'"
+#define HEADER_BAD	"bad header: want 'pycage1 <code_len> <stdin_len> <nonce>' or " \
+	"'pycage2 <code_len> <stdin_len> <files_len> <files_out_max> <nonce>'"
 #define HEADER_BAD_NONCE "bad header: nonce must be 1..64 of [A-Za-z0-9] or '-'"
+
+int
+protocol_format_header_files(char *out, size_t outlen, size_t code_len,
+    size_t stdin_len, size_t files_len, size_t files_out_max,
+    const char *nonce)
+{
+	const char	*shown = nonce[0] != '\0' ? nonce : PROTOCOL_NO_NONCE;
+	int		 n;
+
+	if (code_len > PROTOCOL_CODE_MAX_BYTES ||
+	    stdin_len > PROTOCOL_STDIN_MAX_BYTES ||
+	    files_len > PROTOCOL_FILES_LIST_MAX_BYTES ||
+	    files_out_max > PROTOCOL_FILES_MAX_BYTES)
+		return -1;
+	if (files_len == 0 && files_out_max == 0)
+		n = snprintf(out, outlen, PROTOCOL_HEADER_MAGIC " %zu %zu %s\n",
+		    code_len, stdin_len, shown);
+	else
+		n = snprintf(out, outlen, PROTOCOL_HEADER2_MAGIC
+		    " %zu %zu %zu %zu %s\n", code_len, stdin_len, files_len,
+		    files_out_max, shown);
+	return n < 0 || (size_t)n >= outlen || (size_t)n > PROTOCOL_HEADER_MAX_BYTES ?
+	    -1 : n;
+}
 
 int
 protocol_format_header(char *out, size_t outlen, size_t code_len,
     size_t stdin_len, const char *nonce)
 {
-	int n;
-
-	if (code_len > PROTOCOL_CODE_MAX_BYTES ||
-	    stdin_len > PROTOCOL_STDIN_MAX_BYTES)
-		return -1;
-	n = snprintf(out, outlen, PROTOCOL_HEADER_MAGIC " %zu %zu %s\n",
-	    code_len, stdin_len, nonce[0] != '\0' ? nonce : PROTOCOL_NO_NONCE);
-	return n < 0 || (size_t)n >= outlen || (size_t)n > PROTOCOL_HEADER_MAX_BYTES ?
-	    -1 : n;
+	return protocol_format_header_files(out, outlen, code_len, stdin_len,
+	    0, 0, nonce);
 }
 
 /* A run of decimal digits at *cursor, stopping as soon as the value
@@ -70,14 +90,19 @@ protocol_parse_header(const char *line, size_t len,
     struct protocol_header *header, const char **reason)
 {
 	static const char	 magic[] = PROTOCOL_HEADER_MAGIC " ";
+	static const char	 magic2[] = PROTOCOL_HEADER2_MAGIC " ";
 	const char		*p = line, *end = line + len;
 	size_t			 nonce_len, i;
 	int			 parsed;
+	bool			 files = false;
 
 	*reason = HEADER_BAD;
-	if (len < sizeof(magic) - 1 || memcmp(p, magic, sizeof(magic) - 1) != 0)
+	header->files_len = header->files_out_max = 0;
+	if (len >= sizeof(magic2) - 1 && memcmp(p, magic2, sizeof(magic2) - 1) == 0)
+		files = true;
+	else if (len < sizeof(magic) - 1 || memcmp(p, magic, sizeof(magic) - 1) != 0)
 		return -1;
-	p += sizeof(magic) - 1;
+	p += sizeof(magic) - 1;		/* both magics are 8 bytes with the space */
 	parsed = header_length(&p, end, PROTOCOL_CODE_MAX_BYTES, &header->code_len);
 	if (parsed == -2)
 		*reason = "code_len over the cap of 262144 bytes";
@@ -90,6 +115,24 @@ protocol_parse_header(const char *line, size_t len,
 	if (parsed != 0 || p == end || *p != ' ')
 		return -1;
 	p++;
+	if (files) {
+		parsed = header_length(&p, end, PROTOCOL_FILES_LIST_MAX_BYTES,
+		    &header->files_len);
+		if (parsed == -2)
+			*reason = "files_len over its cap";
+		if (parsed != 0 || p == end || *p != ' ')
+			return -1;
+		p++;
+		parsed = header_length(&p, end, PROTOCOL_FILES_MAX_BYTES,
+		    &header->files_out_max);
+		if (parsed == -2)
+			*reason = "files_out_max over its cap";
+		if (parsed != 0 || p == end || *p != ' ')
+			return -1;
+		p++;
+		if (header->files_len == 0 && header->files_out_max == 0)
+			return -1;	/* that header is written pycage1 */
+	}
 	nonce_len = (size_t)(end - p);
 	if (nonce_len == 1 && *p == PROTOCOL_NO_NONCE[0]) {
 		header->nonce[0] = '\0';

@@ -71,8 +71,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "audit.h"
+#include "data.h"
 #include "protocol.h"
 
 #define RUNNER_MESSAGE_MAX_BYTES 512       /* one "pycage-runner: ..." line */
@@ -94,7 +96,7 @@ static const char *const runner_import_allowlist[] = {
 /* Builtins that reach files, the terminal, or code and namespaces outside
  * the compiled program. */
 static const char *const runner_removed_builtins[] = {
-	"open", "eval", "exec", "compile", "input", "breakpoint",
+	"open", "eval", "exec", "compile", "breakpoint",
 	"globals", "locals", "vars", "help",
 };
 
@@ -257,6 +259,92 @@ static void runner_read_header(struct protocol_header *header)
 }
 
 /* Returns a new bytes object holding exactly len bytes of fd 0. */
+static bool runner_file_name_ok(const char *s, size_t len)
+{
+	if (len == 0 || len > PROTOCOL_FILE_NAME_MAX_BYTES || s[0] == '.')
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		      (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+/* Parses a run of decimal digits at *cursor, at most max; 0 or -1. */
+static int runner_parse_size(const char **cursor, const char *end, size_t max,
+			     size_t *out)
+{
+	const char *p = *cursor;
+	size_t value = 0;
+
+	if (p == end || *p < '0' || *p > '9')
+		return -1;
+	while (p < end && *p >= '0' && *p <= '9') {
+		value = value * 10 + (size_t)(*p - '0');
+		if (value > max)
+			return -1;
+		p++;
+	}
+	*cursor = p;
+	*out = value;
+	return 0;
+}
+
+/* The request's files into the working directory, PROTOCOL_DATA_DIR,
+ * before any of the program runs: "NAME SIZE\n" then SIZE bytes, each.
+ * A name is checked again here (the executor checked it too), and a file
+ * is created, never opened: O_EXCL | O_NOFOLLOW.  Returns a new list of
+ * (name, inode, size, mtime_ns) for the data record to tell the files the
+ * program left unchanged, or exits 125 on a malformed list. */
+static PyObject *runner_write_files(const char *p, size_t len)
+{
+	const char *end = p + len;
+	PyObject *written = PyList_New(0);
+	size_t count = 0;
+
+	if (written == NULL)
+		runner_fail(PROTOCOL_EXIT_NO_INTERPRETER, "no memory for the files");
+	if (len > 0 && chdir(PROTOCOL_DATA_DIR) != 0)
+		runner_fail(PROTOCOL_EXIT_NO_INTERPRETER, "cannot enter %s: %s",
+			    PROTOCOL_DATA_DIR, strerror(errno));
+	while (p < end) {
+		const char *space = memchr(p, ' ', (size_t)(end - p));
+		char name[PROTOCOL_FILE_NAME_MAX_BYTES + 1];
+		size_t name_len, size;
+		struct stat st;
+		int fd;
+
+		if (space == NULL || ++count > PROTOCOL_FILES_MAX)
+			runner_fail(PROTOCOL_EXIT_BAD_REQUEST, "bad file list");
+		name_len = (size_t)(space - p);
+		if (!runner_file_name_ok(p, name_len))
+			runner_fail(PROTOCOL_EXIT_BAD_REQUEST, "bad file name");
+		memcpy(name, p, name_len);
+		name[name_len] = '\0';
+		p = space + 1;
+		if (runner_parse_size(&p, end, PROTOCOL_FILES_MAX_BYTES, &size) != 0 ||
+		    p == end || *p != '\n' || (size_t)(end - p - 1) < size)
+			runner_fail(PROTOCOL_EXIT_BAD_REQUEST, "bad file size");
+		p++;
+		fd = open(name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			  0644);
+		if (fd < 0 || runner_write_all(fd, p, size) != 0 || fstat(fd, &st) != 0)
+			runner_fail(PROTOCOL_EXIT_NO_INTERPRETER, "cannot write %s: %s",
+				    name, strerror(errno));
+		close(fd);
+		p += size;
+		PyObject *entry = Py_BuildValue("(sKKL)", name,
+			(unsigned long long)st.st_ino, (unsigned long long)st.st_size,
+			(long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec);
+		if (entry == NULL || PyList_Append(written, entry) != 0)
+			runner_fail(PROTOCOL_EXIT_NO_INTERPRETER, "no memory for the files");
+		Py_DECREF(entry);
+	}
+	return written;
+}
+
 static PyObject *runner_read_payload(size_t len, const char *what)
 {
 	PyObject *bytes = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)len);
@@ -463,6 +551,26 @@ int runner_top_level_name_in(PyObject *name, const char *const *names,
 	return 0;
 }
 
+/* The refusal's last line tells the model what to do instead (a PEP 678
+ * note, printed after the message).  The ImportError is set. */
+static void runner_import_note(void)
+{
+	static const char note[] = "pycage: use only the allowed modules "
+		"(GET /v1/runtime lists them with their versions): math, json, re, "
+		"datetime, collections, itertools, statistics, numpy, pandas, "
+		"openpyxl, sympy and more of the standard library.";
+	PyObject *type, *value, *traceback, *done;
+
+	PyErr_Fetch(&type, &value, &traceback);
+	PyErr_NormalizeException(&type, &value, &traceback);
+	done = value != NULL ? PyObject_CallMethod(value, "add_note", "s", note)
+			     : NULL;
+	if (done == NULL)
+		PyErr_Clear();
+	Py_XDECREF(done);
+	PyErr_Restore(type, value, traceback);
+}
+
 /* __import__ as user code sees it.  Only the user's __builtins__ holds it:
  * modules imported through it run with the real builtins, so numpy's own
  * `import os` still works. */
@@ -498,6 +606,7 @@ static PyObject *runner_restricted_import(PyObject *self, PyObject *args,
 		if (message != NULL) {
 			PyErr_SetImportError(message, name, NULL);
 			Py_DECREF(message);
+			runner_import_note();
 		}
 		return NULL;
 	}
@@ -703,20 +812,37 @@ static int runner_system_exit_code(void)
 	return exit_code;
 }
 
-/* Compiles and runs the program.  Every outcome is an exit code. */
+/* Compiles and runs the program.  Every outcome is an exit code.  When
+ * its last statement is an expression, the statements before it and the
+ * expression run as two code objects from C (no frame of the runner's in
+ * a traceback), so the expression's value is kept for the data record as
+ * the interactive interpreter would show it. */
 static int runner_run_program(PyObject *source, PyObject *globals,
 			      PyObject *real_compile)
 {
-	PyObject *code_object;
+	PyObject *code_object, *head, *last = NULL;
 	PyObject *result = NULL;
 
 	/* compile() of a str, as the protocol specifies: a coding cookie is
 	 * ignored as with `python3 -c`, and a NUL byte is a ValueError
-	 * instead of silently ending the source. */
+	 * instead of silently ending the source.  The whole source is
+	 * compiled first, so a SyntaxError is reported exactly as today. */
 	code_object = PyObject_CallFunction(real_compile, "Oss", source,
 					    RUNNER_SOURCE_FILENAME, "exec");
 	if (code_object != NULL) {
-		result = PyEval_EvalCode(code_object, globals, globals);
+		head = runner_data_split(source, &last);
+		if (head != NULL) {
+			result = PyEval_EvalCode(head, globals, globals);
+			Py_DECREF(head);
+			if (result != NULL) {
+				Py_DECREF(result);
+				result = PyEval_EvalCode(last, globals, globals);
+				if (result != NULL)
+					runner_data_result(result);
+			}
+			Py_DECREF(last);
+		} else
+			result = PyEval_EvalCode(code_object, globals, globals);
 		Py_DECREF(code_object);
 	}
 	if (result != NULL) {
@@ -725,6 +851,7 @@ static int runner_run_program(PyObject *source, PyObject *globals,
 	}
 	if (PyErr_ExceptionMatches(PyExc_SystemExit))
 		return runner_system_exit_code();
+	runner_data_exception(source);
 	runner_print_exception();
 	return PROTOCOL_EXIT_PROGRAM_FAILED;
 }
@@ -763,6 +890,7 @@ static void runner_finish(const struct protocol_header *header, int exit_code)
 	runner_flush_stream("__stderr__");
 
 	if (header->nonce[0] != '\0') {
+		runner_data_write(header->nonce);
 		int len = snprintf(record, sizeof(record), PROTOCOL_EXIT_PREFIX "%s %d\n",
 				   header->nonce, exit_code);
 		if (len > 0 && (size_t)len < sizeof(record)) {
@@ -774,16 +902,63 @@ static void runner_finish(const struct protocol_header *header, int exit_code)
 	_exit(exit_code);
 }
 
+/* --describe: what this runner in this image offers (protocol.h).  The
+ * versions come from the installed distributions' metadata, without
+ * importing the libraries. */
+static const char runner_describe_source[] =
+	"import json, platform, importlib.metadata as metadata\n"
+	"libraries = {}\n"
+	"for name in modules:\n"
+	"    try:\n"
+	"        libraries[name] = metadata.version(name)\n"
+	"    except Exception:\n"
+	"        pass\n"
+	"print(json.dumps({'python': platform.python_version(), 'modules': modules,\n"
+	"                  'libraries': libraries}, separators=(',', ':')))\n";
+
+__attribute__((noreturn))
+static void runner_describe(void)
+{
+	PyObject *ns = PyDict_New(), *modules = PyList_New(0), *code, *result;
+
+	if (ns == NULL || modules == NULL ||
+	    PyDict_SetItemString(ns, "__builtins__", PyEval_GetBuiltins()) != 0)
+		goto failed;
+	for (size_t i = 0; i < RUNNER_ARRAY_LEN(runner_import_allowlist); i++) {
+		PyObject *name = PyUnicode_FromString(runner_import_allowlist[i]);
+		if (name == NULL || PyList_Append(modules, name) != 0)
+			goto failed;
+		Py_DECREF(name);
+	}
+	if (PyDict_SetItemString(ns, "modules", modules) != 0)
+		goto failed;
+	code = Py_CompileString(runner_describe_source, "<pycage-describe>",
+				Py_file_input);
+	if (code == NULL || (result = PyEval_EvalCode(code, ns, ns)) == NULL)
+		goto failed;
+	runner_flush_stream("stdout");
+	_exit(PROTOCOL_EXIT_SUCCESS);
+failed:
+	runner_print_exception();
+	runner_fail(PROTOCOL_EXIT_NO_INTERPRETER, "cannot describe the runtime");
+}
+
 int main(int argc, char **argv)
 {
 	struct protocol_header header;
 	PyObject *builtins_module, *real_builtins;
 	PyObject *real_compile, *restricted_builtins, *globals;
-	PyObject *code_bytes, *stdin_bytes, *source;
+	PyObject *code_bytes, *stdin_bytes, *source, *files_bytes, *files_written;
 	const char *preload;
 	bool ready;
 	int null_fd;
 
+	if (argc == 2 && strcmp(argv[1], PROTOCOL_ARG_DESCRIBE) == 0) {
+		runner_init_python(argv[0]);
+		if (runner_install_output() != 0)
+			runner_fail(PROTOCOL_EXIT_NO_INTERPRETER, "cannot set up stdout");
+		runner_describe();
+	}
 	preload = runner_parse_argv(argc, argv, &ready);
 	runner_init_python(argc > 0 ? argv[0] : "pycage-runner");
 	if (runner_install_output() != 0) {
@@ -792,6 +967,10 @@ int main(int argc, char **argv)
 	}
 	/* Before the preload: see runner_audit_install(). */
 	runner_audit_install();
+	if (runner_data_init() != 0) {
+		runner_print_exception();
+		runner_fail(PROTOCOL_EXIT_NO_INTERPRETER, "cannot set up the data record");
+	}
 	runner_preload(preload);
 	/* A pool hands the container out only after this: the request's
 	 * deadline must not pay for the preload. */
@@ -803,6 +982,12 @@ int main(int argc, char **argv)
 	runner_read_header(&header);
 	code_bytes = runner_read_payload(header.code_len, "code");
 	stdin_bytes = runner_read_payload(header.stdin_len, "stdin");
+	files_bytes = runner_read_payload(header.files_len, "files");
+	files_written = runner_write_files(PyBytes_AS_STRING(files_bytes),
+					   header.files_len);
+	Py_DECREF(files_bytes);
+	runner_data_files(files_written, header.files_out_max);
+	Py_DECREF(files_written);
 
 	null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (null_fd < 0 || dup2(null_fd, STDIN_FILENO) < 0)

@@ -17,7 +17,7 @@ SECONDS_PER_TARGET=${1:-60}
 [[ $SECONDS_PER_TARGET =~ ^[1-9][0-9]*$ ]] || die "usage: $0 [SECONDS]"
 
 FUZZ="$BUILD/fuzz"
-TARGETS="json_in stream json_out privsep header"
+TARGETS="json_in stream json_out privsep header runner_data"
 CC=${CC:-clang}
 CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
   -Wall -Wextra -D_GNU_SOURCE -I$TOP/src/common -I$TOP/src/front
@@ -37,6 +37,7 @@ max_len() {
 	json_out)	echo 20000 ;;
 	privsep)	echo 20000 ;;
 	header)		echo 400 ;;
+	runner_data)	echo 140000 ;;
 	esac
 }
 

@@ -32,6 +32,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "protocol.h"
+
 /* ---------------------------------------------------------------- buf.c */
 
 /* A growable byte buffer with a cap fixed at birth (STYLE.md point 7). */
@@ -53,6 +55,13 @@ char	*buf_extend(struct buf *, size_t n);
 /* Appends as much as fits under the cap; returns the bytes taken. */
 size_t	buf_append_upto(struct buf *, const void *, size_t);
 int	buf_append_str(struct buf *, const char *);
+/* ------------------------------------------------------------- base64.c */
+
+/* Strict RFC 4648 base64 (padding required, no whitespace); decode
+ * appends all or nothing and returns -1 on bad input or over out's cap. */
+size_t	base64_decoded_max(size_t len);
+int	base64_decode(const char *, size_t, struct buf *out);
+int	base64_encode(const void *, size_t, struct buf *out);
 /* --------------------------------------------------------------- proc.c */
 
 /* What both programs do to their process at start (proc.c explains). */
@@ -118,6 +127,7 @@ struct config {
 	size_t		body_max_bytes;
 	size_t		code_max_bytes;
 	size_t		stdin_max_bytes;
+	size_t		files_max_bytes;		/* in and out, decoded */
 	unsigned	janitor_interval_s;
 	unsigned	janitor_grace_s;
 	unsigned	pool_size;			/* 0: no pool */
@@ -229,20 +239,63 @@ void	api_error_normalize(struct api_error *);
 /* A validated execution request (front/json_in.c makes it; the executor
  * reads it from the channel).  json_in's copy owns code and stdin_data;
  * the executor's points into the channel's buffer. */
+struct job_file {
+	char		 name[PROTOCOL_FILE_NAME_MAX_BYTES + 1];
+	char		*data;		/* decoded */
+	size_t		 len;
+};
+
 struct job_spec {
 	char		*code;
 	size_t		 code_len;
 	char		*stdin_data;
 	size_t		 stdin_len;
 	unsigned	 timeout_ms;
+	/* The request's files for /mnt/data; the executor's point into the
+	 * channel's buffer, json_in's own each data. */
+	size_t		 nfiles;
+	struct job_file	 files[PROTOCOL_FILES_MAX];
+};
+
+/* A file name as a request may give it (and an answer return it): 1 to
+ * PROTOCOL_FILE_NAME_MAX_BYTES of [A-Za-z0-9._-], not starting with '.'. */
+bool	job_file_name_ok(const char *, size_t);
+
+/* What GET /v1/runtime reports from the image (issue 17): read by the
+ * self-check from `pycage-runner --describe` in the real image
+ * (executor/selfcheck.c), never written by hand.  known is false until a
+ * self-check reported it. */
+#define RUNTIME_NAME_MAX	64	/* a module name or a version, with NUL */
+#define RUNTIME_MODULES_MAX	128
+#define RUNTIME_LIBRARIES_MAX	32
+
+struct runtime_info {
+	bool		 known;
+	char		 python[RUNTIME_NAME_MAX];
+	size_t		 nmodules;
+	char		 modules[RUNTIME_MODULES_MAX][RUNTIME_NAME_MAX];
+	size_t		 nlibraries;
+	char		 library[RUNTIME_LIBRARIES_MAX][RUNTIME_NAME_MAX];
+	char		 version[RUNTIME_LIBRARIES_MAX][RUNTIME_NAME_MAX];
 };
 
 enum job_status {
 	JOB_OK, JOB_ERROR, JOB_TIMEOUT, JOB_OOM, JOB_OUTPUT_LIMIT
 };
 
+/* What the host measured of a run (executor/usage.c): the container's
+ * cgroup counters read by the executor, never by the sandbox; -1 when
+ * they could not be read. */
+struct job_usage {
+	long long	 cpu_ms;
+	long long	 memory_peak_bytes;
+	long long	 queue_ms;
+};
+
 /* What a run's answer says, as both processes hold it.  The container
- * it ran in is the executor's alone (struct job, executor.h). */
+ * it ran in is the executor's alone (struct job, executor.h).  data is
+ * the runner's data record (runner/protocol.h), carried as bytes: made
+ * inside the sandbox, validated only by the front. */
 struct job_result {
 	struct buf	 stdout_buf;
 	struct buf	 stderr_buf;
@@ -251,6 +304,9 @@ struct job_result {
 	int		 exit_code;
 	enum job_status	 status;
 	long		 duration_ms;
+	struct buf	 data;
+	struct job_usage usage;
+	size_t		 files_max_bytes;	/* the front's config; answer.c */
 };
 
 const char	*job_status_name(enum job_status);

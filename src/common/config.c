@@ -74,6 +74,7 @@ static const struct config_key config_keys[] = {
 	 * program would pass the front and fail in the sandbox. */
 	NUM(code_max_bytes, CONFIG_SIZE, 1, PROTOCOL_CODE_MAX_BYTES),
 	NUM(stdin_max_bytes, CONFIG_SIZE, 0, PROTOCOL_STDIN_MAX_BYTES),
+	NUM(files_max_bytes, CONFIG_SIZE, 0, PROTOCOL_FILES_MAX_BYTES),
 	NUM(janitor_interval_s, CONFIG_UINT, 1, 86400),
 	NUM(janitor_grace_s, CONFIG_UINT, 0, 86400),
 	NUM(pool_size, CONFIG_UINT, 0, 64),
@@ -119,9 +120,11 @@ config_defaults(struct config *c)
 	c->nofile = 256;
 	c->fsize_mb = 16;
 	c->output_max_bytes = 1 * MIB;
-	c->body_max_bytes = 1 * MIB;
+	/* Code, stdin and files_max_bytes of files in base64, escaped. */
+	c->body_max_bytes = 16 * MIB;
 	c->code_max_bytes = PROTOCOL_CODE_MAX_BYTES;
 	c->stdin_max_bytes = PROTOCOL_STDIN_MAX_BYTES;
+	c->files_max_bytes = 8 * MIB;
 	c->janitor_interval_s = 60;
 	c->janitor_grace_s = 120;
 	c->pool_size = 2;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "privsep.h"
+#include "protocol.h"
 
 #define PRIVSEP_HEAD_BYTES	64		/* fixed fields of any message */
 #define PRIVSEP_METRICS_MAX	(256 * 1024)	/* the executor's series */
@@ -61,6 +62,12 @@ privsep_put_u8(struct privsep_writer *w, uint8_t v)
 
 static void
 privsep_put_u32(struct privsep_writer *w, uint32_t v)
+{
+	privsep_put(w, &v, sizeof(v));
+}
+
+static void
+privsep_put_u64(struct privsep_writer *w, uint64_t v)
 {
 	privsep_put(w, &v, sizeof(v));
 }
@@ -137,6 +144,17 @@ static uint32_t
 privsep_get_u32(struct privsep_reader *r)
 {
 	uint32_t	 v = 0;
+	const char	*p = privsep_get(r, sizeof(v));
+
+	if (!r->bad)
+		memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static uint64_t
+privsep_get_u64(struct privsep_reader *r)
+{
+	uint64_t	 v = 0;
 	const char	*p = privsep_get(r, sizeof(v));
 
 	if (!r->bad)
@@ -228,14 +246,16 @@ privsep_recv(int fd, struct buf *b)
 size_t
 privsep_request_max(const struct config *c)
 {
-	return PRIVSEP_HEAD_BYTES + c->code_max_bytes + c->stdin_max_bytes;
+	return PRIVSEP_HEAD_BYTES + c->code_max_bytes + c->stdin_max_bytes +
+	    c->files_max_bytes + PROTOCOL_FILES_MAX *
+	    (8 + PROTOCOL_FILE_NAME_MAX_BYTES);
 }
 
 size_t
 privsep_reply_max(const struct config *c)
 {
 	return PRIVSEP_HEAD_BYTES + 2 * PRIVSEP_STR_MAX + 2 * c->output_max_bytes +
-	    PRIVSEP_METRICS_MAX;
+	    PROTOCOL_DATA_MAX_BYTES + PRIVSEP_METRICS_MAX;
 }
 
 /* ----------------------------------------------------------- requests */
@@ -243,7 +263,8 @@ privsep_reply_max(const struct config *c)
 int
 privsep_pack_run(struct buf *b, const struct job_spec *spec)
 {
-	struct privsep_writer w = privsep_begin(b, PRIVSEP_RUN);
+	struct privsep_writer	w = privsep_begin(b, PRIVSEP_RUN);
+	size_t			i;
 
 	privsep_put_u32(&w, spec->timeout_ms);
 	if (spec->code_len > UINT32_MAX || spec->stdin_len > UINT32_MAX)
@@ -253,6 +274,14 @@ privsep_pack_run(struct buf *b, const struct job_spec *spec)
 	privsep_put(&w, spec->code != NULL ? spec->code : "", spec->code_len);
 	privsep_put(&w, spec->stdin_data != NULL ? spec->stdin_data : "",
 	    spec->stdin_len);
+	if (spec->nfiles > PROTOCOL_FILES_MAX)
+		w.bad = true;
+	privsep_put_u32(&w, (uint32_t)spec->nfiles);
+	for (i = 0; i < spec->nfiles && !w.bad; i++) {
+		privsep_put_str(&w, spec->files[i].name,
+		    strnlen(spec->files[i].name, PROTOCOL_FILE_NAME_MAX_BYTES));
+		privsep_put_str(&w, spec->files[i].data, spec->files[i].len);
+	}
 	return privsep_end(&w);
 }
 
@@ -269,13 +298,15 @@ privsep_unpack_request(const struct buf *b, const struct config *c,
     struct job_spec *spec, struct api_error *err)
 {
 	struct privsep_reader	r = privsep_reader(b);
-	uint32_t		code_len, stdin_len;
+	uint32_t		code_len, stdin_len, n, len, i, k;
+	size_t			total;
 	uint8_t			type = privsep_get_u8(&r);
 
 	memset(spec, 0, sizeof(*spec));
 	switch (type) {
 	case PRIVSEP_HEALTH:
 	case PRIVSEP_METRICS:
+	case PRIVSEP_RUNTIME:
 		if (r.bad || r.left != 0)
 			break;
 		return type;
@@ -292,7 +323,27 @@ privsep_unpack_request(const struct buf *b, const struct config *c,
 		spec->code_len = code_len;
 		spec->stdin_data = (char *)privsep_get(&r, stdin_len);
 		spec->stdin_len = stdin_len;
-		if (r.bad || r.left != 0)
+		if ((n = privsep_get_u32(&r)) > PROTOCOL_FILES_MAX)
+			break;
+		for (i = 0, total = 0; i < n && !r.bad; i++) {
+			struct job_file	*f = &spec->files[i];
+			const char	*name = privsep_get_str(&r, &len);
+
+			if (r.bad || !job_file_name_ok(name, len))
+				r.bad = true;
+			else {
+				memcpy(f->name, name, len);
+				f->name[len] = '\0';
+			}
+			f->data = (char *)privsep_get_str(&r, &len);
+			f->len = len;
+			total += len;
+			for (k = 0; k < i && !r.bad; k++)
+				if (strcmp(spec->files[k].name, f->name) == 0)
+					r.bad = true;
+		}
+		spec->nfiles = n;
+		if (r.bad || r.left != 0 || total > c->files_max_bytes)
 			break;
 		return type;
 	default:
@@ -371,6 +422,10 @@ privsep_pack_result(struct buf *b, const struct job_result *result)
 	privsep_put_u32(&w, (uint32_t)result->duration_ms);
 	privsep_put_str(&w, result->stdout_buf.data, result->stdout_buf.len);
 	privsep_put_str(&w, result->stderr_buf.data, result->stderr_buf.len);
+	privsep_put_u64(&w, (uint64_t)result->usage.cpu_ms);
+	privsep_put_u64(&w, (uint64_t)result->usage.memory_peak_bytes);
+	privsep_put_u64(&w, (uint64_t)result->usage.queue_ms);
+	privsep_put_str(&w, result->data.data, result->data.len);
 	return privsep_end(&w);
 }
 
@@ -403,6 +458,13 @@ privsep_unpack_result(const struct buf *b, struct job_result *result,
 		r.bad = true;
 	s = privsep_get_str(&r, &len);
 	if (!r.bad && buf_append(&result->stderr_buf, s, len) == -1)
+		r.bad = true;
+	result->usage.cpu_ms = (long long)privsep_get_u64(&r);
+	result->usage.memory_peak_bytes = (long long)privsep_get_u64(&r);
+	result->usage.queue_ms = (long long)privsep_get_u64(&r);
+	buf_reset(&result->data);
+	s = privsep_get_str(&r, &len);
+	if (!r.bad && buf_append(&result->data, s, len) == -1)
 		r.bad = true;
 	if (r.bad || r.left != 0)
 		return privsep_malformed(err);
@@ -465,5 +527,84 @@ privsep_unpack_metrics(const struct buf *b, struct buf *out,
 		api_error_set(err, 500, "internal", "Metrics over their cap.");
 		return -1;
 	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ runtime */
+
+static void
+privsep_put_name(struct privsep_writer *w, const char *s)
+{
+	privsep_put_str(w, s, strnlen(s, RUNTIME_NAME_MAX - 1));
+}
+
+int
+privsep_pack_runtime(struct buf *b, const struct runtime_info *rt)
+{
+	struct privsep_writer	w = privsep_begin(b, PRIVSEP_OK);
+	size_t			i;
+
+	if (rt->nmodules > RUNTIME_MODULES_MAX ||
+	    rt->nlibraries > RUNTIME_LIBRARIES_MAX)
+		w.bad = true;
+	privsep_put_u8(&w, rt->known);
+	privsep_put_name(&w, rt->python);
+	privsep_put_u32(&w, (uint32_t)rt->nmodules);
+	for (i = 0; i < rt->nmodules && !w.bad; i++)
+		privsep_put_name(&w, rt->modules[i]);
+	privsep_put_u32(&w, (uint32_t)rt->nlibraries);
+	for (i = 0; i < rt->nlibraries && !w.bad; i++) {
+		privsep_put_name(&w, rt->library[i]);
+		privsep_put_name(&w, rt->version[i]);
+	}
+	return privsep_end(&w);
+}
+
+/* A name into a RUNTIME_NAME_MAX array: shorter, and no NUL in it. */
+static void
+privsep_get_name(struct privsep_reader *r, char dst[RUNTIME_NAME_MAX])
+{
+	uint32_t	 len;
+	const char	*s = privsep_get_str(r, &len);
+
+	if (r->bad || len >= RUNTIME_NAME_MAX || memchr(s, '\0', len) != NULL) {
+		r->bad = true;
+		dst[0] = '\0';
+		return;
+	}
+	memcpy(dst, s, len);
+	dst[len] = '\0';
+}
+
+int
+privsep_unpack_runtime(const struct buf *b, struct runtime_info *rt,
+    struct api_error *err)
+{
+	struct privsep_reader	r;
+	uint8_t			known;
+	uint32_t		n, i;
+
+	memset(rt, 0, sizeof(*rt));
+	if (privsep_reply(b, &r, err) == -1)
+		return -1;
+	known = privsep_get_u8(&r);
+	privsep_get_name(&r, rt->python);
+	if ((n = privsep_get_u32(&r)) > RUNTIME_MODULES_MAX)
+		r.bad = true;
+	for (i = 0; i < n && !r.bad; i++)
+		privsep_get_name(&r, rt->modules[i]);
+	rt->nmodules = r.bad ? 0 : n;
+	if ((n = privsep_get_u32(&r)) > RUNTIME_LIBRARIES_MAX)
+		r.bad = true;
+	for (i = 0; i < n && !r.bad; i++) {
+		privsep_get_name(&r, rt->library[i]);
+		privsep_get_name(&r, rt->version[i]);
+	}
+	rt->nlibraries = r.bad ? 0 : n;
+	if (r.bad || r.left != 0 || known > 1) {
+		memset(rt, 0, sizeof(*rt));
+		return privsep_malformed(err);
+	}
+	rt->known = known == 1;
 	return 0;
 }

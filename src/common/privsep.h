@@ -24,14 +24,23 @@
  * and the timeout against the executor's own configuration.
  *
  *   front -> executor   RUN  u32 timeout_ms, u32 code_len, u32 stdin_len,
- *                            code, stdin
+ *                            code, stdin, u32 nfiles, nfiles x (str name,
+ *                            str content)    (names, count and total
+ *                            re-checked against the executor's config)
  *                       HEALTH
  *                       METRICS
+ *                       RUNTIME
  *   executor -> front   OK   RUN: i32 exit_code, u8 status, u8 stdout_truncated,
  *                                 u8 stderr_truncated, u32 duration_ms,
- *                                 str stdout, str stderr
+ *                                 str stdout, str stderr, u64 cpu_ms,
+ *                                 u64 memory_peak_bytes, u64 queue_ms
+ *                                 (each -1 unknown), str data (the
+ *                                 runner's data record, unread)
  *                            HEALTH: u32 running, u32 pool_ready, str version
  *                            METRICS: the executor's series, as text
+ *                            RUNTIME: u8 known, str python, u32 n, n x str
+ *                                 module, u32 m, m x (str library, str
+ *                                 version)   (each str < RUNTIME_NAME_MAX)
  *                       ERR  u32 http_status, u32 retry_after_s, str code,
  *                            str message          (str = u32 length, bytes)
  */
@@ -42,6 +51,7 @@
 
 enum privsep_type {
 	PRIVSEP_RUN = 1, PRIVSEP_HEALTH = 2, PRIVSEP_METRICS = 3,
+	PRIVSEP_RUNTIME = 4,
 	PRIVSEP_OK = 0x10, PRIVSEP_ERR = 0x11
 };
 
@@ -96,6 +106,9 @@ int	privsep_pack_result(struct buf *, const struct job_result *);
 int	privsep_pack_health(struct buf *, unsigned running, unsigned pool_ready,
 	    const char *version);
 int	privsep_pack_metrics(struct buf *);	/* metrics_render_executor() */
+int	privsep_pack_runtime(struct buf *, const struct runtime_info *);
+int	privsep_unpack_runtime(const struct buf *, struct runtime_info *,
+	    struct api_error *);
 int	privsep_unpack_result(const struct buf *, struct job_result *,
 	    struct api_error *);
 int	privsep_unpack_health(const struct buf *, struct health *,

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "protocol.h"
 
 void
 api_error_set(struct api_error *e, int http_status, const char *code,
@@ -61,6 +62,9 @@ job_result_init(struct job_result *r, size_t output_max_bytes)
 	memset(r, 0, sizeof(*r));
 	buf_init(&r->stdout_buf, output_max_bytes);
 	buf_init(&r->stderr_buf, output_max_bytes);
+	buf_init(&r->data, PROTOCOL_DATA_MAX_BYTES);
+	r->files_max_bytes = PROTOCOL_FILES_MAX_BYTES;
+	r->usage.cpu_ms = r->usage.memory_peak_bytes = r->usage.queue_ms = -1;
 }
 
 void
@@ -68,4 +72,20 @@ job_result_free(struct job_result *r)
 {
 	buf_free(&r->stdout_buf);
 	buf_free(&r->stderr_buf);
+	buf_free(&r->data);
+}
+
+bool
+job_file_name_ok(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len > PROTOCOL_FILE_NAME_MAX_BYTES || s[0] == '.')
+		return false;
+	for (i = 0; i < len; i++)
+		if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '.' || s[i] == '_' ||
+		    s[i] == '-'))
+			return false;
+	return true;
 }

@@ -54,6 +54,8 @@ create_body_seccomp(yajl_gen g, const char *profile)
  * HostConfig.  Leave MaskedPaths/ReadonlyPaths out: an empty list would
  * remove Docker's defaults (docs/FIELD-NOTES.md).
  */
+#define DATA_TMPFS_ROOM_BYTES	(16UL * 1024 * 1024)	/* past the files */
+
 int
 create_body(const struct config *c, const char *preload,
     bool ready, const char *const *entrypoint, long uid, const char *cpuset,
@@ -63,7 +65,7 @@ create_body(const struct config *c, const char *preload,
 		"OPENBLAS_NUM_THREADS=1", "OMP_NUM_THREADS=1",
 		"PYTHONDONTWRITEBYTECODE=1", "HOME=/tmp", "LANG=C.UTF-8",
 	};
-	char		tmpfs[128], preload_arg[CONFIG_STR_MAX + 16];
+	char		tmpfs[128], data_tmpfs[192], preload_arg[CONFIG_STR_MAX + 16];
 	char		user[CONFIG_STR_MAX + 24], expires_str[24], uids_str[24];
 	long long	memory = (long long)c->memory_mb * 1024 * 1024;
 	bool		runsc = config_gvisor(c);
@@ -72,6 +74,13 @@ create_body(const struct config *c, const char *preload,
 
 	snprintf(tmpfs, sizeof(tmpfs), "rw,noexec,nosuid,nodev,size=%um,mode=1777",
 	    c->tmpfs_mb);
+	/* The program's working directory (issue 17): the request's files,
+	 * and room to write as much again plus 16 MiB; private to the
+	 * container's uid, pages counted in the memory limit like /tmp's. */
+	snprintf(data_tmpfs, sizeof(data_tmpfs), "rw,noexec,nosuid,nodev,"
+	    "size=%zuk,mode=0700,uid=%ld,gid=%s",
+	    (2 * c->files_max_bytes + DATA_TMPFS_ROOM_BYTES) / 1024,
+	    uid >= 0 ? uid : strtol(c->user, NULL, 10), strchr(c->user, ':') + 1);
 	if ((g = json_gen_begin()) == NULL)
 		return -1;
 	GEN(yajl_gen_map_open(g));
@@ -82,7 +91,7 @@ create_body(const struct config *c, const char *preload,
 	else
 		snprintf(user, sizeof(user), "%s", c->user);
 	GEN_KEY(g, "User");		GEN_STR(g, user);
-	GEN_KEY(g, "WorkingDir");	GEN_STR(g, "/tmp");
+	GEN_KEY(g, "WorkingDir");	GEN_STR(g, PROTOCOL_DATA_DIR);
 	if (entrypoint != NULL) {
 		GEN_KEY(g, "Entrypoint");
 		GEN(yajl_gen_array_open(g));
@@ -134,6 +143,7 @@ create_body(const struct config *c, const char *preload,
 	GEN_KEY(g, "Tmpfs");
 	GEN(yajl_gen_map_open(g));
 	GEN_KEY(g, "/tmp");		GEN_STR(g, tmpfs);
+	GEN_KEY(g, PROTOCOL_DATA_DIR);	GEN_STR(g, data_tmpfs);
 	GEN(yajl_gen_map_close(g));
 	/* Memory = MemorySwap: no swap.  tmpfs pages count against it. */
 	GEN_KEY(g, "Memory");		GEN(yajl_gen_integer(g, memory));

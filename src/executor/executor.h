@@ -215,6 +215,13 @@ struct record_watch {
 	bool	seen[2];
 	size_t	at[2];		/* where the record starts */
 	int	code;
+	/* The data record, "\x1epycage-data <nonce> <len>\n<len bytes>", on
+	 * stdout just before the exit record: where it starts once seen. */
+	char	data_marker[PROTOCOL_DATA_HEADER_MAX_BYTES];
+	size_t	data_marker_len;
+	size_t	data_scanned;
+	bool	data_seen;
+	size_t	data_at;
 };
 
 void	record_watch_init(struct record_watch *, const char *nonce);
@@ -236,6 +243,30 @@ bool	record_over_cap(const struct record_watch *, int i, const struct buf *,
  * its record; true if it was over. */
 bool	record_cap_stream(struct buf *, bool *truncated, struct record_watch *,
 	    int i, size_t cap);
+/* Looks for the data record's start on stdout in what arrived since. */
+void	record_watch_scan_data(struct record_watch *, const struct buf *);
+/* Once the program is over: the data record's bytes into out if it is
+ * whole and ends at end (the exit record's start); stdout is cut where it
+ * starts either way.  Its bytes are not looked at: the front validates. */
+void	record_take_data(struct record_watch *, struct buf *stdout_buf,
+	    size_t end, struct buf *out);
+
+/* ------------------------------------------------------------ usage.c */
+
+/* A run's cgroup counters, read by the host (usage.c explains). */
+struct usage_probe {
+	int		 cpu_fd;
+	int		 memory_fd;
+	bool		 v2;
+	long long	 cpu_start;	/* ns; -1 unknown */
+	long long	 cpu_last;
+	long long	 memory_last;	/* bytes; -1 unknown */
+};
+
+void	usage_begin(struct usage_probe *, const char *container_id);
+void	usage_sample(struct usage_probe *);
+/* Reads once more, fills cpu_ms and memory_peak_bytes, closes. */
+void	usage_end(struct usage_probe *, struct job_usage *);
 
 /* ---------------------------------------------------------------- job.c */
 
@@ -343,6 +374,8 @@ void	selfcheck_compare(const struct config *, long got_uid, yajl_val report,
 	    char *why, size_t len);
 /* At shutdown: until no check runs (one from health runs on its own). */
 void	selfcheck_wait_idle(void);
+/* A copy of what the last self-check read of the image's runtime. */
+void	selfcheck_runtime(struct runtime_info *);
 /* ------------------------------------------------------------ janitor.c */
 
 /* Removes our instance's leftovers (at start) or stale ones of any instance. */

@@ -44,6 +44,7 @@
 #define JOB_EXIT_KILLED		(128 + SIGKILL)
 #define JOB_OOM_RECHECKS	10	/* x 200 ms: see job_execute() */
 #define JOB_OOM_RECHECK_NS	200000000L
+#define JOB_USAGE_SAMPLE_MS	100	/* cgroup counters read while running */
 
 struct executor {
 	const struct config	*config;
@@ -160,8 +161,10 @@ job_nonce(char nonce[2 * JOB_NONCE_BYTES + 1])
  */
 static void
 job_pump(struct docker_attach *a, const struct buf *request, unsigned timeout_ms,
-    struct job_result *r, struct record_watch *watch, struct job_io *io)
+    struct job_result *r, struct record_watch *watch, struct job_io *io,
+    struct usage_probe *usage)
 {
+	long			 sampled = 0;
 	struct stream_demux	 demux;
 	struct pollfd		 pfd;
 	struct timespec		 start;
@@ -172,7 +175,9 @@ job_pump(struct docker_attach *a, const struct buf *request, unsigned timeout_ms
 				    r->stderr_buf.cap_bytes }, program;
 	long			 got, left;
 
-	r->stdout_buf.cap_bytes += PROTOCOL_EXIT_RECORD_MAX_BYTES;
+	/* stdout also carries the runner's data record (record.c). */
+	r->stdout_buf.cap_bytes += PROTOCOL_EXIT_RECORD_MAX_BYTES +
+	    PROTOCOL_DATA_HEADER_MAX_BYTES + PROTOCOL_DATA_MAX_BYTES;
 	r->stderr_buf.cap_bytes += PROTOCOL_EXIT_RECORD_MAX_BYTES;
 	stream_demux_init(&demux, &r->stdout_buf, &r->stderr_buf);
 	clock_gettime(CLOCK_MONOTONIC, &start);
@@ -185,6 +190,12 @@ job_pump(struct docker_attach *a, const struct buf *request, unsigned timeout_ms
 			io->timed_out = true;
 			break;
 		}
+		if (clock_ms_since(&start) - sampled >= JOB_USAGE_SAMPLE_MS) {
+			usage_sample(usage);
+			sampled = clock_ms_since(&start);
+		}
+		if (left > JOB_USAGE_SAMPLE_MS)
+			left = JOB_USAGE_SAMPLE_MS;
 		pfd.events = POLLIN | (sent < request->len ? POLLOUT : 0);
 		pfd.revents = 0;
 		if (poll(&pfd, 1, (int)left) == -1 && errno != EINTR)
@@ -210,6 +221,7 @@ job_pump(struct docker_attach *a, const struct buf *request, unsigned timeout_ms
 			break;			/* end of stream: the program exited */
 		if (stream_demux_feed(&demux, chunk, (size_t)got))
 			io->capped = true;
+		record_watch_scan_data(watch, &r->stdout_buf);
 		record_watch_scan(watch, 0, &r->stdout_buf);
 		record_watch_scan(watch, 1, &r->stderr_buf);
 		if (record_over_cap(watch, 0, &r->stdout_buf, cap[0], &program) ||
@@ -227,20 +239,40 @@ job_pump(struct docker_attach *a, const struct buf *request, unsigned timeout_ms
 		log_warn("job: unknown frame type in the attach stream");
 }
 
+/* The runner's request: header, code, stdin, then each file as
+ * "NAME SIZE\n" and its bytes (runner/protocol.h); files_max caps the
+ * files the runner sends back. */
 static int
 job_request_bytes(const struct job_spec *spec, const char *nonce,
-    struct buf *request)
+    size_t files_max, struct buf *request)
 {
 	char	header[PROTOCOL_HEADER_MAX_BYTES + 1];
+	char	line[PROTOCOL_FILE_NAME_MAX_BYTES + 24];
+	size_t	files_len = 0, i;
 	int	n;
 
-	if ((n = protocol_format_header(header, sizeof(header), spec->code_len,
-	    spec->stdin_len, nonce)) == -1)
+	for (i = 0; i < spec->nfiles; i++) {
+		n = snprintf(line, sizeof(line), "%s %zu\n", spec->files[i].name,
+		    spec->files[i].len);
+		if (n < 0 || (size_t)n >= sizeof(line))
+			return -1;
+		files_len += (size_t)n + spec->files[i].len;
+	}
+	if ((n = protocol_format_header_files(header, sizeof(header),
+	    spec->code_len, spec->stdin_len, files_len, files_max, nonce)) == -1)
 		return -1;
 	if (buf_append(request, header, (size_t)n) == -1 ||
 	    buf_append(request, spec->code, spec->code_len) == -1 ||
 	    buf_append(request, spec->stdin_data, spec->stdin_len) == -1)
 		return -1;
+	for (i = 0; i < spec->nfiles; i++) {
+		n = snprintf(line, sizeof(line), "%s %zu\n", spec->files[i].name,
+		    spec->files[i].len);
+		if (n < 0 || (size_t)n >= sizeof(line) ||
+		    buf_append(request, line, (size_t)n) == -1 ||
+		    buf_append(request, spec->files[i].data, spec->files[i].len) == -1)
+			return -1;
+	}
 	return 0;
 }
 
@@ -265,6 +297,7 @@ job_execute(struct executor *ex, struct docker *d, const struct job_spec *spec,
 {
 	struct job_result	*r = &j->result;
 	struct record_watch	 watch;
+	struct usage_probe	 usage;
 	struct buf		 request;
 	struct job_io		 io = { false, false };
 	char			 nonce[2 * JOB_NONCE_BYTES + 1];
@@ -275,9 +308,11 @@ job_execute(struct executor *ex, struct docker *d, const struct job_spec *spec,
 	/* Events of this run are newer; a pool container's start is older. */
 	long long		 since = (long long)time(NULL) - 1;
 
-	buf_init(&request, PROTOCOL_HEADER_MAX_BYTES + spec->code_len + spec->stdin_len);
+	buf_init(&request, PROTOCOL_HEADER_MAX_BYTES + spec->code_len +
+	    spec->stdin_len + PROTOCOL_FILES_LIST_MAX_BYTES);
 	if (job_nonce(nonce) == -1 ||
-	    job_request_bytes(spec, nonce, &request) == -1) {
+	    job_request_bytes(spec, nonce, ex->config->files_max_bytes,
+	    &request) == -1) {
 		api_error_set(err, 500, "internal", "Could not build the request.");
 		goto out;
 	}
@@ -295,13 +330,21 @@ job_execute(struct executor *ex, struct docker *d, const struct job_spec *spec,
 			goto out;
 	}
 	metrics_observe(METRIC_PHASE_ACQUIRE, clock_ms_since(&phase));
-	job_pump(j->container.attach, &request, spec->timeout_ms, r, &watch, &io);
+	if (r->usage.queue_ms >= 0)
+		r->usage.queue_ms += clock_ms_since(&phase);
+	usage_begin(&usage, j->container.container_id);
+	job_pump(j->container.attach, &request, spec->timeout_ms, r, &watch, &io,
+	    &usage);
+	/* Before a kill, and while the cgroup still exists (usage.c). */
+	usage_end(&usage, &r->usage);
 	metrics_observe(METRIC_PHASE_RUN, r->duration_ms);
 	docker_attach_free(j->container.attach);
 	j->container.attach = NULL;
 	if (record_watch_done(&watch) && !io.timed_out && !io.capped) {
 		/* The program is over; job_finish() kills what is left. */
-		r->stdout_buf.len = watch.at[0];
+		record_take_data(&watch, &r->stdout_buf, watch.at[0], &r->data);
+		r->stdout_buf.len = r->stdout_buf.len < watch.at[0] ?
+		    r->stdout_buf.len : watch.at[0];
 		r->stderr_buf.len = watch.at[1];
 		r->exit_code = watch.code;
 		j->exiting = true;
@@ -352,8 +395,11 @@ job_execute(struct executor *ex, struct docker *d, const struct job_spec *spec,
 		goto out;
 	}
 	/* A record seen on one stream only is still not program output. */
-	if (watch.seen[0])
-		r->stdout_buf.len = watch.at[0];
+	if (watch.seen[0]) {
+		record_take_data(&watch, &r->stdout_buf, watch.at[0], &r->data);
+		r->stdout_buf.len = r->stdout_buf.len < watch.at[0] ?
+		    r->stdout_buf.len : watch.at[0];
+	}
 	if (watch.seen[1])
 		r->stderr_buf.len = watch.at[1];
 	job_verdict(r, &io, oom);
@@ -376,6 +422,7 @@ job_run(struct executor *ex, struct docker *d, const struct job_spec *spec,
 	if (job_take_slot(ex, j, err) == -1)
 		return -1;
 	metrics_observe(METRIC_PHASE_QUEUE, clock_ms_since(&queued));
+	j->result.usage.queue_ms = clock_ms_since(&queued);
 	if ((rc = job_execute(ex, d, spec, NULL, j, err)) == 0)
 		metrics_execution(j->result.status);
 	return rc;

@@ -101,6 +101,28 @@ executor_serve_health(struct executor *ex, struct docker *d, struct buf *reply)
 	}
 }
 
+/* GET /v1/runtime's image part: what the last self-check read from
+ * `pycage-runner --describe` in the real image (selfcheck.c). */
+static void
+executor_serve_runtime(struct buf *reply)
+{
+	struct runtime_info	*rt = calloc(1, sizeof(*rt));
+	struct api_error	 err;
+
+	api_error_init(&err);
+	if (rt == NULL)
+		executor_reply_error(reply, &err);
+	else {
+		selfcheck_runtime(rt);
+		if (privsep_pack_runtime(reply, rt) == -1) {
+			api_error_set(&err, 500, "internal",
+			    "Could not pack the runtime reply.");
+			executor_reply_error(reply, &err);
+		}
+	}
+	free(rt);
+}
+
 /*
  * Answers one channel until the front closes it.  What the front sends is
  * the root process's only input from another process: it is read by
@@ -127,6 +149,9 @@ executor_serve(int fd, struct executor *ex, struct docker *d)
 			continue;	/* already answered */
 		case PRIVSEP_HEALTH:
 			executor_serve_health(ex, d, &reply);
+			break;
+		case PRIVSEP_RUNTIME:
+			executor_serve_runtime(&reply);
 			break;
 		case PRIVSEP_METRICS:
 			if (privsep_pack_metrics(&reply) == -1) {

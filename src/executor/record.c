@@ -20,6 +20,48 @@ record_watch_init(struct record_watch *w, const char *nonce)
 	    PROTOCOL_EXIT_PREFIX "%s ", nonce);
 	if (w->marker_len >= sizeof(w->marker))
 		w->marker_len = sizeof(w->marker) - 1;
+	w->data_marker_len = (size_t)snprintf(w->data_marker,
+	    sizeof(w->data_marker), PROTOCOL_DATA_PREFIX "%s ", nonce);
+	if (w->data_marker_len >= sizeof(w->data_marker))
+		w->data_marker_len = sizeof(w->data_marker) - 1;
+}
+
+void
+record_watch_scan_data(struct record_watch *w, const struct buf *b)
+{
+	const char	*found;
+	size_t		 from;
+
+	if (w->data_seen || b->len < w->data_marker_len)
+		return;
+	from = w->data_scanned > w->data_marker_len ?
+	    w->data_scanned - w->data_marker_len : 0;
+	if ((found = memmem(b->data + from, b->len - from, w->data_marker,
+	    w->data_marker_len)) == NULL) {
+		w->data_scanned = b->len;
+		return;
+	}
+	w->data_seen = true;
+	w->data_at = (size_t)(found - b->data);
+}
+
+void
+record_take_data(struct record_watch *w, struct buf *b, size_t end,
+    struct buf *out)
+{
+	const char	*p, *q;
+	size_t		 len = 0;
+
+	if (!w->data_seen || w->data_at > end || end > b->len)
+		return;
+	p = b->data + w->data_at + w->data_marker_len;
+	q = b->data + end;
+	for (; p < q && *p >= '0' && *p <= '9' && len <= PROTOCOL_DATA_MAX_BYTES; p++)
+		len = len * 10 + (size_t)(*p - '0');
+	if (p < q && *p == '\n' && len <= PROTOCOL_DATA_MAX_BYTES &&
+	    (size_t)(q - p - 1) == len)
+		(void)buf_append(out, p + 1, len);
+	b->len = w->data_at;
 }
 
 /* Looks for the record in what arrived since the last look. */
@@ -78,7 +120,10 @@ record_over_cap(const struct record_watch *w, int i, const struct buf *b,
 	size_t	p, n, k;
 
 	*program = w->seen[i] ? w->at[i] : b->len;
-	if (w->seen[i] || b->len <= cap)
+	/* stdout's program part ends where the data record starts. */
+	if (i == 0 && w->data_seen && w->data_at < *program)
+		*program = w->data_at;
+	if (w->seen[i] || (i == 0 && w->data_seen) || b->len <= cap)
 		return *program > cap;
 	p = b->len > PROTOCOL_EXIT_RECORD_MAX_BYTES ? b->len - PROTOCOL_EXIT_RECORD_MAX_BYTES : 0;
 	for (; p <= cap; p++) {

@@ -43,6 +43,8 @@
 
 #include "executor.h"
 
+#define STR_(x)			#x
+#define STR(x)			STR_(x)
 #define SELFCHECK_TIMEOUT_MS	20000
 #define SELFCHECK_OUTPUT_MAX	16384
 
@@ -119,6 +121,14 @@ static const char selfcheck_script[] =
 "    r['x32'] = door(bytes([0xb8]) + imm(N['x32_getpid']) + bytes([0x0f, 0x05, 0xc3]))\n"
 "else:\n"
 "    r['ia32'] = r['x32'] = 'not_x86_64'\n"
+/* What GET /v1/runtime reports, from the runner in this very image. */
+"import subprocess\n"
+"try:\n"
+"    d = subprocess.run(['/usr/local/bin/pycage-runner', '" PROTOCOL_ARG_DESCRIBE "'],\n"
+"                       capture_output=True, timeout=10)\n"
+"    r['runtime'] = json.loads(d.stdout[:" STR(PROTOCOL_DESCRIBE_MAX_BYTES) "])\n"
+"except Exception as e:\n"
+"    r['runtime_error'] = repr(e)[:200]\n"
 "print(json.dumps(r))\n";
 
 /*
@@ -170,6 +180,70 @@ static bool			selfcheck_running;	/* a check is under way */
 static enum selfcheck_state	selfcheck_state;
 static time_t			selfcheck_at;
 static char			selfcheck_reason[200];
+static struct runtime_info	selfcheck_runtime_info;	/* under the lock */
+
+/* A string of at most RUNTIME_NAME_MAX - 1 printable ASCII bytes. */
+static bool
+selfcheck_name(yajl_val v, char dst[RUNTIME_NAME_MAX])
+{
+	const char	*s = YAJL_IS_STRING(v) ? YAJL_GET_STRING(v) : NULL;
+	size_t		 i;
+
+	if (s == NULL || s[0] == '\0' || strlen(s) >= RUNTIME_NAME_MAX)
+		return false;
+	for (i = 0; s[i] != '\0'; i++)
+		if (s[i] < 0x21 || s[i] > 0x7e)
+			return false;
+	memcpy(dst, s, strlen(s) + 1);
+	return true;
+}
+
+/* The check program's "runtime" object (pycage-runner --describe) into
+ * *rt; known stays false if it is missing or out of shape. */
+static void
+selfcheck_read_runtime(yajl_val tree, struct runtime_info *rt)
+{
+	static const char	*python_path[] = { "runtime", "python", NULL };
+	static const char	*modules_path[] = { "runtime", "modules", NULL };
+	static const char	*libs_path[] = { "runtime", "libraries", NULL };
+	yajl_val		 modules, libs;
+	size_t			 i;
+
+	memset(rt, 0, sizeof(*rt));
+	modules = yajl_tree_get(tree, modules_path, yajl_t_array);
+	libs = yajl_tree_get(tree, libs_path, yajl_t_object);
+	if (!selfcheck_name(yajl_tree_get(tree, python_path, yajl_t_string),
+	    rt->python) || modules == NULL || libs == NULL ||
+	    modules->u.array.len > RUNTIME_MODULES_MAX ||
+	    libs->u.object.len > RUNTIME_LIBRARIES_MAX)
+		goto bad;
+	for (i = 0; i < modules->u.array.len; i++)
+		if (!selfcheck_name(modules->u.array.values[i], rt->modules[i]))
+			goto bad;
+	rt->nmodules = modules->u.array.len;
+	for (i = 0; i < libs->u.object.len; i++) {
+		if (strlen(libs->u.object.keys[i]) >= RUNTIME_NAME_MAX ||
+		    !selfcheck_name(libs->u.object.values[i], rt->version[i]))
+			goto bad;
+		memcpy(rt->library[i], libs->u.object.keys[i],
+		    strlen(libs->u.object.keys[i]) + 1);
+	}
+	rt->nlibraries = libs->u.object.len;
+	rt->known = true;
+	return;
+bad:
+	memset(rt, 0, sizeof(*rt));
+	log_warn("selfcheck: the image did not describe its runtime "
+	    "(pycage-runner --describe)");
+}
+
+void
+selfcheck_runtime(struct runtime_info *rt)
+{
+	pthread_mutex_lock(&selfcheck_lock);
+	*rt = selfcheck_runtime_info;
+	pthread_mutex_unlock(&selfcheck_lock);
+}
 
 static const char *
 selfcheck_str(yajl_val tree, const char *key)
@@ -391,6 +465,17 @@ selfcheck_run(struct executor *ex, struct docker *d, char *why, size_t len,
 		goto out;
 	}
 	selfcheck_compare(executor_config(ex), job.container.uid, tree, why, len);
+	{
+		struct runtime_info *rt = calloc(1, sizeof(*rt));
+
+		if (rt != NULL) {
+			selfcheck_read_runtime(tree, rt);
+			pthread_mutex_lock(&selfcheck_lock);
+			selfcheck_runtime_info = *rt;
+			pthread_mutex_unlock(&selfcheck_lock);
+			free(rt);
+		}
+	}
 	if (config_gvisor(executor_config(ex)))
 		snprintf(doors, doorslen, "answered by gVisor's own kernel");
 	else

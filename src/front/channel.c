@@ -92,6 +92,19 @@ channel_health(struct channel *ch, struct health *h,
 }
 
 int
+channel_runtime(struct channel *ch, struct runtime_info *rt,
+    struct api_error *err)
+{
+	if (privsep_pack_type(&ch->request, PRIVSEP_RUNTIME) == -1) {
+		api_error_set(err, 500, "internal", "Could not pack a request.");
+		return -1;
+	}
+	if (channel_call(ch, err) == -1)
+		return -1;
+	return privsep_unpack_runtime(&ch->reply, rt, err);
+}
+
+int
 channel_metrics(struct channel *ch, struct buf *out, struct api_error *err)
 {
 	int rc = -1;

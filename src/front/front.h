@@ -12,6 +12,7 @@
 
 #include "common.h"
 #include "privsep.h"
+#include "protocol.h"
 
 /* ------------------------------------------------------------ json_in.c */
 
@@ -20,6 +21,7 @@
 struct job_limits {
 	size_t		code_max_bytes;
 	size_t		stdin_max_bytes;
+	size_t		files_max_bytes;	/* decoded, all files together */
 	unsigned	timeout_default_ms;
 	unsigned	timeout_max_ms;
 };
@@ -29,11 +31,61 @@ int	json_in_parse_job(const char *body, size_t len, const struct job_limits *,
 /* Frees what json_in_parse_job() made. */
 void	job_spec_free(struct job_spec *);
 
+/* -------------------------------------------------------- runner_data.c */
+
+#define RUNNER_DATA_LINE_MAX	100000000LL	/* a line or an offset */
+
+struct runner_frame {
+	long long	 line;
+	char		 function[PROTOCOL_EXC_TEXT_MAX_BYTES + 1];
+	char		 text[PROTOCOL_EXC_TEXT_MAX_BYTES + 1];
+};
+
+struct runner_exception {
+	char		 type[PROTOCOL_EXC_TYPE_MAX_BYTES + 1];
+	struct buf	 message;
+	long long	 line;		/* -1: null */
+	long long	 offset;	/* -1: absent or null (SyntaxError only) */
+	size_t		 nframes;
+	struct runner_frame frames[PROTOCOL_EXC_FRAMES_MAX];
+};
+
+struct runner_file {
+	char		 name[PROTOCOL_FILE_NAME_MAX_BYTES + 1];
+	struct buf	 data;		/* decoded */
+};
+
+/* The runner's data record, validated (runner_data.c explains).  Set
+ * files_max before parsing: the files' decoded total may not pass it. */
+struct runner_data {
+	size_t		 files_max;
+	bool		 has_files;
+	size_t		 nfiles;
+	size_t		 files_total;
+	struct runner_file files[PROTOCOL_FILES_MAX];
+	bool		 files_truncated;
+	struct buf	 file_text;	/* a file's base64 being read */
+	bool		 valid;
+	bool		 has_exception;
+	struct runner_exception exception;
+	bool		 has_result;
+	struct buf	 result;
+	bool		 result_truncated;
+};
+
+void	runner_data_init(struct runner_data *);
+void	runner_data_free(struct runner_data *);
+/* 0, or -1 (the record is refused whole; *d then says nothing). */
+int	runner_data_parse(const char *, size_t, struct runner_data *);
+
 /* ------------------------------------------------------------- answer.c */
 
 int	answer_result(const struct job_result *, struct buf *out);
 int	answer_error(const struct api_error *, struct buf *out);
 int	answer_health(const struct health *, struct buf *out);
+/* GET /v1/runtime: the image's part (rt) and the limits of config. */
+int	answer_runtime(const struct runtime_info *rt, const struct config *,
+	    struct buf *out);
 
 /* ------------------------------------------------------------ channel.c */
 
@@ -49,6 +101,8 @@ int	channel_run(struct channel *, const struct job_spec *,
 int	channel_health(struct channel *, struct health *,
 	    char versionbuf[PRIVSEP_VERSION_MAX], struct api_error *);
 int	channel_metrics(struct channel *, struct buf *, struct api_error *);
+int	channel_runtime(struct channel *, struct runtime_info *,
+	    struct api_error *);
 
 
 /* Seconds a FastCGI peer gets for all of one request (params and body,

@@ -27,7 +27,11 @@
 
 #define JSON_IN_NUMBER_MAX	32	/* longest numeral we look at */
 
-enum json_in_key { KEY_NONE, KEY_CODE, KEY_STDIN, KEY_TIMEOUT, KEY_UNKNOWN };
+enum json_in_key { KEY_NONE, KEY_CODE, KEY_STDIN, KEY_TIMEOUT, KEY_FILES,
+	KEY_UNKNOWN };
+/* Keys of one object of "files". */
+enum json_in_file_key { FKEY_NONE, FKEY_NAME, FKEY_CONTENT, FKEY_ENCODING,
+	FKEY_UNKNOWN };
 
 struct json_in {
 	const struct job_limits	*limits;
@@ -39,6 +43,14 @@ struct json_in {
 	enum json_in_key	 key;		/* the key whose value comes next */
 	unsigned		 seen;		/* bit per key */
 	bool			 top_is_object;
+	/* "files": the list at depth 2, each object at depth 3. */
+	bool			 in_files;
+	bool			 in_file;
+	enum json_in_file_key	 fkey;
+	unsigned		 fseen;
+	struct buf		 content;	/* the object's content, as sent */
+	bool			 base64;
+	size_t			 files_bytes;	/* decoded so far */
 };
 
 /* Remembers the first error of meaning; later ones are not reported. */
@@ -67,6 +79,14 @@ json_in_top_value(struct json_in *p)
 }
 
 static void
+json_in_file_wrong_type(struct json_in *p)
+{
+	json_in_fail(p, 400, "wrong_type", "\"files\" must be a list of "
+	    "{\"name\": str, \"content\": str, \"encoding\": \"utf-8\" or "
+	    "\"base64\"} objects.");
+}
+
+static void
 json_in_wrong_type(struct json_in *p)
 {
 	switch (p->key) {
@@ -80,14 +100,29 @@ json_in_wrong_type(struct json_in *p)
 		json_in_fail(p, 400, "wrong_type",
 		    "\"timeout\" must be a number of seconds.");
 		break;
+	case KEY_FILES:
+		json_in_file_wrong_type(p);
+		break;
 	default:
 		break;
 	}
 }
 
+/* A value inside "files": the list itself at depth 1 is handled by the
+ * callers; at depth 2 an element, at depth 3 a field. */
+static bool
+json_in_files_value(struct json_in *p)
+{
+	return p->top_is_object && p->in_files && p->depth >= 2;
+}
+
 static int
 json_in_scalar(struct json_in *p)
 {
+	if (json_in_files_value(p)) {
+		json_in_file_wrong_type(p);
+		return 1;
+	}
 	if (p->depth == 0)
 		json_in_fail(p, 400, "not_an_object",
 		    "The body must be a JSON object such as {\"code\": \"print(1)\"}.");
@@ -116,7 +151,7 @@ json_in_number(void *ctx, const char *s, size_t len)
 	char		 text[JSON_IN_NUMBER_MAX + 1];
 	double		 seconds;
 
-	if (!json_in_top_value(p) || p->key != KEY_TIMEOUT)
+	if (json_in_files_value(p) || !json_in_top_value(p) || p->key != KEY_TIMEOUT)
 		return json_in_scalar(p);
 	seconds = -1;
 	if (len <= JSON_IN_NUMBER_MAX) {
@@ -160,11 +195,121 @@ json_in_keep_string(struct json_in *p, const unsigned char *s, size_t len,
 	return 1;
 }
 
+/* A string field of one object of "files". */
+static int
+json_in_file_string(struct json_in *p, const unsigned char *s, size_t len)
+{
+	struct job_file *f;
+
+	if (p->depth != 3 || p->fkey == FKEY_NONE || p->fkey == FKEY_UNKNOWN) {
+		json_in_file_wrong_type(p);
+		return 1;
+	}
+	if (p->failed)
+		return 1;
+	f = &p->spec->files[p->spec->nfiles - 1];
+	switch (p->fkey) {
+	case FKEY_NAME:
+		if (!job_file_name_ok((const char *)s, len)) {
+			json_in_fail(p, 400, "bad_file_name", "File name \"%.*s\" "
+			    "is not 1 to %d bytes of A-Z a-z 0-9 . _ - (not starting "
+			    "with '.').", (int)utf8_whole_prefix((const char *)s,
+			    len > 100 ? 100 : len), (const char *)s,
+			    PROTOCOL_FILE_NAME_MAX_BYTES);
+			return 1;
+		}
+		memcpy(f->name, s, len);
+		f->name[len] = '\0';
+		break;
+	case FKEY_CONTENT:
+		buf_reset(&p->content);
+		if (buf_append(&p->content, s, len) == -1) {
+			json_in_fail(p, 400, "files_too_large", "The files are over "
+			    "%zu bytes in all.", p->limits->files_max_bytes);
+			return 1;
+		}
+		break;
+	case FKEY_ENCODING:
+		if (len == 6 && memcmp(s, "base64", 6) == 0)
+			p->base64 = true;
+		else if (len == 5 && memcmp(s, "utf-8", 5) == 0)
+			p->base64 = false;
+		else
+			json_in_fail(p, 400, "bad_file_encoding", "A file's "
+			    "\"encoding\" is \"utf-8\" (the default) or \"base64\".");
+		break;
+	default:
+		break;
+	}
+	return 1;
+}
+
+/* One object of "files" is complete: decode and check it. */
+static int
+json_in_file_done(struct json_in *p)
+{
+	struct job_file	*f = &p->spec->files[p->spec->nfiles - 1];
+	struct buf	 decoded;
+	size_t		 i, left;
+
+	if (p->failed)
+		return 1;
+	if ((p->fseen & ((1U << FKEY_NAME) | (1U << FKEY_CONTENT))) !=
+	    ((1U << FKEY_NAME) | (1U << FKEY_CONTENT))) {
+		json_in_fail(p, 400, "missing_file_field", "Each file needs a "
+		    "\"name\" and a \"content\".");
+		return 1;
+	}
+	for (i = 0; i + 1 < p->spec->nfiles; i++)
+		if (strcmp(p->spec->files[i].name, f->name) == 0) {
+			json_in_fail(p, 400, "duplicate_file_name", "File name "
+			    "\"%s\" appears more than once.", f->name);
+			return 1;
+		}
+	left = p->limits->files_max_bytes - p->files_bytes;
+	if (!p->base64) {
+		if (p->content.len > left)
+			goto too_large;
+		decoded = p->content;	/* the buffer moves into the file */
+		buf_init(&p->content, p->content.cap_bytes);
+	} else {
+		if (base64_decoded_max(p->content.len) > left + 2)
+			goto too_large;
+		buf_init(&decoded, left);
+		if (base64_decode(p->content.data ? p->content.data : "",
+		    p->content.len, &decoded) == -1) {
+			bool too_large = base64_decoded_max(p->content.len) > left;
+
+			buf_free(&decoded);
+			if (too_large)
+				goto too_large;
+			json_in_fail(p, 400, "bad_base64", "The content of file "
+			    "\"%s\" is not valid base64 (RFC 4648, with padding, "
+			    "no line breaks).", f->name);
+			return 1;
+		}
+	}
+	f->data = decoded.data != NULL ? decoded.data : strdup("");
+	f->len = decoded.len;
+	if (f->data == NULL) {
+		json_in_fail(p, 500, "internal", "Out of memory.");
+		return 0;
+	}
+	p->files_bytes += f->len;
+	return 1;
+too_large:
+	json_in_fail(p, 400, "files_too_large", "The files are over %zu bytes "
+	    "in all (decoded).", p->limits->files_max_bytes);
+	return 1;
+}
+
 static int
 json_in_string(void *ctx, const unsigned char *s, size_t len)
 {
 	struct json_in *p = ctx;
 
+	if (json_in_files_value(p))
+		return json_in_file_string(p, s, len);
 	if (!json_in_top_value(p))
 		return json_in_scalar(p);
 	if (p->key == KEY_CODE)
@@ -184,11 +329,39 @@ json_in_map_key(void *ctx, const unsigned char *key, size_t len)
 {
 	static const struct { const char *name; enum json_in_key key; } keys[] = {
 		{ "code", KEY_CODE }, { "stdin", KEY_STDIN },
-		{ "timeout", KEY_TIMEOUT },
+		{ "timeout", KEY_TIMEOUT }, { "files", KEY_FILES },
 	};
 	struct json_in	*p = ctx;
 	size_t		 i;
 
+	if (json_in_files_value(p)) {
+		static const struct { const char *name; enum json_in_file_key key; }
+		    fkeys[] = { { "name", FKEY_NAME }, { "content", FKEY_CONTENT },
+		    { "encoding", FKEY_ENCODING } };
+
+		if (p->depth != 3)
+			return 1;
+		p->fkey = FKEY_UNKNOWN;
+		for (i = 0; i < sizeof(fkeys) / sizeof(fkeys[0]); i++)
+			if (strlen(fkeys[i].name) == len &&
+			    memcmp(fkeys[i].name, key, len) == 0)
+				p->fkey = fkeys[i].key;
+		if (p->fkey == FKEY_UNKNOWN) {
+			json_in_fail(p, 400, "unknown_key", "Unknown key \"%.*s\" in "
+			    "a file: only \"name\", \"content\" and \"encoding\".",
+			    (int)utf8_whole_prefix((const char *)key, len > 64 ? 64 :
+			    len), (const char *)key);
+			return 1;
+		}
+		if (p->fseen & (1U << p->fkey)) {
+			json_in_fail(p, 400, "duplicate_key", "Key \"%.*s\" appears "
+			    "more than once in a file.", (int)len, (const char *)key);
+			p->fkey = FKEY_UNKNOWN;
+			return 1;
+		}
+		p->fseen |= 1U << p->fkey;
+		return 1;
+	}
 	if (!json_in_top_value(p))
 		return 1;
 	p->key = KEY_UNKNOWN;
@@ -200,7 +373,7 @@ json_in_map_key(void *ctx, const unsigned char *key, size_t len)
 		/* Echo at most 64 bytes, cut on a character boundary so the
 		 * message stays UTF-8 (json_out refuses anything else). */
 		json_in_fail(p, 400, "unknown_key", "Unknown key \"%.*s\": only "
-		    "\"code\", \"stdin\" and \"timeout\" are accepted.",
+		    "\"code\", \"stdin\", \"timeout\" and \"files\" are accepted.",
 		    (int)utf8_whole_prefix((const char *)key, len > 64 ? 64 : len),
 		    (const char *)key);
 		return 1;
@@ -223,6 +396,22 @@ json_in_open(struct json_in *p, bool is_map)
 		p->top_is_object = true;
 	else if (p->depth == 0)
 		json_in_scalar(p);
+	else if (json_in_top_value(p) && p->key == KEY_FILES && !is_map)
+		p->in_files = true;
+	else if (json_in_files_value(p) && p->depth == 2 && is_map) {
+		if (p->spec->nfiles == PROTOCOL_FILES_MAX)
+			json_in_fail(p, 400, "too_many_files", "At most %d files.",
+			    PROTOCOL_FILES_MAX);
+		else if (!p->failed) {
+			p->spec->nfiles++;
+			p->in_file = true;
+		}
+		p->fseen = 0;
+		p->fkey = FKEY_NONE;
+		p->base64 = false;
+		buf_reset(&p->content);
+	} else if (json_in_files_value(p))
+		json_in_file_wrong_type(p);
 	else if (json_in_top_value(p))
 		json_in_wrong_type(p);
 	if (++p->depth > JSON_IN_DEPTH_MAX) {
@@ -247,10 +436,16 @@ json_in_start_array(void *ctx)
 static int
 json_in_close(void *ctx)
 {
-	struct json_in *p = ctx;
+	struct json_in	*p = ctx;
+	int		 rc = 1;
 
 	p->depth--;
-	return 1;
+	if (p->in_files && p->depth == 2 && p->in_file) {
+		p->in_file = false;
+		rc = json_in_file_done(p);
+	} else if (p->in_files && p->depth == 1)
+		p->in_files = false;
+	return rc;
 }
 
 static const yajl_callbacks json_in_callbacks = {
@@ -336,6 +531,10 @@ json_in_prescan(const char *s, size_t len)
 void
 job_spec_free(struct job_spec *spec)
 {
+	size_t i;
+
+	for (i = 0; i < spec->nfiles && i < PROTOCOL_FILES_MAX; i++)
+		free(spec->files[i].data);
 	free(spec->code);
 	free(spec->stdin_data);
 	memset(spec, 0, sizeof(*spec));
@@ -371,7 +570,10 @@ json_in_parse_job(const char *body, size_t len, const struct job_limits *limits,
 	memset(&p, 0, sizeof(p));
 	p.limits = limits;
 	p.spec = spec;
+	/* A content as sent: base64 is 4/3 of what it decodes to. */
+	buf_init(&p.content, limits->files_max_bytes / 3 * 4 + 4);
 	if ((h = yajl_alloc(&json_in_callbacks, NULL, &p)) == NULL) {
+		buf_free(&p.content);
 		api_error_set(err, 500, "internal", "Out of memory.");
 		return -1;
 	}
@@ -387,6 +589,7 @@ json_in_parse_job(const char *body, size_t len, const struct job_limits *limits,
 	if (st == yajl_status_ok)
 		st = yajl_complete_parse(h);
 	yajl_free(h);
+	buf_free(&p.content);
 
 	if (p.too_deep)
 		api_error_set(err, 400, "nesting_too_deep",

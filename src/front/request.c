@@ -23,6 +23,7 @@
 
 #define REQUEST_READ_CHUNK	65536
 #define REQUEST_METRICS_MAX_BYTES (256UL * 1024)
+#define REQUEST_RUNTIME_MAX_BYTES (64UL * 1024)	/* 128 modules, 32 libraries */
 #define REQUEST_JSON		"application/json"
 #define REQUEST_PROMETHEUS	"text/plain; version=0.0.4; charset=utf-8"
 
@@ -170,6 +171,7 @@ request_execute(struct worker *w, FCGX_Request *req, struct api_error *err)
 	struct job_limits	 limits = {
 		.code_max_bytes = c->code_max_bytes,
 		.stdin_max_bytes = c->stdin_max_bytes,
+		.files_max_bytes = c->files_max_bytes,
 		.timeout_default_ms = c->timeout_default_ms,
 		.timeout_max_ms = c->timeout_max_ms,
 	};
@@ -184,9 +186,14 @@ request_execute(struct worker *w, FCGX_Request *req, struct api_error *err)
 		return -1;
 	}
 	/* Worst case: every output byte invalid (3-byte U+FFFD) or a control
-	 * byte (6-byte \u00XX escape), on both streams, plus the keys. */
-	buf_init(&answer, 2 * 6 * c->output_max_bytes + 4096);
+	 * byte (6-byte \u00XX escape), on both streams, plus the keys; then
+	 * the runner's exception and result and the files, escaped the same
+	 * way (a file of control bytes is valid UTF-8 without NUL). */
+	buf_init(&answer, 2 * 6 * c->output_max_bytes + 4096 +
+	    6 * PROTOCOL_DATA_META_MAX_BYTES + 6 * c->files_max_bytes +
+	    PROTOCOL_FILES_MAX * 1024);
 	job_result_init(&result, c->output_max_bytes);
+	result.files_max_bytes = c->files_max_bytes;
 	if (request_read_body(req, c->body_max_bytes, &body, err) == -1) {
 		buf_free(&body);
 		goto out;
@@ -282,6 +289,34 @@ request_metrics(struct worker *w, FCGX_Request *req, bool head_only,
 	return 0;
 }
 
+static int
+request_runtime(struct worker *w, FCGX_Request *req, bool head_only,
+    struct api_error *err)
+{
+	struct runtime_info	*rt;
+	struct buf		 body;
+	int			 rc;
+
+	if ((rt = calloc(1, sizeof(*rt))) == NULL) {
+		api_error_set(err, 500, "internal", "Out of memory.");
+		return -1;
+	}
+	peer_watch_pause(&w->peer);
+	rc = channel_runtime(w->chan, rt, err);
+	peer_watch_answer(&w->peer);
+	if (rc == 0) {
+		buf_init(&body, REQUEST_RUNTIME_MAX_BYTES);
+		if (answer_runtime(rt, w->config, &body) == -1) {
+			api_error_set(err, 500, "internal", "Could not encode runtime.");
+			rc = -1;
+		} else
+			request_write(req, 200, NULL, &body, head_only, REQUEST_JSON);
+		buf_free(&body);
+	}
+	free(rt);
+	return rc;
+}
+
 /* The path without the query: nginx's DOCUMENT_URI, else REQUEST_URI. */
 static void
 request_path(FCGX_Request *req, char *path, size_t len)
@@ -341,9 +376,20 @@ request_handle(struct worker *w, FCGX_Request *req)
 			err.allow = "GET, HEAD";
 			rc = -1;
 		}
+	} else if (strcmp(path, "/v1/runtime") == 0) {
+		route = "runtime";
+		if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
+			rc = request_runtime(w, req, method[0] == 'H', &err);
+		else {
+			api_error_set(&err, 405, "method_not_allowed",
+			    "Use GET for /v1/runtime.");
+			err.allow = "GET, HEAD";
+			rc = -1;
+		}
 	} else {
 		api_error_set(&err, 404, "not_found", "No such endpoint; the API "
-		    "has POST /v1/execute, GET /v1/health and GET /v1/metrics.");
+		    "has POST /v1/execute, GET /v1/health, GET /v1/runtime and "
+		    "GET /v1/metrics.");
 		rc = -1;
 	}
 	if (rc == -1)

@@ -37,8 +37,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(h.code_len <= PROTOCOL_CODE_MAX_BYTES);
 		FUZZ_CHECK(h.stdin_len <= PROTOCOL_STDIN_MAX_BYTES);
 		FUZZ_CHECK(strlen(h.nonce) <= PROTOCOL_NONCE_MAX_CHARS);
-		n = protocol_format_header(again, sizeof(again), h.code_len,
-		    h.stdin_len, h.nonce);
+		FUZZ_CHECK(h.files_len <= PROTOCOL_FILES_LIST_MAX_BYTES);
+		FUZZ_CHECK(h.files_out_max <= PROTOCOL_FILES_MAX_BYTES);
+		n = protocol_format_header_files(again, sizeof(again), h.code_len,
+		    h.stdin_len, h.files_len, h.files_out_max, h.nonce);
 		FUZZ_CHECK(n > 0 && (size_t)n == size + 1);
 		FUZZ_CHECK(memcmp(again, line, size) == 0 && again[size] == '\n');
 	} else

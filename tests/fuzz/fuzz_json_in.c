@@ -34,6 +34,8 @@
 static const struct job_limits fuzz_limits = {
 	.code_max_bytes = 262144,
 	.stdin_max_bytes = 1048576,
+	/* small, so that the files' total cap is reached by small inputs */
+	.files_max_bytes = 4096,
 	.timeout_default_ms = 10000,
 	.timeout_max_ms = 30000,
 };
@@ -43,7 +45,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct job_spec		spec;
 	struct api_error	err;
-	size_t			message_len;
+	size_t			message_len, i, k, total;
 	int			rc;
 
 	/* Poisoned so a -1 that forgets to fill err is seen. */
@@ -65,6 +67,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		FUZZ_CHECK(spec.timeout_ms > 0);
 		FUZZ_CHECK(spec.timeout_ms <= fuzz_limits.timeout_max_ms);
+		FUZZ_CHECK(spec.nfiles <= PROTOCOL_FILES_MAX);
+		for (i = 0, total = 0; i < spec.nfiles; i++) {
+			FUZZ_CHECK(job_file_name_ok(spec.files[i].name,
+			    strlen(spec.files[i].name)));
+			FUZZ_CHECK(spec.files[i].data != NULL);
+			total += spec.files[i].len;
+			for (k = 0; k < i; k++)
+				FUZZ_CHECK(strcmp(spec.files[k].name,
+				    spec.files[i].name) != 0);
+		}
+		FUZZ_CHECK(total <= fuzz_limits.files_max_bytes);
 	} else {
 		FUZZ_CHECK(err.code != NULL);
 		FUZZ_CHECK(err.http_status == 400 || err.http_status == 413 ||
@@ -74,6 +87,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(utf8_valid(err.message, message_len));
 		FUZZ_CHECK(spec.code == NULL && spec.code_len == 0);
 		FUZZ_CHECK(spec.stdin_data == NULL && spec.stdin_len == 0);
+		FUZZ_CHECK(spec.nfiles == 0);
 	}
 	job_spec_free(&spec);
 	return 0;

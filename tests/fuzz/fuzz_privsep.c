@@ -58,6 +58,7 @@ fuzz_request(const struct buf *msg)
 		return;
 	case PRIVSEP_HEALTH:
 	case PRIVSEP_METRICS:
+	case PRIVSEP_RUNTIME:
 		FUZZ_CHECK(msg->len == 1);
 		return;
 	case PRIVSEP_RUN:
@@ -99,6 +100,26 @@ fuzz_replies(const struct buf *msg)
 	} else
 		fuzz_error_ok(&err);
 	job_result_free(&result);
+
+	{
+		struct runtime_info *rt = calloc(1, sizeof(*rt));
+		size_t i;
+
+		FUZZ_CHECK(rt != NULL);
+		if (privsep_unpack_runtime(msg, rt, &err) == 0) {
+			FUZZ_CHECK(rt->nmodules <= RUNTIME_MODULES_MAX &&
+			    rt->nlibraries <= RUNTIME_LIBRARIES_MAX);
+			for (i = 0; i < rt->nmodules; i++)
+				FUZZ_CHECK(strlen(rt->modules[i]) < RUNTIME_NAME_MAX);
+			buf_init(&again, msg->len);
+			FUZZ_CHECK(privsep_pack_runtime(&again, rt) == 0);
+			FUZZ_CHECK(again.len == msg->len &&
+			    memcmp(again.data, msg->data, msg->len) == 0);
+			buf_free(&again);
+		} else
+			fuzz_error_ok(&err);
+		free(rt);
+	}
 
 	memset(&h, 0, sizeof(h));
 	if (privsep_unpack_health(msg, &h, version, &err) == 0)

@@ -69,7 +69,10 @@ class CaseError(Exception):
 TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[|;]|[^\s|;"]+')
 STATUSES = sorted(pt.ANSWER_STATUSES)
 STREAMS = ("stdout", "stderr")
-FLAGS = ("stdout_truncated", "stderr_truncated")
+# The files an answer returns, as one text: per file "== NAME SIZE\n" then its bytes
+# (UTF-8, undecodable bytes as \xNN); a stream subject like the two above.
+FILES = "files"
+FLAGS = ("stdout_truncated", "stderr_truncated", "files_truncated")
 NUMBERS = ("exit_code", "duration_ms")
 STREAM_VERBS = ("equals", "has", "has-any", "lacks", "matches", "lacks-match",
                 "max-bytes", "min-bytes", "max-chars", "min-chars")
@@ -145,7 +148,7 @@ class Clause:
         if self.subject == "answered":
             self._answered(rest)
             return
-        if self.subject not in ("status",) + NUMBERS + STREAMS + FLAGS:
+        if self.subject not in ("status",) + NUMBERS + STREAMS + FLAGS + (FILES,):
             raise CaseError(f"unknown subject {self.subject!r} in `{self.text}`")
         values = alternatives(rest, self.text)
         if self.subject == "status":
@@ -224,8 +227,8 @@ class Clause:
             if wall_s <= self.within_s:
                 return None
             return f"`{self.text}`: answered after {wall_s:.2f} s"
-        got = answer.get(self.subject)
-        if self.subject in STREAMS and not isinstance(got, str):
+        got = files_text(answer) if self.subject == FILES else answer.get(self.subject)
+        if self.subject in STREAMS + (FILES,) and not isinstance(got, str):
             return f"`{self.text}`: {self.subject} is {pt.show(got)}"
         try:
             held = self.test(got)
@@ -234,8 +237,27 @@ class Clause:
             got = f"{pt.show(got)} ({type(exc).__name__}: {exc})"
         if held:
             return None
-        seen = pt.show(got) if self.subject not in STREAMS else _describe_stream(got)
+        seen = pt.show(got) if self.subject not in STREAMS + (FILES,) else _describe_stream(got)
         return f"`{self.text}`: {self.subject} was {seen}"
+
+
+def files_text(answer):
+    """The answer's files as one text (see FILES); None if the answer has no files list."""
+    files = answer.get("files")
+    if not isinstance(files, list):
+        return None
+    parts = []
+    for entry in files:
+        if not isinstance(entry, dict):
+            return None
+        content = entry.get("content", "")
+        if entry.get("encoding") == "base64":
+            try:
+                content = base64.b64decode(content).decode("utf-8", "backslashreplace")
+            except ValueError:
+                content = f"<bad base64 {content[:40]!r}>"
+        parts.append(f"== {entry.get('name')} {entry.get('size')}\n{content}")
+    return "".join(parts)
 
 
 def _describe_stream(text):
@@ -252,7 +274,8 @@ def clauses(text):
 
 
 ESCAPED_DEFAULTS = {"stdout": "", "stderr": "", "exit_code": 0, "status": "ok",
-                    "stdout_truncated": False, "stderr_truncated": False, "duration_ms": 50}
+                    "stdout_truncated": False, "stderr_truncated": False, "duration_ms": 50,
+                    "files": [], "files_truncated": False}
 
 
 def escaped_answer(text):
@@ -266,6 +289,12 @@ def escaped_answer(text):
         field, value = words
         if field in STREAMS:
             answer[field] = value
+        elif field == FILES:
+            # `files "NAME\ncontent"`: one returned file, utf-8
+            name, _, content = value.partition("\n")
+            answer[field] = answer[field] + [{"name": name, "content": content,
+                                              "encoding": "utf-8",
+                                              "size": len(content.encode("utf-8"))}]
         elif field == "status":
             if value not in STATUSES:
                 raise CaseError(f"escaped: status {value!r} is not one of {STATUSES}")
@@ -433,8 +462,8 @@ def canary_problems(answer, values, what):
     if not isinstance(answer, dict):
         return problems
     for value in values:
-        for stream in STREAMS:
-            text = answer.get(stream)
+        for stream in STREAMS + (FILES,):
+            text = files_text(answer) if stream == FILES else answer.get(stream)
             for form, needle in canary_forms(value).items():
                 if isinstance(text, str) and needle in text:
                     problems.append(f"{what}: a planted canary ({form}) is in {stream}")

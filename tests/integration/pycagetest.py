@@ -65,7 +65,12 @@ PACE_S = 0.12                  # nginx allows 10 r/s per address; stay just unde
 
 OUTPUT_CAP = 1048576           # bytes of UTF-8 per stream
 ANSWER_KEYS = ["stdout", "stderr", "exit_code", "status",
-               "stdout_truncated", "stderr_truncated", "duration_ms"]
+               "stdout_truncated", "stderr_truncated", "duration_ms",
+               # issue 17, after the original keys: made in the sandbox, then host-measured
+               "exception", "result", "result_truncated", "usage", "files",
+               "files_truncated"]
+USAGE_KEYS = ["cpu_ms", "memory_peak_bytes", "queue_ms"]
+RESULT_CAP = 65536             # bytes of UTF-8 of the last expression's repr()
 ANSWER_STATUSES = {"ok", "error", "timeout", "oom", "output_limit"}
 
 Response = namedtuple("Response", "status headers body")
@@ -500,6 +505,18 @@ def shape_problems(answer):
     for key, kind in kinds.items():
         if key in answer and type(answer[key]) is not kind:
             problems.append(f"{key}: expected a {kind.__name__}, got {show(answer[key])}")
+    if "exception" in answer and not (answer["exception"] is None
+                                      or isinstance(answer["exception"], dict)):
+        problems.append(f"exception: expected null or an object, got {show(answer['exception'])}")
+    if "result" in answer and not (answer["result"] is None or type(answer["result"]) is str):
+        problems.append(f"result: expected null or a string, got {show(answer['result'])}")
+    if "result_truncated" in answer and type(answer["result_truncated"]) is not bool:
+        problems.append(f"result_truncated: expected a bool, got {show(answer['result_truncated'])}")
+    usage = answer.get("usage")
+    if "usage" in answer and (not isinstance(usage, dict) or list(usage) != USAGE_KEYS or any(
+            not (value is None or type(value) is int and value >= 0) for value in usage.values())):
+        problems.append(f"usage: expected {{{', '.join(USAGE_KEYS)}}} of counts or null, "
+                        f"got {show(usage)}")
     status, exit_code = answer.get("status"), answer.get("exit_code")
     if status not in ANSWER_STATUSES:
         problems.append(f"status: expected one of {sorted(ANSWER_STATUSES)}, got {show(status)}")

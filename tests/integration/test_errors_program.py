@@ -12,7 +12,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pycagetest as pt  # noqa: E402
 
-RESTRICTED_BUILTINS = ["open", "eval", "exec", "compile", "input", "breakpoint",
+RESTRICTED_BUILTINS = ["open", "eval", "exec", "compile", "breakpoint",
                        "globals", "locals", "vars", "help"]
 REFUSED_IMPORTS = [("import os", "os"), ("import subprocess", "subprocess"),
                    ("import socket", "socket"), ("from os import path", "os")]
@@ -75,7 +75,7 @@ CASES = [
 ] + [
     {"name": f"'{statement}' raises ImportError naming {module}",
      "code": f"{statement}\n",
-     "expect": failed(stderr=pt.LastLine(rf"ImportError: .*\b{module}\b.*"))}
+     "expect": failed(stderr=pt.Contains(f"ImportError: import of '{module}' is not allowed"))}
     for statement, module in REFUSED_IMPORTS
 ]
 

@@ -4,7 +4,7 @@
 1. Through nginx: malformed JSON, invalid UTF-8, nesting, wrong shapes, keys and types,
    timeout out of range, sizes over the caps, media types, methods (Allow) and paths. Every
    error body must be JSON {"error": {"code", "message"}} with a non-empty message.
-2. The same caps from just under: a code of exactly 256 KiB and a body of exactly 1 MiB run.
+2. The same caps from just under: a code of exactly 256 KiB and a body of exactly 16 MiB run.
 3. Straight to the responder's FastCGI socket, what nginx would never pass on: a
    CONTENT_LENGTH that lies, bodies over the cap. The responder must survive all of it.
 """
@@ -17,18 +17,21 @@ import pycagetest as pt  # noqa: E402
 from pycagetest import EXECUTE, HEALTH, JSON_TYPE as JSON  # noqa: E402
 
 CODE_MAX = 256 * 1024          # bytes of code
-BODY_MAX = 1024 * 1024         # bytes of request body
+BODY_MAX = 16 * 1024 * 1024    # bytes of request body (body_max_bytes, nginx's client_max_body_size)
+STDIN_FILL = 1000              # the stdin of a body made to a size; spaces make up the rest
 PRINT_1 = b'{"code":"print(1)"}'
 READ_STDIN = b'{"code":"import sys\\nprint(len(sys.stdin.read()))","stdin":"'
 
 
 def body_of_size(size):
-    """A valid execute body of exactly `size` bytes, its stdin the filler; printing len(stdin)."""
-    return READ_STDIN + b"x" * (size - len(READ_STDIN) - 2) + b'"}'
+    """A valid execute body of exactly `size` bytes printing len(stdin): a small stdin, then
+    JSON whitespace (the body cap is 16 MiB, more than code, stdin and files can fill)."""
+    head = READ_STDIN + b"x" * STDIN_FILL + b'"'
+    return head + b" " * (size - len(head) - 1) + b"}"
 
 
 def stdin_length_of(size):
-    return size - len(READ_STDIN) - 2
+    return STDIN_FILL
 
 
 #  POST /v1/execute with Content-Type application/json, through nginx.
@@ -71,7 +74,7 @@ BODY_CASES = [
     ("timeout 31",                                 b'{"code":"1","timeout":31}',            400, "timeout_out_of_range"),
     ("timeout 30.001",                             b'{"code":"1","timeout":30.001}',        400, "timeout_out_of_range"),
     ("code of 256 KiB + 1 byte",                   lambda: pt.execute_body("#" * (CODE_MAX + 1)), 413, "code_too_large"),
-    ("a body of 1 MiB + 1 byte (nginx's cap)",     lambda: body_of_size(BODY_MAX + 1),      413, "body_too_large"),
+    ("a body of 16 MiB + 1 byte (nginx's cap)",     lambda: body_of_size(BODY_MAX + 1),      413, "body_too_large"),
 ]
 
 #  Other media types and paths, through nginx.
@@ -97,7 +100,7 @@ METHOD_CASES = [
 #  Just at the caps: accepted and run.   description, body, expected stdout
 AT_LIMIT_CASES = [
     ("code of exactly 256 KiB runs",  lambda: pt.execute_body("#" * CODE_MAX), ""),
-    ("a body of exactly 1 MiB runs",  lambda: body_of_size(BODY_MAX), f"{stdin_length_of(BODY_MAX)}\n"),
+    ("a body of exactly 16 MiB runs",  lambda: body_of_size(BODY_MAX), f"{stdin_length_of(BODY_MAX)}\n"),
 ]
 
 #  Straight to the FastCGI socket. CONTENT_LENGTH None: the body's true length.
@@ -106,8 +109,8 @@ FCGI_CASES = [
     ("CONTENT_LENGTH 100, 10 bytes sent",  "POST", EXECUTE, "100", b'{"code":"1',                          400, "bad_content_length"),
     ("CONTENT_LENGTH 10, 100 bytes sent",  "POST", EXECUTE, "10",  b'{"code":"' + b"#" * 89 + b'"}',       400, "bad_content_length"),
     ("CONTENT_LENGTH that is no number",   "POST", EXECUTE, "abc", PRINT_1,                                400, "bad_content_length"),
-    ("a body of 1 MiB + 1 byte",           "POST", EXECUTE, None,  lambda: body_of_size(BODY_MAX + 1),     413, "body_too_large"),
-    ("stdin over 1 MiB (so is the body)",  "POST", EXECUTE, None,  lambda: body_of_size(BODY_MAX + 64),
+    ("a body of 16 MiB + 1 byte",           "POST", EXECUTE, None,  lambda: body_of_size(BODY_MAX + 1),     413, "body_too_large"),
+    ("stdin over 1 MiB",                   "POST", EXECUTE, None,  lambda: READ_STDIN + b"x" * (1024 * 1024 + 1) + b'"}',
                                                                    413, pt.OneOf("body_too_large", "stdin_too_large")),
     ("an unknown path",                    "GET",  "/nope", None,  b"",                                    404, "not_found"),
 ]

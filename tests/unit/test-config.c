@@ -79,7 +79,9 @@ test_defaults(void)
 	is_int(c.output_max_bytes, 1 * MIB, "default output_max_bytes 1 MiB");
 	is_int(c.code_max_bytes, 256 * KIB, "default code_max_bytes 256 KiB");
 	is_int(c.stdin_max_bytes, 1 * MIB, "default stdin_max_bytes 1 MiB");
-	is_int(c.body_max_bytes, 1 * MIB, "default body_max_bytes 1 MiB");
+	is_int(c.body_max_bytes, 16 * MIB, "default body_max_bytes 16 MiB "
+	    "(code, stdin and 8 MiB of files as base64)");
+	is_int(c.files_max_bytes, 8 * MIB, "default files_max_bytes 8 MiB");
 	is_str(c.user, "65534:65534", "default user nobody:nogroup, numeric");
 	is_str(c.runtime, "", "default runtime: engine default");
 	is_int(c.socket_mode, 0660, "default socket_mode 0660");

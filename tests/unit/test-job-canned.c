@@ -114,7 +114,7 @@ attach(int fd)
 	char			 in[65536], nonce[80] = "";
 	size_t			 have = 0, want = 0;
 	ssize_t			 n;
-	unsigned long		 code_len, stdin_len;
+	unsigned long		 code_len, stdin_len, files_len = 0, files_out;
 	char			*nl;
 
 	static const char upgraded[] = "HTTP/1.1 101 UPGRADED\r\nContent-Type: "
@@ -123,15 +123,19 @@ attach(int fd)
 
 	if (write(fd, upgraded, sizeof(upgraded) - 1) < 0)
 		return;
-	/* "pycage1 CODE_LEN STDIN_LEN NONCE\n" then the bytes (runner/protocol.h). */
+	/* "pycage1 CODE_LEN STDIN_LEN NONCE\n" or "pycage2 CODE_LEN STDIN_LEN
+	 * FILES_LEN FILES_OUT_MAX NONCE\n", then the bytes (runner/protocol.h). */
 	while (have < sizeof(in) - 1 && (want == 0 || have < want) &&
 	    (n = read(fd, in + have, sizeof(in) - 1 - have)) > 0) {
 		have += (size_t)n;
 		in[have] = '\0';
 		if (want == 0 && (nl = strchr(in, '\n')) != NULL &&
+		    (sscanf(in, PROTOCOL_HEADER2_MAGIC " %lu %lu %lu %lu %79s",
+		    &code_len, &stdin_len, &files_len, &files_out, nonce) == 5 ||
 		    sscanf(in, PROTOCOL_HEADER_MAGIC " %lu %lu %79s", &code_len,
-		    &stdin_len, nonce) == 3)
-			want = (size_t)(nl + 1 - in) + code_len + stdin_len;
+		    &stdin_len, nonce) == 3))
+			want = (size_t)(nl + 1 - in) + code_len + stdin_len +
+			    files_len;
 	}
 	pthread_mutex_lock(&engine.lock);
 	run = engine.run;

@@ -22,6 +22,7 @@
 static const struct job_limits limits = {
 	.code_max_bytes = 262144,
 	.stdin_max_bytes = 1048576,
+	.files_max_bytes = 8388608,
 	.timeout_default_ms = 10000,
 	.timeout_max_ms = 30000,
 };
@@ -668,6 +669,223 @@ test_free(void)
 	ok(spec.code == NULL, "job_spec_free of an empty spec, twice");
 }
 
+/* ------------------------------------------------------------ files */
+
+/* A body {"code":"c","files":[...]} with the given list text. */
+static void
+files_body(struct buf *b, const char *list)
+{
+	buf_reset(b);
+	buf_append_str(b, "{\"code\":\"c\",\"files\":");
+	buf_append_str(b, list);
+	buf_append_str(b, "}");
+}
+
+static void
+files_expect_error(const char *list, int status, const char *code,
+    const char *name)
+{
+	struct buf		b;
+	struct job_spec		spec;
+	struct api_error	err;
+
+	buf_init(&b, 64 * MIB);
+	files_body(&b, list);
+	is_int(parse(b.data, b.len, &spec, &err), -1, "files: %s: refused", name);
+	is_int(err.http_status, status, "files: %s: status %d", name, status);
+	is_str(err.code, code, "files: %s: %s", name, code);
+	ok(spec.code == NULL && spec.nfiles == 0, "files: %s: spec owns nothing",
+	    name);
+	buf_free(&b);
+}
+
+/* A file of n bytes of 'x' as utf-8 (or n bytes of 0 as base64). */
+static void
+files_one(struct buf *list, const char *name, size_t n, bool base64)
+{
+	struct buf raw;
+
+	buf_append_str(list, "{\"name\":\"");
+	buf_append_str(list, name);
+	buf_append_str(list, "\",\"content\":\"");
+	if (base64) {
+		char *zero = calloc(1, n + 1);
+
+		buf_init(&raw, n + 1);
+		buf_append(&raw, zero, n);
+		free(zero);
+		base64_encode(raw.data ? raw.data : "", n, list);
+		buf_free(&raw);
+		buf_append_str(list, "\",\"encoding\":\"base64\"}");
+	} else {
+		char *x = buf_extend(list, n);
+
+		if (x != NULL)
+			memset(x, 'x', n);
+		buf_append_str(list, "\"}");
+	}
+}
+
+static void
+test_files(void)
+{
+	struct buf		 b, list;
+	struct job_spec		 spec;
+	struct api_error	 err;
+	char			 name[128];
+	size_t			 i;
+
+	buf_init(&b, 64 * MIB);
+	buf_init(&list, 64 * MIB);
+
+	files_body(&b, "[{\"name\":\"a.csv\",\"content\":\"x,1\\n\"},"
+	    "{\"encoding\":\"base64\",\"content\":\"AP8=\",\"name\":\"b_2-3.bin\"},"
+	    "{\"name\":\"c\",\"content\":\"\u00e9\",\"encoding\":\"utf-8\"}]");
+	is_int(parse(b.data, b.len, &spec, &err), 0, "files: three files parse");
+	ok(spec.nfiles == 3 && strcmp(spec.files[0].name, "a.csv") == 0 &&
+	    spec.files[0].len == 4 && memcmp(spec.files[0].data, "x,1\n", 4) == 0,
+	    "files: utf-8 content kept as its bytes");
+	ok(spec.files[1].len == 2 && memcmp(spec.files[1].data, "\0\xff", 2) == 0 &&
+	    strcmp(spec.files[1].name, "b_2-3.bin") == 0,
+	    "files: base64 decoded, keys in any order");
+	ok(spec.files[2].len == 2 && memcmp(spec.files[2].data, "\xc3\xa9", 2) == 0,
+	    "files: a \\u escape is UTF-8 bytes");
+	job_spec_free(&spec);
+
+	files_body(&b, "[]");
+	is_int(parse(b.data, b.len, &spec, &err), 0, "files: [] parses");
+	is_int(spec.nfiles, 0, "files: [] is no file");
+	job_spec_free(&spec);
+
+	/* names: 100 bytes kept, 101 refused */
+	memset(name, 'n', 100);
+	name[100] = '\0';
+	buf_reset(&list);
+	buf_append_str(&list, "[");
+	files_one(&list, name, 1, false);
+	buf_append_str(&list, "]");
+	files_body(&b, list.data);
+	is_int(parse(b.data, b.len, &spec, &err), 0, "files: a 100-byte name parses");
+	is_int(strlen(spec.files[0].name), 100, "files: the 100-byte name kept");
+	job_spec_free(&spec);
+	name[100] = 'n';
+	name[101] = '\0';
+	buf_reset(&list);
+	buf_append_str(&list, "[");
+	files_one(&list, name, 1, false);
+	buf_append_str(&list, "]");
+	files_expect_error(list.data, 400, "bad_file_name", "a 101-byte name");
+	files_expect_error("[{\"name\":\"\",\"content\":\"\"}]", 400,
+	    "bad_file_name", "an empty name");
+	files_expect_error("[{\"name\":\".x\",\"content\":\"\"}]", 400,
+	    "bad_file_name", "a name starting with a dot");
+	files_expect_error("[{\"name\":\"a/b\",\"content\":\"\"}]", 400,
+	    "bad_file_name", "a name with a slash");
+	files_expect_error("[{\"name\":\"..\",\"content\":\"\"}]", 400,
+	    "bad_file_name", "..");
+	files_expect_error("[{\"name\":\"a\\u0000b\",\"content\":\"\"}]", 400,
+	    "bad_file_name", "a name with a NUL");
+	files_expect_error("[{\"name\":\"caf\u00e9\",\"content\":\"\"}]", 400,
+	    "bad_file_name", "a name with a non-ASCII letter");
+	files_expect_error("[{\"name\":\"a\",\"content\":\"\"},"
+	    "{\"name\":\"a\",\"content\":\"\"}]", 400, "duplicate_file_name",
+	    "the same name twice");
+
+	/* count: 32 kept, 33 refused */
+	buf_reset(&list);
+	buf_append_str(&list, "[");
+	for (i = 0; i < PROTOCOL_FILES_MAX; i++) {
+		snprintf(name, sizeof(name), "f%zu", i);
+		if (i > 0)
+			buf_append_str(&list, ",");
+		files_one(&list, name, 0, false);
+	}
+	buf_append_str(&list, "]");
+	files_body(&b, list.data);
+	is_int(parse(b.data, b.len, &spec, &err), 0, "files: 32 files parse");
+	is_int(spec.nfiles, 32, "files: 32 kept");
+	job_spec_free(&spec);
+	list.len--;
+	buf_append_str(&list, ",{\"name\":\"f32\",\"content\":\"\"}]");
+	files_expect_error(list.data, 400, "too_many_files", "33 files");
+
+	/* size: 8 MiB decoded in all kept, one byte more refused, both ways */
+	buf_reset(&list);
+	buf_append_str(&list, "[");
+	files_one(&list, "a", limits.files_max_bytes - 1, false);
+	buf_append_str(&list, ",");
+	files_one(&list, "b", 1, false);
+	buf_append_str(&list, "]");
+	files_body(&b, list.data);
+	is_int(parse(b.data, b.len, &spec, &err), 0,
+	    "files: files_max_bytes of utf-8 in two files parse");
+	job_spec_free(&spec);
+	buf_reset(&list);
+	buf_append_str(&list, "[");
+	files_one(&list, "a", limits.files_max_bytes - 1, false);
+	buf_append_str(&list, ",");
+	files_one(&list, "b", 2, false);
+	buf_append_str(&list, "]");
+	files_expect_error(list.data, 400, "files_too_large",
+	    "files_max_bytes + 1 of utf-8");
+	buf_reset(&list);
+	buf_append_str(&list, "[");
+	files_one(&list, "a", limits.files_max_bytes, true);
+	buf_append_str(&list, "]");
+	files_body(&b, list.data);
+	is_int(parse(b.data, b.len, &spec, &err), 0,
+	    "files: files_max_bytes of base64 parse");
+	is_int(spec.files[0].len, limits.files_max_bytes, "files: decoded length");
+	job_spec_free(&spec);
+	buf_reset(&list);
+	buf_append_str(&list, "[");
+	files_one(&list, "a", limits.files_max_bytes + 1, true);
+	buf_append_str(&list, "]");
+	files_expect_error(list.data, 400, "files_too_large",
+	    "files_max_bytes + 1 of base64");
+
+	/* base64 */
+	files_body(&b, "[{\"name\":\"a\",\"content\":\"AA==\",\"encoding\":\"base64\"}]");
+	is_int(parse(b.data, b.len, &spec, &err), 0, "files: AA== parses");
+	is_int(spec.files[0].len, 1, "files: AA== is one byte");
+	job_spec_free(&spec);
+	files_expect_error("[{\"name\":\"a\",\"content\":\"AB==\",\"encoding\":"
+	    "\"base64\"}]", 400, "bad_base64", "AB== (bits left over)");
+	files_expect_error("[{\"name\":\"a\",\"content\":\"AAA\",\"encoding\":"
+	    "\"base64\"}]", 400, "bad_base64", "no padding");
+	files_expect_error("[{\"name\":\"a\",\"content\":\"A===\",\"encoding\":"
+	    "\"base64\"}]", 400, "bad_base64", "A===");
+	files_expect_error("[{\"name\":\"a\",\"content\":\"AA==AA==\","
+	    "\"encoding\":\"base64\"}]", 400, "bad_base64", "padding inside");
+	files_expect_error("[{\"name\":\"a\",\"content\":\"AAAA\\nAAAA\","
+	    "\"encoding\":\"base64\"}]", 400, "bad_base64", "a line break");
+	files_expect_error("[{\"name\":\"a\",\"content\":\"\",\"encoding\":"
+	    "\"latin-1\"}]", 400, "bad_file_encoding", "an unknown encoding");
+
+	/* shape */
+	files_expect_error("\"a.csv\"", 400, "wrong_type", "files a string");
+	files_expect_error("{\"name\":\"a\",\"content\":\"\"}", 400, "wrong_type",
+	    "files an object");
+	files_expect_error("[1]", 400, "wrong_type", "a file a number");
+	files_expect_error("[[]]", 400, "wrong_type", "a file a list");
+	files_expect_error("[{\"name\":1,\"content\":\"\"}]", 400, "wrong_type",
+	    "a name a number");
+	files_expect_error("[{\"name\":\"a\",\"content\":null}]", 400,
+	    "wrong_type", "content null");
+	files_expect_error("[{\"name\":\"a\",\"content\":{}}]", 400, "wrong_type",
+	    "content an object");
+	files_expect_error("[{\"name\":\"a\"}]", 400, "missing_file_field",
+	    "no content");
+	files_expect_error("[{\"content\":\"\"}]", 400, "missing_file_field",
+	    "no name");
+	files_expect_error("[{\"name\":\"a\",\"content\":\"\",\"mode\":\"w\"}]",
+	    400, "unknown_key", "an unknown key in a file");
+	files_expect_error("[{\"name\":\"a\",\"name\":\"b\",\"content\":\"\"}]",
+	    400, "duplicate_key", "a key twice in a file");
+	buf_free(&b);
+	buf_free(&list);
+}
+
 int
 main(void)
 {
@@ -679,5 +897,6 @@ main(void)
 	test_known_gaps();
 	test_messages();
 	test_free();
+	test_files();
 	return done_testing();
 }

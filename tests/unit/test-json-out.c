@@ -26,7 +26,12 @@
 #define RESULT_TAIL(exit_code, status, out_trunc, err_trunc, ms) \
 	"\"exit_code\":" exit_code ",\"status\":\"" status "\"," \
 	"\"stdout_truncated\":" out_trunc ",\"stderr_truncated\":" err_trunc "," \
-	"\"duration_ms\":" ms "}"
+	"\"duration_ms\":" ms AGENT_TAIL "}"
+/* The keys after duration_ms of a run without a data record (issue 17). */
+#define AGENT_TAIL \
+	",\"exception\":null,\"result\":null,\"result_truncated\":false," \
+	"\"usage\":{\"cpu_ms\":null,\"memory_peak_bytes\":null,\"queue_ms\":null}," \
+	"\"files\":[],\"files_truncated\":false"
 
 /* --------------------------------------------------------- results */
 
@@ -239,6 +244,240 @@ test_worst_case(void)
 	buf_free(&out);
 	job_result_free(&r);
 	free(junk);
+}
+
+/* ------------------------------------------- the runner's data record */
+
+#define DATA_HEAD ",\"exception\":"
+#define DATA_USAGE ",\"usage\":{\"cpu_ms\":12,\"memory_peak_bytes\":" \
+	"209715200,\"queue_ms\":3},\"files\":[],\"files_truncated\":false"
+#define NO_DATA DATA_HEAD "null,\"result\":null,\"result_truncated\":false" \
+	DATA_USAGE
+
+/*
+ * The record is made in the sandbox: a valid one is rendered (from the
+ * parsed struct, not copied), anything else says null for both keys.
+ */
+static void
+test_runner_data(void)
+{
+	static const struct {
+		const char	*name;
+		const char	*record;
+		const char	*tail;	/* the answer after duration_ms */
+	} cases[] = {
+		{ "no record", "", NO_DATA },
+		{ "exception and result null",
+		  "{\"exception\":null,\"result\":null,\"result_truncated\":false}",
+		  NO_DATA },
+		{ "a result",
+		  "{\"exception\":null,\"result\":\"4\",\"result_truncated\":false}",
+		  DATA_HEAD "null,\"result\":\"4\",\"result_truncated\":false" DATA_USAGE },
+		{ "a result cut, keys in another order",
+		  "{\"result_truncated\":true,\"result\":\"'ab\",\"exception\":null}",
+		  DATA_HEAD "null,\"result\":\"'ab\",\"result_truncated\":true" DATA_USAGE },
+		{ "an exception with two frames",
+		  "{\"exception\":{\"type\":\"ZeroDivisionError\",\"message\":"
+		  "\"division by zero\",\"line\":2,\"traceback\":[{\"line\":5,"
+		  "\"function\":\"<module>\",\"text\":\"f(0)\"},{\"line\":2,"
+		  "\"function\":\"f\",\"text\":\"return 1/x\"}]},\"result\":null,"
+		  "\"result_truncated\":false}",
+		  DATA_HEAD "{\"type\":\"ZeroDivisionError\",\"message\":"
+		  "\"division by zero\",\"line\":2,\"traceback\":[{\"line\":5,"
+		  "\"function\":\"<module>\",\"text\":\"f(0)\"},{\"line\":2,"
+		  "\"function\":\"f\",\"text\":\"return 1/x\"}]},\"result\":null,"
+		  "\"result_truncated\":false" DATA_USAGE },
+		{ "a SyntaxError: offset, no frames, escapes re-encoded",
+		  "{\"exception\":{\"type\":\"SyntaxError\",\"message\":\"expected "
+		  "\\u0027:\\u0027\\n\",\"line\":1,\"offset\":5,\"traceback\":[]},"
+		  "\"result\":null,\"result_truncated\":false}",
+		  DATA_HEAD "{\"type\":\"SyntaxError\",\"message\":\"expected "
+		  "':'\\n\",\"line\":1,\"offset\":5,\"traceback\":[]},\"result\":null,"
+		  "\"result_truncated\":false" DATA_USAGE },
+		{ "line null", "{\"exception\":{\"type\":\"E\",\"message\":\"\","
+		  "\"line\":null,\"traceback\":[]},\"result\":null,"
+		  "\"result_truncated\":false}",
+		  DATA_HEAD "{\"type\":\"E\",\"message\":\"\",\"line\":null,"
+		  "\"traceback\":[]},\"result\":null,\"result_truncated\":false"
+		  DATA_USAGE },
+		/* refused whole */
+		{ "not JSON", "{\"exception\":", NO_DATA },
+		{ "not an object", "[1]", NO_DATA },
+		{ "a key missing", "{\"exception\":null,\"result\":null}", NO_DATA },
+		{ "an unknown key", "{\"exception\":null,\"result\":null,"
+		  "\"result_truncated\":false,\"status\":\"ok\"}", NO_DATA },
+		{ "a key twice", "{\"exception\":null,\"result\":\"1\",\"result\":\"2\","
+		  "\"result_truncated\":false}", NO_DATA },
+		{ "result a number", "{\"exception\":null,\"result\":4,"
+		  "\"result_truncated\":false}", NO_DATA },
+		{ "a negative line", "{\"exception\":{\"type\":\"E\",\"message\":\"\","
+		  "\"line\":-1,\"traceback\":[]},\"result\":null,"
+		  "\"result_truncated\":false}", NO_DATA },
+		{ "a frame without text", "{\"exception\":{\"type\":\"E\",\"message\":"
+		  "\"\",\"line\":1,\"traceback\":[{\"line\":1,\"function\":\"f\"}]},"
+		  "\"result\":null,\"result_truncated\":false}", NO_DATA },
+		{ "an exception without traceback", "{\"exception\":{\"type\":\"E\","
+		  "\"message\":\"\",\"line\":1},\"result\":null,"
+		  "\"result_truncated\":false}", NO_DATA },
+		{ "a NUL in the type", "{\"exception\":{\"type\":\"E\\u0000\","
+		  "\"message\":\"\",\"line\":1,\"traceback\":[]},\"result\":null,"
+		  "\"result_truncated\":false}", NO_DATA },
+		{ "nested deeper", "{\"exception\":{\"type\":\"E\",\"message\":\"\","
+		  "\"line\":1,\"traceback\":[{\"line\":1,\"function\":\"f\",\"text\":"
+		  "{}}]},\"result\":null,\"result_truncated\":false}", NO_DATA },
+		{ "a comment", "{\"exception\":null,\"result\":null,"
+		  "\"result_truncated\":false}/**/", NO_DATA },
+		{ "trailing bytes", "{\"exception\":null,\"result\":null,"
+		  "\"result_truncated\":false} {}", NO_DATA },
+		{ "invalid UTF-8", "{\"exception\":null,\"result\":\"\xff\","
+		  "\"result_truncated\":false}", NO_DATA },
+		/* files: text comes back as utf-8, other bytes as base64 */
+		{ "files, text and bytes",
+		  "{\"exception\":null,\"result\":null,\"result_truncated\":false,"
+		  "\"files\":[{\"name\":\"a.csv\",\"size\":4,\"data\":\"eCwxCg==\"},"
+		  "{\"name\":\"b.bin\",\"size\":3,\"data\":\"AP+A\"}],"
+		  "\"files_truncated\":true}",
+		  DATA_HEAD "null,\"result\":null,\"result_truncated\":false,"
+		  "\"usage\":{\"cpu_ms\":12,\"memory_peak_bytes\":209715200,"
+		  "\"queue_ms\":3},\"files\":[{\"name\":\"a.csv\",\"content\":"
+		  "\"x,1\\n\",\"encoding\":\"utf-8\",\"size\":4},{\"name\":"
+		  "\"b.bin\",\"content\":\"AP+A\",\"encoding\":\"base64\","
+		  "\"size\":3}],\"files_truncated\":true" },
+		{ "a file with a NUL is base64",
+		  "{\"exception\":null,\"result\":null,\"result_truncated\":false,"
+		  "\"files\":[{\"name\":\"n\",\"size\":1,\"data\":\"AA==\"}],"
+		  "\"files_truncated\":false}",
+		  DATA_HEAD "null,\"result\":null,\"result_truncated\":false,"
+		  "\"usage\":{\"cpu_ms\":12,\"memory_peak_bytes\":209715200,"
+		  "\"queue_ms\":3},\"files\":[{\"name\":\"n\",\"content\":"
+		  "\"AA==\",\"encoding\":\"base64\",\"size\":1}],"
+		  "\"files_truncated\":false" },
+		{ "a file name with a slash", "{\"exception\":null,\"result\":null,"
+		  "\"result_truncated\":false,\"files\":[{\"name\":\"../x\",\"size\":0,"
+		  "\"data\":\"\"}],\"files_truncated\":false}", NO_DATA },
+		{ "a file name twice", "{\"exception\":null,\"result\":null,"
+		  "\"result_truncated\":false,\"files\":[{\"name\":\"x\",\"size\":0,"
+		  "\"data\":\"\"},{\"name\":\"x\",\"size\":0,\"data\":\"\"}],"
+		  "\"files_truncated\":false}", NO_DATA },
+		{ "a size that is not the data's", "{\"exception\":null,\"result\":null,"
+		  "\"result_truncated\":false,\"files\":[{\"name\":\"x\",\"size\":2,"
+		  "\"data\":\"AA==\"}],\"files_truncated\":false}", NO_DATA },
+		{ "bad base64", "{\"exception\":null,\"result\":null,"
+		  "\"result_truncated\":false,\"files\":[{\"name\":\"x\",\"size\":1,"
+		  "\"data\":\"A===\"}],\"files_truncated\":false}", NO_DATA },
+		{ "files without files_truncated", "{\"exception\":null,\"result\":null,"
+		  "\"result_truncated\":false,\"files\":[]}", NO_DATA },
+	};
+	static const char	head[] = "{\"stdout\":\"\",\"stderr\":\"\","
+	    "\"exit_code\":0,\"status\":\"ok\",\"stdout_truncated\":false,"
+	    "\"stderr_truncated\":false,\"duration_ms\":1";
+	size_t			i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct job_result	 r;
+		struct buf		 out, want;
+
+		job_result_init(&r, MIB);
+		r.duration_ms = 1;
+		r.usage.cpu_ms = 12;
+		r.usage.memory_peak_bytes = 209715200;
+		r.usage.queue_ms = 3;
+		buf_append(&r.data, cases[i].record, strlen(cases[i].record));
+		buf_init(&out, ANSWER_MAX_BYTES);
+		buf_init(&want, 64 * 1024);
+		buf_append_str(&want, head);
+		buf_append_str(&want, cases[i].tail);
+		buf_append_str(&want, "}");
+		is_int(answer_result(&r, &out), 0, "data record: %s: encodes",
+		    cases[i].name);
+		is_mem(out.data, out.len, want.data, want.len,
+		    "data record: %s: answer", cases[i].name);
+		buf_free(&want);
+		buf_free(&out);
+		job_result_free(&r);
+	}
+}
+
+/* Every cap of the record: at the cap it is rendered, one over refuses it. */
+static void
+test_runner_data_caps(void)
+{
+	static const struct {
+		const char	*name;
+		const char	*before, *after;
+		size_t		 cap;
+	} cases[] = {
+		{ "result", "{\"exception\":null,\"result\":\"",
+		  "\",\"result_truncated\":true}", PROTOCOL_RESULT_MAX_BYTES },
+		{ "type", "{\"exception\":{\"type\":\"", "\",\"message\":\"\","
+		  "\"line\":1,\"traceback\":[]},\"result\":null,"
+		  "\"result_truncated\":false}", PROTOCOL_EXC_TYPE_MAX_BYTES },
+		{ "message", "{\"exception\":{\"type\":\"E\",\"message\":\"",
+		  "\",\"line\":1,\"traceback\":[]},\"result\":null,"
+		  "\"result_truncated\":false}", PROTOCOL_EXC_MESSAGE_MAX_BYTES },
+		{ "function", "{\"exception\":{\"type\":\"E\",\"message\":\"\","
+		  "\"line\":1,\"traceback\":[{\"line\":1,\"text\":\"\",\"function\":\"",
+		  "\"}]},\"result\":null,\"result_truncated\":false}",
+		  PROTOCOL_EXC_TEXT_MAX_BYTES },
+		{ "text", "{\"exception\":{\"type\":\"E\",\"message\":\"\","
+		  "\"line\":1,\"traceback\":[{\"line\":1,\"function\":\"f\",\"text\":\"",
+		  "\"}]},\"result\":null,\"result_truncated\":false}",
+		  PROTOCOL_EXC_TEXT_MAX_BYTES },
+	};
+	struct runner_data	*d = calloc(1, sizeof(*d));
+	struct buf		 rec;
+	size_t			 i, extra;
+	char			*filler = malloc(PROTOCOL_RESULT_MAX_BYTES + 1);
+
+	memset(filler, 'a', PROTOCOL_RESULT_MAX_BYTES + 1);
+	runner_data_init(d);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		for (extra = 0; extra <= 1; extra++) {
+			buf_init(&rec, 2 * PROTOCOL_RESULT_MAX_BYTES);
+			buf_append_str(&rec, cases[i].before);
+			buf_append(&rec, filler, cases[i].cap + extra);
+			buf_append_str(&rec, cases[i].after);
+			is_int(runner_data_parse(rec.data, rec.len, d), extra ? -1 : 0,
+			    "data record: %s of %zu bytes %s", cases[i].name,
+			    cases[i].cap + extra, extra ? "refused" : "kept");
+			is_int(d->valid, !extra, "data record: %s: valid %d",
+			    cases[i].name, !extra);
+			buf_free(&rec);
+		}
+	}
+	/* Frames: PROTOCOL_EXC_FRAMES_MAX kept, one more refused. */
+	for (extra = 0; extra <= 1; extra++) {
+		buf_init(&rec, 1 * MIB);
+		buf_append_str(&rec, "{\"exception\":{\"type\":\"E\",\"message\":"
+		    "\"\",\"line\":1,\"traceback\":[");
+		for (i = 0; i < PROTOCOL_EXC_FRAMES_MAX + extra; i++)
+			buf_append_str(&rec, i ? ",{\"line\":1,\"function\":\"f\","
+			    "\"text\":\"t\"}" : "{\"line\":1,\"function\":\"f\","
+			    "\"text\":\"t\"}");
+		buf_append_str(&rec, "]},\"result\":null,\"result_truncated\":false}");
+		is_int(runner_data_parse(rec.data, rec.len, d), extra ? -1 : 0,
+		    "data record: %d frames %s", PROTOCOL_EXC_FRAMES_MAX + (int)extra,
+		    extra ? "refused" : "kept");
+		if (!extra)
+			is_int(d->exception.nframes, PROTOCOL_EXC_FRAMES_MAX,
+			    "data record: every frame kept");
+		buf_free(&rec);
+	}
+	/* A line at RUNNER_DATA_LINE_MAX and one over. */
+#define LINE_RECORD(n) "{\"exception\":{\"type\":\"E\",\"message\":\"\"," \
+	"\"line\":" n ",\"traceback\":[]},\"result\":null,\"result_truncated\":false}"
+	is_int(runner_data_parse(LINE_RECORD("100000000"),
+	    strlen(LINE_RECORD("100000000")), d), 0,
+	    "data record: line 100000000 kept");
+	is_int(runner_data_parse(LINE_RECORD("100000001"),
+	    strlen(LINE_RECORD("100000001")), d), -1,
+	    "data record: line 100000001 refused");
+	/* The record's own cap. */
+	is_int(runner_data_parse("{}", PROTOCOL_DATA_MAX_BYTES + 1, d), -1,
+	    "data record over PROTOCOL_DATA_MAX_BYTES refused unread");
+	runner_data_free(d);
+	free(d);
+	free(filler);
 }
 
 /* ---------------------------------------------------------- errors */
@@ -773,6 +1012,8 @@ main(void)
 	test_status_names();
 	test_result_cap();
 	test_worst_case();
+	test_runner_data();
+	test_runner_data_caps();
 	test_errors();
 	test_health();
 	test_create_body();

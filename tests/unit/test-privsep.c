@@ -42,6 +42,103 @@ raw_run(struct buf *b, uint32_t timeout_ms, uint32_t code_len,
 	buf_append(b, &code_len, 4);
 	buf_append(b, &stdin_len, 4);
 	buf_append(b, payload, payload_len);
+	buf_append(b, "\0\0\0\0", 4);	/* no files */
+}
+
+/* A RUN with files built by hand: names and contents as given. */
+static void
+raw_run_files(struct buf *b, uint32_t n, const char *const *names,
+    const uint32_t *sizes)
+{
+	char		type = PRIVSEP_RUN;
+	uint32_t	u, i;
+
+	buf_reset(b);
+	buf_append(b, &type, 1);
+	u = 1000;
+	buf_append(b, &u, 4);
+	u = 1;
+	buf_append(b, &u, 4);
+	u = 0;
+	buf_append(b, &u, 4);
+	buf_append(b, "x", 1);
+	buf_append(b, &n, 4);
+	for (i = 0; i < n; i++) {
+		u = (uint32_t)strlen(names[i]);
+		buf_append(b, &u, 4);
+		buf_append(b, names[i], u);
+		buf_append(b, &sizes[i], 4);
+		if (buf_extend(b, sizes[i]) == NULL)
+			abort();
+	}
+}
+
+static void
+test_run_files(void)
+{
+	static const char *const good[] = { "a.csv", "b.bin" };
+	static const char *const dup[] = { "a.csv", "a.csv" };
+	static const char *const slash[] = { "../a" };
+	static const char *const dot[] = { ".a" };
+	static const char *many[PROTOCOL_FILES_MAX + 1];
+	uint32_t		 sizes[PROTOCOL_FILES_MAX + 1] = { 3, 5 };
+	struct job_spec		 in = { .code = "x", .code_len = 1, .timeout_ms = 1000,
+	    .nfiles = 2 };
+	struct job_spec		 out;
+	struct api_error	 err;
+	struct buf		 b;
+	uint32_t		 big[2];
+	size_t			 i;
+
+	buf_init(&b, privsep_request_max(&config) + 16);
+	strcpy(in.files[0].name, "a.csv");
+	in.files[0].data = "x,1";
+	in.files[0].len = 3;
+	strcpy(in.files[1].name, "b.bin");
+	in.files[1].data = "\0\xff\0\x01\x02";
+	in.files[1].len = 5;
+	is_int(privsep_pack_run(&b, &in), 0, "RUN with two files packs");
+	is_int(privsep_unpack_request(&b, &config, &out, &err), PRIVSEP_RUN,
+	    "and unpacks");
+	ok(out.nfiles == 2 && strcmp(out.files[1].name, "b.bin") == 0 &&
+	    out.files[1].len == 5 && memcmp(out.files[1].data, "\0\xff\0\x01\x02",
+	    5) == 0, "files round trip, any bytes");
+	raw_run_files(&b, 2, good, sizes);
+	is_int(privsep_unpack_request(&b, &config, &out, &err), PRIVSEP_RUN,
+	    "two files by hand are taken");
+	raw_run_files(&b, 2, dup, sizes);
+	is_int(privsep_unpack_request(&b, &config, &out, &err), -1,
+	    "a name twice is refused");
+	raw_run_files(&b, 1, slash, sizes);
+	is_int(privsep_unpack_request(&b, &config, &out, &err), -1,
+	    "a name with a slash is refused");
+	raw_run_files(&b, 1, dot, sizes);
+	is_int(privsep_unpack_request(&b, &config, &out, &err), -1,
+	    "a name starting with a dot is refused");
+	for (i = 0; i <= PROTOCOL_FILES_MAX; i++) {
+		char *name = malloc(8);
+		snprintf(name, 8, "f%zu", i);
+		many[i] = name;
+		sizes[i] = 0;
+	}
+	raw_run_files(&b, PROTOCOL_FILES_MAX, many, sizes);
+	is_int(privsep_unpack_request(&b, &config, &out, &err), PRIVSEP_RUN,
+	    "32 files are taken");
+	raw_run_files(&b, PROTOCOL_FILES_MAX + 1, many, sizes);
+	is_int(privsep_unpack_request(&b, &config, &out, &err), -1,
+	    "33 files are refused");
+	big[0] = (uint32_t)config.files_max_bytes;
+	big[1] = 0;
+	raw_run_files(&b, 2, good, big);
+	is_int(privsep_unpack_request(&b, &config, &out, &err), PRIVSEP_RUN,
+	    "files_max_bytes in all is taken");
+	big[1] = 1;
+	raw_run_files(&b, 2, good, big);
+	is_int(privsep_unpack_request(&b, &config, &out, &err), -1,
+	    "files_max_bytes + 1 in all is refused");
+	for (i = 0; i <= PROTOCOL_FILES_MAX; i++)
+		free((char *)many[i]);
+	buf_free(&b);
 }
 
 static void
@@ -58,7 +155,8 @@ test_run_round_trip(void)
 	buf_init(&b, privsep_request_max(&config));
 	buf_init(&copy, privsep_request_max(&config));
 	is_int(privsep_pack_run(&b, &in), 0, "RUN packs");
-	is_int(b.len, 1 + 12 + 9 + 3, "RUN is type, three u32 and the bytes");
+	is_int(b.len, 1 + 12 + 9 + 3 + 4,
+	    "RUN is type, three u32, the bytes and a file count");
 	is_int(privsep_unpack_request(&b, &config, &out, &err), PRIVSEP_RUN,
 	    "RUN unpacks as RUN");
 	is_mem(out.code, out.code_len, in.code, in.code_len, "code round trip");
@@ -131,7 +229,7 @@ test_other_requests(void)
 	struct buf		 b;
 	struct job_spec		 out;
 	struct api_error	 err;
-	static const unsigned char unknown[] = { 0, 4, 0x10, 0x11, 0xff };
+	static const unsigned char unknown[] = { 0, 5, 0x10, 0x11, 0xff };
 	size_t			 i;
 	int			 bad = 0;
 
@@ -150,7 +248,10 @@ test_other_requests(void)
 		if (privsep_unpack_request(&b, &config, &out, &err) != -1)
 			bad++;
 	}
-	is_int(bad, 0, "types 0, 4, OK, ERR and 255 are not requests");
+	is_int(bad, 0, "types 0, 5, OK, ERR and 255 are not requests");
+	is_int(privsep_pack_type(&b, PRIVSEP_RUNTIME), 0, "RUNTIME packs");
+	is_int(privsep_unpack_request(&b, &config, &out, &err), PRIVSEP_RUNTIME,
+	    "RUNTIME unpacks");
 	buf_reset(&b);
 	is_int(privsep_unpack_request(&b, &config, &out, &err), -1,
 	    "an empty message is refused");
@@ -177,6 +278,10 @@ test_result_round_trip(void)
 	in.status = JOB_OUTPUT_LIMIT;
 	in.stdout_truncated = true;
 	in.duration_ms = 4321;
+	in.usage.cpu_ms = 1016;
+	in.usage.memory_peak_bytes = 215105536;
+	in.usage.queue_ms = -1;
+	buf_append(&in.data, "{\"result\":\0\xff}", 13);
 	is_int(privsep_pack_result(&b, &in), 0, "a result packs");
 	memset(&err, 0, sizeof(err));
 	is_int(privsep_unpack_result(&b, &out, &err), 0, "and unpacks");
@@ -187,6 +292,12 @@ test_result_round_trip(void)
 	is_mem(out.stdout_buf.data, out.stdout_buf.len, "hello\n", 6, "stdout round trip");
 	is_mem(out.stderr_buf.data, out.stderr_buf.len, "\xff\0err", 5,
 	    "stderr round trip, any bytes");
+	is_int(out.usage.cpu_ms, 1016, "usage cpu_ms round trip");
+	is_int(out.usage.memory_peak_bytes, 215105536,
+	    "usage memory_peak_bytes round trip");
+	is_int(out.usage.queue_ms, -1, "usage unknown (-1) round trip");
+	is_mem(out.data.data, out.data.len, "{\"result\":\0\xff}", 13,
+	    "the runner's data record round trip, bytes unread");
 	is_int(privsep_unpack_result(&b, &small, &err), -1,
 	    "output over the front's own cap is refused");
 	is_str(err.code, "internal", "as internal");
@@ -345,6 +456,62 @@ test_caps(void)
 	buf_free(&got);
 }
 
+/* GET /v1/runtime's reply: every name within RUNTIME_NAME_MAX, counts
+ * within their caps, anything else a 500. */
+static void
+test_runtime(void)
+{
+	struct runtime_info	*in = calloc(1, sizeof(*in));
+	struct runtime_info	*out = calloc(1, sizeof(*out));
+	struct api_error	 err;
+	struct buf		 b, copy;
+	size_t			 cut, i;
+	int			 bad = 0;
+
+	buf_init(&b, privsep_reply_max(&config));
+	buf_init(&copy, privsep_reply_max(&config));
+	in->known = true;
+	strcpy(in->python, "3.11.2");
+	in->nmodules = RUNTIME_MODULES_MAX;
+	for (i = 0; i < RUNTIME_MODULES_MAX; i++)
+		memset(in->modules[i], 'm', RUNTIME_NAME_MAX - 1);
+	in->nlibraries = 2;
+	strcpy(in->library[0], "numpy");
+	strcpy(in->version[0], "1.24.2");
+	strcpy(in->library[1], "pandas");
+	strcpy(in->version[1], "1.5.3");
+	is_int(privsep_pack_runtime(&b, in), 0, "a runtime at every cap packs");
+	is_int(privsep_unpack_runtime(&b, out, &err), 0, "and unpacks");
+	ok(out->known && strcmp(out->python, "3.11.2") == 0 &&
+	    out->nmodules == RUNTIME_MODULES_MAX &&
+	    strlen(out->modules[RUNTIME_MODULES_MAX - 1]) == RUNTIME_NAME_MAX - 1 &&
+	    out->nlibraries == 2 && strcmp(out->library[1], "pandas") == 0 &&
+	    strcmp(out->version[0], "1.24.2") == 0, "runtime round trip");
+	for (cut = 0; cut < b.len; cut++) {
+		msg_set(&copy, b.data, cut);
+		if (privsep_unpack_runtime(&copy, out, &err) != -1 ||
+		    err.http_status != 500 || out->known)
+			bad++;
+	}
+	is_int(bad, 0, "each of the %zu truncated runtime replies is a 500", b.len);
+	/* A module count one over the cap. */
+	msg_set(&copy, b.data, b.len);
+	{
+		uint32_t n = RUNTIME_MODULES_MAX + 1;
+
+		memcpy(copy.data + 1 + 1 + 4 + 6, &n, sizeof(n));
+	}
+	is_int(privsep_unpack_runtime(&copy, out, &err), -1,
+	    "129 modules are refused");
+	in->nlibraries = RUNTIME_LIBRARIES_MAX + 1;
+	is_int(privsep_pack_runtime(&b, in), -1,
+	    "33 libraries do not pack");
+	buf_free(&b);
+	buf_free(&copy);
+	free(in);
+	free(out);
+}
+
 int
 main(void)
 {
@@ -352,10 +519,12 @@ main(void)
 	log_set_level(LOG_LEVEL_ERROR);
 	test_run_round_trip();
 	test_run_limits();
+	test_run_files();
 	test_other_requests();
 	test_result_round_trip();
 	test_errors();
 	test_health_and_metrics();
+	test_runtime();
 	test_caps();
 	return done_testing();
 }

@@ -82,5 +82,39 @@ main(void)
 	    "code over the cap");
 	ok(strstr(reason, "262144") != NULL, "says the cap: %s", reason);
 	is_int(parse("pycage1 262144 1048576 Z9", &h), 0, "exactly the caps parse");
+
+	/* pycage2: files (issue 17). */
+	len = protocol_format_header_files(line, sizeof(line), PROTOCOL_CODE_MAX_BYTES,
+	    PROTOCOL_STDIN_MAX_BYTES, PROTOCOL_FILES_LIST_MAX_BYTES,
+	    PROTOCOL_FILES_MAX_BYTES, NONCE NONCE);
+	ok(len > 0 && len <= PROTOCOL_HEADER_MAX_BYTES && strncmp(line, "pycage2 ", 8) == 0,
+	    "pycage2 at every cap formats within the header's cap (%d bytes)", len);
+	is_int(protocol_parse_header(line, (size_t)len - 1, &h, &reason), 0,
+	    "and parses back");
+	ok(h.files_len == PROTOCOL_FILES_LIST_MAX_BYTES &&
+	    h.files_out_max == PROTOCOL_FILES_MAX_BYTES && h.code_len == PROTOCOL_CODE_MAX_BYTES,
+	    "to the same files_len and files_out_max");
+	len = protocol_format_header_files(line, sizeof(line), 1, 2, 0, 0, NONCE);
+	ok(len > 0 && strncmp(line, "pycage1 1 2 ", 12) == 0,
+	    "no files and no files back is written pycage1");
+	is_int(parse("pycage2 1 2 0 0 x", &h), -1, "so pycage2 with both 0 is refused");
+	is_int(parse("pycage2 1 2 0 8388608 x", &h), 0, "pycage2 with files back only parses");
+	ok(h.files_len == 0 && h.files_out_max == 8388608, "to its values");
+	is_int(parse("pycage1 1 2 x", &h), 0, "pycage1 parses");
+	ok(h.files_len == 0 && h.files_out_max == 0, "to no files");
+	is_int(protocol_format_header_files(line, sizeof(line), 0, 0,
+	    PROTOCOL_FILES_LIST_MAX_BYTES + 1, 1, NONCE), -1,
+	    "a files_len over the cap does not format");
+	is_int(protocol_format_header_files(line, sizeof(line), 0, 0, 1,
+	    PROTOCOL_FILES_MAX_BYTES + 1, NONCE), -1,
+	    "a files_out_max over the cap does not format");
+	snprintf(line, sizeof(line), "pycage2 0 0 %lu 1 x",
+	    (unsigned long)PROTOCOL_FILES_LIST_MAX_BYTES + 1);
+	is_int(parse(line, &h), -1, "a files_len over the cap is refused");
+	snprintf(line, sizeof(line), "pycage2 0 0 1 %lu x",
+	    (unsigned long)PROTOCOL_FILES_MAX_BYTES + 1);
+	is_int(parse(line, &h), -1, "a files_out_max over the cap is refused");
+	is_int(parse("pycage2 0 0 01 1 x", &h), -1, "a leading zero in files_len is refused");
+	is_int(parse("pycage2 0 0 1 x", &h), -1, "pycage2 without files_out_max is refused");
 	return done_testing();
 }
