@@ -328,10 +328,22 @@ def case_files_round_trip():
     return problems
 
 
+def host_openpyxl():
+    """openpyxl on the test side, from Debian's python3-openpyxl (scripts/common.sh installs
+    it): the python3 running the tests may be another build of 3.11 (a pyenv one, say) whose
+    own path lacks Debian's packages, so their directory is tried last."""
+    try:
+        import openpyxl
+    except ImportError:
+        sys.path.append("/usr/lib/python3/dist-packages")
+        import openpyxl
+    return openpyxl
+
+
 def case_files_openpyxl_report():
     """The guide's case: a workbook built with openpyxl and df.to_excel("report.xlsx") in
     the sandbox; the returned bytes open with openpyxl here and hold the expected cells."""
-    import openpyxl
+    openpyxl = host_openpyxl()
     code = ("import openpyxl, pandas as pd\n"
             "wb = openpyxl.Workbook()\n"
             "ws = wb.active\n"
@@ -366,7 +378,7 @@ def case_files_openpyxl_report():
 def case_files_read_excel():
     """A workbook made here goes in base64; pd.read_excel and openpyxl.load_workbook read it
     by name; the input is not returned (unchanged)."""
-    import openpyxl
+    openpyxl = host_openpyxl()
     wb = openpyxl.Workbook()
     wb.active.append(["x", "y"])
     wb.active.append([1, 2])
