@@ -53,7 +53,6 @@ if [ "${1:-}" = --quick ]; then
 	exit
 fi
 
-export PYCAGE_SHIPPED_CONFIG=1		# the tests are of the shipped configuration
 if ! (bring_up); then
 	failed=1
 	echo "the service did not come up: no phase ran"

@@ -157,15 +157,6 @@ create_front_user() {
 install_config() {
 	create_front_user || die "could not create the user $FRONT_USER"
 	mkdir -p "$CONF_DIR/tls" "$RUN_DIR" "$LOG_DIR"
-	# up.sh keeps an operator's pycage.conf; check.sh (PYCAGE_SHIPPED_CONFIG=1)
-	# tests the shipped one, so a file left by an older version cannot
-	# change what the tests see (the old one is kept as pycage.conf.old).
-	if [ "${PYCAGE_SHIPPED_CONFIG:-0}" = 1 ] && [ -f "$CONF_DIR/pycage.conf" ] &&
-	    ! cmp -s "$TOP/etc/pycage.conf" "$CONF_DIR/pycage.conf"; then
-		say "installing the shipped pycage.conf (the old one: pycage.conf.old)"
-		cp -p "$CONF_DIR/pycage.conf" "$CONF_DIR/pycage.conf.old"
-		install -m 0644 "$TOP/etc/pycage.conf" "$CONF_DIR/pycage.conf"
-	fi
 	[ -f "$CONF_DIR/pycage.conf" ] || install -m 0644 "$TOP/etc/pycage.conf" "$CONF_DIR/pycage.conf"
 	# nginx's files name the service's ports and paths; moved ones are
 	# written in.
