@@ -108,6 +108,11 @@ struct config {
 	unsigned	max_executions;
 	unsigned	queue_wait_ms;
 	unsigned	health_workers;			/* never hold an execution */
+	/* A client's (a key's, else an address's) fair share of the slots;
+	 * 0: half of max_executions, at least 1 (executor/job.c says how it
+	 * is kept; config_client_share()). */
+	unsigned	client_share;
+	char		api_keys_file[CONFIG_STR_MAX];	/* "": no keys */
 	char		docker_socket[CONFIG_STR_MAX];
 	unsigned	docker_call_timeout_ms;
 	char		image[CONFIG_STR_MAX];
@@ -154,6 +159,8 @@ int	config_load_files(struct config *, char *err, size_t errlen);
 bool	config_listen_tcp(const struct config *);
 /* Whether a TCP peer (IPv4, network order) is in listen_allow. */
 bool	config_peer_allowed(const struct config *, uint32_t addr);
+/* The executions one client is sure of while others want slots too. */
+unsigned	config_client_share(const struct config *);
 /* How many workers may hold an execution at once (config.c). */
 unsigned	config_exec_workers(const struct config *);
 /* Whether the sandbox runs under gVisor (runtime = runsc), whose kernel
@@ -245,7 +252,12 @@ struct job_file {
 	size_t		 len;
 };
 
+/* Who asked, for the fair shares (executor/job.c): an API key's name,
+ * else the peer's address (REMOTE_ADDR); printable ASCII, no spaces. */
+#define JOB_CLIENT_MAX	64		/* with NUL */
+
 struct job_spec {
+	char		 client[JOB_CLIENT_MAX];
 	char		*code;
 	size_t		 code_len;
 	char		*stdin_data;
@@ -256,6 +268,10 @@ struct job_spec {
 	size_t		 nfiles;
 	struct job_file	 files[PROTOCOL_FILES_MAX];
 };
+
+/* A client as the executor takes it: 1 to JOB_CLIENT_MAX - 1 bytes of
+ * printable ASCII without spaces. */
+bool	job_client_ok(const char *, size_t);
 
 /* A file name as a request may give it (and an answer return it): 1 to
  * PROTOCOL_FILE_NAME_MAX_BYTES of [A-Za-z0-9._-], not starting with '.'. */

@@ -51,6 +51,8 @@ static const struct config_key config_keys[] = {
 	NUM(queue_wait_ms, CONFIG_UINT, 0, 600000),
 	/* Workers an execution may never take (config_exec_workers()). */
 	NUM(health_workers, CONFIG_UINT, 0, 16),
+	NUM(client_share, CONFIG_UINT, 0, 256),
+	STR(api_keys_file, true),
 	STR(docker_socket, false),
 	NUM(docker_call_timeout_ms, CONFIG_UINT, 100, 120000),
 	STR(image, false),
@@ -413,6 +415,11 @@ config_load(struct config *c, const char *path, char *err, size_t errlen)
 		    "1000 (a CPU quota under 1 ms)", path);
 		rc = -1;
 	}
+	if (rc == 0 && c->client_share > c->max_executions) {
+		snprintf(err, errlen, "%s: client_share is above "
+		    "max_executions", path);
+		rc = -1;
+	}
 	if (rc == 0 && c->timeout_default_ms > c->timeout_max_ms) {
 		snprintf(err, errlen, "%s: timeout_default_s is above timeout_max_s",
 		    path);
@@ -501,6 +508,19 @@ unsigned
 config_exec_workers(const struct config *c)
 {
 	return c->health_workers < c->workers ? c->workers - c->health_workers : 1;
+}
+
+/*
+ * The fair share (issue 19): what one client (a key, else an address) is
+ * sure of when others want slots too; executor/job.c keeps it.  The
+ * default, half, leaves the other half to everyone else.
+ */
+unsigned
+config_client_share(const struct config *c)
+{
+	if (c->client_share != 0)
+		return c->client_share;
+	return c->max_executions / 2 > 0 ? c->max_executions / 2 : 1;
 }
 
 bool

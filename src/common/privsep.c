@@ -282,6 +282,7 @@ privsep_pack_run(struct buf *b, const struct job_spec *spec)
 		    strnlen(spec->files[i].name, PROTOCOL_FILE_NAME_MAX_BYTES));
 		privsep_put_str(&w, spec->files[i].data, spec->files[i].len);
 	}
+	privsep_put_str(&w, spec->client, strnlen(spec->client, JOB_CLIENT_MAX));
 	return privsep_end(&w);
 }
 
@@ -300,6 +301,7 @@ privsep_unpack_request(const struct buf *b, const struct config *c,
 	struct privsep_reader	r = privsep_reader(b);
 	uint32_t		code_len, stdin_len, n, len, i, k;
 	size_t			total;
+	const char		*client;
 	uint8_t			type = privsep_get_u8(&r);
 
 	memset(spec, 0, sizeof(*spec));
@@ -343,7 +345,12 @@ privsep_unpack_request(const struct buf *b, const struct config *c,
 					r.bad = true;
 		}
 		spec->nfiles = n;
-		if (r.bad || r.left != 0 || total > c->files_max_bytes)
+		client = privsep_get_str(&r, &len);
+		if (r.bad || !job_client_ok(client, len))
+			break;
+		memcpy(spec->client, client, len);
+		spec->client[len] = '\0';
+		if (r.left != 0 || total > c->files_max_bytes)
 			break;
 		return type;
 	default:

@@ -25,8 +25,9 @@
  *
  *   front -> executor   RUN  u32 timeout_ms, u32 code_len, u32 stdin_len,
  *                            code, stdin, u32 nfiles, nfiles x (str name,
- *                            str content)    (names, count and total
- *                            re-checked against the executor's config)
+ *                            str content), str client   (names, count
+ *                            and total re-checked against the
+ *                            executor's config; client: job_client_ok())
  *                       HEALTH
  *                       METRICS
  *                       RUNTIME
@@ -73,6 +74,7 @@ struct health {
 	unsigned	 max_executions;
 	unsigned	 pool_size;
 	unsigned	 pool_ready;
+	bool		 brief;		/* status only: keys on, no key given */
 };
 
 /* The caps a channel's buffers are made with (recv refuses more). */

@@ -76,6 +76,19 @@ job_result_free(struct job_result *r)
 }
 
 bool
+job_client_ok(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len >= JOB_CLIENT_MAX)
+		return false;
+	for (i = 0; i < len; i++)
+		if (s[i] <= ' ' || s[i] > '~')
+			return false;
+	return true;
+}
+
+bool
 job_file_name_ok(const char *s, size_t len)
 {
 	size_t i;

@@ -275,11 +275,14 @@ struct executor;
 
 /* One run as the executor holds it: the answer, and the container it ran
  * in with what it holds (a slot, a uid), all given back by job_finish(). */
+struct job_client;
+
 struct job {
 	struct job_result result;
 	struct container container;
 	bool		 exiting;		/* exit record seen: it stops by itself */
 	bool		 holds_slot;
+	struct job_client *client;		/* whose slot (job.c) */
 };
 
 void	job_init(struct job *, size_t output_max_bytes);

@@ -21,10 +21,23 @@
  * fds closed) the engine's wait + inspect decide.  "The sandbox failed"
  * (engine down, image missing, a limit not applied, the runner's own 125
  * or 126 with no record) is -1 with an api_error, never a program result.
+ *
+ * Slots and fair shares (issue 19).  max_executions slots; a job waits for
+ * one at most queue_wait_ms.  Each job belongs to a client: its API key's
+ * name, else its peer's address (the front sends it, privsep.c).  A freed
+ * slot goes to a waiting client under its share (client_share, by default
+ * half the slots) before anyone over it, and among those to the client
+ * served longest ago, so waiting clients take turns rather than the first
+ * comer's backlog going first.  A client over its share still gets a free
+ * slot while nobody under theirs waits (one client alone keeps most of
+ * the throughput), but never the last free one: that stays for whoever
+ * comes next, so a client holding long runs cannot make a newcomer wait
+ * for one of them to end (tests/integration/test_keys.py, its starvation
+ * case; first-come slots made the newcomer wait the whole 30 s).
  */
 #include <errno.h>
 #include <poll.h>
-#include <semaphore.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -46,11 +59,38 @@
 #define JOB_OOM_RECHECK_NS	200000000L
 #define JOB_USAGE_SAMPLE_MS	100	/* cgroup counters read while running */
 
+/* A client with a job running or waiting; name "" is a free entry. */
+struct job_client {
+	char			 name[JOB_CLIENT_MAX];
+	unsigned		 running;
+	unsigned		 waiting;
+	unsigned long long	 served;	/* the turn it last got a slot */
+};
+
+/* A job waiting for a slot, on its own thread's stack. */
+struct job_waiter {
+	struct job_waiter	*next;
+	struct job_client	*client;
+	unsigned long long	 ticket;	/* arrival order */
+	bool			 granted;
+};
+
 struct executor {
 	const struct config	*config;
-	sem_t			 slots;
+	pthread_mutex_t		 slot_lock;	/* the fields down to turns */
+	pthread_cond_t		 slot_cond;	/* a waiter was granted */
+	unsigned		 free_slots;
+	unsigned		 share;		/* config_client_share() */
+	struct job_waiter	*waiters;	/* in arrival order */
+	unsigned		 nwaiting;
+	/* One per executor thread: a thread runs or waits one job at once. */
+	struct job_client	*clients;
+	unsigned		 nclients;
+	unsigned long long	 tickets, turns;
 	atomic_uint		 running;
-	atomic_uint		 wanted;	/* running + waiting for a slot */
+	/* Running, plus waiting while no slot is free: the pool refills only
+	 * below max_executions (pool.c). */
+	atomic_uint		 wanted;
 	struct uid_pool		*uids;
 	struct pool		*pool;		/* NULL when pool_size is 0 */
 };
@@ -58,17 +98,39 @@ struct executor {
 struct executor *
 executor_new(const struct config *config)
 {
-	struct executor *ex;
+	struct executor		*ex;
+	pthread_condattr_t	 attr;
 
 	if ((ex = calloc(1, sizeof(*ex))) == NULL)
 		return NULL;
 	ex->config = config;
+	ex->free_slots = config->max_executions;
+	ex->share = config_client_share(config);
+	ex->nclients = config->workers;
+	/* The wait's deadline is on the monotonic clock: a step of the wall
+	 * clock neither ends it early nor stretches it. */
+	if (pthread_condattr_init(&attr) != 0) {
+		free(ex);
+		return NULL;
+	}
+	(void)pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	(void)pthread_mutex_init(&ex->slot_lock, NULL);
+	if (pthread_cond_init(&ex->slot_cond, &attr) != 0) {
+		pthread_condattr_destroy(&attr);
+		free(ex);
+		return NULL;
+	}
+	pthread_condattr_destroy(&attr);
 	/* Every live container: running jobs, pool, self-checks, removals. */
 	ex->uids = uid_pool_new(config->uid_base, config_uid_count(config));
-	if (ex->uids == NULL || sem_init(&ex->slots, 0, config->max_executions) == -1 ||
+	if (ex->uids == NULL ||
+	    (ex->clients = calloc(ex->nclients, sizeof(*ex->clients))) == NULL ||
 	    (config->pool_size > 0 &&
 	    (ex->pool = pool_new(config, ex->uids, &ex->wanted)) == NULL)) {
 		uid_pool_free(ex->uids);
+		free(ex->clients);
+		pthread_cond_destroy(&ex->slot_cond);
+		pthread_mutex_destroy(&ex->slot_lock);
 		free(ex);
 		return NULL;
 	}
@@ -87,7 +149,9 @@ executor_free(struct executor *ex)
 	if (ex == NULL)
 		return;
 	pool_free(ex->pool);
-	sem_destroy(&ex->slots);
+	pthread_cond_destroy(&ex->slot_cond);
+	pthread_mutex_destroy(&ex->slot_lock);
+	free(ex->clients);
 	uid_pool_free(ex->uids);
 	free(ex);
 }
@@ -104,29 +168,138 @@ executor_pool_ready(struct executor *ex)
 	return ex->pool != NULL ? pool_ready(ex->pool) : 0;
 }
 
+/* With slot_lock held: the client's entry, made if new; NULL if every
+ * entry is taken (cannot happen: one thread, one job). */
+static struct job_client *
+job_client_get(struct executor *ex, const char *name)
+{
+	struct job_client	*spare = NULL;
+	unsigned		 i;
+
+	for (i = 0; i < ex->nclients; i++) {
+		if (strcmp(ex->clients[i].name, name) == 0)
+			return &ex->clients[i];
+		if (spare == NULL && ex->clients[i].name[0] == '\0')
+			spare = &ex->clients[i];
+	}
+	if (spare != NULL) {
+		memset(spare, 0, sizeof(*spare));
+		snprintf(spare->name, sizeof(spare->name), "%s", name);
+	}
+	return spare;
+}
+
+/* With slot_lock held: an entry with nothing running or waiting is free. */
+static void
+job_client_put(struct job_client *c)
+{
+	if (c->running == 0 && c->waiting == 0)
+		c->name[0] = '\0';
+}
+
+/*
+ * With slot_lock held: hands free slots to waiters (the rule is at the
+ * top of this file), wakes them, and updates what the pool reads.
+ */
+static void
+job_dispatch(struct executor *ex)
+{
+	struct job_waiter	*w, *best;
+	bool			 under, best_under = false, woke = false;
+
+	while (ex->free_slots > 0) {
+		best = NULL;
+		for (w = ex->waiters; w != NULL; w = w->next) {
+			if (w->granted)
+				continue;
+			under = w->client->running < ex->share;
+			if (!under && ex->free_slots < 2)
+				continue;
+			if (best == NULL || (under && !best_under) ||
+			    (under == best_under &&
+			    (w->client->served < best->client->served ||
+			    (w->client->served == best->client->served &&
+			    w->ticket < best->ticket)))) {
+				best = w;
+				best_under = under;
+			}
+		}
+		if (best == NULL)
+			break;
+		best->granted = true;
+		best->client->running++;
+		best->client->waiting--;
+		best->client->served = ++ex->turns;
+		ex->free_slots--;
+		ex->nwaiting--;
+		woke = true;
+	}
+	if (woke)
+		pthread_cond_broadcast(&ex->slot_cond);
+	atomic_store(&ex->wanted, ex->config->max_executions - ex->free_slots +
+	    (ex->free_slots == 0 ? ex->nwaiting : 0));
+}
+
+/* With slot_lock held. */
+static void
+job_waiter_unlink(struct executor *ex, struct job_waiter *me)
+{
+	struct job_waiter **pp;
+
+	for (pp = &ex->waiters; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == me) {
+			*pp = me->next;
+			return;
+		}
+}
+
 /*
  * Waits up to queue_wait_ms for an execution slot: past that the answer
  * is 503 busy, so a flood queues boundedly instead of piling containers
  * onto the engine.
  */
 static int
-job_take_slot(struct executor *ex, struct job *j, struct api_error *err)
+job_take_slot(struct executor *ex, const struct job_spec *spec, struct job *j,
+    struct api_error *err)
 {
-	struct timespec deadline;
+	struct job_waiter	 me = { 0 }, **tail;
+	struct timespec		 deadline;
+	int			 rc = 0;
 
-	clock_after(&deadline, CLOCK_REALTIME, ex->config->queue_wait_ms);
-	atomic_fetch_add(&ex->wanted, 1);
-	while (sem_timedwait(&ex->slots, &deadline) == -1) {
-		if (errno == EINTR)
-			continue;
-		atomic_fetch_sub(&ex->wanted, 1);
+	clock_after(&deadline, CLOCK_MONOTONIC, ex->config->queue_wait_ms);
+	pthread_mutex_lock(&ex->slot_lock);
+	if ((me.client = job_client_get(ex, spec->client[0] != '\0' ?
+	    spec->client : "-")) == NULL) {
+		pthread_mutex_unlock(&ex->slot_lock);
+		api_error_set(err, 500, "internal", "No room to queue the job.");
+		return -1;
+	}
+	me.client->waiting++;
+	me.ticket = ++ex->tickets;
+	for (tail = &ex->waiters; *tail != NULL; tail = &(*tail)->next)
+		;
+	*tail = &me;
+	ex->nwaiting++;
+	job_dispatch(ex);
+	while (!me.granted && rc == 0)	/* ETIMEDOUT, or never EINTR */
+		rc = pthread_cond_timedwait(&ex->slot_cond, &ex->slot_lock,
+		    &deadline);
+	job_waiter_unlink(ex, &me);
+	if (!me.granted) {
+		me.client->waiting--;
+		ex->nwaiting--;
+		job_client_put(me.client);
+		job_dispatch(ex);
+		pthread_mutex_unlock(&ex->slot_lock);
 		api_error_set(err, 503, "busy", "Every execution slot stayed "
 		    "busy for %u ms; retry later.", ex->config->queue_wait_ms);
 		err->retry_after_s = RETRY_AFTER_BUSY_S;
 		return -1;
 	}
+	pthread_mutex_unlock(&ex->slot_lock);
 	atomic_fetch_add(&ex->running, 1);
 	j->holds_slot = true;
+	j->client = me.client;
 	return 0;
 }
 
@@ -419,7 +592,7 @@ job_run(struct executor *ex, struct docker *d, const struct job_spec *spec,
 	if (ex->pool != NULL)
 		pool_note_request(ex->pool, spec->code, spec->code_len);
 	clock_gettime(CLOCK_MONOTONIC, &queued);
-	if (job_take_slot(ex, j, err) == -1)
+	if (job_take_slot(ex, spec, j, err) == -1)
 		return -1;
 	metrics_observe(METRIC_PHASE_QUEUE, clock_ms_since(&queued));
 	j->result.usage.queue_ms = clock_ms_since(&queued);
@@ -469,11 +642,16 @@ job_finish(struct executor *ex, struct docker *d, struct job *j)
 	j->exiting = false;
 	if (j->holds_slot) {
 		atomic_fetch_sub(&ex->running, 1);
-		atomic_fetch_sub(&ex->wanted, 1);
-		sem_post(&ex->slots);
+		pthread_mutex_lock(&ex->slot_lock);
+		j->client->running--;
+		job_client_put(j->client);
+		ex->free_slots++;
+		job_dispatch(ex);
+		pthread_mutex_unlock(&ex->slot_lock);
 		if (ex->pool != NULL)
 			pool_wake(ex->pool);
 		j->holds_slot = false;
+		j->client = NULL;
 	}
 }
 

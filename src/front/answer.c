@@ -258,6 +258,10 @@ answer_health(const struct health *h, struct buf *out)
 	GEN(yajl_gen_map_open(g));
 	GEN_KEY(g, "status");
 	GEN_STR(g, "ok");
+	if (h->brief) {
+		GEN(yajl_gen_map_close(g));
+		return json_gen_end(g, out);
+	}
 	GEN_KEY(g, "engine_version");
 	GEN_STR(g, h->engine_version);
 	GEN_KEY(g, "image");

@@ -10,6 +10,8 @@
 #ifndef PYCAGE_FRONT_H
 #define PYCAGE_FRONT_H
 
+#include <stdio.h>
+
 #include "common.h"
 #include "privsep.h"
 #include "protocol.h"
@@ -87,6 +89,38 @@ int	answer_health(const struct health *, struct buf *out);
 int	answer_runtime(const struct runtime_info *rt, const struct config *,
 	    struct buf *out);
 
+/* ------------------------------------------------------------- sha256.c */
+
+#define SHA256_BYTES	32
+
+/* FIPS 180-4 SHA-256 of len bytes, one shot. */
+void	sha256(const void *, size_t len, unsigned char digest[SHA256_BYTES]);
+
+/* --------------------------------------------------------------- keys.c */
+
+#define KEYS_MAX		256	/* lines of api_keys_file */
+#define KEY_NAME_MAX		32	/* bytes of [A-Za-z0-9_.-] */
+#define KEY_NAME_MAX_TEXT	"32"
+#define KEY_TEXT_MAX		256	/* a longer presented key: refused unhashed */
+
+struct keys;
+
+/* api_keys_file: 0 with *out, or -1 with "file:line: reason".  A missing
+ * or empty file is refused unless may_be_empty (--new-key's first key). */
+int	keys_load(struct keys **out, const char *path, bool may_be_empty,
+	    char *err, size_t errlen);
+void	keys_free(struct keys *);
+size_t	keys_count(const struct keys *);
+bool	keys_name_ok(const char *);
+/* The name of the key an Authorization value carries (and counts it for
+ * the metrics), or NULL; compared in constant time. */
+const char *keys_match(struct keys *, const char *authorization);
+/* pycage_key_requests_total, one series per name in the file. */
+int	keys_render_metrics(struct keys *, struct buf *);
+/* --new-key: prints a new key once on out, appends NAME HASH to path. */
+int	keys_new(const char *path, const char *name, FILE *out, char *err,
+	    size_t errlen);
+
 /* ------------------------------------------------------------ channel.c */
 
 /* One worker's channel to the executor; owns fd. */
@@ -135,6 +169,7 @@ struct worker {
 	unsigned		 index;
 	struct channel		*chan;		/* to the executor process */
 	const struct config	*config;
+	struct keys		*keys;		/* NULL: no api_keys_file */
 	struct peer_watch	 peer;
 };
 

@@ -4,7 +4,8 @@
  * request (STYLE.md point 4).
  *
  * Order (each step needs the one before; privsep.c explains the split):
- *   1. as root: configuration, the seccomp profile, the listening socket
+ *   1. as root: configuration, the seccomp profile, the API keys file
+ *      (keys.c: the chroot below is empty), the listening socket
  *      (chown/chmod need root), one socketpair per worker, the pidfile;
  *   2. fork, and the child execs pycage-executor (executor_path) with
  *      its ends of the socketpairs on fds 3, 4, ...: a fresh process
@@ -30,6 +31,7 @@
 #include <netinet/in.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <grp.h>
 #include <poll.h>
 #include <pthread.h>
@@ -67,9 +69,11 @@ static atomic_uint	workers_running;
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: pycage-fcgi [-t] [-c config]\n"
-	    "  -c FILE  configuration (default " CONFIG_PATH_DEFAULT ")\n"
-	    "  -t       check the configuration and exit\n");
+	fprintf(stderr, "usage: pycage-fcgi [-t] [-c config] [--new-key NAME]\n"
+	    "  -c FILE         configuration (default " CONFIG_PATH_DEFAULT ")\n"
+	    "  -t              check the configuration and exit\n"
+	    "  --new-key NAME  print a new API key once and add its hash to\n"
+	    "                  the configuration's api_keys_file\n");
 	exit(2);
 }
 
@@ -431,7 +435,8 @@ front_wait(sigset_t *sigs, pid_t executor_pid, int *status,
 }
 
 static int
-front_main(const struct config *c, int *fds, pid_t executor_pid)
+front_main(const struct config *c, struct keys *keys, int *fds,
+    pid_t executor_pid)
 {
 	struct worker	*workers;
 	pthread_t	*threads;
@@ -458,6 +463,7 @@ front_main(const struct config *c, int *fds, pid_t executor_pid)
 	for (i = 0; i < c->workers; i++) {
 		workers[i].index = i;
 		workers[i].config = c;
+		workers[i].keys = keys;
 		workers[i].chan = channel_new(fds[i], c);
 		peer_watch_init(&workers[i].peer);
 		atomic_fetch_add(&workers_running, 1);
@@ -467,8 +473,9 @@ front_main(const struct config *c, int *fds, pid_t executor_pid)
 	}
 	free(fds);	/* each channel owns its fd now */
 	log_info("pycage-fcgi %s listening on %s with %u workers, %u execution "
-	    "slots, a pool of %u, image %s", PACKAGE_VERSION, c->listen,
-	    c->workers, c->max_executions, c->pool_size, c->image);
+	    "slots (%u a client's share), a pool of %u, image %s, %zu API "
+	    "keys", PACKAGE_VERSION, c->listen, c->workers, c->max_executions,
+	    config_client_share(c), c->pool_size, c->image, keys_count(keys));
 
 	if ((executor_gone = front_wait(&sigs, executor_pid, &status, workers,
 	    c->workers)))
@@ -493,6 +500,7 @@ front_main(const struct config *c, int *fds, pid_t executor_pid)
 	}
 	free(workers);
 	free(threads);
+	keys_free(keys);
 	if (executor_gone)
 		return 1;
 	while (waitpid(executor_pid, &status, 0) == -1 && errno == EINTR)
@@ -504,8 +512,13 @@ front_main(const struct config *c, int *fds, pid_t executor_pid)
 int
 main(int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{ "new-key", required_argument, NULL, 'k' },
+		{ NULL, 0, NULL, 0 },
+	};
 	static struct config	 config;
-	const char		*config_path = NULL;
+	struct keys		*keys = NULL;
+	const char		*config_path = NULL, *new_key = NULL;
 	char			 err[512];
 	bool			 check_only = false;
 	int			*front_fds, *executor_fds, pair[2];
@@ -515,10 +528,13 @@ main(int argc, char **argv)
 
 	proc_tune_malloc();
 
-	while ((ch = getopt(argc, argv, "c:t")) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:t", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			config_path = optarg;
+			break;
+		case 'k':
+			new_key = optarg;
 			break;
 		case 't':
 			check_only = true;
@@ -535,6 +551,18 @@ main(int argc, char **argv)
 		config_path = CONFIG_PATH_DEFAULT;
 	if (config_path != NULL && config_load(&config, config_path, err,
 	    sizeof(err)) == -1)
+		fatal("%s", err);
+	if (new_key != NULL) {
+		if (config.api_keys_file[0] == '\0')
+			fatal("--new-key: set api_keys_file in %s first",
+			    config_path != NULL ? config_path : "the configuration");
+		if (keys_new(config.api_keys_file, new_key, stdout, err,
+		    sizeof(err)) == -1)
+			fatal("%s", err);
+		return 0;
+	}
+	if (config.api_keys_file[0] != '\0' && keys_load(&keys,
+	    config.api_keys_file, false, err, sizeof(err)) == -1)
 		fatal("%s", err);
 	if (config_load_files(&config, err, sizeof(err)) == -1)
 		fatal("%s", err);
@@ -567,5 +595,5 @@ main(int argc, char **argv)
 
 	pid = start_executor(&config, config_path, executor_fds);
 	free(executor_fds);
-	return front_main(&config, front_fds, pid);	/* frees front_fds */
+	return front_main(&config, keys, front_fds, pid);	/* frees front_fds */
 }

@@ -9,6 +9,14 @@
  * Routes:  POST /v1/execute   run code, answer the result
  *          GET  /v1/health    engine reachable and image present
  *          GET  /v1/metrics   Prometheus text (metrics.c)
+ *          GET  /v1/runtime   the image's Python and libraries
+ *
+ * With an api_keys_file every route but /v1/health, unknown paths too,
+ * needs `Authorization: Bearer KEY` (keys.c), else 401 unauthorized with
+ * WWW-Authenticate; /v1/health then says only ok (or its error) unless a
+ * key comes with it.  The check is here, in the responder, so it is the
+ * same behind nginx and Apache.  The key's name, else REMOTE_ADDR, is the
+ * client the executor keeps fair shares for (executor/job.c).
  */
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -36,6 +44,7 @@ request_reason(int status)
 	switch (status) {
 	case 200: return "OK";
 	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
 	case 413: return "Payload Too Large";
@@ -62,6 +71,9 @@ request_write(FCGX_Request *req, int status, const struct api_error *err,
 		    err->retry_after_s);
 	else if (err != NULL && err->allow != NULL)
 		snprintf(extra, sizeof(extra), "Allow: %s\r\n", err->allow);
+	else if (status == 401)		/* RFC 6750 section 3 */
+		snprintf(extra, sizeof(extra),
+		    "WWW-Authenticate: Bearer realm=\"pycage\"\r\n");
 	n = snprintf(head, sizeof(head), "Status: %d %s\r\n"
 	    "Content-Type: %s\r\n"
 	    "Content-Length: %zu\r\n"
@@ -165,7 +177,8 @@ request_read_body(FCGX_Request *req, size_t body_max, struct buf *b,
 }
 
 static int
-request_execute(struct worker *w, FCGX_Request *req, struct api_error *err)
+request_execute(struct worker *w, FCGX_Request *req, const char *client,
+    struct api_error *err)
 {
 	const struct config	*c = w->config;
 	struct job_limits	 limits = {
@@ -203,6 +216,7 @@ request_execute(struct worker *w, FCGX_Request *req, struct api_error *err)
 	buf_free(&body);
 	if (rc == -1)
 		goto out;
+	snprintf(spec.client, sizeof(spec.client), "%s", client);
 	/* Every worker an execution may hold is taken: it would wait in the
 	 * executor's queue behind them all; refuse it now (health_workers). */
 	if (atomic_fetch_add(&request_executing, 1) >= config_exec_workers(c)) {
@@ -225,8 +239,9 @@ request_execute(struct worker *w, FCGX_Request *req, struct api_error *err)
 		rc = -1;
 	}
 	if (rc == 0) {
-		log_info("execute: %s exit %d in %ld ms", job_status_name(result.status),
-		    result.exit_code, result.duration_ms);
+		log_info("execute: %s exit %d in %ld ms (%s %s)",
+		    job_status_name(result.status), result.exit_code,
+		    result.duration_ms, w->keys != NULL ? "key" : "client", client);
 		request_write(req, 200, NULL, &answer, false, REQUEST_JSON);
 	}
 out:
@@ -237,7 +252,7 @@ out:
 
 static int
 request_health(struct worker *w, FCGX_Request *req, bool head_only,
-    struct api_error *err)
+    bool brief, struct api_error *err)
 {
 	char		version[PRIVSEP_VERSION_MAX];
 	struct buf	body;
@@ -253,6 +268,7 @@ request_health(struct worker *w, FCGX_Request *req, bool head_only,
 	peer_watch_answer(&w->peer);
 	if (rc == -1)
 		return -1;
+	h.brief = brief;
 	buf_init(&body, 4096);
 	if (answer_health(&h, &body) == -1) {
 		buf_free(&body);
@@ -279,7 +295,8 @@ request_metrics(struct worker *w, FCGX_Request *req, bool head_only,
 		buf_free(&body);
 		return -1;
 	}
-	if (metrics_render_front(&body) == -1) {
+	if (metrics_render_front(&body) == -1 ||
+	    keys_render_metrics(w->keys, &body) == -1) {
 		buf_free(&body);
 		api_error_set(err, 500, "internal", "Metrics over their cap.");
 		return -1;
@@ -333,12 +350,30 @@ request_path(FCGX_Request *req, char *path, size_t len)
 	path[n] = '\0';
 }
 
+/*
+ * Who asks: the key's name (NULL when keys are on and none matched), else
+ * the peer's address as nginx or Apache gives it, "-" if unusable.
+ */
+static const char *
+request_client(struct worker *w, FCGX_Request *req, char *addr, size_t len)
+{
+	const char *remote = request_param(req, "REMOTE_ADDR");
+
+	if (w->keys != NULL)
+		return keys_match(w->keys, request_param(req,
+		    "HTTP_AUTHORIZATION"));
+	if (!job_client_ok(remote, strlen(remote)))
+		remote = "-";
+	snprintf(addr, len, "%s", remote);
+	return addr;
+}
+
 void
 request_handle(struct worker *w, FCGX_Request *req)
 {
 	struct api_error	 err;
-	char			 path[256], method[16];
-	const char		*route = "other";
+	char			 path[256], method[16], addr[JOB_CLIENT_MAX];
+	const char		*route = "other", *client;
 	int			 rc;
 
 	/* Copies: request_execute() may finish the request (freeing its
@@ -346,10 +381,18 @@ request_handle(struct worker *w, FCGX_Request *req)
 	snprintf(method, sizeof(method), "%s", request_param(req, "REQUEST_METHOD"));
 	api_error_init(&err);
 	request_path(req, path, sizeof(path));
-	if (strcmp(path, "/v1/execute") == 0) {
+	client = request_client(w, req, addr, sizeof(addr));
+	if (client == NULL && strcmp(path, "/v1/health") != 0) {
+		/* Before the route: without a key even its name is not said. */
+		api_error_set(&err, 401, "unauthorized", "%s",
+		    *request_param(req, "HTTP_AUTHORIZATION") == '\0' ?
+		    "Send an API key as Authorization: Bearer KEY." :
+		    "The Authorization header carries no known API key.");
+		rc = -1;
+	} else if (strcmp(path, "/v1/execute") == 0) {
 		route = "execute";
 		if (strcmp(method, "POST") == 0)
-			rc = request_execute(w, req, &err);
+			rc = request_execute(w, req, client, &err);
 		else {
 			api_error_set(&err, 405, "method_not_allowed",
 			    "Use POST for /v1/execute.");
@@ -359,7 +402,8 @@ request_handle(struct worker *w, FCGX_Request *req)
 	} else if (strcmp(path, "/v1/health") == 0) {
 		route = "health";
 		if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
-			rc = request_health(w, req, method[0] == 'H', &err);
+			rc = request_health(w, req, method[0] == 'H',
+			    client == NULL, &err);
 		else {
 			api_error_set(&err, 405, "method_not_allowed",
 			    "Use GET for /v1/health.");
@@ -398,8 +442,10 @@ request_handle(struct worker *w, FCGX_Request *req)
 	if (rc == -1) {
 		peer_watch_answer(&w->peer);
 		request_write_error(req, &err);
-		log_info("%s %.100s: %d %s (%s)", method, path, err.http_status,
-		    err.code, err.message);
+		log_info("%s %.100s: %d %s (%s) (%s %s)", method, path,
+		    err.http_status, err.code, err.message,
+		    w->keys != NULL ? "key" : "client",
+		    client != NULL ? client : "none");
 	}
 	FCGX_Finish_r(req);
 }

@@ -7,7 +7,8 @@
  * ASan sees a read past its end.  It is read as a request (the executor's
  * side) and as each reply (the front's side).  Checks:
  *   - a request taken as RUN has its code and stdin inside the message,
- *     within the configured caps, a timeout in range, and packs back to
+ *     within the configured caps, a timeout in range, a client
+ *     job_client_ok() takes, and packs back to
  *     exactly the input bytes (nothing skipped, nothing made up);
  *   - HEALTH and METRICS are taken only as their single type byte;
  *   - a reply read as a result, health or metrics is 0 or -1, and on -1
@@ -69,6 +70,7 @@ fuzz_request(const struct buf *msg)
 	FUZZ_CHECK(spec.code_len <= config.code_max_bytes);
 	FUZZ_CHECK(spec.stdin_len <= config.stdin_max_bytes);
 	FUZZ_CHECK(spec.timeout_ms >= 1 && spec.timeout_ms <= config.timeout_max_ms);
+	FUZZ_CHECK(job_client_ok(spec.client, strnlen(spec.client, JOB_CLIENT_MAX)));
 	FUZZ_CHECK(spec.code >= msg->data &&
 	    spec.code + spec.code_len <= msg->data + msg->len);
 	FUZZ_CHECK(spec.stdin_data >= msg->data &&

@@ -86,6 +86,15 @@ test_defaults(void)
 	is_str(c.runtime, "", "default runtime: engine default");
 	is_int(c.socket_mode, 0660, "default socket_mode 0660");
 	is_int(c.log_level, LOG_LEVEL_INFO, "default log_level info");
+	is_str(c.api_keys_file, "", "default api_keys_file: none, no keys");
+	is_int(c.client_share, 0, "default client_share 0 (half)");
+	is_int(config_client_share(&c), 2, "a client's share: half of 4 slots");
+	c.max_executions = 1;
+	is_int(config_client_share(&c), 1, "half of 1 slot is at least 1");
+	c.max_executions = 7;
+	is_int(config_client_share(&c), 3, "half of 7 slots is 3");
+	c.client_share = 7;
+	is_int(config_client_share(&c), 7, "a set client_share is kept");
 }
 
 /* An empty file changes nothing. */
@@ -303,6 +312,11 @@ static const struct bad_case bad_cases[] = {
 	{ "timeout_default_s above timeout_max_s", "timeout_default_s = 31\n"
 	    "timeout_max_s = 30\n",
 	    ": timeout_default_s is above timeout_max_s" },
+	{ "client_share above max_executions", "max_executions = 4\n"
+	    "client_share = 5\n",
+	    ": client_share is above max_executions" },
+	{ "client_share 257", "client_share = 257\n",
+	    ":1: client_share: '257' is not a number in [0, 256]" },
 	{ "timeout_max_s below the default 10 s", "timeout_max_s = 5\n",
 	    ": timeout_default_s is above timeout_max_s" },
 	{ "cpu_period_ms 0", "cpu_period_ms = 0\n",

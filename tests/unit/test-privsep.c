@@ -4,7 +4,8 @@
  * other to the same fields; the executor's reader of requests (the root
  * process's only input from another process) refuses every truncation,
  * every trailing byte, lengths over its own limits, a timeout out of
- * range and an unknown type; the front's reader of replies refuses
+ * range, a client (the fair shares' key name or address) that is empty,
+ * too long or not printable, and an unknown type; the front's reader of replies refuses
  * malformed replies as 500 internal and maps unknown error codes to
  * "internal"; a message that does not fit its buffer is refused whole,
  * on the socket too.
@@ -29,6 +30,16 @@ msg_set(struct buf *b, const void *p, size_t n)
 		abort();
 }
 
+/* The client string that ends every RUN. */
+static void
+raw_client(struct buf *b, const char *client)
+{
+	uint32_t len = (uint32_t)strlen(client);
+
+	buf_append(b, &len, 4);
+	buf_append(b, client, len);
+}
+
 /* A RUN message built by hand, as a lying front could send it. */
 static void
 raw_run(struct buf *b, uint32_t timeout_ms, uint32_t code_len,
@@ -43,6 +54,7 @@ raw_run(struct buf *b, uint32_t timeout_ms, uint32_t code_len,
 	buf_append(b, &stdin_len, 4);
 	buf_append(b, payload, payload_len);
 	buf_append(b, "\0\0\0\0", 4);	/* no files */
+	raw_client(b, "127.0.0.1");
 }
 
 /* A RUN with files built by hand: names and contents as given. */
@@ -71,6 +83,7 @@ raw_run_files(struct buf *b, uint32_t n, const char *const *names,
 		if (buf_extend(b, sizes[i]) == NULL)
 			abort();
 	}
+	raw_client(b, "alice");
 }
 
 static void
@@ -82,8 +95,8 @@ test_run_files(void)
 	static const char *const dot[] = { ".a" };
 	static const char *many[PROTOCOL_FILES_MAX + 1];
 	uint32_t		 sizes[PROTOCOL_FILES_MAX + 1] = { 3, 5 };
-	struct job_spec		 in = { .code = "x", .code_len = 1, .timeout_ms = 1000,
-	    .nfiles = 2 };
+	struct job_spec		 in = { .client = "alice", .code = "x",
+	    .code_len = 1, .timeout_ms = 1000, .nfiles = 2 };
 	struct job_spec		 out;
 	struct api_error	 err;
 	struct buf		 b;
@@ -145,8 +158,9 @@ static void
 test_run_round_trip(void)
 {
 	struct buf		 b, copy;
-	struct job_spec		 in = { .code = "print(1)\n", .code_len = 9,
-	    .stdin_data = "a\0b", .stdin_len = 3, .timeout_ms = 1234 };
+	struct job_spec		 in = { .client = "192.0.2.7", .code = "print(1)\n",
+	    .code_len = 9, .stdin_data = "a\0b", .stdin_len = 3,
+	    .timeout_ms = 1234 };
 	struct job_spec		 out;
 	struct api_error	 err;
 	size_t			 cut;
@@ -155,14 +169,15 @@ test_run_round_trip(void)
 	buf_init(&b, privsep_request_max(&config));
 	buf_init(&copy, privsep_request_max(&config));
 	is_int(privsep_pack_run(&b, &in), 0, "RUN packs");
-	is_int(b.len, 1 + 12 + 9 + 3 + 4,
-	    "RUN is type, three u32, the bytes and a file count");
+	is_int(b.len, 1 + 12 + 9 + 3 + 4 + 4 + 9,
+	    "RUN is type, three u32, the bytes, a file count and the client");
 	is_int(privsep_unpack_request(&b, &config, &out, &err), PRIVSEP_RUN,
 	    "RUN unpacks as RUN");
 	is_mem(out.code, out.code_len, in.code, in.code_len, "code round trip");
 	is_mem(out.stdin_data, out.stdin_len, in.stdin_data, in.stdin_len,
 	    "stdin round trip, NUL included");
 	is_int(out.timeout_ms, 1234, "timeout round trip");
+	is_str(out.client, "192.0.2.7", "client round trip");
 	ok(out.code >= b.data && out.code + out.code_len <= b.data + b.len,
 	    "code points into the message");
 
@@ -220,6 +235,67 @@ test_run_limits(void)
 	is_int(privsep_unpack_request(&b, &config, &out, &err), -1,
 	    "timeout_max_ms + 1 is refused");
 	free(code);
+	buf_free(&b);
+}
+
+/* The client: 1 to JOB_CLIENT_MAX - 1 printable bytes, no space. */
+static void
+test_run_client(void)
+{
+	static const struct {
+		const char	*client;
+		int		 expected;
+		const char	*what;
+	} cases[] = {
+		{ "alice", PRIVSEP_RUN, "a key's name" },
+		{ "2001:db8::1", PRIVSEP_RUN, "an IPv6 address" },
+		{ "", -1, "an empty client" },
+		{ "a b", -1, "a space" },
+		{ "a\tb", -1, "a tab" },
+		{ "a\x7f", -1, "DEL" },
+		{ "\xc3\xa9", -1, "bytes over 0x7e" },
+	};
+	struct buf		 b;
+	struct job_spec		 out;
+	struct api_error	 err;
+	char			 name[JOB_CLIENT_MAX + 1];
+	uint32_t		 len;
+	size_t			 i;
+	char			 type = PRIVSEP_RUN;
+	uint32_t		 head[3] = { 1000, 1, 0 };
+
+	buf_init(&b, 4096);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		buf_reset(&b);
+		buf_append(&b, &type, 1);
+		buf_append(&b, head, sizeof(head));
+		buf_append(&b, "x\0\0\0\0", 5);
+		raw_client(&b, cases[i].client);
+		is_int(privsep_unpack_request(&b, &config, &out, &err),
+		    cases[i].expected, "client: %s", cases[i].what);
+	}
+	memset(name, 'a', sizeof(name));
+	for (len = JOB_CLIENT_MAX - 1; len <= JOB_CLIENT_MAX; len++) {
+		buf_reset(&b);
+		buf_append(&b, &type, 1);
+		buf_append(&b, head, sizeof(head));
+		buf_append(&b, "x\0\0\0\0", 5);
+		buf_append(&b, &len, 4);
+		buf_append(&b, name, len);
+		is_int(privsep_unpack_request(&b, &config, &out, &err),
+		    len < JOB_CLIENT_MAX ? PRIVSEP_RUN : -1,
+		    "a client of %u bytes is %s", len,
+		    len < JOB_CLIENT_MAX ? "taken" : "refused");
+	}
+	buf_reset(&b);
+	buf_append(&b, &type, 1);
+	buf_append(&b, head, sizeof(head));
+	buf_append(&b, "x\0\0\0\0", 5);
+	len = 5;
+	buf_append(&b, &len, 4);
+	buf_append(&b, "a\0bcd", 5);
+	is_int(privsep_unpack_request(&b, &config, &out, &err), -1,
+	    "a NUL in the client is refused");
 	buf_free(&b);
 }
 
@@ -519,6 +595,7 @@ main(void)
 	log_set_level(LOG_LEVEL_ERROR);
 	test_run_round_trip();
 	test_run_limits();
+	test_run_client();
 	test_run_files();
 	test_other_requests();
 	test_result_round_trip();
