@@ -143,11 +143,11 @@ if runsc_registered && (start_responder "$runsc_conf" && wait_healthy); then
 	# boundary (CAP_MKNOD, syslog, oom_score_adj, noexec mmap); gVisor
 	# answers those from its own kernel, so that pass runs under runc only
 	# (docs/SECURITY.md, "gVisor").  The corpus as sent runs here too.  The
-	# supervisor's and the service files' tests start responders of their
-	# own under the default runtime: phase 1 ran them.
+	# supervisor's, the keys' and the service files' tests start responders
+	# of their own under the default runtime: phase 1 ran them.
 	PYCAGE_RUNTIME=runsc run_make_check "integration and hostile suites (runsc)" \
 	    $(service_tests | tr ' ' '\n' |
-	      grep -vE 'test_hostile_unhooked|test_(supervise|service_files)\.py' | tr '\n' ' ')
+	      grep -vE 'test_hostile_unhooked|test_(supervise|keys|service_files)\.py' | tr '\n' ' ')
 else
 	failed=$((failed + 1)); echo "gVisor phase: runsc not registered, or its responder did not start"
 fi
@@ -155,11 +155,12 @@ restore_service
 
 # 3. the integration suite against the ASan + UBSan responder.  The
 # privilege-split test needs the real front, so it is left to phases 1
-# and 2, and so are the supervisor's and the service files' (they start
-# the build's responder).  The fault and listen tests start responders of
-# their own: here the ASan build's, unseparated as in scripts/asan.sh,
-# each log read for reports by their last case.
-asan_tests=$(service_tests | tr ' ' '\n' | grep -vE 'test_(privsep|faults|listen|supervise|service_files)\.py' | tr '\n' ' ')
+# and 2, and so are the supervisor's, the keys' and the service files'
+# (they start the build's responder; keys.c and sha256.c run under the
+# sanitizers in the C unit tests below).  The fault and listen tests start
+# responders of their own: here the ASan build's, unseparated as in
+# scripts/asan.sh, each log read for reports by their last case.
+asan_tests=$(service_tests | tr ' ' '\n' | grep -vE 'test_(privsep|faults|listen|supervise|keys|service_files)\.py' | tr '\n' ' ')
 if ("$TOP/scripts/asan.sh" build >/dev/null && "$TOP/scripts/asan.sh" start &&
     wait_healthy); then
 	check_env=(PYCAGE_RESPONDER_ASAN=1)
