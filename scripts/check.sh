@@ -144,10 +144,12 @@ if runsc_registered && (start_responder "$runsc_conf" && wait_healthy); then
 	# answers those from its own kernel, so that pass runs under runc only
 	# (docs/SECURITY.md, "gVisor").  The corpus as sent runs here too.  The
 	# supervisor's, the keys' and the service files' tests start responders
-	# of their own under the default runtime: phase 1 ran them.
+	# of their own under the default runtime: phase 1 ran them.  The fair
+	# share's queue is the executor's, whatever the runtime; under gVisor a
+	# cold start alone came near its 2 s bound (test_fairshare.py).
 	PYCAGE_RUNTIME=runsc run_make_check "integration and hostile suites (runsc)" \
 	    $(service_tests | tr ' ' '\n' |
-	      grep -vE 'test_hostile_unhooked|test_(supervise|keys|service_files)\.py' | tr '\n' ' ')
+	      grep -vE 'test_hostile_unhooked|test_(supervise|keys|fairshare|service_files)\.py' | tr '\n' ' ')
 else
 	failed=$((failed + 1)); echo "gVisor phase: runsc not registered, or its responder did not start"
 fi

@@ -339,8 +339,11 @@ def case_starvation(stack):
         thread.join(HOG_TIMEOUT_S + pt.HTTP_SLACK_S + 30)
     timed_out = sum(1 for status, what in hog_answers if status == 200 and what == "timeout")
     print(f"# the hog's {HOG_RUNS} runs: {sorted(map(str, hog_answers))}", flush=True)
-    if timed_out < MAX_EXECUTIONS // 2:
-        problems.append(f"the hog's share did not run: {hog_answers}")
+    # Alone in the queue but for bob, the hog ran all slots but one at once (past its share
+    # of 2); the rest waited queue_wait_ms for a slot and were refused busy.
+    if timed_out != MAX_EXECUTIONS - 1:
+        problems.append(f"the hog ran {timed_out} runs, expected {MAX_EXECUTIONS - 1}: "
+                        f"{hog_answers}")
     return problems
 
 
