@@ -561,9 +561,6 @@ main(int argc, char **argv)
 			fatal("%s", err);
 		return 0;
 	}
-	if (config.api_keys_file[0] != '\0' && keys_load(&keys,
-	    config.api_keys_file, false, err, sizeof(err)) == -1)
-		fatal("%s", err);
 	if (config_load_files(&config, err, sizeof(err)) == -1)
 		fatal("%s", err);
 	if (access(config.executor_path, X_OK) == -1)
@@ -571,7 +568,12 @@ main(int argc, char **argv)
 	if (host_check_ids(&config, HOST_SUBUID_PATH, HOST_SUBGID_PATH, err,
 	    sizeof(err)) == -1)
 		fatal("%s", err);
+	/* As root, before the chroot (front_drop_privileges()); -t checks it. */
+	if (config.api_keys_file[0] != '\0' && keys_load(&keys,
+	    config.api_keys_file, false, err, sizeof(err)) == -1)
+		fatal("%s", err);
 	if (check_only) {
+		keys_free(keys);
 		printf("configuration ok\n");
 		return 0;
 	}
