@@ -86,6 +86,7 @@ void	fatal(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
 
 #define CONFIG_PATH_DEFAULT	"/etc/pycage/pycage.conf"
 #define CONFIG_STR_MAX		256
+#define CONFIG_WORKERS_MAX	256		/* workers' hard maximum */
 
 #define CONFIG_ALLOW_MAX	16
 

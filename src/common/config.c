@@ -46,7 +46,7 @@ static const struct config_key config_keys[] = {
 	NUM(socket_mode, CONFIG_OCTAL, 0, 0777),
 	STR(socket_group, true),
 	STR(pidfile, true),
-	NUM(workers, CONFIG_UINT, 1, 256),
+	NUM(workers, CONFIG_UINT, 1, CONFIG_WORKERS_MAX),
 	NUM(max_executions, CONFIG_UINT, 1, 256),
 	NUM(queue_wait_ms, CONFIG_UINT, 0, 600000),
 	/* Workers an execution may never take (config_exec_workers()). */

@@ -19,7 +19,6 @@
  * client the executor keeps fair shares for (executor/job.c).
  */
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,8 +34,23 @@
 #define REQUEST_JSON		"application/json"
 #define REQUEST_PROMETHEUS	"text/plain; version=0.0.4; charset=utf-8"
 
-/* Executions held by workers now: running, or waiting for a slot. */
-static atomic_uint	request_executing;
+/*
+ * Executions held by workers now (running, or waiting for a slot), in all
+ * and per client.  The workers that may run code are shared out as the
+ * executor shares out its slots (job.c): a client holding half of them or
+ * more may not take the last free one, so one client's backlog cannot
+ * leave a newcomer nothing but 503 busy (test_keys.py's starvation case
+ * sends as many runs as there are such workers).  One entry per worker
+ * at most: an entry with nothing held is free.
+ */
+struct request_holder {
+	char		name[JOB_CLIENT_MAX];
+	unsigned	held;
+};
+
+static pthread_mutex_t		request_holders_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct request_holder	request_holders[CONFIG_WORKERS_MAX];
+static unsigned			request_executing;
 
 static const char *
 request_reason(int status)
@@ -176,6 +190,60 @@ request_read_body(FCGX_Request *req, size_t body_max, struct buf *b,
 	return 0;
 }
 
+/*
+ * A worker for client's execution, or NULL with 503 busy: every worker
+ * that may run code is taken, or client holds half of them or more and
+ * only one is left.
+ */
+static struct request_holder *
+request_hold(const struct config *c, const char *client, struct api_error *err)
+{
+	struct request_holder	*h = NULL;
+	unsigned		 exec_workers = config_exec_workers(c), i;
+	unsigned		 share = exec_workers / 2 > 0 ? exec_workers / 2 : 1;
+
+	pthread_mutex_lock(&request_holders_lock);
+	for (i = 0; i < CONFIG_WORKERS_MAX; i++) {
+		if (strcmp(request_holders[i].name, client) == 0) {
+			h = &request_holders[i];
+			break;
+		}
+		if (h == NULL && request_holders[i].held == 0)
+			h = &request_holders[i];
+	}
+	if (request_executing >= exec_workers || h == NULL) {
+		pthread_mutex_unlock(&request_holders_lock);
+		api_error_set(err, 503, "busy", "Every worker that runs code "
+		    "is taken (%u, running or queued); retry later.",
+		    exec_workers);
+		err->retry_after_s = RETRY_AFTER_BUSY_S;
+		return NULL;
+	}
+	if (h->held >= share && exec_workers - request_executing < 2) {
+		pthread_mutex_unlock(&request_holders_lock);
+		api_error_set(err, 503, "busy", "This client holds %u of the %u "
+		    "workers that run code; the last one stays free for others. "
+		    "Retry later.", h->held, exec_workers);
+		err->retry_after_s = RETRY_AFTER_BUSY_S;
+		return NULL;
+	}
+	if (h->held == 0)
+		snprintf(h->name, sizeof(h->name), "%s", client);
+	h->held++;
+	request_executing++;
+	pthread_mutex_unlock(&request_holders_lock);
+	return h;
+}
+
+static void
+request_release(struct request_holder *h)
+{
+	pthread_mutex_lock(&request_holders_lock);
+	h->held--;
+	request_executing--;
+	pthread_mutex_unlock(&request_holders_lock);
+}
+
 static int
 request_execute(struct worker *w, FCGX_Request *req, const char *client,
     struct api_error *err)
@@ -190,6 +258,7 @@ request_execute(struct worker *w, FCGX_Request *req, const char *client,
 	};
 	struct job_spec		 spec;
 	struct job_result	 result;
+	struct request_holder	*holder;
 	struct buf		 body, answer;
 	int			 rc = -1;
 
@@ -219,20 +288,15 @@ request_execute(struct worker *w, FCGX_Request *req, const char *client,
 	snprintf(spec.client, sizeof(spec.client), "%s", client);
 	/* Every worker an execution may hold is taken: it would wait in the
 	 * executor's queue behind them all; refuse it now (health_workers). */
-	if (atomic_fetch_add(&request_executing, 1) >= config_exec_workers(c)) {
-		atomic_fetch_sub(&request_executing, 1);
+	if ((holder = request_hold(c, client, err)) == NULL) {
 		job_spec_free(&spec);
-		api_error_set(err, 503, "busy", "Every worker that runs code "
-		    "is taken (%u, running or queued); retry later.",
-		    config_exec_workers(c));
-		err->retry_after_s = RETRY_AFTER_BUSY_S;
 		rc = -1;
 		goto out;
 	}
 	peer_watch_pause(&w->peer);
 	rc = channel_run(w->chan, &spec, &result, err);
 	peer_watch_answer(&w->peer);
-	atomic_fetch_sub(&request_executing, 1);
+	request_release(holder);
 	job_spec_free(&spec);
 	if (rc == 0 && answer_result(&result, &answer) == -1) {
 		api_error_set(err, 500, "internal", "Could not encode the result.");
