@@ -42,9 +42,9 @@ EXECUTOR_BIN = os.environ.get("PYCAGE_EXECUTOR_BIN",
                               "/usr/local/libexec/pycage/pycage-executor")
 IMAGE = os.environ.get("PYCAGE_IMAGE", "pycage-sandbox:latest")
 INSTANCE = os.environ.get("PYCAGE_KEYS_INSTANCE", f"keys-{os.getpid()}")
-# Off the main service's range (200000), test_faults.py's (400000 + 100 n) and
-# test_supervise.py's (470000).
-UID_BASE = int(os.environ.get("PYCAGE_KEYS_UID_BASE", "480000"))
+# Off the main service's range (200000), test_faults.py's (310000, 320000, 400000 + 100 n),
+# test_supervise.py's (470000), test_service_files.py's (480000), test_flood.py's (600900).
+UID_BASE = int(os.environ.get("PYCAGE_KEYS_UID_BASE", "490000"))
 START_WAIT_S = 30
 MAX_EXECUTIONS = 4          # so the default share is 2
 WORKERS = 16
