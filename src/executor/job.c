@@ -33,7 +33,7 @@
  * the throughput), but never the last free one: that stays for whoever
  * comes next, so a client holding long runs cannot make a newcomer wait
  * for one of them to end (tests/integration/test_keys.py, its starvation
- * case; first-come slots made the newcomer wait the whole 30 s).
+ * case: with first-come slots the newcomer's print(1+1) waited 17.5 s).
  */
 #include <errno.h>
 #include <poll.h>
