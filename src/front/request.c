@@ -9,6 +9,9 @@
  * Routes:  POST /v1/execute   run code, answer the result
  *          GET  /v1/health    engine reachable and image present
  *          GET  /v1/metrics   Prometheus text (metrics.c)
+ *          GET  /v1/runtime   the image's Python, libraries, the limits
+ *          GET  /v1/tool      the run_python definition (tool.c)
+ *          POST /mcp          the MCP endpoint (mcp.c)
  */
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -35,9 +38,12 @@ request_reason(int status)
 {
 	switch (status) {
 	case 200: return "OK";
+	case 202: return "Accepted";
 	case 400: return "Bad Request";
+	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
+	case 406: return "Not Acceptable";
 	case 413: return "Payload Too Large";
 	case 415: return "Unsupported Media Type";
 	case 500: return "Internal Server Error";
@@ -62,13 +68,16 @@ request_write(FCGX_Request *req, int status, const struct api_error *err,
 		    err->retry_after_s);
 	else if (err != NULL && err->allow != NULL)
 		snprintf(extra, sizeof(extra), "Allow: %s\r\n", err->allow);
+	/* No Content-Type for no body (202: a notification to /mcp). */
 	n = snprintf(head, sizeof(head), "Status: %d %s\r\n"
-	    "Content-Type: %s\r\n"
+	    "%s%s%s"
 	    "Content-Length: %zu\r\n"
 	    "Cache-Control: no-store\r\n"
 	    "X-Content-Type-Options: nosniff\r\n"
-	    "%s\r\n", status, request_reason(status), content_type, body->len,
-	    extra);
+	    "%s\r\n", status, request_reason(status),
+	    content_type != NULL ? "Content-Type: " : "",
+	    content_type != NULL ? content_type : "",
+	    content_type != NULL ? "\r\n" : "", body->len, extra);
 	if (n < 0 || (size_t)n >= sizeof(head))
 		return;
 	FCGX_PutStr(head, n, req->out);
@@ -164,6 +173,42 @@ request_read_body(FCGX_Request *req, size_t body_max, struct buf *b,
 	return 0;
 }
 
+size_t
+request_answer_max(const struct config *c)
+{
+	/* Worst case: every output byte invalid (3-byte U+FFFD) or a control
+	 * byte (6-byte \u00XX escape), on both streams, plus the keys; then
+	 * the runner's exception and result and the files, escaped the same
+	 * way (a file of control bytes is valid UTF-8 without NUL). */
+	return 2 * 6 * c->output_max_bytes + 4096 +
+	    6 * PROTOCOL_DATA_META_MAX_BYTES + 6 * c->files_max_bytes +
+	    PROTOCOL_FILES_MAX * 1024;
+}
+
+int
+request_run(struct worker *w, const struct job_spec *spec,
+    struct job_result *result, struct api_error *err)
+{
+	int rc;
+
+	/* Every worker an execution may hold is taken: it would wait in the
+	 * executor's queue behind them all; refuse it now (health_workers). */
+	if (atomic_fetch_add(&request_executing, 1) >=
+	    config_exec_workers(w->config)) {
+		atomic_fetch_sub(&request_executing, 1);
+		api_error_set(err, 503, "busy", "Every worker that runs code "
+		    "is taken (%u, running or queued); retry later.",
+		    config_exec_workers(w->config));
+		err->retry_after_s = RETRY_AFTER_BUSY_S;
+		return -1;
+	}
+	peer_watch_pause(&w->peer);
+	rc = channel_run(w->chan, spec, result, err);
+	peer_watch_answer(&w->peer);
+	atomic_fetch_sub(&request_executing, 1);
+	return rc;
+}
+
 static int
 request_execute(struct worker *w, FCGX_Request *req, struct api_error *err)
 {
@@ -185,13 +230,7 @@ request_execute(struct worker *w, FCGX_Request *req, struct api_error *err)
 		    "Send the body as Content-Type: application/json.");
 		return -1;
 	}
-	/* Worst case: every output byte invalid (3-byte U+FFFD) or a control
-	 * byte (6-byte \u00XX escape), on both streams, plus the keys; then
-	 * the runner's exception and result and the files, escaped the same
-	 * way (a file of control bytes is valid UTF-8 without NUL). */
-	buf_init(&answer, 2 * 6 * c->output_max_bytes + 4096 +
-	    6 * PROTOCOL_DATA_META_MAX_BYTES + 6 * c->files_max_bytes +
-	    PROTOCOL_FILES_MAX * 1024);
+	buf_init(&answer, request_answer_max(c));
 	job_result_init(&result, c->output_max_bytes);
 	result.files_max_bytes = c->files_max_bytes;
 	if (request_read_body(req, c->body_max_bytes, &body, err) == -1) {
@@ -203,22 +242,7 @@ request_execute(struct worker *w, FCGX_Request *req, struct api_error *err)
 	buf_free(&body);
 	if (rc == -1)
 		goto out;
-	/* Every worker an execution may hold is taken: it would wait in the
-	 * executor's queue behind them all; refuse it now (health_workers). */
-	if (atomic_fetch_add(&request_executing, 1) >= config_exec_workers(c)) {
-		atomic_fetch_sub(&request_executing, 1);
-		job_spec_free(&spec);
-		api_error_set(err, 503, "busy", "Every worker that runs code "
-		    "is taken (%u, running or queued); retry later.",
-		    config_exec_workers(c));
-		err->retry_after_s = RETRY_AFTER_BUSY_S;
-		rc = -1;
-		goto out;
-	}
-	peer_watch_pause(&w->peer);
-	rc = channel_run(w->chan, &spec, &result, err);
-	peer_watch_answer(&w->peer);
-	atomic_fetch_sub(&request_executing, 1);
+	rc = request_run(w, &spec, &result, err);
 	job_spec_free(&spec);
 	if (rc == 0 && answer_result(&result, &answer) == -1) {
 		api_error_set(err, 500, "internal", "Could not encode the result.");
@@ -232,6 +256,75 @@ request_execute(struct worker *w, FCGX_Request *req, struct api_error *err)
 out:
 	job_result_free(&result);
 	buf_free(&answer);
+	return rc;
+}
+
+/*
+ * POST /mcp (mcp.c): the header checks, the body as /v1/execute reads
+ * it (same cap, same refusals), then one JSON-RPC message.  -1 only for
+ * the body's HTTP-level faults (the API's error shape); whatever the MCP
+ * layer decides it answers itself, and *status says with what.
+ */
+static int
+request_mcp(struct worker *w, FCGX_Request *req, int *status,
+    struct api_error *err)
+{
+	struct mcp_http		http = {
+		.origin = request_param(req, "HTTP_ORIGIN"),
+		.accept = request_param(req, "HTTP_ACCEPT"),
+		.content_type = request_param(req, "CONTENT_TYPE"),
+		.protocol_version = request_param(req, "HTTP_MCP_PROTOCOL_VERSION"),
+		.mcp_method = request_param(req, "HTTP_MCP_METHOD"),
+		.mcp_name = request_param(req, "HTTP_MCP_NAME"),
+	};
+	struct mcp_reply	reply;
+	struct api_error	retry;
+	struct buf		body;
+
+	if (mcp_check_http(w->config, &http, &reply) == 0) {
+		if (request_read_body(req, w->config->body_max_bytes, &body,
+		    err) == -1) {
+			buf_free(&body);
+			return -1;
+		}
+		mcp_serve(w, &http, body.data ? body.data : "", body.len, &reply);
+		buf_free(&body);
+	}
+	api_error_init(&retry);
+	retry.retry_after_s = reply.retry_after_s;
+	request_write(req, reply.status, &retry, &reply.body, false,
+	    reply.status == 202 ? NULL : REQUEST_JSON);
+	*status = reply.status;
+	buf_free(&reply.body);
+	return 0;
+}
+
+static int
+request_tool(struct worker *w, FCGX_Request *req, bool head_only,
+    struct api_error *err)
+{
+	struct runtime_info	*rt;
+	struct buf		 body;
+	int			 rc;
+
+	if ((rt = calloc(1, sizeof(*rt))) == NULL) {
+		api_error_set(err, 500, "internal", "Out of memory.");
+		return -1;
+	}
+	peer_watch_pause(&w->peer);
+	rc = channel_runtime(w->chan, rt, err);
+	peer_watch_answer(&w->peer);
+	if (rc == 0) {
+		buf_init(&body, REQUEST_RUNTIME_MAX_BYTES);
+		if (answer_tool(rt, w->config, &body) == -1) {
+			api_error_set(err, 500, "internal", "Could not encode the "
+			    "tool.");
+			rc = -1;
+		} else
+			request_write(req, 200, NULL, &body, head_only, REQUEST_JSON);
+		buf_free(&body);
+	}
+	free(rt);
 	return rc;
 }
 
@@ -339,7 +432,7 @@ request_handle(struct worker *w, FCGX_Request *req)
 	struct api_error	 err;
 	char			 path[256], method[16];
 	const char		*route = "other";
-	int			 rc;
+	int			 rc, status = 200;
 
 	/* Copies: request_execute() may finish the request (freeing its
 	 * params) before we log. */
@@ -386,15 +479,38 @@ request_handle(struct worker *w, FCGX_Request *req)
 			err.allow = "GET, HEAD";
 			rc = -1;
 		}
+	} else if (strcmp(path, "/v1/tool") == 0) {
+		route = "tool";
+		if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
+			rc = request_tool(w, req, method[0] == 'H', &err);
+		else {
+			api_error_set(&err, 405, "method_not_allowed",
+			    "Use GET for /v1/tool.");
+			err.allow = "GET, HEAD";
+			rc = -1;
+		}
+	} else if (strcmp(path, "/mcp") == 0) {
+		route = "mcp";
+		/* Stateless Streamable HTTP: no GET stream, no session to
+		 * DELETE (2026-07-28 streamable-http: both 405). */
+		if (strcmp(method, "POST") == 0)
+			rc = request_mcp(w, req, &status, &err);
+		else {
+			api_error_set(&err, 405, "method_not_allowed",
+			    "Use POST for /mcp: one JSON-RPC message a request "
+			    "(no GET stream, no sessions).");
+			err.allow = "POST";
+			rc = -1;
+		}
 	} else {
 		api_error_set(&err, 404, "not_found", "No such endpoint; the API "
-		    "has POST /v1/execute, GET /v1/health, GET /v1/runtime and "
-		    "GET /v1/metrics.");
+		    "has POST /v1/execute, GET /v1/health, GET /v1/runtime, "
+		    "GET /v1/tool, GET /v1/metrics and POST /mcp.");
 		rc = -1;
 	}
 	if (rc == -1)
 		api_error_normalize(&err);
-	metrics_request(route, rc == 0 ? 200 : err.http_status);
+	metrics_request(route, rc == 0 ? status : err.http_status);
 	if (rc == -1) {
 		peer_watch_answer(&w->peer);
 		request_write_error(req, &err);
