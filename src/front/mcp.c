@@ -32,7 +32,12 @@
  * a broken body from request.c, nginx's own pages) keeps the API's
  * {"error": {"code", "message"}}.
  */
-#include <config.h>
+#ifdef HAVE_CONFIG_H
+#include <config.h>		/* PACKAGE_VERSION, the serverInfo's */
+#endif
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "unknown"	/* built outside automake (fuzz.sh) */
+#endif
 
 #include <stdarg.h>
 #include <stdio.h>
