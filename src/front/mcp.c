@@ -1221,9 +1221,12 @@ mcp_serve(struct worker *w, const struct mcp_http *http, const char *body,
 		return;
 	}
 	api_error_init(&err);
+	/* Invalid params of a request is an answer to it (200); of a
+	 * notification, which no answer can name, the transport's 400. */
 	if (mcp_parse(body, len, m) == -1) {
 		mcp_error(r, m->error_code == MCP_INTERNAL_ERROR ? 500 :
-		    m->error_code == MCP_INVALID_PARAMS ? 200 : 400, m,
+		    m->error_code == MCP_INVALID_PARAMS &&
+		    m->id_type != MCP_ID_NONE ? 200 : 400, m,
 		    m->error_code, m->error_message, NULL, NULL);
 		goto out;
 	}

@@ -280,6 +280,8 @@ ENVELOPE_CASES = [
      b"[" * 31 + b"]" * 31 + b"}}", 400, -32600, 1),
     ("params an array", b'{"jsonrpc":"2.0","id":1,"method":"tools/list","params":[]}',
      200, -32602, 1),
+    ("a notification with params an array (no answer can carry an id)",
+     b'{"jsonrpc":"2.0","method":"notifications/x","params":[]}', 400, -32602, "absent"),
     ("arguments a string", b'{"jsonrpc":"2.0","id":"s","method":"tools/call","params":'
      b'{"name":"run_python","arguments":"print(1)"}}', 200, -32602, "s"),
     ("an unknown tool", b'{"jsonrpc":"2.0","id":1,"method":"tools/call","params":'
