@@ -53,6 +53,9 @@ install_packages() {
 		[ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = "install ok installed" ] ||
 			missing+=("$p")
 	done
+	# node and npm for the MCP client tests (tests/mcp/): a machine's own
+	# (NodeSource's here) is kept; without one, Debian's.
+	{ command -v node && command -v npm; } >/dev/null 2>&1 || missing+=(nodejs npm)
 	[ ${#missing[@]} -eq 0 ] && return 0
 	say "installing ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive

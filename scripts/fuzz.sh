@@ -17,7 +17,8 @@ SECONDS_PER_TARGET=${1:-60}
 [[ $SECONDS_PER_TARGET =~ ^[1-9][0-9]*$ ]] || die "usage: $0 [SECONDS]"
 
 FUZZ="$BUILD/fuzz"
-TARGETS="json_in stream json_out privsep header runner_data"
+# FUZZ_TARGETS picks some (e.g. FUZZ_TARGETS=mcp scripts/fuzz.sh 30).
+TARGETS=${FUZZ_TARGETS:-"json_in stream json_out privsep header runner_data mcp"}
 CC=${CC:-clang}
 CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
   -Wall -Wextra -D_GNU_SOURCE -I$TOP/src/common -I$TOP/src/front
@@ -38,6 +39,7 @@ max_len() {
 	privsep)	echo 20000 ;;
 	header)		echo 400 ;;
 	runner_data)	echo 140000 ;;
+	mcp)		echo 20000 ;;
 	esac
 }
 

@@ -143,6 +143,9 @@ struct config {
 	unsigned	uid_base;			/* 0: everyone is `user` */
 	char		front_user[CONFIG_STR_MAX];	/* "" = no privilege split */
 	char		front_chroot[CONFIG_STR_MAX];
+	/* Origin values /mcp answers (comma-separated); "" = none: a
+	 * request with an Origin header gets 403 (DNS rebinding). */
+	char		mcp_origins[CONFIG_STR_MAX];
 	char		executor_path[CONFIG_STR_MAX];	/* pycage-executor */
 	char		seccomp_profile[CONFIG_STR_MAX];	/* path; "" = engine's */
 	char		*seccomp_json;			/* its text, loaded at start */

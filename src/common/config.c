@@ -87,6 +87,7 @@ static const struct config_key config_keys[] = {
 	NUM(uid_base, CONFIG_UINT, 0, 2000000000),
 	STR(front_user, true),
 	STR(front_chroot, false),
+	STR(mcp_origins, true),
 	STR(executor_path, false),
 	{ "log_level", CONFIG_LOG_LEVEL, offsetof(struct config, log_level),
 	    0, 0, false },

@@ -82,6 +82,15 @@ fail:
 	return -1;
 }
 
+bool
+answer_file_is_text(const struct runner_file *f)
+{
+	const char *data = f->data.data != NULL ? f->data.data : "";
+
+	return utf8_valid(data, f->data.len) &&
+	    memchr(data, '\0', f->data.len) == NULL;
+}
+
 /*
  * The files the program left in /mnt/data, as the request sends them:
  * "utf-8" when the bytes are valid UTF-8 with no NUL, else "base64".
@@ -97,8 +106,7 @@ answer_files(yajl_gen g, const struct runner_data *d)
 	for (i = 0; d->valid && i < d->nfiles; i++) {
 		const struct runner_file *f = &d->files[i];
 		const char *data = f->data.data != NULL ? f->data.data : "";
-		bool text = utf8_valid(data, f->data.len) &&
-		    memchr(data, '\0', f->data.len) == NULL;
+		bool text = answer_file_is_text(f);
 
 		GEN(yajl_gen_map_open(g));
 		GEN_KEY(g, "name");
@@ -139,23 +147,13 @@ fail:
 
 /*
  * The keys after duration_ms (issue 17): what the runner reported, as
- * validated data (made inside the sandbox: it can only mislead its own
+ * validated data d (made inside the sandbox: it can only mislead its own
  * answer), then what the host measured.
  */
 static int
-answer_agent_keys(yajl_gen g, const struct job_result *r)
+answer_agent_keys(yajl_gen g, const struct job_result *r,
+    const struct runner_data *d)
 {
-	struct runner_data	*d;
-	int			 rc = -1;
-
-	if ((d = calloc(1, sizeof(*d))) == NULL)
-		return -1;
-	d->files_max = r->files_max_bytes;
-	runner_data_init(d);
-	if (r->data.len > 0 &&
-	    runner_data_parse(r->data.data, r->data.len, d) == -1)
-		log_warn("answer: the runner's data record was refused "
-		    "(%zu bytes)", r->data.len);
 	GEN_KEY(g, "exception");
 	if (answer_exception(g, d) == -1)
 		goto fail;
@@ -185,20 +183,40 @@ answer_agent_keys(yajl_gen g, const struct job_result *r)
 		goto fail;
 	GEN_KEY(g, "files_truncated");
 	GEN(yajl_gen_bool(g, d->valid && d->files_truncated));
-	rc = 0;
+	return 0;
 fail:
+	return -1;
+}
+
+struct runner_data *
+answer_runner_data(const struct job_result *r)
+{
+	struct runner_data *d;
+
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		return NULL;
+	d->files_max = r->files_max_bytes;
+	runner_data_init(d);
+	if (r->data.len > 0 &&
+	    runner_data_parse(r->data.data, r->data.len, d) == -1)
+		log_warn("answer: the runner's data record was refused "
+		    "(%zu bytes)", r->data.len);
+	return d;
+}
+
+void
+answer_runner_data_free(struct runner_data *d)
+{
+	if (d == NULL)
+		return;
 	runner_data_free(d);
 	free(d);
-	return rc;
 }
 
 int
-answer_result(const struct job_result *r, struct buf *out)
+answer_result_gen(yajl_gen g, const struct job_result *r,
+    const struct runner_data *d)
 {
-	yajl_gen g;
-
-	if ((g = json_gen_begin()) == NULL)
-		return -1;
 	/* The first three keys are the product's contract, in this order. */
 	GEN(yajl_gen_map_open(g));
 	GEN_KEY(g, "stdout");
@@ -217,13 +235,33 @@ answer_result(const struct job_result *r, struct buf *out)
 	GEN(yajl_gen_bool(g, r->stderr_truncated));
 	GEN_KEY(g, "duration_ms");
 	GEN(yajl_gen_integer(g, r->duration_ms));
-	if (answer_agent_keys(g, r) == -1)
+	if (answer_agent_keys(g, r, d) == -1)
 		goto fail;
 	GEN(yajl_gen_map_close(g));
-	return json_gen_end(g, out);
+	return 0;
 fail:
-	yajl_gen_free(g);
 	return -1;
+}
+
+int
+answer_result(const struct job_result *r, struct buf *out)
+{
+	struct runner_data	*d;
+	yajl_gen		 g;
+
+	if ((d = answer_runner_data(r)) == NULL)
+		return -1;
+	if ((g = json_gen_begin()) == NULL) {
+		answer_runner_data_free(d);
+		return -1;
+	}
+	if (answer_result_gen(g, r, d) == -1) {
+		yajl_gen_free(g);
+		answer_runner_data_free(d);
+		return -1;
+	}
+	answer_runner_data_free(d);
+	return json_gen_end(g, out);
 }
 
 int

@@ -16,6 +16,8 @@
 #include "privsep.h"
 #include "protocol.h"
 
+#include <yajl/yajl_gen.h>
+
 /* ------------------------------------------------------------ json_in.c */
 
 #define JSON_IN_DEPTH_MAX	32
@@ -28,6 +30,9 @@ struct job_limits {
 	unsigned	timeout_max_ms;
 };
 
+/* The checks on the whole body's bytes before any parse (UTF-8, no NUL,
+ * no lone surrogate escape, no \v or \f between tokens); -1 with err. */
+int	json_in_check_bytes(const char *body, size_t len, struct api_error *);
 int	json_in_parse_job(const char *body, size_t len, const struct job_limits *,
 	    struct job_spec *, struct api_error *);
 /* Frees what json_in_parse_job() made. */
@@ -83,6 +88,15 @@ int	runner_data_parse(const char *, size_t, struct runner_data *);
 /* ------------------------------------------------------------- answer.c */
 
 int	answer_result(const struct job_result *, struct buf *out);
+/* The runner's data record of r, validated (NULL without memory); an
+ * invalid record gives a runner_data whose valid is false. */
+struct runner_data *answer_runner_data(const struct job_result *r);
+void	answer_runner_data_free(struct runner_data *);
+/* The answer object of r into g (MCP's structuredContent, mcp.c). */
+int	answer_result_gen(yajl_gen, const struct job_result *,
+	    const struct runner_data *);
+/* A returned file goes out as "utf-8" text (else "base64"). */
+bool	answer_file_is_text(const struct runner_file *);
 int	answer_error(const struct api_error *, struct buf *out);
 int	answer_health(const struct health *, struct buf *out);
 /* GET /v1/runtime: the image's part (rt) and the limits of config. */
@@ -120,6 +134,98 @@ int	keys_render_metrics(struct keys *, struct buf *);
 /* --new-key: prints a new key once on out, appends NAME HASH to path. */
 int	keys_new(const char *path, const char *name, FILE *out, char *err,
 	    size_t errlen);
+
+/* --------------------------------------------------------------- tool.c */
+
+/* The run_python tool (tool.c): GET /v1/tool and MCP's tools/list. */
+#define TOOL_NAME			"run_python"
+#define TOOL_DESCRIPTION_MAX_BYTES	8192
+
+/* The model-facing text, from the image's runtime and config's limits. */
+int	tool_description(const struct runtime_info *, const struct config *,
+	    struct buf *out);
+/* JSON Schema of the POST /v1/execute body, into g. */
+int	tool_input_schema(yajl_gen, const struct config *);
+/* JSON Schema of its 200 answer, into g. */
+int	tool_output_schema(yajl_gen);
+/* GET /v1/tool's document. */
+int	answer_tool(const struct runtime_info *, const struct config *,
+	    struct buf *out);
+
+/* ---------------------------------------------------------------- mcp.c */
+
+#define MCP_METHOD_MAX_BYTES	64
+#define MCP_ID_MAX_BYTES	128	/* a string id, or a numeral */
+#define MCP_VERSION_MAX_BYTES	32
+#define MCP_NAME_MAX_BYTES	128
+
+/* JSON-RPC 2.0 error codes (and MCP's, 2026-07-28 basic/index). */
+#define MCP_PARSE_ERROR		(-32700)
+#define MCP_INVALID_REQUEST	(-32600)
+#define MCP_METHOD_NOT_FOUND	(-32601)
+#define MCP_INVALID_PARAMS	(-32602)
+#define MCP_INTERNAL_ERROR	(-32603)
+#define MCP_SERVER_ERROR	(-32000)	/* the sandbox failed: data.code */
+#define MCP_HEADER_MISMATCH	(-32020)
+#define MCP_UNSUPPORTED_VERSION	(-32022)
+
+enum mcp_id_type { MCP_ID_NONE, MCP_ID_STRING, MCP_ID_NUMBER };
+
+/* One JSON-RPC message, as mcp_parse() read it: the envelope's known
+ * members; tools/call's arguments stay bytes of the body, for json_in. */
+struct mcp_message {
+	enum mcp_id_type id_type;
+	char		 id[MCP_ID_MAX_BYTES + 1];
+	size_t		 id_len;
+	bool		 has_method;
+	char		 method[MCP_METHOD_MAX_BYTES + 1];
+	bool		 has_name;
+	char		 name[MCP_NAME_MAX_BYTES + 1];
+	bool		 has_arguments;
+	size_t		 arguments_offset;	/* in the body */
+	size_t		 arguments_len;
+	bool		 has_protocol_version;	/* initialize's */
+	char		 protocol_version[MCP_VERSION_MAX_BYTES + 1];
+	bool		 has_meta_version;	/* _meta's, 2026-07-28 */
+	char		 meta_version[MCP_VERSION_MAX_BYTES + 1];
+	/* -1: the message is refused with this JSON-RPC error. */
+	int		 error_code;
+	char		 error_message[256];
+};
+
+/* 0, or -1 with m->error_code and m->error_message (m->id_type says
+ * whether the id was read before the fault). */
+int	mcp_parse(const char *body, size_t len, struct mcp_message *m);
+
+struct worker;
+
+/* The HTTP request's MCP-relevant headers; "" when absent. */
+struct mcp_http {
+	const char	*client;		/* request.c's: key name or address */
+	const char	*origin;
+	const char	*accept;
+	const char	*content_type;
+	const char	*protocol_version;	/* MCP-Protocol-Version */
+	const char	*mcp_method;		/* Mcp-Method */
+	const char	*mcp_name;		/* Mcp-Name */
+};
+
+/* What request.c writes back: status, and a JSON body unless 202. */
+struct mcp_reply {
+	int		 status;
+	unsigned	 retry_after_s;
+	struct buf	 body;
+};
+
+/* The checks that need no body (Origin, Accept, Content-Type, the
+ * version header): 0, or -1 with r filled in. */
+int	mcp_check_http(const struct config *, const struct mcp_http *,
+	    struct mcp_reply *r);
+/* One POST body: r's status and body (empty for 202). */
+void	mcp_serve(struct worker *, const struct mcp_http *, const char *body,
+	    size_t len, struct mcp_reply *r);
+/* The largest reply body for config c. */
+size_t	mcp_reply_max(const struct config *);
 
 /* ------------------------------------------------------------ channel.c */
 
@@ -175,5 +281,13 @@ struct worker {
 
 struct FCGX_Request;
 void	request_handle(struct worker *, struct FCGX_Request *);
+/* The execution path of POST /v1/execute and MCP's tools/call for client
+ * (a key's name or the address; spec->client is set here): the busy gate
+ * with its per-client share, the channel to the executor, the peer's
+ * deadline paused. */
+int	request_run(struct worker *, const char *client, struct job_spec *,
+	    struct job_result *, struct api_error *);
+/* The largest answer of POST /v1/execute for config c. */
+size_t	request_answer_max(const struct config *);
 
 #endif /* PYCAGE_FRONT_H */

@@ -528,6 +528,29 @@ json_in_prescan(const char *s, size_t len)
 	return NULL;
 }
 
+int
+json_in_check_bytes(const char *body, size_t len, struct api_error *err)
+{
+	const char *why;
+
+	if (!utf8_valid(body, len)) {
+		api_error_set(err, 400, "invalid_utf8",
+		    "The body is not valid UTF-8.");
+		return -1;
+	}
+	if (memchr(body, '\0', len) != NULL) {
+		api_error_set(err, 400, "invalid_json",
+		    "The body holds a NUL byte; JSON text cannot contain one "
+		    "(write \\u0000 inside a string).");
+		return -1;
+	}
+	if ((why = json_in_prescan(body, len)) != NULL) {
+		api_error_set(err, 400, "invalid_json", "%s", why);
+		return -1;
+	}
+	return 0;
+}
+
 void
 job_spec_free(struct job_spec *spec)
 {
@@ -547,25 +570,11 @@ json_in_parse_job(const char *body, size_t len, const struct job_limits *limits,
 	struct json_in	 p;
 	yajl_handle	 h;
 	yajl_status	 st;
-	const char	*why;
 
 	memset(spec, 0, sizeof(*spec));
 	spec->timeout_ms = limits->timeout_default_ms;
-	if (!utf8_valid(body, len)) {
-		api_error_set(err, 400, "invalid_utf8",
-		    "The body is not valid UTF-8.");
+	if (json_in_check_bytes(body, len, err) == -1)
 		return -1;
-	}
-	if (memchr(body, '\0', len) != NULL) {
-		api_error_set(err, 400, "invalid_json",
-		    "The body holds a NUL byte; JSON text cannot contain one "
-		    "(write \\u0000 inside a string).");
-		return -1;
-	}
-	if ((why = json_in_prescan(body, len)) != NULL) {
-		api_error_set(err, 400, "invalid_json", "%s", why);
-		return -1;
-	}
 
 	memset(&p, 0, sizeof(p));
 	p.limits = limits;

@@ -9,7 +9,9 @@
  * Routes:  POST /v1/execute   run code, answer the result
  *          GET  /v1/health    engine reachable and image present
  *          GET  /v1/metrics   Prometheus text (metrics.c)
- *          GET  /v1/runtime   the image's Python and libraries
+ *          GET  /v1/runtime   the image's Python, libraries, the limits
+ *          GET  /v1/tool      the run_python definition (tool.c)
+ *          POST /mcp          the MCP endpoint (mcp.c)
  *
  * With an api_keys_file every route but /v1/health, unknown paths too,
  * needs `Authorization: Bearer KEY` (keys.c), else 401 unauthorized with
@@ -57,10 +59,13 @@ request_reason(int status)
 {
 	switch (status) {
 	case 200: return "OK";
+	case 202: return "Accepted";
 	case 400: return "Bad Request";
 	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
+	case 406: return "Not Acceptable";
 	case 413: return "Payload Too Large";
 	case 415: return "Unsupported Media Type";
 	case 500: return "Internal Server Error";
@@ -88,13 +93,16 @@ request_write(FCGX_Request *req, int status, const struct api_error *err,
 	else if (status == 401)		/* RFC 6750 section 3 */
 		snprintf(extra, sizeof(extra),
 		    "WWW-Authenticate: Bearer realm=\"pycage\"\r\n");
+	/* No Content-Type for no body (202: a notification to /mcp). */
 	n = snprintf(head, sizeof(head), "Status: %d %s\r\n"
-	    "Content-Type: %s\r\n"
+	    "%s%s%s"
 	    "Content-Length: %zu\r\n"
 	    "Cache-Control: no-store\r\n"
 	    "X-Content-Type-Options: nosniff\r\n"
-	    "%s\r\n", status, request_reason(status), content_type, body->len,
-	    extra);
+	    "%s\r\n", status, request_reason(status),
+	    content_type != NULL ? "Content-Type: " : "",
+	    content_type != NULL ? content_type : "",
+	    content_type != NULL ? "\r\n" : "", body->len, extra);
 	if (n < 0 || (size_t)n >= sizeof(head))
 		return;
 	FCGX_PutStr(head, n, req->out);
@@ -244,6 +252,37 @@ request_release(struct request_holder *h)
 	pthread_mutex_unlock(&request_holders_lock);
 }
 
+size_t
+request_answer_max(const struct config *c)
+{
+	/* Worst case: every output byte invalid (3-byte U+FFFD) or a control
+	 * byte (6-byte \u00XX escape), on both streams, plus the keys; then
+	 * the runner's exception and result and the files, escaped the same
+	 * way (a file of control bytes is valid UTF-8 without NUL). */
+	return 2 * 6 * c->output_max_bytes + 4096 +
+	    6 * PROTOCOL_DATA_META_MAX_BYTES + 6 * c->files_max_bytes +
+	    PROTOCOL_FILES_MAX * 1024;
+}
+
+int
+request_run(struct worker *w, const char *client, struct job_spec *spec,
+    struct job_result *result, struct api_error *err)
+{
+	struct request_holder	*holder;
+	int			 rc;
+
+	snprintf(spec->client, sizeof(spec->client), "%s", client);
+	/* Every worker an execution may hold is taken: it would wait in the
+	 * executor's queue behind them all; refuse it now (health_workers). */
+	if ((holder = request_hold(w->config, client, err)) == NULL)
+		return -1;
+	peer_watch_pause(&w->peer);
+	rc = channel_run(w->chan, spec, result, err);
+	peer_watch_answer(&w->peer);
+	request_release(holder);
+	return rc;
+}
+
 static int
 request_execute(struct worker *w, FCGX_Request *req, const char *client,
     struct api_error *err)
@@ -258,7 +297,6 @@ request_execute(struct worker *w, FCGX_Request *req, const char *client,
 	};
 	struct job_spec		 spec;
 	struct job_result	 result;
-	struct request_holder	*holder;
 	struct buf		 body, answer;
 	int			 rc = -1;
 
@@ -267,13 +305,7 @@ request_execute(struct worker *w, FCGX_Request *req, const char *client,
 		    "Send the body as Content-Type: application/json.");
 		return -1;
 	}
-	/* Worst case: every output byte invalid (3-byte U+FFFD) or a control
-	 * byte (6-byte \u00XX escape), on both streams, plus the keys; then
-	 * the runner's exception and result and the files, escaped the same
-	 * way (a file of control bytes is valid UTF-8 without NUL). */
-	buf_init(&answer, 2 * 6 * c->output_max_bytes + 4096 +
-	    6 * PROTOCOL_DATA_META_MAX_BYTES + 6 * c->files_max_bytes +
-	    PROTOCOL_FILES_MAX * 1024);
+	buf_init(&answer, request_answer_max(c));
 	job_result_init(&result, c->output_max_bytes);
 	result.files_max_bytes = c->files_max_bytes;
 	if (request_read_body(req, c->body_max_bytes, &body, err) == -1) {
@@ -285,18 +317,7 @@ request_execute(struct worker *w, FCGX_Request *req, const char *client,
 	buf_free(&body);
 	if (rc == -1)
 		goto out;
-	snprintf(spec.client, sizeof(spec.client), "%s", client);
-	/* Every worker an execution may hold is taken: it would wait in the
-	 * executor's queue behind them all; refuse it now (health_workers). */
-	if ((holder = request_hold(c, client, err)) == NULL) {
-		job_spec_free(&spec);
-		rc = -1;
-		goto out;
-	}
-	peer_watch_pause(&w->peer);
-	rc = channel_run(w->chan, &spec, &result, err);
-	peer_watch_answer(&w->peer);
-	request_release(holder);
+	rc = request_run(w, client, &spec, &result, err);
 	job_spec_free(&spec);
 	if (rc == 0 && answer_result(&result, &answer) == -1) {
 		api_error_set(err, 500, "internal", "Could not encode the result.");
@@ -311,6 +332,76 @@ request_execute(struct worker *w, FCGX_Request *req, const char *client,
 out:
 	job_result_free(&result);
 	buf_free(&answer);
+	return rc;
+}
+
+/*
+ * POST /mcp (mcp.c): the header checks, the body as /v1/execute reads
+ * it (same cap, same refusals), then one JSON-RPC message.  -1 only for
+ * the body's HTTP-level faults (the API's error shape); whatever the MCP
+ * layer decides it answers itself, and *status says with what.
+ */
+static int
+request_mcp(struct worker *w, FCGX_Request *req, const char *client,
+    int *status, struct api_error *err)
+{
+	struct mcp_http		http = {
+		.client = client,
+		.origin = request_param(req, "HTTP_ORIGIN"),
+		.accept = request_param(req, "HTTP_ACCEPT"),
+		.content_type = request_param(req, "CONTENT_TYPE"),
+		.protocol_version = request_param(req, "HTTP_MCP_PROTOCOL_VERSION"),
+		.mcp_method = request_param(req, "HTTP_MCP_METHOD"),
+		.mcp_name = request_param(req, "HTTP_MCP_NAME"),
+	};
+	struct mcp_reply	reply;
+	struct api_error	retry;
+	struct buf		body;
+
+	if (mcp_check_http(w->config, &http, &reply) == 0) {
+		if (request_read_body(req, w->config->body_max_bytes, &body,
+		    err) == -1) {
+			buf_free(&body);
+			return -1;
+		}
+		mcp_serve(w, &http, body.data ? body.data : "", body.len, &reply);
+		buf_free(&body);
+	}
+	api_error_init(&retry);
+	retry.retry_after_s = reply.retry_after_s;
+	request_write(req, reply.status, &retry, &reply.body, false,
+	    reply.status == 202 ? NULL : REQUEST_JSON);
+	*status = reply.status;
+	buf_free(&reply.body);
+	return 0;
+}
+
+static int
+request_tool(struct worker *w, FCGX_Request *req, bool head_only,
+    struct api_error *err)
+{
+	struct runtime_info	*rt;
+	struct buf		 body;
+	int			 rc;
+
+	if ((rt = calloc(1, sizeof(*rt))) == NULL) {
+		api_error_set(err, 500, "internal", "Out of memory.");
+		return -1;
+	}
+	peer_watch_pause(&w->peer);
+	rc = channel_runtime(w->chan, rt, err);
+	peer_watch_answer(&w->peer);
+	if (rc == 0) {
+		buf_init(&body, REQUEST_RUNTIME_MAX_BYTES);
+		if (answer_tool(rt, w->config, &body) == -1) {
+			api_error_set(err, 500, "internal", "Could not encode the "
+			    "tool.");
+			rc = -1;
+		} else
+			request_write(req, 200, NULL, &body, head_only, REQUEST_JSON);
+		buf_free(&body);
+	}
+	free(rt);
 	return rc;
 }
 
@@ -438,7 +529,7 @@ request_handle(struct worker *w, FCGX_Request *req)
 	struct api_error	 err;
 	char			 path[256], method[16], addr[JOB_CLIENT_MAX];
 	const char		*route = "other", *client;
-	int			 rc;
+	int			 rc, status = 200;
 
 	/* Copies: request_execute() may finish the request (freeing its
 	 * params) before we log. */
@@ -494,15 +585,38 @@ request_handle(struct worker *w, FCGX_Request *req)
 			err.allow = "GET, HEAD";
 			rc = -1;
 		}
+	} else if (strcmp(path, "/v1/tool") == 0) {
+		route = "tool";
+		if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
+			rc = request_tool(w, req, method[0] == 'H', &err);
+		else {
+			api_error_set(&err, 405, "method_not_allowed",
+			    "Use GET for /v1/tool.");
+			err.allow = "GET, HEAD";
+			rc = -1;
+		}
+	} else if (strcmp(path, "/mcp") == 0) {
+		route = "mcp";
+		/* Stateless Streamable HTTP: no GET stream, no session to
+		 * DELETE (2026-07-28 streamable-http: both 405). */
+		if (strcmp(method, "POST") == 0)
+			rc = request_mcp(w, req, client, &status, &err);
+		else {
+			api_error_set(&err, 405, "method_not_allowed",
+			    "Use POST for /mcp: one JSON-RPC message a request "
+			    "(no GET stream, no sessions).");
+			err.allow = "POST";
+			rc = -1;
+		}
 	} else {
 		api_error_set(&err, 404, "not_found", "No such endpoint; the API "
-		    "has POST /v1/execute, GET /v1/health, GET /v1/runtime and "
-		    "GET /v1/metrics.");
+		    "has POST /v1/execute, GET /v1/health, GET /v1/runtime, "
+		    "GET /v1/tool, GET /v1/metrics and POST /mcp.");
 		rc = -1;
 	}
 	if (rc == -1)
 		api_error_normalize(&err);
-	metrics_request(route, rc == 0 ? 200 : err.http_status);
+	metrics_request(route, rc == 0 ? status : err.http_status);
 	if (rc == -1) {
 		peer_watch_answer(&w->peer);
 		request_write_error(req, &err);

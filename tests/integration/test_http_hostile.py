@@ -9,6 +9,7 @@ Each must end with the documented answer or a closed
 connection, in bounded time, and the service must keep answering while it lasts.
 """
 
+import base64
 import functools
 import json
 import os
@@ -134,6 +135,9 @@ NGINX_OWN_CASES = [
     ("TRACE /v1/health", PORT,
      b"TRACE /v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
      405, "method_not_allowed", "GET, HEAD"),
+    ("TRACE /mcp", PORT,
+     b"TRACE /mcp HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+     405, "method_not_allowed", "POST"),
     ("TRACE of a path that does not exist", PORT,
      b"TRACE /v1/nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
      405, "method_not_allowed", ""),
@@ -211,11 +215,74 @@ def case_chunked_body():
     return pt.answer_problems(status, doc, pt.ok_with("100000\n"))
 
 
-def case_chunked_body_too_large():
+def case_chunked_body_too_large(path="/v1/execute"):
     """Chunks adding up to over 16 MiB: 413 body_too_large, as with a Content-Length."""
     body = json.dumps({"code": "print(1)"}).encode()[:-1] + b" " * (16 * 1024 * 1024) + b"}"
-    status, answer, _ = raw_exchange([CHUNKED_HEAD + chunked(body, 65536)])
+    head = CHUNKED_HEAD.replace(b"/v1/execute", path.encode())
+    status, answer, _ = raw_exchange([head + chunked(body, 65536)])
     return json_error_problems(status, answer, 413, "body_too_large") + alive_problems()
+
+
+# /mcp under the same caps as /v1/execute (nginx/pycage.conf and apache/pycage.conf: the
+# body cap and the rate limits are server-wide): a JSON-RPC envelope around an execute body.
+MCP_HEAD = (b"POST /mcp HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Accept: application/json, text/event-stream\r\n")
+
+
+def mcp_call(arguments_json):
+    return (b'{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"run_python",'
+            b'"arguments":' + arguments_json + b"}}")
+
+
+def case_mcp_declared_too_large():
+    """A Content-Length over 16 MiB to /mcp: 413 without the body being sent."""
+    head = MCP_HEAD + b"Content-Length: %d\r\nConnection: close\r\n\r\n" % (16 * 1024 * 1024 + 1)
+    status, answer, _ = raw_exchange([head], half_close=True)
+    return json_error_problems(status, answer, 413, "body_too_large") + alive_problems()
+
+
+def case_mcp_files_at_cap():
+    """8 MiB of files as base64 (a body of about 11 MiB) is taken by /mcp as by /v1/execute:
+    the program reads every row of it by name."""
+    rows = (8 * 1024 * 1024 - 2) // 2
+    content = base64.b64encode(b"a\n" + b"7\n" * rows).decode()
+    arguments = json.dumps({"code": "import pandas as pd\ndf = pd.read_csv('big.csv')\n"
+                            "print(len(df), df.a.sum())",
+                            "files": [{"name": "big.csv", "content": content,
+                                       "encoding": "base64"}]}).encode()
+    body = mcp_call(arguments)
+    head = MCP_HEAD + b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body)
+    status, answer, _ = raw_exchange([head, body], wait_s=60)
+    doc = pt.parse_json(answer) if answer else {}
+    got = (doc.get("result") or {}).get("structuredContent") or {}
+    if status != 200 or got.get("stdout") != f"{rows} {7 * rows}\n":
+        return [f"{status}: {pt.show(answer)}"]
+    return []
+
+
+def case_mcp_truncated_body():
+    body = mcp_call(b'{"code": "print(1)"}')
+    head = MCP_HEAD + b"Content-Length: %d\r\nConnection: close\r\n\r\n" % (len(body) + 50)
+    status, answer, elapsed = raw_exchange([head, body], half_close=True)
+    problems = []
+    if status not in (None, 400):
+        problems.append(f"answered {status} to a body cut short: {pt.show(answer)}")
+    if elapsed > 5:
+        problems.append(f"took {elapsed:.1f} s to end")
+    return problems + alive_problems()
+
+
+def case_mcp_deep_arguments():
+    """300,000 levels of nesting inside tools/call's arguments (the depth that crashed
+    yajl_tree_free once): -32600 at the cap, and the responder lives."""
+    body = mcp_call(b'{"code":"1","x":' + b"[" * 300000 + b"]" * 300000 + b"}")
+    head = MCP_HEAD + b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body)
+    status, answer, _ = raw_exchange([head, body])
+    doc = pt.parse_json(answer) if answer else {}
+    problems = []
+    if status != 400 or (doc.get("error") or {}).get("code") != -32600:
+        problems.append(f"{status}: {pt.show(answer)}")
+    return problems + alive_problems()
 
 
 def post_head(length):
@@ -601,6 +668,14 @@ CASES = [(f"{pt.FRONT}'s own refusal, {desc}: {status} {code} in JSON",
      case_log_injection),
     ("a body in chunks, without Content-Length, runs", case_chunked_body),
     ("chunks adding up to over 16 MiB: 413 body_too_large in JSON", case_chunked_body_too_large),
+    ("/mcp: chunks adding up to over 16 MiB: 413 body_too_large in JSON",
+     functools.partial(case_chunked_body_too_large, "/mcp")),
+    ("/mcp: a declared body over 16 MiB: 413 without reading it", case_mcp_declared_too_large),
+    ("/mcp: 8 MiB of files in base64 arrive whole, as through /v1/execute",
+     case_mcp_files_at_cap),
+    ("/mcp: a body cut short by the client ends at once", case_mcp_truncated_body),
+    ("/mcp: 300,000 levels of nesting in the arguments: -32600, the responder lives",
+     case_mcp_deep_arguments),
     (f"a 20 KB header: {pt.front(nginx=431, apache=400)} header_too_large in JSON",
      case_huge_header),
     ("a 20 KB request line: 414 uri_too_long in JSON", case_huge_request_line),

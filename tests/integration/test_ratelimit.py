@@ -9,6 +9,8 @@ refusal needs more requests in flight at once than the burst: hence 48 threads, 
 bucket has drained and a normal request runs again. Then the per-address limit on requests in
 progress: 32 POSTs whose bodies have not arrived, opened slower than the rate limit, and a
 33rd request is refused with the same 429.
+The same flood of POST /mcp notifications meets the same limit (the fronts' limits are
+server-wide, so /mcp has exactly /v1/execute's).
 Run this file after the others: it empties the bucket they share.
 """
 
@@ -28,10 +30,17 @@ FLOOD_PATH = "/v1/nope"
 REFILL_S = 4
 
 
-def flood():
-    """Fire FLOOD_REQUESTS unpaced GETs; returns the list of Responses (or exceptions)."""
+MCP_NOTIFICATION = b'{"jsonrpc": "2.0", "method": "notifications/initialized"}'
+
+
+def flood(mcp=False):
+    """Fire FLOOD_REQUESTS unpaced GETs (or POST /mcp notifications); returns the list of
+    Responses (or exceptions)."""
     def one(_):
         try:
+            if mcp:
+                return pt.request("POST", "/mcp", MCP_NOTIFICATION,
+                                  {"Content-Type": "application/json"}, timeout=15, pace=False)
             return pt.request("GET", FLOOD_PATH, timeout=15, pace=False)
         except Exception as exc:
             return exc
@@ -66,6 +75,23 @@ def limited_bodies_problems(responses):
                 problems.append(f"Retry-After {response.headers.get('retry-after')!r}, expected '1'")
         else:
             problems += pt.error_problems(response, 404, "not_found")
+    return problems[:12] + ([summary(responses)] if problems else [])
+
+
+def mcp_limited_problems():
+    """/mcp is under the same limit as the API (the front's limits are server-wide): a flood
+    of notifications meets 429 rate_limited, byte for byte nginx's; the rest are 202."""
+    time.sleep(REFILL_S)
+    responses = flood(mcp=True)
+    problems = some_limited_problems(responses)
+    for response in responses:
+        if not isinstance(response, pt.Response):
+            problems.append(f"request failed: {type(response).__name__}: {response}")
+        elif response.status == 429:
+            problems += pt.error_problems(response, 429, "rate_limited")
+            problems += pt.front_body_problems(response.body, "rate_limited")
+        elif response.status != 202 or response.body:
+            problems.append(f"{response.status} {pt.show(response.body)}, expected 202 or 429")
     return problems[:12] + ([summary(responses)] if problems else [])
 
 
@@ -107,12 +133,14 @@ def connection_limit_problems():
 
 
 def main():
-    tap = pt.start(4)
+    tap = pt.start(5)
     responses = flood()
     tap.check(f"{FLOOD_REQUESTS} requests from {FLOOD_THREADS} threads meet a 429",
               some_limited_problems, responses)
     tap.check("each 429 is JSON rate_limited, each other answer the path's 404",
               limited_bodies_problems, responses)
+    tap.check(f"{FLOOD_REQUESTS} POST /mcp notifications meet the same 429; the rest 202",
+              mcp_limited_problems)
     tap.check(f"after {REFILL_S} s a normal request runs again", recovered_problems)
     tap.check(f"{CONN_LIMIT} requests in progress from one address, then one more: 429 in JSON",
               connection_limit_problems)
