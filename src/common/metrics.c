@@ -14,7 +14,7 @@
 #include "common.h"
 
 static const char *const metric_routes[] = { "execute", "health", "metrics", "runtime",
-    "other" };
+    "openapi", "other" };
 static const int metric_codes[] = { 200, 400, 404, 405, 413, 415, 500, 503, 0 };
 #define ROUTES		(sizeof(metric_routes) / sizeof(metric_routes[0]))
 #define CODES		(sizeof(metric_codes) / sizeof(metric_codes[0]))

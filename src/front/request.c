@@ -9,6 +9,10 @@
  * Routes:  POST /v1/execute   run code, answer the result
  *          GET  /v1/health    engine reachable and image present
  *          GET  /v1/metrics   Prometheus text (metrics.c)
+ *          GET  /v1/runtime   what a program can use
+ *          GET  /v1/openapi.json  docs/openapi.yaml, compiled in as JSON
+ *                             (openapi_json.h, made by scripts/openapi-embed.py:
+ *                             the chroot holds no files to read)
  */
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -20,6 +24,7 @@
 #include <fcgiapp.h>
 
 #include "front.h"
+#include "openapi_json.h"
 
 #define REQUEST_READ_CHUNK	65536
 #define REQUEST_METRICS_MAX_BYTES (256UL * 1024)
@@ -317,6 +322,19 @@ request_runtime(struct worker *w, FCGX_Request *req, bool head_only,
 	return rc;
 }
 
+static int
+request_openapi(FCGX_Request *req, bool head_only)
+{
+	struct buf	body = {
+		.data = (char *)openapi_json,
+		.len = OPENAPI_JSON_BYTES,
+	};
+
+	/* Not buf_init: the bytes are static and are never freed. */
+	request_write(req, 200, NULL, &body, head_only, REQUEST_JSON);
+	return 0;
+}
+
 /* The path without the query: nginx's DOCUMENT_URI, else REQUEST_URI. */
 static void
 request_path(FCGX_Request *req, char *path, size_t len)
@@ -386,10 +404,20 @@ request_handle(struct worker *w, FCGX_Request *req)
 			err.allow = "GET, HEAD";
 			rc = -1;
 		}
+	} else if (strcmp(path, "/v1/openapi.json") == 0) {
+		route = "openapi";
+		if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
+			rc = request_openapi(req, method[0] == 'H');
+		else {
+			api_error_set(&err, 405, "method_not_allowed",
+			    "Use GET for /v1/openapi.json.");
+			err.allow = "GET, HEAD";
+			rc = -1;
+		}
 	} else {
 		api_error_set(&err, 404, "not_found", "No such endpoint; the API "
-		    "has POST /v1/execute, GET /v1/health, GET /v1/runtime and "
-		    "GET /v1/metrics.");
+		    "has POST /v1/execute, GET /v1/health, GET /v1/runtime, "
+		    "GET /v1/metrics and GET /v1/openapi.json.");
 		rc = -1;
 	}
 	if (rc == -1)
