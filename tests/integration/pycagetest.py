@@ -996,8 +996,9 @@ def parse_cgi_response(data):
     return Response(int(status), headers, body)
 
 
-def fcgi_exchange(sock, params, stdin=b"", request_id=1):
-    """Send one request on a connected socket and parse the CGI response it gets."""
+def fcgi_exchange(sock, params, stdin=b"", request_id=1, check=True):
+    """Send one request on a connected socket and parse the CGI response it gets, checked
+    against docs/openapi.yaml unless `check` is false (a canned peer's, not pycage's)."""
     try:
         sock.sendall(fcgi_encode_request(params, stdin, request_id))
     except (BrokenPipeError, ConnectionResetError):
@@ -1006,8 +1007,9 @@ def fcgi_exchange(sock, params, stdin=b"", request_id=1):
     if answer.protocol_status != FCGI_REQUEST_COMPLETE:
         raise Unexpected(f"FCGI_END_REQUEST protocolStatus {answer.protocol_status}")
     response = parse_cgi_response(answer.stdout)
-    check_contract(params.get("REQUEST_METHOD", ""), params.get("DOCUMENT_URI")
-                   or params.get("REQUEST_URI", ""), response)
+    if check:
+        check_contract(params.get("REQUEST_METHOD", ""), params.get("DOCUMENT_URI")
+                       or params.get("REQUEST_URI", ""), response)
     return response
 
 
