@@ -16,7 +16,9 @@
 #      tests with their own responders from that build, and the C unit
 #      tests built with the same sanitizers;
 #   4. a short libFuzzer pass over the fuzz targets;
-#   5. make distcheck.
+#   5. Redocly's CLI lints docs/openapi.yaml (tests/openapi/, npm ci from
+#      its lockfile; node and npm from Debian if the machine has none);
+#   6. make distcheck.
 # The service is left running with the shipped configuration.  A phase
 # that cannot start (a service that does not come up) counts as a failure,
 # and the run still ends with its closing line.
@@ -189,7 +191,24 @@ restore_service
 # 4. fuzzing, briefly (make fuzz runs longer)
 run_step "libFuzzer, $FUZZ_SECONDS s per target" "$TOP/scripts/fuzz.sh" "$FUZZ_SECONDS"
 
-# 5. the tarball builds and its unit tests pass; the service suites were run
+# 5. the OpenAPI document lints clean (recommended-strict: a warning fails)
+# with the Redocly CLI its lockfile pins.  Every answer of the suites above
+# was already checked against it (pycagetest.py).
+openapi_lint() {
+	if ! command -v npm >/dev/null; then
+		say "installing node and npm (Debian's)"
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm >/dev/null || return 1
+	fi
+	# No telemetry and no update check: the CLI would wait on hosts this
+	# machine cannot reach (5 s here).
+	(cd "$TOP/tests/openapi" &&
+	 npm ci --no-audit --no-fund --loglevel=error &&
+	 REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true \
+	     npx --no-install redocly lint --config redocly.yaml ../../docs/openapi.yaml)
+}
+run_step "OpenAPI document: redocly lint" openapi_lint
+
+# 6. the tarball builds and its unit tests pass; the service suites were run
 # above, so they skip inside distcheck.
 run_step "make distcheck" env -C "$BUILD" PYCAGE_SKIP_INTEGRATION=1 make -s distcheck
 

@@ -21,7 +21,7 @@ FUZZ="$BUILD/fuzz"
 TARGETS=${FUZZ_TARGETS:-"json_in stream json_out privsep header runner_data mcp"}
 CC=${CC:-clang}
 CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-  -Wall -Wextra -D_GNU_SOURCE -I$TOP/src/common -I$TOP/src/front
+  -Wall -Wextra -D_GNU_SOURCE -I$TOP/src/common -I$TOP/src/front -I$BUILD/src/front
   -I$TOP/src/executor -I$TOP/runner
   -DPYCAGE_EXECUTOR_PATH=\"/usr/local/libexec/pycage/pycage-executor\""
 # Every module of both sides but their main()s is linked: the real code,
@@ -62,6 +62,13 @@ for name, text in seeds.items():
     with open(d + "/" + name, "w") as f:
         f.write(text)
 EOF
+}
+
+# request.c includes the OpenAPI document the build generates
+# (src/front/openapi_json.h, from docs/openapi.yaml): made in build/ first.
+openapi_header() {
+	[ -f "$BUILD/Makefile" ] || build_only >/dev/null || die "build/ is not configured"
+	make -s -C "$BUILD" src/front/openapi_json.h || die "could not generate openapi_json.h"
 }
 
 build_target() {
@@ -126,6 +133,7 @@ run_target() {
 
 command -v "$CC" >/dev/null || die "$CC not found (apt-get install clang libclang-rt-14-dev)"
 mkdir -p "$FUZZ"
+openapi_header
 say "building fuzz targets in $FUZZ"
 for t in $TARGETS; do
 	build_target "$t" &

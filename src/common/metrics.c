@@ -14,7 +14,7 @@
 #include "common.h"
 
 static const char *const metric_routes[] = { "execute", "health", "metrics", "runtime",
-    "tool", "mcp", "other" };
+    "tool", "mcp", "openapi", "other" };
 static const int metric_codes[] = { 200, 202, 400, 401, 403, 404, 405, 406,
     413, 415, 500, 503, 0 };
 #define ROUTES		(sizeof(metric_routes) / sizeof(metric_routes[0]))

@@ -12,6 +12,9 @@
  *          GET  /v1/runtime   the image's Python, libraries, the limits
  *          GET  /v1/tool      the run_python definition (tool.c)
  *          POST /mcp          the MCP endpoint (mcp.c)
+ *          GET  /v1/openapi.json  docs/openapi.yaml, compiled in as JSON
+ *                             (openapi_json.h, made by scripts/openapi-embed.py:
+ *                             the chroot holds no files to read)
  *
  * With an api_keys_file every route but /v1/health, unknown paths too,
  * needs `Authorization: Bearer KEY` (keys.c), else 401 unauthorized with
@@ -29,6 +32,7 @@
 #include <fcgiapp.h>
 
 #include "front.h"
+#include "openapi_json.h"
 
 #define REQUEST_READ_CHUNK	65536
 #define REQUEST_METRICS_MAX_BYTES (256UL * 1024)
@@ -489,6 +493,19 @@ request_runtime(struct worker *w, FCGX_Request *req, bool head_only,
 	return rc;
 }
 
+static int
+request_openapi(FCGX_Request *req, bool head_only)
+{
+	struct buf	body = {
+		.data = (char *)openapi_json,
+		.len = OPENAPI_JSON_BYTES,
+	};
+
+	/* Not buf_init: the bytes are static and are never freed. */
+	request_write(req, 200, NULL, &body, head_only, REQUEST_JSON);
+	return 0;
+}
+
 /* The path without the query: nginx's DOCUMENT_URI, else REQUEST_URI. */
 static void
 request_path(FCGX_Request *req, char *path, size_t len)
@@ -608,10 +625,21 @@ request_handle(struct worker *w, FCGX_Request *req)
 			err.allow = "POST";
 			rc = -1;
 		}
+	} else if (strcmp(path, "/v1/openapi.json") == 0) {
+		route = "openapi";
+		if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
+			rc = request_openapi(req, method[0] == 'H');
+		else {
+			api_error_set(&err, 405, "method_not_allowed",
+			    "Use GET for /v1/openapi.json.");
+			err.allow = "GET, HEAD";
+			rc = -1;
+		}
 	} else {
 		api_error_set(&err, 404, "not_found", "No such endpoint; the API "
 		    "has POST /v1/execute, GET /v1/health, GET /v1/runtime, "
-		    "GET /v1/tool, GET /v1/metrics and POST /mcp.");
+		    "GET /v1/tool, GET /v1/metrics, GET /v1/openapi.json and "
+		    "POST /mcp.");
 		rc = -1;
 	}
 	if (rc == -1)

@@ -11,6 +11,9 @@ What lives here:
 - docker_containers(): the Docker Engine API over its unix socket.
 - fcgi_*(): a raw FastCGI client (FastCGI 1.0 spec), to reach the responder's socket
   without nginx, including requests whose CONTENT_LENGTH lies.
+- openapi_problems(): every answer request() and the FastCGI client receive is checked
+  against docs/openapi.yaml (the schema for its route and status, with Debian's
+  python3-jsonschema); a mismatch fails the TAP point of the case that received it.
 
 The test files share one rate-limit bucket and one Docker engine: run them one at a time,
 test_ratelimit.py after the others and test_leftovers.py last.
@@ -107,6 +110,9 @@ class Tap:
         print(f"1..{count}", flush=True)
 
     def ok(self, cond, desc, diag=()):
+        contract = take_contract_problems()
+        if contract:  # an answer this case received is not what docs/openapi.yaml says
+            cond, diag = False, [*diag, *contract]
         self.count += 1
         print(f"{'ok' if cond else 'not ok'} {self.count} - {_tap_text(desc)}")
         if not cond:
@@ -140,6 +146,9 @@ class Tap:
         return self.ok(not problems, desc, problems)
 
     def done(self):
+        for problem in take_contract_problems():  # received after the last point
+            print(f"# {problem}")
+            self.failures += 1
         if self.planned is not None and self.count != self.planned:
             print(f"# planned {self.planned} tests but ran {self.count}")
             self.failures += 1
@@ -386,9 +395,11 @@ def request(method, path, body=None, headers=None, url=None, timeout=30, pace=Tr
             pass
         response = conn.getresponse()
         data = response.read()
-        return Response(response.status, {k.lower(): v for k, v in response.getheaders()}, data)
+        answer = Response(response.status, {k.lower(): v for k, v in response.getheaders()}, data)
     finally:
         conn.close()
+    check_contract(method, path, answer)
+    return answer
 
 
 def execute_body(code, stdin=None, timeout=None, **extra):
@@ -612,6 +623,143 @@ def responder_rss_kib():
             raise Unexpected(f"no VmRSS line in /proc/{pid}/status")
         total += int(lines[0].split()[1])
     return total
+
+
+# ---------------------------------------------------------------- the OpenAPI document
+# Every answer the suite receives is checked against docs/openapi.yaml: the response the
+# document gives for its path, method and status (a path the document does not list, or a
+# method a route does not take, gets the document's components.responses.Error<status>),
+# its media type, and its JSON body against that response's schema (JSON Schema 2020-12,
+# as OpenAPI 3.1 says).  A mismatch is kept and reported by the next TAP point, which is
+# the case that received it (Tap.ok), so no test can pass on an answer the document
+# contradicts.
+
+OPENAPI_DOCUMENT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                                "docs", "openapi.yaml")
+_contract_problems = []
+_contract_lock = threading.Lock()
+
+
+def debian_module(name):
+    """A module from Debian's python3-* packages, also when the python3 running the tests
+    is another 3.11 build (pyenv's here) whose path lacks them: their directory last."""
+    import importlib
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        if "/usr/lib/python3/dist-packages" not in sys.path:
+            sys.path.append("/usr/lib/python3/dist-packages")
+        return importlib.import_module(name)
+
+
+@functools.lru_cache(maxsize=1)
+def openapi_document():
+    """docs/openapi.yaml as data (Debian's python3-yaml; its libyaml loader, 0.03 s here against
+    0.1 s for the pure-Python one: every test file loads the document once)."""
+    yaml = debian_module("yaml")
+    with open(OPENAPI_DOCUMENT, encoding="utf-8") as f:
+        return yaml.load(f, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
+def _pointer(parts):
+    """A JSON pointer (RFC 6901) of a list of keys."""
+    return "/" + "/".join(str(part).replace("~", "~0").replace("/", "~1") for part in parts)
+
+
+def _deref(node):
+    """A local $ref ('#/components/...') followed to what it names."""
+    document = openapi_document()
+    while isinstance(node, dict) and "$ref" in node:
+        ref = node["$ref"]
+        if not ref.startswith("#/"):
+            raise Unexpected(f"docs/openapi.yaml: non-local $ref {ref}")
+        node = document
+        for part in ref[2:].split("/"):
+            node = node[part.replace("~1", "/").replace("~0", "~")]
+    return node
+
+
+def _openapi_response(method, path, status):
+    """(the keys leading to the document's response object for an answer, that object
+    with its $ref followed, or None when the document has none)."""
+    document = openapi_document()
+    item = document["paths"].get(path)
+    verb = "get" if method.upper() == "HEAD" else method.lower()
+    if item is not None and verb in item:
+        responses = item[verb]["responses"]
+        keys = ["paths", path, verb, "responses", str(status)]
+        if str(status) in responses:
+            return keys, _deref(responses[str(status)])
+        return keys, None
+    # A path the document does not list, or a method its route does not take.
+    keys = ["components", "responses", f"Error{status}"]
+    response = document["components"]["responses"].get(f"Error{status}")
+    return keys, _deref(response) if response is not None else None
+
+
+_validators = {}
+
+
+def _schema_validator(schema):
+    """A Draft 2020-12 validator of one of the document's schemas (cached: the document is
+    loaded once, so its objects live as long as the process), resolving its $refs."""
+    if id(schema) not in _validators:
+        jsonschema = debian_module("jsonschema")
+        resolver = jsonschema.RefResolver.from_schema(openapi_document())
+        _validators[id(schema)] = jsonschema.Draft202012Validator(schema, resolver=resolver)
+    return _validators[id(schema)]
+
+
+def openapi_problems(method, path, response):
+    """What in an answer (Response) docs/openapi.yaml does not allow; [] when it agrees."""
+    path = path.split("?", 1)[0]
+    label = f"docs/openapi.yaml: {method} {path} -> {response.status}"
+    keys, described = _openapi_response(method, path, response.status)
+    if described is None:
+        return [f"{label}: status {response.status} is not documented ({_pointer(keys)})"]
+    content = described.get("content") or {}
+    if method.upper() == "HEAD" or not response.body:
+        if content and not response.body and method.upper() != "HEAD":
+            return [f"{label}: empty body, the document has {sorted(content)}"]
+        return []
+    if not content:
+        return [f"{label}: a body ({show(response.body, 80)}), the document has none"]
+    media_type = (response.headers.get("content-type") or "").split(";")[0].strip().lower()
+    if media_type not in content:
+        return [f"{label}: Content-Type {media_type!r}, the document has {sorted(content)}"]
+    if media_type != JSON_TYPE:
+        return []
+    try:
+        value = json.loads(response.body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        return [f"{label}: the body is not JSON ({exc}): {show(response.body, 120)}"]
+    error = debian_module("jsonschema").exceptions.best_match(
+        _schema_validator(content[media_type]["schema"]).iter_errors(value))
+    if error is None:
+        return []
+    at = "".join(f"[{part!r}]" for part in error.absolute_path)
+    return [f"{label}: the body does not match the schema of {_pointer(keys)}: at body{at}: "
+            f"{show(error.message, 240)}"]
+
+
+def check_contract(method, path, response):
+    """Check an answer against the document; keep what disagrees for the next TAP point."""
+    try:
+        problems = openapi_problems(method, path, response)
+    except Exception as exc:  # no yaml, no jsonschema, a broken document: fail, never skip
+        problems = [f"docs/openapi.yaml: could not check {method} {path}: "
+                    f"{type(exc).__name__}: {exc}"]
+    if problems:
+        with _contract_lock:
+            _contract_problems.extend(problems)
+
+
+def take_contract_problems():
+    """The mismatches received since the last call (and forget them)."""
+    with _contract_lock:
+        problems = _contract_problems[:]
+        del _contract_problems[:]
+    return problems
 
 
 # ---------------------------------------------------------------- Docker Engine API
@@ -850,8 +998,9 @@ def parse_cgi_response(data):
     return Response(int(status), headers, body)
 
 
-def fcgi_exchange(sock, params, stdin=b"", request_id=1):
-    """Send one request on a connected socket and parse the CGI response it gets."""
+def fcgi_exchange(sock, params, stdin=b"", request_id=1, check=True):
+    """Send one request on a connected socket and parse the CGI response it gets, checked
+    against docs/openapi.yaml unless `check` is false (a canned peer's, not pycage's)."""
     try:
         sock.sendall(fcgi_encode_request(params, stdin, request_id))
     except (BrokenPipeError, ConnectionResetError):
@@ -859,7 +1008,11 @@ def fcgi_exchange(sock, params, stdin=b"", request_id=1):
     answer = fcgi_read_answer(sock, request_id)
     if answer.protocol_status != FCGI_REQUEST_COMPLETE:
         raise Unexpected(f"FCGI_END_REQUEST protocolStatus {answer.protocol_status}")
-    return parse_cgi_response(answer.stdout)
+    response = parse_cgi_response(answer.stdout)
+    if check:
+        check_contract(params.get("REQUEST_METHOD", ""), params.get("DOCUMENT_URI")
+                       or params.get("REQUEST_URI", ""), response)
+    return response
 
 
 def fcgi_keep_health(sock):
@@ -867,6 +1020,7 @@ def fcgi_keep_health(sock):
     the connection for a next request; the problems, if the answer is not a 200."""
     sock.sendall(fcgi_encode_request(fcgi_params("GET", HEALTH), flags=FCGI_KEEP_CONN))
     answer = fcgi_read_answer(sock)
+    check_contract("GET", HEALTH, parse_cgi_response(answer.stdout))
     if answer.stdout.startswith(b"Status: 200"):
         return []
     return [f"health with FCGI_KEEP_CONN: {show(answer.stdout)}"]

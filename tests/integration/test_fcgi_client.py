@@ -109,7 +109,9 @@ def replay(canned, params, stdin):
     peer = threading.Thread(target=serve, daemon=True)
     peer.start()
     try:
-        result = pt.fcgi_exchange(client, params, stdin)
+        # The canned answers are the test's own, not pycage's: not checked against
+        # docs/openapi.yaml.
+        result = pt.fcgi_exchange(client, params, stdin, check=False)
     except Exception as exc:
         result = exc
     finally:
