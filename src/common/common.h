@@ -109,6 +109,15 @@ struct config {
 	unsigned	queue_wait_ms;
 	unsigned	health_workers;			/* never hold an execution */
 	char		docker_socket[CONFIG_STR_MAX];
+	/* "" or unix:///path (docker_socket) or tcp://host:port (mutual TLS
+	 * with the three files below, read by the executor only). */
+	char		docker_host[CONFIG_STR_MAX];
+	char		docker_tls_ca[CONFIG_STR_MAX];
+	char		docker_tls_cert[CONFIG_STR_MAX];
+	char		docker_tls_key[CONFIG_STR_MAX];
+	/* Derived from docker_host by config_load: "https://host:port" for a
+	 * TCP engine, "" for the unix socket. */
+	char		docker_tcp_url[CONFIG_STR_MAX];
 	unsigned	docker_call_timeout_ms;
 	char		image[CONFIG_STR_MAX];
 	char		runtime[CONFIG_STR_MAX];	/* "" = engine default */
@@ -222,6 +231,7 @@ struct api_error {
  * or sandbox check: an operator has to act, so ask for less traffic.
  */
 #define RETRY_AFTER_BUSY_S	2
+#define RETRY_AFTER_DRAIN_S	5
 #define RETRY_AFTER_ENGINE_S	5
 #define RETRY_AFTER_OPERATOR_S	30
 #define RETRY_AFTER_UID_CONFLICT_S 60

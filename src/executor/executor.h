@@ -54,6 +54,11 @@ struct docker;
 struct docker_attach;
 
 struct docker	*docker_new(const char *socket_path, unsigned call_timeout_ms);
+/* The configured engine: docker_socket, or docker_host's TCP with TLS. */
+struct docker	*docker_open(const struct config *);
+/* Start-up, as root: the TLS files' owner and modes; -1 with msg. */
+int		 docker_check_tls_files(const struct config *, char *msg,
+		    size_t msglen);
 void		 docker_free(struct docker *);
 
 int	docker_ping(struct docker *, char *version, size_t versionlen,

@@ -139,6 +139,9 @@ struct worker {
 };
 
 struct FCGX_Request;
+/* Drain (SIGUSR1 to the front): executions and health answer 503
+ * draining while the runs in flight finish; SIGUSR2 ends it. */
+void	request_set_draining(bool);
 void	request_handle(struct worker *, struct FCGX_Request *);
 
 #endif /* PYCAGE_FRONT_H */

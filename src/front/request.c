@@ -7,7 +7,8 @@
  * metrics go over the worker's channel to the executor (channel.c).
  *
  * Routes:  POST /v1/execute   run code, answer the result
- *          GET  /v1/health    engine reachable and image present
+ *          GET  /v1/health    engine reachable and image present, not
+ *                             draining (503 draining, request_set_draining)
  *          GET  /v1/metrics   Prometheus text (metrics.c)
  */
 #include <stdarg.h>
@@ -29,6 +30,28 @@
 
 /* Executions held by workers now: running, or waiting for a slot. */
 static atomic_uint	request_executing;
+/* SIGUSR1 .. SIGUSR2 (main.c): no new runs, health says so. */
+static atomic_bool	request_draining;
+
+void
+request_set_draining(bool on)
+{
+	atomic_store(&request_draining, on);
+}
+
+/* 503 draining, before anything is started: a front may send the request
+ * to another node (nginx/pycage-upstream.conf). */
+static bool
+request_refuse_draining(struct api_error *err)
+{
+	if (!atomic_load(&request_draining))
+		return false;
+	api_error_set(err, 503, "draining", "This node is draining: it "
+	    "finishes the %u runs in flight and takes no new ones; send the "
+	    "request to another node.", atomic_load(&request_executing));
+	err->retry_after_s = RETRY_AFTER_DRAIN_S;
+	return true;
+}
 
 static const char *
 request_reason(int status)
@@ -203,6 +226,11 @@ request_execute(struct worker *w, FCGX_Request *req, struct api_error *err)
 	buf_free(&body);
 	if (rc == -1)
 		goto out;
+	if (request_refuse_draining(err)) {
+		job_spec_free(&spec);
+		rc = -1;
+		goto out;
+	}
 	/* Every worker an execution may hold is taken: it would wait in the
 	 * executor's queue behind them all; refuse it now (health_workers). */
 	if (atomic_fetch_add(&request_executing, 1) >= config_exec_workers(c)) {
@@ -247,6 +275,9 @@ request_health(struct worker *w, FCGX_Request *req, bool head_only,
 		.max_executions = w->config->max_executions,
 		.pool_size = w->config->pool_size,
 	};
+
+	if (request_refuse_draining(err))
+		return -1;
 
 	peer_watch_pause(&w->peer);
 	rc = channel_health(w->chan, &h, version, err);
