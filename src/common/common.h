@@ -77,6 +77,8 @@ void	log_set_role(const char *);	/* "front" or "executor", in every line */
 void	log_error(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
+/* Info, never held back by the rate limit: one line per run (log.c). */
+void	log_run(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
 /* Tests only: the clock the rate limit reads (ms); NULL: the real one. */
 void	log_set_clock(long long (*clock_ms)(void));

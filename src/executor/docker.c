@@ -790,7 +790,8 @@ docker_inspect(struct docker *d, const char *id, int *exit_code,
  * Returns 1, 0, or -1 when the engine could not be asked.
  */
 int
-docker_oom_event(struct docker *d, const char *id, long long since_unix)
+docker_event(struct docker *d, const char *id, long long since_unix,
+    const char *event)
 {
 	static const char *action_path[] = { "Action", NULL };
 	static const char *id_path[] = { "id", NULL };
@@ -802,11 +803,12 @@ docker_oom_event(struct docker *d, const char *id, long long since_unix)
 	int		 found = 0;
 
 	clock_gettime(CLOCK_REALTIME, &now);
-	/* filters={"container":[id],"event":["oom"]}, URL-encoded; ids are hex. */
+	/* filters={"container":[id],"event":[event]}, URL-encoded; ids are
+	 * hex, event names [a-z_]. */
 	if ((size_t)snprintf(path, sizeof(path), "/events?since=%lld&until=%lld.%09ld"
 	    "&filters=%%7B%%22container%%22%%3A%%5B%%22%s%%22%%5D%%2C"
-	    "%%22event%%22%%3A%%5B%%22oom%%22%%5D%%7D", since_unix,
-	    (long long)now.tv_sec, now.tv_nsec, id) >= sizeof(path))
+	    "%%22event%%22%%3A%%5B%%22%s%%22%%5D%%7D", since_unix,
+	    (long long)now.tv_sec, now.tv_nsec, id, event) >= sizeof(path))
 		return -1;
 	if (docker_call(d, "GET", path, NULL, 0, d->call_timeout_ms, &status,
 	    NULL) == -1 || status != 200 || d->response.data == NULL)
@@ -821,11 +823,17 @@ docker_oom_event(struct docker *d, const char *id, long long since_unix)
 		event_id = yajl_tree_get(tree, id_path, yajl_t_string);
 		/* yajl_tree_get with yajl_t_string: u.string is set. */
 		found = action != NULL && event_id != NULL &&
-		    strcmp(action->u.string, "oom") == 0 &&
+		    strcmp(action->u.string, event) == 0 &&
 		    strcmp(event_id->u.string, id) == 0;
 		yajl_tree_free(tree);
 	}
 	return found;
+}
+
+int
+docker_oom_event(struct docker *d, const char *id, long long since_unix)
+{
+	return docker_event(d, id, since_unix, "oom");
 }
 
 /* A non-negative decimal label value, or -1; *end gets what follows. */

@@ -92,6 +92,10 @@ int	docker_inspect(struct docker *, const char *id, int *exit_code,
 int	docker_remove(struct docker *, const char *id);
 /* 1 if the engine logged an OOM of the container since then, 0, -1. */
 int	docker_oom_event(struct docker *, const char *id, long long since_unix);
+/* Whether the engine logged `event` ("oom", "kill") for the container
+ * since since_unix: 1, 0, or -1 when the engine could not be asked. */
+int	docker_event(struct docker *, const char *id, long long since_unix,
+	    const char *event);
 
 /*
  * The engine's standing, shared by every connection: failures a retry can

@@ -25,6 +25,7 @@
 #define REQUEST_READ_CHUNK	65536
 #define REQUEST_METRICS_MAX_BYTES (256UL * 1024)
 #define REQUEST_RUNTIME_MAX_BYTES (64UL * 1024)	/* 128 modules, 32 libraries */
+#define REQUEST_ID_MAX		64
 #define REQUEST_JSON		"application/json"
 #define REQUEST_PROMETHEUS	"text/plain; version=0.0.4; charset=utf-8"
 
@@ -187,6 +188,28 @@ request_read_body(FCGX_Request *req, size_t body_max, struct buf *b,
 	return 0;
 }
 
+/*
+ * The front's request id (nginx's $request_id, Apache's UNIQUE_ID) for the
+ * log, when it is 1-64 bytes of [A-Za-z0-9@_-]; else "-".  A balancer's
+ * retries keep it, so the logs of all nodes show whether one request
+ * reached a run twice (tests/integration/test_scale.py counts them).
+ */
+static void
+request_id(FCGX_Request *req, char *out, size_t outlen)
+{
+	const char	*id = request_param(req, "REQUEST_ID");
+	size_t		 n;
+
+	if (*id == '\0')
+		id = request_param(req, "UNIQUE_ID");
+	n = strlen(id);
+	if (n == 0 || n > REQUEST_ID_MAX || n >= outlen ||
+	    strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789@_-") != n)
+		id = "-";
+	snprintf(out, outlen, "%s", id);
+}
+
 static int
 request_execute(struct worker *w, FCGX_Request *req, struct api_error *err)
 {
@@ -201,8 +224,10 @@ request_execute(struct worker *w, FCGX_Request *req, struct api_error *err)
 	struct job_spec		 spec;
 	struct job_result	 result;
 	struct buf		 body, answer;
+	char			 id[REQUEST_ID_MAX + 1];
 	int			 rc = -1;
 
+	request_id(req, id, sizeof(id));
 	if (!request_is_json(request_param(req, "CONTENT_TYPE"))) {
 		api_error_set(err, 415, "unsupported_media_type",
 		    "Send the body as Content-Type: application/json.");
@@ -243,6 +268,9 @@ request_execute(struct worker *w, FCGX_Request *req, struct api_error *err)
 		rc = -1;
 		goto out;
 	}
+	/* From here on a run may start: the one line per request that says
+	 * so, before anything is sent to the executor. */
+	log_run("execute %s: handed to the executor", id);
 	peer_watch_pause(&w->peer);
 	rc = channel_run(w->chan, &spec, &result, err);
 	peer_watch_answer(&w->peer);
@@ -253,7 +281,8 @@ request_execute(struct worker *w, FCGX_Request *req, struct api_error *err)
 		rc = -1;
 	}
 	if (rc == 0) {
-		log_info("execute: %s exit %d in %ld ms", job_status_name(result.status),
+		log_info("execute %s: %s exit %d in %ld ms", id,
+		    job_status_name(result.status),
 		    result.exit_code, result.duration_ms);
 		request_write(req, 200, NULL, &answer, false, REQUEST_JSON);
 	}
