@@ -198,8 +198,8 @@ class TlsEngine:
 class Nginx:
     """nginx with pycage's site whose upstream is nginx/pycage-upstream.conf."""
 
-    def __init__(self, work, sockets):
-        self.dir = os.path.join(work, "nginx")
+    def __init__(self, work, sockets, port=HTTP_PORT, name="nginx"):
+        self.dir = os.path.join(work, name)
         os.makedirs(self.dir)
         os.chmod(work, 0o755)
         os.chmod(self.dir, 0o755)
@@ -211,15 +211,18 @@ class Nginx:
         if not one.search(site):
             raise pt.Unexpected("nginx/pycage.conf changed shape: no upstream block")
         upstream = upstream.replace("unix:/run/pycage/node-a.sock", f"unix:{sockets[0]}")
-        upstream = upstream.replace("unix:/run/pycage/node-b.sock", f"unix:{sockets[1]}")
+        if len(sockets) > 1:
+            upstream = upstream.replace("unix:/run/pycage/node-b.sock", f"unix:{sockets[1]}")
+        else:       # one node: the benchmark's baseline
+            upstream = re.sub(r"\n *server unix:/run/pycage/node-b.sock[^;]*;", "", upstream)
         site = one.sub(lambda m: upstream, site)
-        site = re.sub(r"listen 127\.0\.0\.1:8080;", f"listen 127.0.0.1:{HTTP_PORT};", site)
+        site = re.sub(r"listen 127\.0\.0\.1:8080;", f"listen 127.0.0.1:{port};", site)
         site = re.sub(r"\n\s*listen 127\.0\.0\.1:8443 ssl;", "", site)
         site = re.sub(r"\n\s*ssl_[a-z_]+\s[^;]*;", "", site)
         # The test's own id for each request, so that the nodes' logs can be counted.
         site = site.replace("fastcgi_param REQUEST_ID      $request_id;",
                             "fastcgi_param REQUEST_ID      $http_x_scale_id;")
-        if (f":{HTTP_PORT};" not in site or sockets[1] not in site or
+        if (f":{port};" not in site or sockets[-1] not in site or
                 "$http_x_scale_id" not in site or "least_conn" not in site):
             raise pt.Unexpected("nginx/pycage.conf or pycage-upstream.conf changed shape")
         with open(os.path.join(self.dir, "site.conf"), "w") as f:
@@ -260,8 +263,8 @@ http {{
             pass
 
 
-def http_execute(code, scale_id, source, timeout=CLIENT_TIMEOUT_S):
-    conn = http.client.HTTPConnection("127.0.0.1", HTTP_PORT, timeout=timeout,
+def http_execute(code, scale_id, source, timeout=CLIENT_TIMEOUT_S, port=HTTP_PORT):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout,
                                       source_address=(source, 0))
     try:
         conn.request("POST", "/v1/execute", json.dumps({"code": code}),
@@ -731,6 +734,82 @@ def case_node_and_engine_lost_under_load():
     return problems
 
 
+# ------------------------------------------------------------------------------ bench
+
+def bench(seconds, seq_n):
+    """`make bench`'s scale row (scripts/bench.sh --scale): print(1+1) through an nginx in
+    front of node A alone (main engine, unix socket), node B alone (second engine, mutual
+    TLS over TCP), and both behind the upstream: 1 client paced at 4/s (latency), then 8
+    clients back to back for `seconds` (throughput).  Prints a markdown table."""
+    s = stack()
+    fronts = [("one engine: node A, unix socket", Nginx(s.work, s.sockets[:1], HTTP_PORT + 1,
+                                                     "nginx-a")),
+              ("one engine: node B, TCP + mutual TLS", Nginx(s.work, s.sockets[1:],
+                                                           HTTP_PORT + 2, "nginx-b")),
+              ("two engines: A and B behind one upstream", s.nginx)]
+    ports = [HTTP_PORT + 1, HTTP_PORT + 2, HTTP_PORT]
+    code = "print(1+1)"
+    rows = []
+    try:
+        for (label, front), port in zip(fronts, ports):
+            for r in s.nodes.values():
+                wait_healthy(r, 30)
+            lat = []
+            for i in range(seq_n):
+                began = time.monotonic()
+                status, _, _ = http_execute(code, f"bench-seq-{port}-{i}", "127.0.0.9",
+                                            port=port)
+                if status == 200:
+                    lat.append(time.monotonic() - began)
+                time.sleep(0.25)
+            lat.sort()
+            done = []
+            lock = threading.Lock()
+            end = time.monotonic() + seconds
+
+            def client(k):
+                i = 0
+                while time.monotonic() < end:
+                    began = time.monotonic()
+                    try:
+                        status, _, _ = http_execute(code, f"bench-{port}-{k}-{i}",
+                                                    f"127.0.0.{40 + k}", port=port)
+                    except OSError:
+                        status = None
+                    with lock:
+                        done.append((status, time.monotonic() - began))
+                    i += 1
+
+            threads = [threading.Thread(target=client, args=(k,)) for k in range(CLIENTS)]
+            began = time.monotonic()
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            wall = time.monotonic() - began
+            ok = sorted(d for st, d in done if st == 200)
+            others = {}
+            for st, _ in done:
+                if st != 200:
+                    others[st] = others.get(st, 0) + 1
+
+            def pct(v, p):
+                return f"{1000 * v[min(len(v) - 1, int(p * len(v)))]:.0f}" if v else "-"
+
+            rows.append(f"| {label} | {pct(lat, 0.5)} | {pct(lat, 0.95)} | "
+                        f"{len(ok) / wall:.2f} | {pct(ok, 0.5)} | {pct(ok, 0.95)} | "
+                        f"{others or 'none'} |")
+            print(f"# bench: {rows[-1]}", flush=True)
+    finally:
+        for front, _ in [(f, None) for _, f in fronts[:2]]:
+            front.stop()
+    print("\n| setup (print(1+1), nginx in front) | paced p50 ms | paced p95 ms | "
+          f"{CLIENTS} clients: runs/s | p50 ms | p95 ms | not 200 |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for row in rows:
+        print(row)
+
+
 CASES = [
     ("TLS refusals: no client certificate (the engine), plain TCP (start-up), wrong CA and a "
      "foreign client certificate (503 engine_unavailable naming TLS), a loose key (start-up)",
@@ -752,6 +831,10 @@ if __name__ == "__main__":
         sys.exit(0)
     if os.environ.get("PYCAGE_RUNTIME") == "runsc" or tf.ASAN:
         print("1..0 # SKIP runs in the runc phase only", flush=True)
+        sys.exit(0)
+    if sys.argv[1:2] == ["--bench"]:
+        bench(float(sys.argv[2]) if len(sys.argv) > 2 else 20,
+              int(sys.argv[3]) if len(sys.argv) > 3 else 40)
         sys.exit(0)
     only = os.environ.get("PYCAGE_CASE")
     pt.run_cases([c for c in CASES if only is None or only in c[1].__name__])
