@@ -275,6 +275,10 @@ main(int argc, char **argv)
 		    nchannels, config.workers, config_path ? config_path : "config");
 
 	proc_block_signals(&sigs);
+	/* Drain's signals are the front's (src/front/main.c): one sent to the
+	 * whole process group must not end the executor. */
+	signal(SIGUSR1, SIG_IGN);
+	signal(SIGUSR2, SIG_IGN);
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	if (getppid() == 1)
 		fatal("the front is gone");

@@ -25,7 +25,7 @@
  * the executor dies, the front stops the same way and exits 1.
  * Drain: SIGUSR1 to the front makes executions and health answer 503
  * draining (request.c) while runs in flight finish; SIGUSR2 ends it.
- * Send them to the pidfile's pid only: the executor does not take them.
+ * The executor ignores both.
  */
 #include <config.h>
 
