@@ -537,7 +537,9 @@ def case_drain():
     t = threading.Thread(target=in_flight)
     t.start()
     time.sleep(1.0)
-    os.kill(b.proc.pid, signal.SIGUSR1)
+    # To the whole process group (front and executor): only the front drains; the
+    # executor, which ignores it, keeps the run in flight.
+    os.killpg(b.proc.pid, signal.SIGUSR1)
     h = wait_health_code(b, "draining", 5)
     if h is None or h.status != 503 or h.headers.get("retry-after") is None:
         problems.append(f"draining: health {h and h.status} {pt.show(h and h.body)}")
@@ -549,7 +551,7 @@ def case_drain():
     if got is None or got.status != 200 or b'"stdout":"slow\\n"' not in got.body:
         problems.append(f"the run in flight at the drain: {got and got.status} "
                         f"{pt.show(got and got.body)}")
-    os.kill(b.proc.pid, signal.SIGUSR2)
+    os.killpg(b.proc.pid, signal.SIGUSR2)
     if not wait_healthy(b, 10):
         problems.append(f"node B not healthy after SIGUSR2: {pt.show(health(b).body)}")
 
