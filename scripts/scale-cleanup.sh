@@ -1,7 +1,7 @@
 #!/bin/bash
 # scripts/scale-cleanup.sh: removes what tests/integration/test_scale.py
 # may have left if it was killed before its own clean-up ran (its watchdog
-# exits without atexit): under /var/tmp/pycage-scale-*, the nginx, the
+# exits without atexit): under /var/tmp/pycage-scale-*, nginx and Apache, the
 # responders (their pidfiles are in the responders' own temporary dirs;
 # their processes are found by the config path), the second dockerd and
 # its containerd and shims, its mounts, then the directory; and the
@@ -11,7 +11,7 @@ set -u
 shopt -s nullglob
 for dir in /var/tmp/pycage-scale-*/; do
 	dir=${dir%/}
-	for pidfile in "$dir/nginx/nginx.pid" "$dir/engine/dockerd.pid"; do
+	for pidfile in "$dir/nginx/nginx.pid" "$dir/apache/apache2.pid" "$dir/engine/dockerd.pid"; do
 		[ -f "$pidfile" ] || continue
 		pid=$(tr -dc 0-9 <"$pidfile")
 		[ -n "$pid" ] || continue
@@ -37,6 +37,10 @@ for dir in /var/tmp/pycage-scale-*/; do
 		fi
 	done
 	grep -o " $dir/[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l
+	# The responders' own temporary dirs (test_faults.Responder's).
+	for conf in /tmp/pycage-faults-*/pycage.conf; do
+		grep -qF "$dir/" "$conf" 2>/dev/null && rm -rf "${conf%/pycage.conf}"
+	done
 	rm -rf "$dir"
 done
 ip link del "${PYCAGE_SCALE_BRIDGE:-pycage-eng1}" 2>/dev/null

@@ -263,6 +263,72 @@ http {{
             pass
 
 
+class Apache:
+    """Apache with pycage's site whose ProxyPass goes to apache/pycage-balancer.conf."""
+
+    def __init__(self, work, sockets, port):
+        self.dir = os.path.join(work, "apache")
+        os.makedirs(os.path.join(self.dir, "apache-errors"))
+        os.chmod(self.dir, 0o755)
+        for name in os.listdir(os.path.join(TOP, "apache", "errors")):
+            shutil.copy(os.path.join(TOP, "apache", "errors", name),
+                        os.path.join(self.dir, "apache-errors", name))
+        with open(os.path.join(TOP, "apache", "pycage.conf")) as f:
+            site = f.read()
+        with open(os.path.join(TOP, "apache", "pycage-balancer.conf")) as f:
+            balancer = f.read()
+        balancer = balancer.replace("unix:/run/pycage/node-a.sock", f"unix:{sockets[0]}")
+        balancer = balancer.replace("unix:/run/pycage/node-b.sock", f"unix:{sockets[1]}")
+        site, n = re.subn(r'ProxyPass /v1/ "unix:\$\{PYCAGE_SOCKET\}\|fcgi://pycage/v1/"[^\n]*',
+                          'ProxyPass /v1/ "balancer://pycage/v1/"', site)
+        # No TLS listener here; the test's id for each request, as with nginx.
+        site = re.sub(r"\nListen \$\{PYCAGE_HTTPS\} https", "", site)
+        site = re.sub(r"\n<VirtualHost \$\{PYCAGE_HTTPS\}>.*?</VirtualHost>", "", site,
+                      flags=re.S)
+        site, m = re.subn(r'(ProxyFCGISetEnvIf "true" DOCUMENT_URI "%\{REQUEST_URI\}")',
+                          r'\1\n        ProxyFCGISetEnvIf "true" REQUEST_ID "%{HTTP:X-Scale-Id}"',
+                          site)
+        if n != 1 or m != 1 or "PYCAGE_HTTPS}>" in site:
+            raise pt.Unexpected("apache/pycage.conf changed shape")
+        with open(os.path.join(self.dir, "apache-site.conf"), "w") as f:
+            f.write(balancer + "\n" + site)
+        shutil.copy(os.path.join(TOP, "apache", "apache2.conf"),
+                    os.path.join(self.dir, "apache2.conf"))
+        self.argv = ["/usr/sbin/apache2", "-f", os.path.join(self.dir, "apache2.conf"),
+                     "-C", f"Define PYCAGE_CONF_DIR {self.dir}",
+                     "-C", f"Define PYCAGE_RUN_DIR {self.dir}",
+                     "-C", f"Define PYCAGE_LOG_DIR {self.dir}",
+                     "-C", f"Define PYCAGE_HTTP 127.0.0.1:{port}",
+                     "-C", f"Define PYCAGE_HTTPS 127.0.0.1:{port + 100}",
+                     "-C", f"Define PYCAGE_SOCKET {sockets[0]}",
+                     "-C", "Define PYCAGE_READ_TIMEOUT 75"]
+        result = sh(self.argv + ["-k", "start"])
+        if result.returncode != 0:
+            raise pt.Unexpected(f"Apache did not start: {result.stderr[-800:]}")
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), 1).close()
+                return
+            except OSError:
+                time.sleep(0.2)
+        raise pt.Unexpected("Apache does not listen: " + self.error_log())
+
+    def error_log(self):
+        try:
+            with open(os.path.join(self.dir, "apache-error.log"), errors="replace") as f:
+                return f.read()[-1000:]
+        except OSError:
+            return ""
+
+    def stop(self):
+        sh(self.argv + ["-k", "stop"])
+        pidfile = os.path.join(self.dir, "apache2.pid")
+        deadline = time.monotonic() + 10
+        while os.path.exists(pidfile) and time.monotonic() < deadline:
+            time.sleep(0.2)
+
+
 def http_execute(code, scale_id, source, timeout=CLIENT_TIMEOUT_S, port=HTTP_PORT):
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout,
                                       source_address=(source, 0))
@@ -322,7 +388,7 @@ class Stack:
 
     def start_node(self, name):
         settings = {"listen": self.sockets[0 if name == "a" else 1], "workers": "16",
-                    "pool_size": "1", "socket_mode": "0600"}
+                    "pool_size": "1", "socket_mode": "0660", "socket_group": "www-data"}
         if name == "a":
             settings.update(uid_base=UID_A)
             r = tf.Responder(INSTANCE_A, **settings)
@@ -613,6 +679,84 @@ def case_drain():
     return problems
 
 
+def case_apache_balancer():
+    """Apache's mod_proxy_balancer over the same two nodes (apache/pycage-balancer.conf):
+    8 clients, node A SIGKILLed and started again: every answer right or a documented
+    503, none lost, none run twice, node A back in rotation by itself."""
+    s = stack()
+    port = HTTP_PORT + 3
+    apache = Apache(s.work, s.sockets, port)
+    problems = []
+    results = []
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def client(k):
+        i = 0
+        while not stop.is_set():
+            sid = f"apache-{k}-{i}"
+            marker = f"apache {k} {i}"
+            began = time.monotonic()
+            status = None
+            try:
+                status, headers, body = http_execute(
+                    f"import time\ntime.sleep(0.2)\nprint({marker!r})", sid,
+                    f"127.0.0.{60 + k}", port=port)
+                if status == 200:
+                    doc = json.loads(body)
+                    bad = None if doc.get("stdout") == marker + "\n" else pt.show(body)
+                    entry = (sid, status, bad, time.monotonic() - began)
+                else:
+                    entry = (sid, status, error_code(body), time.monotonic() - began)
+            except Exception as e:   # noqa: BLE001
+                entry = (sid, None, repr(e), time.monotonic() - began)
+            with lock:
+                results.append(entry)
+            i += 1
+            if status != 200:
+                time.sleep(0.2)
+
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(CLIENTS)]
+    try:
+        for t in threads:
+            t.start()
+        time.sleep(5)
+        s.nodes["a"].stop(signal.SIGKILL)
+        time.sleep(4)
+        a = s.start_node("a")
+        time.sleep(12)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(CLIENT_TIMEOUT_S + 10)
+        apache.stop()
+    handed = s.run_lines()
+    statuses = {}
+    for sid, status, detail, took in results:
+        key = "200" if status == 200 else f"{status} {detail if status else ''}"
+        statuses[key] = statuses.get(key, 0) + 1
+        runs = len(handed.get(sid, []))
+        if status == 200 and detail is not None:
+            problems.append(f"{sid}: wrong answer {detail}")
+        elif status is None:
+            problems.append(f"{sid}: {detail} after {took:.1f} s")
+        elif status != 200 and not (status == 503 and detail in RETRYABLE):
+            problems.append(f"{sid}: {status} {detail} (not a documented 503)")
+        if runs > 1:
+            problems.append(f"{sid} reached a run {runs} times")
+        if status == 200 and runs != 1:
+            problems.append(f"{sid}: 200 with {runs} runs in the logs")
+    tail = [sid for sid, status, *_ in results[-40:] if status == 200]
+    on_a = sum(1 for sid in tail if a.log.name in handed.get(sid, []))
+    measured(f"Apache balancer: {len(results)} requests from {CLIENTS} clients: {statuses}; "
+             f"the last 40 requests' 200s on node A (restarted): {on_a}")
+    if not on_a:
+        problems.append("node A was not back in Apache's rotation after its restart")
+    if problems:
+        problems.append("Apache's error log: " + apache.error_log()[-600:])
+    return problems
+
+
 def case_node_and_engine_lost_under_load():
     """8 clients through nginx; node A SIGKILLed, then started again; the second engine
     stopped, then started again: every request gets its own program's answer or a
@@ -822,6 +966,9 @@ CASES = [
     ("drain: SIGUSR1 gives 503 draining for new runs and health while the run in flight "
      "finishes; through nginx a node stopped with SIGTERM costs no request, and is back in "
      "rotation by itself once started", case_drain),
+    ("Apache's balancer (apache/pycage-balancer.conf): a node SIGKILLed under 8 clients "
+     "and started again: answers right or a documented 503, none run twice, back in rotation",
+     case_apache_balancer),
     ("8 clients through one upstream; a node SIGKILLed and an engine stopped, both back: "
      "every answer right or a documented 503, none lost, none run twice, nothing left",
      case_node_and_engine_lost_under_load),
