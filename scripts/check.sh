@@ -141,7 +141,7 @@ fi
 # a node killed and an engine stopped under load, and the same two nodes
 # behind Apache's balancer on 127.0.0.1:8483 (test_scale.py brings all of
 # it up and down itself, from the image and build phase 1 used; the
-# clean-up script removes what a killed run would leave).  About 2 minutes.
+# clean-up script removes what a killed run would leave).  About 95 s.
 run_make_check "scale-out: two engines, one over TLS, behind one nginx" \
     $(cd "$BUILD" && make -s echo-scale-tests)
 "$TOP/scripts/scale-cleanup.sh"
