@@ -214,3 +214,19 @@ python3 "$BENCH_PY" report --refs "$WORK/refs.json" --off "$WORK/off.json" \
     --date "$(date -u +%Y-%m-%dT%H:%MZ)" --responder "$RESPONDER_ID" \
     --max-executions "$(conf_value max_executions)" --preload "$(conf_value pool_preload)" \
     --leftovers "references $left_refs, pool off $left_off, pool on $left_on" "$@"
+
+# ------------------------------------------------------------------ scale
+# Two engines against one (docs/SCALING.md): tests/integration/test_scale.py
+# --bench brings up a second dockerd with mutual TLS on 127.0.0.1:2376, two
+# responders (this run's binaries; node A on the main engine, node B on the
+# second over TLS) and nginx on 127.0.0.1:8480-8482 (one node each, then
+# both behind nginx/pycage-upstream.conf), prints its table and removes it
+# all.  BENCH_SCALE=0 skips it; BENCH_SCALE_SECS (20) and BENCH_SCALE_SEQ
+# (40) size it (a minute or two with the bring-up).
+if [ "${BENCH_SCALE:-1}" != 0 ]; then
+	say "scale: two engines (one over mutual TLS) against one"
+	env PYCAGE_FCGI_BIN="$RESPONDER" PYCAGE_EXECUTOR_BIN="$EXECUTOR" \
+	    python3 "$TOP/tests/integration/test_scale.py" --bench \
+	    "${BENCH_SCALE_SECS:-20}" "${BENCH_SCALE_SEQ:-40}" | grep -v '^# bench:'
+	"$TOP/scripts/scale-cleanup.sh"
+fi

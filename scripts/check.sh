@@ -8,7 +8,8 @@
 #      verify);
 #      then the HTTP suites (examples, errors, hostile HTTP, TLS, rate
 #      limits) again through Apache on the same ports, nginx stopped
-#      meanwhile;
+#      meanwhile; then the scale-out test (test_scale.py: a second dockerd
+#      over mutual TLS, two nodes behind one nginx upstream);
 #   2. the integration and hostile suites again with the sandbox under
 #      gVisor (runtime = runsc);
 #   3. the integration suite against the responder built with ASan + UBSan
@@ -136,6 +137,16 @@ fi
 (start_front "$FRONT" && wait_healthy) || {
 	failed=$((failed + 1)); echo "$FRONT did not come back"
 	closing_line; exit 1; }
+
+# 1c. scale-out: a second dockerd with TLS on 127.0.0.1:2376, two
+# responders (one per engine) behind one nginx upstream on 127.0.0.1:8480,
+# a node killed and an engine stopped under load, and the same two nodes
+# behind Apache's balancer on 127.0.0.1:8483 (test_scale.py brings all of
+# it up and down itself, from the image and build phase 1 used; the
+# clean-up script removes what a killed run would leave).  About 95 s.
+run_make_check "scale-out: two engines, one over TLS, behind one nginx" \
+    $(cd "$BUILD" && make -s echo-scale-tests)
+"$TOP/scripts/scale-cleanup.sh"
 
 # 2. the service suites under gVisor
 runsc_conf="$CONF_DIR/pycage-runsc.conf"

@@ -3,10 +3,11 @@
 # image (default pycage-sandbox:latest) from this host's engine onto
 # another one, with no registry: `docker save | docker -H ... load`.
 # DOCKER_HOST is unix:///path or tcp://host:port; for tcp:// the docker
-# client's TLS files are taken from DOCKER_CERT_PATH (ca.pem, cert.pem,
-# key.pem, as the docker CLI names them) or from TLS_CA, TLS_CERT and
-# TLS_KEY (scripts/engine-certs.sh's ca.pem, client-cert.pem,
-# client-key.pem).  Prints the image's id on both engines: they match.
+# client's TLS files are TLS_CA, TLS_CERT and TLS_KEY when set
+# (scripts/engine-certs.sh's ca.pem, client-cert.pem, client-key.pem),
+# else DOCKER_CERT_PATH's ca.pem, cert.pem, key.pem (the docker CLI's
+# names).  Prints the image's id on both engines and fails unless they
+# match.
 set -euo pipefail
 
 [ $# -ge 1 ] || { echo "usage: $0 unix:///path|tcp://host:port [image]" >&2; exit 2; }

@@ -77,6 +77,8 @@ void	log_set_role(const char *);	/* "front" or "executor", in every line */
 void	log_error(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
+/* Info, never held back by the rate limit: one line per run (log.c). */
+void	log_run(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
 /* Tests only: the clock the rate limit reads (ms); NULL: the real one. */
 void	log_set_clock(long long (*clock_ms)(void));
@@ -115,6 +117,15 @@ struct config {
 	unsigned	client_share;
 	char		api_keys_file[CONFIG_STR_MAX];	/* "": no keys */
 	char		docker_socket[CONFIG_STR_MAX];
+	/* "" or unix:///path (docker_socket) or tcp://host:port (mutual TLS
+	 * with the three files below, read by the executor only). */
+	char		docker_host[CONFIG_STR_MAX];
+	char		docker_tls_ca[CONFIG_STR_MAX];
+	char		docker_tls_cert[CONFIG_STR_MAX];
+	char		docker_tls_key[CONFIG_STR_MAX];
+	/* Derived from docker_host by config_load: "https://host:port" for a
+	 * TCP engine, "" for the unix socket. */
+	char		docker_tcp_url[CONFIG_STR_MAX];
 	unsigned	docker_call_timeout_ms;
 	char		image[CONFIG_STR_MAX];
 	char		runtime[CONFIG_STR_MAX];	/* "" = engine default */
@@ -233,6 +244,7 @@ struct api_error {
  * or sandbox check: an operator has to act, so ask for less traffic.
  */
 #define RETRY_AFTER_BUSY_S	2
+#define RETRY_AFTER_DRAIN_S	5
 #define RETRY_AFTER_ENGINE_S	5
 #define RETRY_AFTER_OPERATOR_S	30
 #define RETRY_AFTER_UID_CONFLICT_S 60

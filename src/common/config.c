@@ -54,6 +54,10 @@ static const struct config_key config_keys[] = {
 	NUM(client_share, CONFIG_UINT, 0, 256),
 	STR(api_keys_file, true),
 	STR(docker_socket, false),
+	STR(docker_host, true),
+	STR(docker_tls_ca, true),
+	STR(docker_tls_cert, true),
+	STR(docker_tls_key, true),
 	NUM(docker_call_timeout_ms, CONFIG_UINT, 100, 120000),
 	STR(image, false),
 	STR(runtime, true),
@@ -364,10 +368,77 @@ config_trim(char *s)
 	return s;
 }
 
+/*
+ * docker_host: "" (docker_socket), unix:///path (sets docker_socket) or
+ * tcp://host:port.  The Engine API gives whoever reaches it root on the
+ * engine's host, so TCP is taken only with mutual TLS: the CA that signed
+ * the engine's certificate and this client's certificate and key.  The
+ * files are opened by the executor only (docker.c checks their modes).
+ */
+static int
+config_check_docker_host(struct config *c, char *err, size_t errlen)
+{
+	static const char	 unix_scheme[] = "unix://", tcp_scheme[] = "tcp://";
+	const char		*h = c->docker_host, *hostport, *colon;
+	unsigned long long	 port;
+	bool			 tls_any;
+
+	tls_any = c->docker_tls_ca[0] != '\0' || c->docker_tls_cert[0] != '\0' ||
+	    c->docker_tls_key[0] != '\0';
+	c->docker_tcp_url[0] = '\0';
+	if (strncmp(h, unix_scheme, sizeof(unix_scheme) - 1) == 0) {
+		h += sizeof(unix_scheme) - 1;
+		if (h[0] != '/' || strlen(h) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+			snprintf(err, errlen, "docker_host: unix:// takes an "
+			    "absolute socket path (unix:///var/run/docker.sock)");
+			return -1;
+		}
+		snprintf(c->docker_socket, sizeof(c->docker_socket), "%s", h);
+		h = "";
+	}
+	if (h[0] == '\0') {
+		if (tls_any) {
+			snprintf(err, errlen, "docker_tls_ca, docker_tls_cert and "
+			    "docker_tls_key go with docker_host = tcp://host:port "
+			    "only");
+			return -1;
+		}
+		return 0;
+	}
+	if (strncmp(h, tcp_scheme, sizeof(tcp_scheme) - 1) != 0) {
+		snprintf(err, errlen, "docker_host: unix:///path or "
+		    "tcp://host:port");
+		return -1;
+	}
+	hostport = h + sizeof(tcp_scheme) - 1;
+	/* A name or an IPv4 literal: nothing that needs quoting in a URL. */
+	if ((colon = strrchr(hostport, ':')) == NULL || colon == hostport ||
+	    strspn(hostport, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789.-") != (size_t)(colon - hostport) ||
+	    config_parse_number(colon + 1, 10, &port) == -1 || port == 0 ||
+	    port > 65535) {
+		snprintf(err, errlen, "docker_host: tcp://host:port, the host a "
+		    "name or an IPv4 address, the port in [1, 65535]");
+		return -1;
+	}
+	if (c->docker_tls_ca[0] == '\0' || c->docker_tls_cert[0] == '\0' ||
+	    c->docker_tls_key[0] == '\0') {
+		snprintf(err, errlen, "docker_host %s: plain TCP to the Docker "
+		    "engine is refused: whoever reaches that port is root on the "
+		    "engine's host.  Run dockerd with --tlsverify and set "
+		    "docker_tls_ca, docker_tls_cert and docker_tls_key (mutual "
+		    "TLS; scripts/engine-certs.sh makes them)", c->docker_host);
+		return -1;
+	}
+	snprintf(c->docker_tcp_url, sizeof(c->docker_tcp_url), "https://%s",
+	    hostport);
+	return 0;
+}
+
 int
 config_load(struct config *c, const char *path, char *err, size_t errlen)
 {
-	char	 line[CONFIG_LINE_MAX], reason[256], *key, *value, *eq;
+	char	 line[CONFIG_LINE_MAX], reason[512], *key, *value, *eq;
 	FILE	*f;
 	int	 lineno = 0, rc = 0;
 
@@ -424,6 +495,10 @@ config_load(struct config *c, const char *path, char *err, size_t errlen)
 	if (rc == 0 && c->timeout_default_ms > c->timeout_max_ms) {
 		snprintf(err, errlen, "%s: timeout_default_s is above timeout_max_s",
 		    path);
+		rc = -1;
+	}
+	if (rc == 0 && config_check_docker_host(c, reason, sizeof(reason)) == -1) {
+		snprintf(err, errlen, "%s: %s", path, reason);
 		rc = -1;
 	}
 	return rc;

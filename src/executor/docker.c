@@ -1,11 +1,18 @@
 /*
- * docker.c: the Docker Engine API over libcurl on the engine's unix
- * socket, every URL pinned to /v1.41 (Docker 20.10, Debian 12).  One
+ * docker.c: the Docker Engine API over libcurl, on the engine's unix
+ * socket or over TCP with mutual TLS (docker_host = tcp://host:port: the
+ * engine's certificate verified against docker_tls_ca, peer and host name,
+ * this client's certificate and key presented; docker_check_tls_files()
+ * checks their modes at start), every URL pinned to /v1.41 (Docker 20.10,
+ * Debian 12).  One
  * struct docker per thread holds one curl handle, so its keep-alive
  * connection is reused across calls; every call has a timeout.  Attach
  * uses its own handle in CONNECT_ONLY mode: after "101 UPGRADED" the
  * connection is a raw two-way stream (stdin in, framed stdout/stderr out,
- * see stream.c), driven with curl_easy_send/recv and poll(2).
+ * see stream.c), driven with curl_easy_send/recv and poll(2); over TLS
+ * the same calls go through the TLS layer (a read asks for at least a
+ * whole TLS record, 16 KiB, where a poll must see the rest: job.c reads
+ * 64 KiB).
  *
  * The engine's answers are trusted more than a request's (it owns the
  * host anyway) but are still capped in size; they are read with
@@ -26,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <curl/curl.h>
@@ -39,7 +47,10 @@
 
 struct docker {
 	CURL		*curl;
-	char		 socket_path[CONFIG_STR_MAX];
+	char		 socket_path[CONFIG_STR_MAX];	/* "" over TCP */
+	/* "http://docker" on the unix socket, "https://host:port" over TCP. */
+	char		 base_url[CONFIG_STR_MAX];
+	const char	*tls_ca, *tls_cert, *tls_key;	/* the config's */
 	unsigned	 call_timeout_ms;
 	struct buf	 response;
 	char		 curl_error[CURL_ERROR_SIZE];
@@ -78,9 +89,88 @@ docker_new(const char *socket_path, unsigned call_timeout_ms)
 		return NULL;
 	}
 	snprintf(d->socket_path, sizeof(d->socket_path), "%s", socket_path);
+	snprintf(d->base_url, sizeof(d->base_url), "http://docker");
 	d->call_timeout_ms = call_timeout_ms;
 	buf_init(&d->response, DOCKER_RESPONSE_MAX_BYTES);
 	return d;
+}
+
+struct docker *
+docker_open(const struct config *c)
+{
+	struct docker *d;
+
+	if (c->docker_tcp_url[0] == '\0')
+		return docker_new(c->docker_socket, c->docker_call_timeout_ms);
+	if ((d = docker_new("", c->docker_call_timeout_ms)) == NULL)
+		return NULL;
+	snprintf(d->base_url, sizeof(d->base_url), "%s", c->docker_tcp_url);
+	d->tls_ca = c->docker_tls_ca;
+	d->tls_cert = c->docker_tls_cert;
+	d->tls_key = c->docker_tls_key;
+	return d;
+}
+
+/* Where a handle connects: the unix socket, or TCP with mutual TLS. */
+static void
+docker_setup_handle(struct docker *d, CURL *h)
+{
+	if (d->socket_path[0] != '\0') {
+		curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, d->socket_path);
+		return;
+	}
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
+	curl_easy_setopt(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	curl_easy_setopt(h, CURLOPT_CAINFO, d->tls_ca);
+	curl_easy_setopt(h, CURLOPT_CAPATH, NULL);	/* only our CA */
+	curl_easy_setopt(h, CURLOPT_SSLCERT, d->tls_cert);
+	curl_easy_setopt(h, CURLOPT_SSLKEY, d->tls_key);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+	/* No proxy from the environment: the engine is reached directly. */
+	curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
+}
+
+/*
+ * The TLS files, at start, as root: the key must be root's and readable
+ * by nobody else (the engine's root is in it); the CA and certificate
+ * root's and writable by nobody else (a swapped CA lets anyone pose as
+ * the engine).  0, or -1 with msg.
+ */
+int
+docker_check_tls_files(const struct config *c, char *msg, size_t msglen)
+{
+	const struct {
+		const char	*key, *path;
+		mode_t		 forbidden;
+	} files[] = {
+		{ "docker_tls_ca", c->docker_tls_ca, 022 },
+		{ "docker_tls_cert", c->docker_tls_cert, 022 },
+		{ "docker_tls_key", c->docker_tls_key, 077 },
+	};
+	struct stat	st;
+	size_t		i;
+
+	if (c->docker_tcp_url[0] == '\0')
+		return 0;
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		if (stat(files[i].path, &st) == -1) {
+			snprintf(msg, msglen, "%s %s: %s", files[i].key,
+			    files[i].path, strerror(errno));
+			return -1;
+		}
+		if (!S_ISREG(st.st_mode) || st.st_uid != 0 ||
+		    (st.st_mode & files[i].forbidden) != 0) {
+			snprintf(msg, msglen, "%s %s: mode %04o, owner %u: must "
+			    "be a file of root's, %s", files[i].key,
+			    files[i].path, (unsigned)(st.st_mode & 07777),
+			    (unsigned)st.st_uid, files[i].forbidden == 077 ?
+			    "readable by root only (chmod 0600)" :
+			    "writable by root only");
+			return -1;
+		}
+	}
+	return 0;
 }
 
 void
@@ -171,6 +261,13 @@ docker_unreachable(struct docker *d, CURL *handle, struct api_error *err,
 	curl_easy_getinfo(handle, CURLINFO_OS_ERRNO, &os_errno);
 	if (rc == CURLE_OPERATION_TIMEDOUT)
 		snprintf(cause, sizeof(cause), "no answer in time");
+	else if (d->socket_path[0] == '\0' && (rc == CURLE_SSL_CONNECT_ERROR ||
+	    rc == CURLE_PEER_FAILED_VERIFICATION ||
+	    rc == CURLE_SSL_CERTPROBLEM || rc == CURLE_SSL_CACERT_BADFILE ||
+	    rc == CURLE_SSL_CIPHER || strstr(d->curl_error, "SSL") != NULL))
+		/* curl's own words name no file; the log has the details. */
+		snprintf(cause, sizeof(cause), "TLS with the engine failed: %s",
+		    curl_easy_strerror(rc));
 	else if (rc == CURLE_GOT_NOTHING)
 		snprintf(cause, sizeof(cause), "the engine closed the connection");
 	else if (os_errno != 0)
@@ -202,7 +299,7 @@ docker_send(struct docker *d, const char *method, const char *url,
 	d->curl_error[0] = '\0';
 	/* reset keeps the connection cache: the socket stays open. */
 	curl_easy_reset(d->curl);
-	curl_easy_setopt(d->curl, CURLOPT_UNIX_SOCKET_PATH, d->socket_path);
+	docker_setup_handle(d, d->curl);
 	curl_easy_setopt(d->curl, CURLOPT_URL, url);
 	curl_easy_setopt(d->curl, CURLOPT_CUSTOMREQUEST, method);
 	curl_easy_setopt(d->curl, CURLOPT_NOSIGNAL, 1L);
@@ -226,10 +323,11 @@ docker_send(struct docker *d, const char *method, const char *url,
 }
 
 static int
-docker_url(char *url, size_t size, const char *path, struct api_error *err)
+docker_url(struct docker *d, char *url, size_t size, const char *path,
+    struct api_error *err)
 {
-	if ((size_t)snprintf(url, size, "http://docker" DOCKER_API_PREFIX "%s",
-	    path) >= size) {
+	if ((size_t)snprintf(url, size, "%s" DOCKER_API_PREFIX "%s",
+	    d->base_url, path) >= size) {
 		if (err != NULL)
 			api_error_set(err, 500, "internal", "Engine URL too long.");
 		return -1;
@@ -249,7 +347,7 @@ docker_call(struct docker *d, const char *method, const char *path,
 	char		url[DOCKER_URL_MAX];
 	CURLcode	rc;
 
-	if (docker_url(url, sizeof(url), path, err) == -1)
+	if (docker_url(d, url, sizeof(url), path, err) == -1)
 		return -1;
 	if ((rc = docker_send(d, method, url, body, body_len, timeout_ms,
 	    status)) != CURLE_OK) {
@@ -496,7 +594,7 @@ docker_wait_exit(struct docker *d, const char *id, unsigned timeout_ms)
 
 	if (docker_path(path, sizeof(path), "/containers/", id,
 	    DOCKER_WAIT_SUFFIX) == -1 ||
-	    docker_url(url, sizeof(url), path, NULL) == -1)
+	    docker_url(d, url, sizeof(url), path, NULL) == -1)
 		return -1;
 	rc = docker_send(d, "POST", url, NULL, 0, timeout_ms, &status);
 	if (rc == CURLE_OPERATION_TIMEDOUT)
@@ -692,7 +790,8 @@ docker_inspect(struct docker *d, const char *id, int *exit_code,
  * Returns 1, 0, or -1 when the engine could not be asked.
  */
 int
-docker_oom_event(struct docker *d, const char *id, long long since_unix)
+docker_event(struct docker *d, const char *id, long long since_unix,
+    const char *event)
 {
 	static const char *action_path[] = { "Action", NULL };
 	static const char *id_path[] = { "id", NULL };
@@ -704,11 +803,12 @@ docker_oom_event(struct docker *d, const char *id, long long since_unix)
 	int		 found = 0;
 
 	clock_gettime(CLOCK_REALTIME, &now);
-	/* filters={"container":[id],"event":["oom"]}, URL-encoded; ids are hex. */
+	/* filters={"container":[id],"event":[event]}, URL-encoded; ids are
+	 * hex, event names [a-z_]. */
 	if ((size_t)snprintf(path, sizeof(path), "/events?since=%lld&until=%lld.%09ld"
 	    "&filters=%%7B%%22container%%22%%3A%%5B%%22%s%%22%%5D%%2C"
-	    "%%22event%%22%%3A%%5B%%22oom%%22%%5D%%7D", since_unix,
-	    (long long)now.tv_sec, now.tv_nsec, id) >= sizeof(path))
+	    "%%22event%%22%%3A%%5B%%22%s%%22%%5D%%7D", since_unix,
+	    (long long)now.tv_sec, now.tv_nsec, id, event) >= sizeof(path))
 		return -1;
 	if (docker_call(d, "GET", path, NULL, 0, d->call_timeout_ms, &status,
 	    NULL) == -1 || status != 200 || d->response.data == NULL)
@@ -723,11 +823,17 @@ docker_oom_event(struct docker *d, const char *id, long long since_unix)
 		event_id = yajl_tree_get(tree, id_path, yajl_t_string);
 		/* yajl_tree_get with yajl_t_string: u.string is set. */
 		found = action != NULL && event_id != NULL &&
-		    strcmp(action->u.string, "oom") == 0 &&
+		    strcmp(action->u.string, event) == 0 &&
 		    strcmp(event_id->u.string, id) == 0;
 		yajl_tree_free(tree);
 	}
 	return found;
+}
+
+int
+docker_oom_event(struct docker *d, const char *id, long long since_unix)
+{
+	return docker_event(d, id, since_unix, "oom");
 }
 
 /* A non-negative decimal label value, or -1; *end gets what follows. */
@@ -888,8 +994,8 @@ docker_attach_open(struct docker *d, const char *id, struct docker_attach **out,
 		return -1;
 	}
 	a->fd = CURL_SOCKET_BAD;
-	curl_easy_setopt(a->curl, CURLOPT_UNIX_SOCKET_PATH, d->socket_path);
-	curl_easy_setopt(a->curl, CURLOPT_URL, "http://docker/");
+	docker_setup_handle(d, a->curl);
+	curl_easy_setopt(a->curl, CURLOPT_URL, d->base_url);
 	curl_easy_setopt(a->curl, CURLOPT_CONNECT_ONLY, 1L);
 	curl_easy_setopt(a->curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(a->curl, CURLOPT_CONNECTTIMEOUT_MS, (long)d->call_timeout_ms);

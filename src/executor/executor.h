@@ -54,6 +54,11 @@ struct docker;
 struct docker_attach;
 
 struct docker	*docker_new(const char *socket_path, unsigned call_timeout_ms);
+/* The configured engine: docker_socket, or docker_host's TCP with TLS. */
+struct docker	*docker_open(const struct config *);
+/* Start-up, as root: the TLS files' owner and modes; -1 with msg. */
+int		 docker_check_tls_files(const struct config *, char *msg,
+		    size_t msglen);
 void		 docker_free(struct docker *);
 
 int	docker_ping(struct docker *, char *version, size_t versionlen,
@@ -87,6 +92,10 @@ int	docker_inspect(struct docker *, const char *id, int *exit_code,
 int	docker_remove(struct docker *, const char *id);
 /* 1 if the engine logged an OOM of the container since then, 0, -1. */
 int	docker_oom_event(struct docker *, const char *id, long long since_unix);
+/* Whether the engine logged `event` ("oom", "kill") for the container
+ * since since_unix: 1, 0, or -1 when the engine could not be asked. */
+int	docker_event(struct docker *, const char *id, long long since_unix,
+	    const char *event);
 
 /*
  * The engine's standing, shared by every connection: failures a retry can

@@ -292,7 +292,7 @@ janitor_main(void *arg)
 	struct timespec		 next;
 	bool			 troubled;
 
-	if ((d = docker_new(c->docker_socket, c->docker_call_timeout_ms)) == NULL) {
+	if ((d = docker_open(c)) == NULL) {
 		log_error("janitor: out of memory");
 		return NULL;
 	}

@@ -55,6 +55,7 @@
 /* The engine's exit code for a process killed by SIGKILL (128 + 9): the
  * kernel's OOM killer's signal, and ours. */
 #define JOB_EXIT_KILLED		(128 + SIGKILL)
+#define JOB_EXIT_TERM		(128 + SIGTERM)
 #define JOB_OOM_RECHECKS	10	/* x 200 ms: see job_execute() */
 #define JOB_OOM_RECHECK_NS	200000000L
 #define JOB_USAGE_SAMPLE_MS	100	/* cgroup counters read while running */
@@ -565,6 +566,21 @@ job_execute(struct executor *ex, struct docker *d, const struct job_spec *spec,
 		    r->stderr_buf.data ? r->stderr_buf.data : "");
 		api_error_set(err, 500, "sandbox_failed",
 		    "The sandbox runner failed before running the code.");
+		goto out;
+	}
+	/* SIGTERM with no record: a program may send it to itself (exit 143,
+	 * its own answer), but the engine stopping sends it too ("docker
+	 * stop", dockerd shut down): then it logged a "kill" event for the
+	 * container, which nothing in the sandbox can make it log, and the
+	 * run did not end by itself: 503, as for the engine gone mid-run. */
+	if (!io.timed_out && !io.capped && !oom && r->exit_code == JOB_EXIT_TERM &&
+	    docker_event(d, j->container.container_id, since, "kill") == 1) {
+		log_warn("job: container %.12s stopped by the engine (a kill "
+		    "event, exit 143)", j->container.container_id);
+		api_error_set(err, 503, "engine_unavailable", "The Docker engine "
+		    "stopped the sandbox container mid-run (shutting down?); try "
+		    "again shortly.");
+		err->retry_after_s = RETRY_AFTER_ENGINE_S;
 		goto out;
 	}
 	/* A record seen on one stream only is still not program output. */

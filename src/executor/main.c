@@ -266,7 +266,8 @@ main(int argc, char **argv)
 	if (config_path != NULL && config_load(&config, config_path, msg,
 	    sizeof(msg)) == -1)
 		fatal("%s", msg);
-	if (config_load_files(&config, msg, sizeof(msg)) == -1)
+	if (config_load_files(&config, msg, sizeof(msg)) == -1 ||
+	    docker_check_tls_files(&config, msg, sizeof(msg)) == -1)
 		fatal("%s", msg);
 	log_set_level(config.log_level);
 	if (nchannels != config.workers)
@@ -274,6 +275,10 @@ main(int argc, char **argv)
 		    nchannels, config.workers, config_path ? config_path : "config");
 
 	proc_block_signals(&sigs);
+	/* Drain's signals are the front's (src/front/main.c): one sent to the
+	 * whole process group must not end the executor. */
+	signal(SIGUSR1, SIG_IGN);
+	signal(SIGUSR2, SIG_IGN);
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	if (getppid() == 1)
 		fatal("the front is gone");
@@ -283,8 +288,7 @@ main(int argc, char **argv)
 	if ((executor = executor_new(&config)) == NULL)
 		fatal("cannot set up the executor");
 	/* Leftovers of a previous process of ours, before we make any. */
-	if ((docker = docker_new(config.docker_socket,
-	    config.docker_call_timeout_ms)) == NULL)
+	if ((docker = docker_open(&config)) == NULL)
 		fatal("out of memory");
 	janitor_use_uids(executor_uids(executor));
 	/* The instance's lock first: the sweep removes every container of the
@@ -316,8 +320,7 @@ main(int argc, char **argv)
 	for (i = 0; i < nchannels; i++) {
 		executor_threads[i].fd = PRIVSEP_FIRST_FD + (int)i;
 		executor_threads[i].executor = executor;
-		executor_threads[i].docker = docker_new(config.docker_socket,
-		    config.docker_call_timeout_ms);
+		executor_threads[i].docker = docker_open(&config);
 		if (executor_threads[i].docker == NULL ||
 		    pthread_create(&executor_threads[i].thread, NULL,
 		    executor_thread_main, &executor_threads[i]) != 0)
@@ -335,8 +338,7 @@ main(int argc, char **argv)
 	janitor_stop();
 	selfcheck_wait_idle();
 	executor_free(executor);	/* empties the pool */
-	if ((docker = docker_new(config.docker_socket,
-	    config.docker_call_timeout_ms)) != NULL) {
+	if ((docker = docker_open(&config)) != NULL) {
 		lock_release(docker);
 		docker_free(docker);
 	}

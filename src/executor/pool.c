@@ -284,8 +284,7 @@ pool_main(void *arg)
 	struct timespec		 failed_at;
 	long			 retry_ms = 0;	/* 0: the last start worked */
 
-	if ((d = docker_new(p->config->docker_socket,
-	    p->config->docker_call_timeout_ms)) == NULL) {
+	if ((d = docker_open(p->config)) == NULL) {
 		log_error("pool: no engine handle; the pool stays empty");
 		return NULL;
 	}

@@ -542,7 +542,7 @@ selfcheck_aside(void *arg)
 
 	api_error_init(&err);
 	why[0] = '\0';
-	if ((d = docker_new(c->docker_socket, c->docker_call_timeout_ms)) != NULL)
+	if ((d = docker_open(c)) != NULL)
 		ran = selfcheck_run(ex, d, why, sizeof(why), doors, sizeof(doors),
 		    &err);
 	if (ran == -1)

@@ -202,6 +202,7 @@ struct worker;
 /* The HTTP request's MCP-relevant headers; "" when absent. */
 struct mcp_http {
 	const char	*client;		/* request.c's: key name or address */
+	const char	*id;			/* the front's request id, or "-" */
 	const char	*origin;
 	const char	*accept;
 	const char	*content_type;
@@ -280,13 +281,16 @@ struct worker {
 };
 
 struct FCGX_Request;
+/* Drain (SIGUSR1 to the front): executions and health answer 503
+ * draining while the runs in flight finish; SIGUSR2 ends it. */
+void	request_set_draining(bool);
 void	request_handle(struct worker *, struct FCGX_Request *);
 /* The execution path of POST /v1/execute and MCP's tools/call for client
  * (a key's name or the address; spec->client is set here): the busy gate
  * with its per-client share, the channel to the executor, the peer's
  * deadline paused. */
-int	request_run(struct worker *, const char *client, struct job_spec *,
-	    struct job_result *, struct api_error *);
+int	request_run(struct worker *, const char *client, const char *id,
+	    struct job_spec *, struct job_result *, struct api_error *);
 /* The largest answer of POST /v1/execute for config c. */
 size_t	request_answer_max(const struct config *);
 

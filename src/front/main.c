@@ -24,6 +24,9 @@
  * socket and pidfile, and exits; the front reaps it and exits 0.  If the
  * front dies, the executor sees the same EOFs (and PR_SET_PDEATHSIG); if
  * the executor dies, the front stops the same way and exits 1.
+ * Drain: SIGUSR1 to the front makes executions and health answer 503
+ * draining (request.c) while runs in flight finish; SIGUSR2 ends it.
+ * The executor ignores both.
  */
 #include <config.h>
 
@@ -429,6 +432,13 @@ front_wait(sigset_t *sigs, pid_t executor_pid, int *status,
 		}
 		if (sig == SIGCHLD)
 			continue;
+		if (sig == SIGUSR1 || sig == SIGUSR2) {
+			request_set_draining(sig == SIGUSR1);
+			log_info("signal %d: %s", sig, sig == SIGUSR1 ?
+			    "draining: runs and health answer 503 draining, "
+			    "runs in flight finish" : "draining ended: taking runs");
+			continue;
+		}
 		log_info("signal %d", sig);
 		return false;
 	}
@@ -447,8 +457,10 @@ front_main(const struct config *c, struct keys *keys, int *fds,
 
 	log_set_role("front");
 	proc_block_signals(&sigs);
-	/* The executor's end too (front_wait()). */
+	/* The executor's end too (front_wait()), and drain's two signals. */
 	sigaddset(&sigs, SIGCHLD);
+	sigaddset(&sigs, SIGUSR1);
+	sigaddset(&sigs, SIGUSR2);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	if (FCGX_Init() != 0)
 		fatal("FCGX_Init failed");

@@ -1153,7 +1153,7 @@ mismatch:
 
 /* tools/call: json_in reads the arguments; the execute path runs them. */
 static int
-mcp_tools_call(struct worker *w, const char *client, const char *body,
+mcp_tools_call(struct worker *w, const struct mcp_http *http, const char *body,
     const struct mcp_message *m, yajl_gen g, struct api_error *err,
     bool *invalid_params)
 {
@@ -1185,13 +1185,13 @@ mcp_tools_call(struct worker *w, const char *client, const char *body,
 	}
 	job_result_init(&result, c->output_max_bytes);
 	result.files_max_bytes = c->files_max_bytes;
-	rc = request_run(w, client, &spec, &result, err);
+	rc = request_run(w, http->client, http->id, &spec, &result, err);
 	job_spec_free(&spec);
 	if (rc == 0) {
-		log_info("mcp tools/call: %s exit %d in %ld ms (%s %s)",
-		    job_status_name(result.status), result.exit_code,
-		    result.duration_ms, w->keys != NULL ? "key" : "client",
-		    client);
+		log_info("mcp tools/call %s: %s exit %d in %ld ms (%s %s)",
+		    http->id, job_status_name(result.status),
+		    result.exit_code, result.duration_ms,
+		    w->keys != NULL ? "key" : "client", http->client);
 		if ((d = answer_runner_data(&result)) == NULL ||
 		    mcp_call_result(g, &result, d) == -1) {
 			api_error_set(err, 500, "internal", "Could not encode the "
@@ -1274,7 +1274,7 @@ mcp_serve(struct worker *w, const struct mcp_http *http, const char *body,
 		rc = mcp_tools_list(w, g, &err) == 0 ?
 		    mcp_cacheable(g, modern) : -1;
 	else
-		rc = mcp_tools_call(w, http->client, body, m, g, &err,
+		rc = mcp_tools_call(w, http, body, m, g, &err,
 		    &invalid_params);
 	if (rc == 0 && mcp_result_close(g, modern) == -1)
 		rc = -1;

@@ -7,7 +7,8 @@
  * metrics go over the worker's channel to the executor (channel.c).
  *
  * Routes:  POST /v1/execute   run code, answer the result
- *          GET  /v1/health    engine reachable and image present
+ *          GET  /v1/health    engine reachable and image present, not
+ *                             draining (503 draining, request_set_draining)
  *          GET  /v1/metrics   Prometheus text (metrics.c)
  *          GET  /v1/runtime   the image's Python, libraries, the limits
  *          GET  /v1/tool      the run_python definition (tool.c)
@@ -37,6 +38,7 @@
 #define REQUEST_READ_CHUNK	65536
 #define REQUEST_METRICS_MAX_BYTES (256UL * 1024)
 #define REQUEST_RUNTIME_MAX_BYTES (64UL * 1024)	/* 128 modules, 32 libraries */
+#define REQUEST_ID_MAX		64
 #define REQUEST_JSON		"application/json"
 #define REQUEST_PROMETHEUS	"text/plain; version=0.0.4; charset=utf-8"
 
@@ -57,6 +59,33 @@ struct request_holder {
 static pthread_mutex_t		request_holders_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct request_holder	request_holders[CONFIG_WORKERS_MAX];
 static unsigned			request_executing;
+/* SIGUSR1 .. SIGUSR2 (main.c): no new runs, health says so. */
+static atomic_bool		request_draining;
+
+void
+request_set_draining(bool on)
+{
+	atomic_store(&request_draining, on);
+}
+
+/* 503 draining, before anything is started: a front may send the request
+ * to another node (nginx/pycage-upstream.conf). */
+static bool
+request_refuse_draining(struct api_error *err)
+{
+	unsigned	executing;
+
+	if (!atomic_load(&request_draining))
+		return false;
+	pthread_mutex_lock(&request_holders_lock);
+	executing = request_executing;
+	pthread_mutex_unlock(&request_holders_lock);
+	api_error_set(err, 503, "draining", "This node is draining: it "
+	    "finishes the %u runs in flight and takes no new ones; send the "
+	    "request to another node.", executing);
+	err->retry_after_s = RETRY_AFTER_DRAIN_S;
+	return true;
+}
 
 static const char *
 request_reason(int status)
@@ -269,22 +298,50 @@ request_answer_max(const struct config *c)
 }
 
 int
-request_run(struct worker *w, const char *client, struct job_spec *spec,
-    struct job_result *result, struct api_error *err)
+request_run(struct worker *w, const char *client, const char *id,
+    struct job_spec *spec, struct job_result *result, struct api_error *err)
 {
 	struct request_holder	*holder;
 	int			 rc;
 
+	if (request_refuse_draining(err))
+		return -1;
 	snprintf(spec->client, sizeof(spec->client), "%s", client);
 	/* Every worker an execution may hold is taken: it would wait in the
 	 * executor's queue behind them all; refuse it now (health_workers). */
 	if ((holder = request_hold(w->config, client, err)) == NULL)
 		return -1;
+	/* From here on a run may start: the one line per request that says
+	 * so, before anything is sent to the executor (test_scale.py counts
+	 * them on every node: no request may run twice). */
+	log_run("execute %s: handed to the executor", id);
 	peer_watch_pause(&w->peer);
 	rc = channel_run(w->chan, spec, result, err);
 	peer_watch_answer(&w->peer);
 	request_release(holder);
 	return rc;
+}
+
+/*
+ * The front's request id (nginx's $request_id, Apache's UNIQUE_ID) for the
+ * log, when it is 1-64 bytes of [A-Za-z0-9@_-]; else "-".  A balancer's
+ * retries keep it, so the logs of all nodes show whether one request
+ * reached a run twice (tests/integration/test_scale.py counts them).
+ */
+static void
+request_id(FCGX_Request *req, char *out, size_t outlen)
+{
+	const char	*id = request_param(req, "REQUEST_ID");
+	size_t		 n;
+
+	if (*id == '\0')
+		id = request_param(req, "UNIQUE_ID");
+	n = strlen(id);
+	if (n == 0 || n > REQUEST_ID_MAX || n >= outlen ||
+	    strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789@_-") != n)
+		id = "-";
+	snprintf(out, outlen, "%s", id);
 }
 
 static int
@@ -302,8 +359,10 @@ request_execute(struct worker *w, FCGX_Request *req, const char *client,
 	struct job_spec		 spec;
 	struct job_result	 result;
 	struct buf		 body, answer;
+	char			 id[REQUEST_ID_MAX + 1];
 	int			 rc = -1;
 
+	request_id(req, id, sizeof(id));
 	if (!request_is_json(request_param(req, "CONTENT_TYPE"))) {
 		api_error_set(err, 415, "unsupported_media_type",
 		    "Send the body as Content-Type: application/json.");
@@ -321,14 +380,14 @@ request_execute(struct worker *w, FCGX_Request *req, const char *client,
 	buf_free(&body);
 	if (rc == -1)
 		goto out;
-	rc = request_run(w, client, &spec, &result, err);
+	rc = request_run(w, client, id, &spec, &result, err);
 	job_spec_free(&spec);
 	if (rc == 0 && answer_result(&result, &answer) == -1) {
 		api_error_set(err, 500, "internal", "Could not encode the result.");
 		rc = -1;
 	}
 	if (rc == 0) {
-		log_info("execute: %s exit %d in %ld ms (%s %s)",
+		log_info("execute %s: %s exit %d in %ld ms (%s %s)", id,
 		    job_status_name(result.status), result.exit_code,
 		    result.duration_ms, w->keys != NULL ? "key" : "client", client);
 		request_write(req, 200, NULL, &answer, false, REQUEST_JSON);
@@ -349,8 +408,10 @@ static int
 request_mcp(struct worker *w, FCGX_Request *req, const char *client,
     int *status, struct api_error *err)
 {
+	char			id[REQUEST_ID_MAX + 1];
 	struct mcp_http		http = {
 		.client = client,
+		.id = id,
 		.origin = request_param(req, "HTTP_ORIGIN"),
 		.accept = request_param(req, "HTTP_ACCEPT"),
 		.content_type = request_param(req, "CONTENT_TYPE"),
@@ -362,6 +423,7 @@ request_mcp(struct worker *w, FCGX_Request *req, const char *client,
 	struct api_error	retry;
 	struct buf		body;
 
+	request_id(req, id, sizeof(id));
 	if (mcp_check_http(w->config, &http, &reply) == 0) {
 		if (request_read_body(req, w->config->body_max_bytes, &body,
 		    err) == -1) {
@@ -421,6 +483,9 @@ request_health(struct worker *w, FCGX_Request *req, bool head_only,
 		.max_executions = w->config->max_executions,
 		.pool_size = w->config->pool_size,
 	};
+
+	if (request_refuse_draining(err))
+		return -1;
 
 	peer_watch_pause(&w->peer);
 	rc = channel_health(w->chan, &h, version, err);

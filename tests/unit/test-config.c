@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "front.h"
@@ -785,6 +786,115 @@ test_gvisor(void)
 	ok(!config_gvisor(&c), "the default runtime is not gVisor");
 }
 
+/*
+ * docker_host: the unix socket (plain path or unix://), or TCP only with
+ * all three TLS files; plain TCP is refused with the reason.  Then the
+ * executor's start-up check of the files' owner and modes.
+ */
+static void
+test_docker_host(void)
+{
+	static const char tls[] = "docker_tls_ca = /x/ca.pem\n"
+	    "docker_tls_cert = /x/cert.pem\ndocker_tls_key = /x/key.pem\n";
+	struct config	c;
+	char		err[512], text[1024], dir[] = "/tmp/pycage-test-tls-XXXXXX";
+	char		ca[128], cert[128], key[128];
+	FILE		*f;
+
+	ok(load_text(&c, "", 0, err, sizeof(err)) == 0 &&
+	    strcmp(c.docker_socket, "/var/run/docker.sock") == 0 &&
+	    c.docker_tcp_url[0] == '\0', "no docker_host: the default socket");
+	snprintf(text, sizeof(text), "docker_host = unix:///run/other.sock\n");
+	ok(load_text(&c, text, strlen(text), err, sizeof(err)) == 0 &&
+	    strcmp(c.docker_socket, "/run/other.sock") == 0 &&
+	    c.docker_tcp_url[0] == '\0', "docker_host unix:// sets the socket: %s",
+	    err);
+	snprintf(text, sizeof(text), "docker_socket = /run/d.sock\n");
+	ok(load_text(&c, text, strlen(text), err, sizeof(err)) == 0 &&
+	    strcmp(c.docker_socket, "/run/d.sock") == 0,
+	    "docker_socket alone still works");
+	snprintf(text, sizeof(text), "docker_host = tcp://127.0.0.1:2376\n%s", tls);
+	ok(load_text(&c, text, strlen(text), err, sizeof(err)) == 0 &&
+	    strcmp(c.docker_tcp_url, "https://127.0.0.1:2376") == 0,
+	    "tcp:// with the three TLS files: https://127.0.0.1:2376 (%s)", err);
+	snprintf(text, sizeof(text), "docker_host = tcp://engine-2.example:2376\n%s", tls);
+	ok(load_text(&c, text, strlen(text), err, sizeof(err)) == 0 &&
+	    strcmp(c.docker_tcp_url, "https://engine-2.example:2376") == 0,
+	    "tcp:// with a host name (%s)", err);
+	snprintf(text, sizeof(text), "docker_host = tcp://127.0.0.1:2375\n");
+	ok(load_text(&c, text, strlen(text), err, sizeof(err)) == -1 &&
+	    strstr(err, "plain TCP to the Docker engine is refused") != NULL &&
+	    strstr(err, "--tlsverify") != NULL,
+	    "plain TCP refused, saying why: %s", err);
+	snprintf(text, sizeof(text), "docker_host = tcp://127.0.0.1:2376\n"
+	    "docker_tls_ca = /x/ca.pem\ndocker_tls_key = /x/key.pem\n");
+	ok(load_text(&c, text, strlen(text), err, sizeof(err)) == -1 &&
+	    strstr(err, "plain TCP to the Docker engine is refused") != NULL,
+	    "TCP without a client certificate refused: %s", err);
+	snprintf(text, sizeof(text), "%s", tls);
+	ok(load_text(&c, text, strlen(text), err, sizeof(err)) == -1 &&
+	    strstr(err, "go with docker_host = tcp://") != NULL,
+	    "TLS files without tcp:// refused: %s", err);
+	snprintf(text, sizeof(text), "docker_host = http://127.0.0.1:2376\n%s", tls);
+	ok(load_text(&c, text, strlen(text), err, sizeof(err)) == -1 &&
+	    strstr(err, "unix:///path or tcp://host:port") != NULL,
+	    "another scheme refused: %s", err);
+	snprintf(text, sizeof(text), "docker_host = tcp://a/b:2376\n%s", tls);
+	ok(load_text(&c, text, strlen(text), err, sizeof(err)) == -1,
+	    "a host with a '/' refused: %s", err);
+	snprintf(text, sizeof(text), "docker_host = tcp://127.0.0.1:0\n%s", tls);
+	ok(load_text(&c, text, strlen(text), err, sizeof(err)) == -1,
+	    "port 0 refused: %s", err);
+	snprintf(text, sizeof(text), "docker_host = unix://relative.sock\n");
+	ok(load_text(&c, text, strlen(text), err, sizeof(err)) == -1,
+	    "a relative unix:// path refused: %s", err);
+
+	/* The executor's check of the files (needs root to own them). */
+	if (geteuid() != 0 || mkdtemp(dir) == NULL) {
+		ok(1, "# SKIP the TLS files' modes: not root");
+		return;
+	}
+	snprintf(ca, sizeof(ca), "%s/ca.pem", dir);
+	snprintf(cert, sizeof(cert), "%s/cert.pem", dir);
+	snprintf(key, sizeof(key), "%s/key.pem", dir);
+	snprintf(text, sizeof(text), "docker_host = tcp://127.0.0.1:2376\n"
+	    "docker_tls_ca = %s\ndocker_tls_cert = %s\ndocker_tls_key = %s\n",
+	    ca, cert, key);
+	ok(load_text(&c, text, strlen(text), err, sizeof(err)) == 0, "loads: %s", err);
+	ok(docker_check_tls_files(&c, err, sizeof(err)) == -1 &&
+	    strstr(err, "docker_tls_ca") != NULL, "a missing CA file: %s", err);
+	if ((f = fopen(ca, "w")) != NULL)
+		fclose(f);
+	if ((f = fopen(cert, "w")) != NULL)
+		fclose(f);
+	if ((f = fopen(key, "w")) != NULL)
+		fclose(f);
+	chmod(ca, 0644);
+	chmod(cert, 0644);
+	chmod(key, 0640);
+	ok(docker_check_tls_files(&c, err, sizeof(err)) == -1 &&
+	    strstr(err, "docker_tls_key") != NULL &&
+	    strstr(err, "readable by root only") != NULL,
+	    "a key readable by its group refused: %s", err);
+	chmod(key, 0600);
+	err[0] = '\0';
+	ok(docker_check_tls_files(&c, err, sizeof(err)) == 0,
+	    "root's 0644 CA and certificate, 0600 key: accepted (%s)", err);
+	chmod(ca, 0666);
+	ok(docker_check_tls_files(&c, err, sizeof(err)) == -1 &&
+	    strstr(err, "docker_tls_ca") != NULL,
+	    "a CA writable by others refused: %s", err);
+	chmod(ca, 0644);
+	if (chown(cert, 65534, 65534) == 0)
+		ok(docker_check_tls_files(&c, err, sizeof(err)) == -1 &&
+		    strstr(err, "docker_tls_cert") != NULL,
+		    "a certificate not root's refused: %s", err);
+	unlink(ca);
+	unlink(cert);
+	unlink(key);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -800,5 +910,6 @@ main(void)
 	test_config_set();
 	test_load_files();
 	test_gvisor();
+	test_docker_host();
 	return done_testing();
 }

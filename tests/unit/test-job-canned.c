@@ -9,7 +9,8 @@
  * then ends or hangs, and what inspect reports.  So job.c's keeping of
  * the verdict is tested without Docker, in milliseconds: forged and split
  * exit records, a late OOM flag, the runner's own 125, a deadline, the
- * cap, an engine that stops answering.  The real engine is
+ * cap, an engine that stops answering, a SIGTERM from the engine (its
+ * kill event) or from the program itself.  The real engine is
  * tests/integration's; these are the runs it cannot be made to play.
  */
 #include <errno.h>
@@ -45,6 +46,7 @@ struct script {
 	bool		 oom_flag;	/* OOMKilled */
 	int		 oom_after;	/* inspect says OOMKilled only from this call on */
 	bool		 dead_engine;	/* create never answers */
+	bool		 kill_event;	/* events: the engine killed it */
 };
 
 static struct {
@@ -196,7 +198,9 @@ connection_main(void *arg)
 		    run->oom_flag && inspects >= run->oom_after ? "true" : "false");
 		reply(fd, 200, body);
 	} else if (strncmp(head, "GET /v1.41/events", 17) == 0)
-		reply(fd, 200, "");
+		reply(fd, 200, run->kill_event && strstr(head, "kill") != NULL ?
+		    "{\"status\":\"kill\",\"id\":\"" ID "\",\"Action\":\"kill\"}\n" :
+		    "");
 	else if (strncmp(head, "DELETE ", 7) == 0) {
 		pthread_mutex_lock(&engine.lock);
 		engine.removes++;
@@ -268,6 +272,10 @@ static const struct script scripts[] = {
 	  .out = "tick\n", .hang = true, .exit_code = 137 },
 	{ .name = "an engine that does not answer the create",
 	  .dead_engine = true },
+	{ .name = "no record, 143 and the engine's kill event: stopped by the engine",
+	  .out = "partial\n", .exit_code = 143, .kill_event = true },
+	{ .name = "no record, 143, no kill event: the program's own SIGTERM",
+	  .out = "partial\n", .exit_code = 143 },
 };
 
 struct expect {
@@ -291,6 +299,8 @@ static const struct expect expects[] = {
 	{ 0, JOB_ERROR, 3, "x\n", NULL, false },
 	{ 0, JOB_TIMEOUT, 137, "tick\n", NULL, true },
 	{ -1, JOB_OK, 0, NULL, "engine_unavailable", false },
+	{ -1, JOB_OK, 0, NULL, "engine_unavailable", false },
+	{ 0, JOB_ERROR, 143, "partial\n", NULL, false },
 };
 
 int

@@ -111,6 +111,15 @@ test_rate_limit(void)
 		log_warn("engine down, request %d", i);
 	drain(out, sizeof(out));
 	is_int(lines_in(out), 29, "and the bucket is full again");
+
+	/* log_run: one line per run, never held back (test_scale.py counts
+	 * runs per request from them). */
+	for (i = 0; i < 100; i++)
+		log_run("execute load-%d: handed to the executor", i);
+	drain(out, sizeof(out));
+	ok(lines_in(out) == 100 && strstr(out, "load-99: handed") != NULL &&
+	    strstr(out, "held back") == NULL,
+	    "log_run: 100 lines at once, all written, none held back");
 	log_set_clock(NULL);
 }
 
