@@ -229,6 +229,31 @@ def case_key_runs(stack):
     return problems
 
 
+def case_mcp(stack):
+    """POST /mcp takes the same key: 401 without one (before any JSON-RPC), a
+    tools/call with one, run under the key's name (the log's line)."""
+    need(stack)
+    problems = []
+    call = {"jsonrpc": "2.0", "id": 7, "method": "tools/call",
+            "params": {"name": "run_python", "arguments": {"code": "print(6*7)"}}}
+    base = {"Content-Type": pt.JSON_TYPE, "Accept": "application/json, text/event-stream",
+            "MCP-Protocol-Version": "2025-11-25"}
+    body = json.dumps(call).encode()
+    for what, extra in (("no key", {}), ("a wrong key", {"Authorization": "Bearer nope"})):
+        response = pt.request("POST", "/mcp", body, dict(base, **extra), url=stack.url)
+        problems += [f"POST /mcp, {what}: {p}" for p in unauthorized_problems(response)]
+    response = pt.request("POST", "/mcp", body,
+                          dict(base, Authorization=f"Bearer {stack.keys['bob']}"), url=stack.url)
+    answer = pt.parse_json(response.body) if response.status == 200 else None
+    structured = ((answer or {}).get("result") or {}).get("structuredContent") or {}
+    if structured.get("stdout") != "42\n":
+        problems.append(f"tools/call with bob's key: {response.status} {pt.show(response.body)}")
+    log = stack.log_text()
+    if not re.search(r"mcp tools/call \S+: ok exit 0 in \d+ ms \(key bob\)", log):
+        problems.append("no 'mcp tools/call ...: ok ... (key bob)' line in the log")
+    return problems
+
+
 def case_health(stack):
     """/v1/health: only the status without a key (or with a wrong one), all with a key."""
     need(stack)
@@ -275,7 +300,7 @@ def case_log(stack):
     need(stack)
     log = stack.log_text()
     problems = []
-    if not re.search(r"execute: ok exit 0 in \d+ ms \(key alice\)", log):
+    if not re.search(r"execute \S+: ok exit 0 in \d+ ms \(key alice\)", log):
         problems.append("no 'execute: ... (key alice)' line in the log")
     if "401 unauthorized" not in log:
         problems.append("no 401 line in the log")
@@ -393,6 +418,7 @@ def main():
         ("/v1/metrics with a key names keys (pycage_key_requests_total), shows none",
          case_metrics),
         ("the log names the key, shows none", case_log),
+        ("POST /mcp: 401 without a key, tools/call with one, logged under its name", case_mcp),
         (f"one key sending {HOG_RUNS} runs of 30 s ({MAX_EXECUTIONS} slots, {EXEC_WORKERS} "
          f"workers that run code): another key's "
          f"print(1+1) is answered within {ANSWER_WITHIN_S} s, {PROBES} times", case_starvation),
