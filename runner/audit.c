@@ -72,24 +72,24 @@ static const struct {
 	 * NamedTemporaryFile even when the workbook goes to io.BytesIO.
 	 * "/tmp" itself is opened too: NamedTemporaryFile passes the
 	 * directory to open() and lets its opener pick the name. */
-	{"/tmp", RUNNER_MATCH_TREE, true},
+	{ "/tmp", RUNNER_MATCH_TREE, true },
 	/* The program's working directory: the request's files, and those it
 	 * writes for the answer (issue 17; the container's private tmpfs). */
-	{PROTOCOL_DATA_DIR, RUNNER_MATCH_TREE, true},
+	{ PROTOCOL_DATA_DIR, RUNNER_MATCH_TREE, true },
 	/* os.devnull: discarding output, subprocess.DEVNULL-style idioms. */
-	{"/dev/null", RUNNER_MATCH_FILE, true},
-	{"/dev/urandom", RUNNER_MATCH_FILE, false},
-	{"/dev/random", RUNNER_MATCH_FILE, false},
+	{ "/dev/null", RUNNER_MATCH_FILE, true },
+	{ "/dev/urandom", RUNNER_MATCH_FILE, false },
+	{ "/dev/random", RUNNER_MATCH_FILE, false },
 	/* Debian's dist-packages and any python3.X or python3XY.zip: numpy,
 	 * pandas, sympy and openpyxl import lazily and read their own files. */
-	{"/usr/lib/python3", RUNNER_MATCH_STEM, false},
-	{"/usr/local/lib/python3", RUNNER_MATCH_STEM, false},
+	{ "/usr/lib/python3", RUNNER_MATCH_STEM, false },
+	{ "/usr/local/lib/python3", RUNNER_MATCH_STEM, false },
 	/* zoneinfo, pytz (walks the whole tree at import) and dateutil. */
-	{"/usr/share/zoneinfo", RUNNER_MATCH_TREE, false},
-	{"/etc/localtime", RUNNER_MATCH_FILE, false},
+	{ "/usr/share/zoneinfo", RUNNER_MATCH_TREE, false },
+	{ "/etc/localtime", RUNNER_MATCH_FILE, false },
 	/* `import openpyxl` runs mimetypes.init(), which reads it
 	 * (measured: refusing it makes the import fail). */
-	{"/etc/mime.types", RUNNER_MATCH_FILE, false},
+	{ "/etc/mime.types", RUNNER_MATCH_FILE, false },
 };
 
 static struct runner_audit_rule runner_audit_rules[RUNNER_AUDIT_RULES_MAX];
@@ -131,14 +131,15 @@ static const char *const runner_audit_refused_imports[] = {
 	/* CPython's test modules: C API pokes and deliberate crashes; a
 	 * second interpreter with fresh builtins */
 	"_ctypes_test", "_testcapi", "_testinternalcapi", "_testbuffer",
-	"_testmultiphase", "_testclinic", "_testimportmultiple",
-	"_xxtestfuzz", "_xxsubinterpreters",
+	"_testmultiphase", "_testclinic", "_testimportmultiple", "_xxtestfuzz",
+	"_xxsubinterpreters"
 };
 
-static int runner_audit_refuse(const char *event)
+static int
+runner_audit_refuse(const char *event)
 {
-	PyErr_Format(PyExc_PermissionError,
-		     "%s is not allowed in the sandbox", event);
+	PyErr_Format(PyExc_PermissionError, "%s is not allowed in the sandbox",
+	    event);
 	return -1;
 }
 
@@ -146,9 +147,9 @@ static int runner_audit_refuse(const char *event)
  * dropping empty and "." components.  A ".." sets *dotdot and is dropped:
  * the caller decides what a path with ".." means.  Returns 0, or -1 when
  * the result would not fit. */
-static int runner_audit_append_components(char *out, size_t *out_len,
-					  const char *path, size_t len,
-					  bool *dotdot)
+static int
+runner_audit_append_components(char *out, size_t *out_len, const char *path,
+    size_t len, bool *dotdot)
 {
 	size_t start = 0;
 
@@ -160,8 +161,9 @@ static int runner_audit_append_components(char *out, size_t *out_len,
 		if (component_len == 2 && memcmp(path + start, "..", 2) == 0) {
 			*dotdot = true;
 		} else if (component_len > 0 &&
-			   !(component_len == 1 && path[start] == '.')) {
-			if (*out_len + 1 + component_len >= RUNNER_AUDIT_PATH_MAX_BYTES)
+		    !(component_len == 1 && path[start] == '.')) {
+			if (*out_len + 1 + component_len >=
+			    RUNNER_AUDIT_PATH_MAX_BYTES)
 				return -1;
 			out[(*out_len)++] = '/';
 			memcpy(out + *out_len, path + start, component_len);
@@ -182,8 +184,9 @@ static int runner_audit_append_components(char *out, size_t *out_len,
  * by realpath(), as the kernel will; a relative one is refused, because the
  * "open" event does not say which dir_fd it is relative to.
  * Returns 0, or -1 when the path is to be refused. */
-static int runner_audit_absolute_path(const char *path, size_t len,
-				      char out[RUNNER_AUDIT_PATH_MAX_BYTES])
+static int
+runner_audit_absolute_path(const char *path, size_t len,
+    char out[RUNNER_AUDIT_PATH_MAX_BYTES])
 {
 	char cwd[RUNNER_AUDIT_PATH_MAX_BYTES];
 	size_t out_len = 0;
@@ -195,7 +198,7 @@ static int runner_audit_absolute_path(const char *path, size_t len,
 	if (path[0] != '/') {
 		if (getcwd(cwd, sizeof(cwd)) == NULL ||
 		    runner_audit_append_components(out, &out_len, cwd,
-						   strlen(cwd), &dotdot) != 0)
+			strlen(cwd), &dotdot) != 0)
 			return -1;
 	}
 	if (runner_audit_append_components(out, &out_len, path, len, &dotdot) != 0)
@@ -212,7 +215,8 @@ static int runner_audit_absolute_path(const char *path, size_t len,
 	return 0;
 }
 
-static bool runner_audit_path_allowed(const char *path, bool write)
+static bool
+runner_audit_path_allowed(const char *path, bool write)
 {
 	size_t len = strlen(path);
 
@@ -238,11 +242,11 @@ static bool runner_audit_path_allowed(const char *path, bool write)
 	return false;
 }
 
-#define RUNNER_AUDIT_READ_REASON \
-	"files can be read only in the Python installation, /usr/share/zoneinfo, " \
-	PROTOCOL_DATA_DIR " and /tmp"
-#define RUNNER_AUDIT_WRITE_REASON "files can be written only under " \
-	PROTOCOL_DATA_DIR " and /tmp"
+#define RUNNER_AUDIT_READ_REASON                                                                     \
+	"files can be read only in the Python installation, /usr/share/zoneinfo, " PROTOCOL_DATA_DIR \
+	" and /tmp"
+#define RUNNER_AUDIT_WRITE_REASON \
+	"files can be written only under " PROTOCOL_DATA_DIR " and /tmp"
 
 /* Lets event go on when path, one of its arguments, may be read (or
  * written, when write is set).  Returns 0, or -1 with an exception set.
@@ -257,9 +261,9 @@ static bool runner_audit_path_allowed(const char *path, bool write)
  *   os module and io convert before they audit); anything else is refused
  *   rather than converted again, which would run the program's
  *   __fspath__ a second time and check a different answer. */
-static int runner_audit_check_path(const char *event, PyObject *path,
-				   bool write, const char *access,
-				   const char *reason)
+static int
+runner_audit_check_path(const char *event, PyObject *path, bool write,
+    const char *access, const char *reason)
 {
 	char absolute[RUNNER_AUDIT_PATH_MAX_BYTES];
 	PyObject *encoded, *shown;
@@ -273,32 +277,31 @@ static int runner_audit_check_path(const char *event, PyObject *path,
 		encoded = PyUnicode_EncodeFSDefault(path);
 	else if (PyBytes_Check(path))
 		encoded = PyBytes_FromStringAndSize(PyBytes_AS_STRING(path),
-						    PyBytes_GET_SIZE(path));
+		    PyBytes_GET_SIZE(path));
 	else {
 		PyErr_Format(PyExc_PermissionError,
-			     "%s of a %.100s is not allowed in the sandbox",
-			     event, Py_TYPE(path)->tp_name);
+		    "%s of a %.100s is not allowed in the sandbox", event,
+		    Py_TYPE(path)->tp_name);
 		return -1;
 	}
 	if (encoded == NULL)
 		return -1;
 
 	allowed = runner_audit_absolute_path(PyBytes_AS_STRING(encoded),
-					     (size_t)PyBytes_GET_SIZE(encoded),
-					     absolute) == 0 &&
-		  runner_audit_path_allowed(absolute, write);
+		      (size_t)PyBytes_GET_SIZE(encoded), absolute) == 0 &&
+	    runner_audit_path_allowed(absolute, write);
 	if (allowed) {
 		Py_DECREF(encoded);
 		return 0;
 	}
 	shown = PyUnicode_DecodeFSDefaultAndSize(PyBytes_AS_STRING(encoded),
-						 PyBytes_GET_SIZE(encoded));
+	    PyBytes_GET_SIZE(encoded));
 	Py_DECREF(encoded);
 	if (shown == NULL)
 		return -1;
 	PyErr_Format(PyExc_PermissionError,
-		     "%s(%R)%s is not allowed in the sandbox: %s", event, shown,
-		     access, reason);
+	    "%s(%R)%s is not allowed in the sandbox: %s", event, shown, access,
+	    reason);
 	Py_DECREF(shown);
 	return -1;
 }
@@ -306,7 +309,8 @@ static int runner_audit_check_path(const char *event, PyObject *path,
 /* "open" (path, mode, flags): raised by open(), io.open_code() (every
  * import), os.open() (mode None) and FileIO (flags the O_* it will use).
  * Write access is read from both the mode and the flags. */
-static int runner_audit_open(const char *event, PyObject *args)
+static int
+runner_audit_open(const char *event, PyObject *args)
 {
 	PyObject *mode, *flags_object;
 	bool write = false;
@@ -325,46 +329,49 @@ static int runner_audit_open(const char *event, PyObject *args)
 		long flags = PyLong_AsLong(flags_object);
 		if (flags == -1 && PyErr_Occurred())
 			return -1;
-		if ((flags & (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND)) != 0)
+		if ((flags &
+			(O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND)) != 0)
 			write = true;
 	}
 	return runner_audit_check_path(event, PyTuple_GET_ITEM(args, 0), write,
-				       write ? " for writing" : " for reading",
-				       write ? RUNNER_AUDIT_WRITE_REASON
-					     : RUNNER_AUDIT_READ_REASON);
+	    write ? " for writing" : " for reading",
+	    write ? RUNNER_AUDIT_WRITE_REASON : RUNNER_AUDIT_READ_REASON);
 }
 
 /* os.listdir, os.scandir (path): a listing is a read. */
-static int runner_audit_list(const char *event, PyObject *args)
+static int
+runner_audit_list(const char *event, PyObject *args)
 {
 	if (PyTuple_GET_SIZE(args) < 1)
 		return runner_audit_refuse(event);
-	return runner_audit_check_path(event, PyTuple_GET_ITEM(args, 0), false, "",
-				       RUNNER_AUDIT_READ_REASON);
+	return runner_audit_check_path(event, PyTuple_GET_ITEM(args, 0), false,
+	    "", RUNNER_AUDIT_READ_REASON);
 }
 
 /* os.remove, os.rmdir, os.mkdir, os.chmod, os.chown, os.truncate, os.utime,
  * os.setxattr, os.removexattr: the path is the first argument.  The root is
  * read-only anyway; refusing here gives a clear error and keeps the policy
  * independent of how the container was mounted. */
-static int runner_audit_change(const char *event, PyObject *args)
+static int
+runner_audit_change(const char *event, PyObject *args)
 {
 	if (PyTuple_GET_SIZE(args) < 1)
 		return runner_audit_refuse(event);
-	return runner_audit_check_path(event, PyTuple_GET_ITEM(args, 0), true, "",
-				       RUNNER_AUDIT_WRITE_REASON);
+	return runner_audit_check_path(event, PyTuple_GET_ITEM(args, 0), true,
+	    "", RUNNER_AUDIT_WRITE_REASON);
 }
 
 /* os.rename (src, dst, src_dir_fd, dst_dir_fd), os.replace too. */
-static int runner_audit_rename(const char *event, PyObject *args)
+static int
+runner_audit_rename(const char *event, PyObject *args)
 {
 	if (PyTuple_GET_SIZE(args) < 2)
 		return runner_audit_refuse(event);
 	if (runner_audit_check_path(event, PyTuple_GET_ITEM(args, 0), true, "",
-				    RUNNER_AUDIT_WRITE_REASON) != 0)
+		RUNNER_AUDIT_WRITE_REASON) != 0)
 		return -1;
-	return runner_audit_check_path(event, PyTuple_GET_ITEM(args, 1), true, "",
-				       RUNNER_AUDIT_WRITE_REASON);
+	return runner_audit_check_path(event, PyTuple_GET_ITEM(args, 1), true,
+	    "", RUNNER_AUDIT_WRITE_REASON);
 }
 
 /* os.chdir (path), os.fchdir too: only into /tmp.  Relative paths are
@@ -372,23 +379,25 @@ static int runner_audit_rename(const char *event, PyObject *args)
  * starts: the container's WorkingDir) means that a thread changing
  * directory between another thread's check and its open() cannot move a
  * relative path out of /tmp.  A descriptor is refused for the same reason. */
-static int runner_audit_chdir(const char *event, PyObject *args)
+static int
+runner_audit_chdir(const char *event, PyObject *args)
 {
 	if (PyTuple_GET_SIZE(args) < 1 || PyLong_Check(PyTuple_GET_ITEM(args, 0)))
 		return runner_audit_refuse(event);
 	return runner_audit_check_path(event, PyTuple_GET_ITEM(args, 0), true, "",
-				       "the working directory stays under "
-				       PROTOCOL_DATA_DIR " or /tmp");
+	    "the working directory stays under " PROTOCOL_DATA_DIR " or /tmp");
 }
 
 /* os.kill (pid, signal): the program may signal itself (as os.abort() and
  * signal.raise_signal() do, with no event), nothing else: not the init
  * process, not a process group (0, -1, negative pids). */
-static int runner_audit_kill(const char *event, PyObject *args)
+static int
+runner_audit_kill(const char *event, PyObject *args)
 {
 	long pid;
 
-	if (PyTuple_GET_SIZE(args) < 1 || !PyLong_Check(PyTuple_GET_ITEM(args, 0)))
+	if (PyTuple_GET_SIZE(args) < 1 ||
+	    !PyLong_Check(PyTuple_GET_ITEM(args, 0)))
 		return runner_audit_refuse(event);
 	pid = PyLong_AsLong(PyTuple_GET_ITEM(args, 0));
 	if (pid == -1 && PyErr_Occurred())
@@ -396,8 +405,9 @@ static int runner_audit_kill(const char *event, PyObject *args)
 	if (pid > 0 && pid == (long)getpid())
 		return 0;
 	PyErr_Format(PyExc_PermissionError,
-		     "%s of pid %ld is not allowed in the sandbox: "
-		     "a program may signal only itself", event, pid);
+	    "%s of pid %ld is not allowed in the sandbox: "
+	    "a program may signal only itself",
+	    event, pid);
 	return -1;
 }
 
@@ -406,7 +416,8 @@ static int runner_audit_kill(const char *event, PyObject *args)
  * handle reaches nothing by itself: finding a symbol in it (ctypes.dlsym)
  * and calling one (ctypes.call_function) are refused.  Loading any library
  * is refused. */
-static int runner_audit_dlopen(const char *event, PyObject *args)
+static int
+runner_audit_dlopen(const char *event, PyObject *args)
 {
 	if (PyTuple_GET_SIZE(args) >= 1 && PyTuple_GET_ITEM(args, 0) == Py_None)
 		return 0;
@@ -418,21 +429,23 @@ static int runner_audit_dlopen(const char *event, PyObject *args)
  * imports with `except ImportError` (numpy.core._internal and ctypes,
  * platform and subprocess), and a PermissionError there would turn "not
  * available" into a crash. */
-static int runner_audit_import(const char *event, PyObject *args)
+static int
+runner_audit_import(const char *event, PyObject *args)
 {
 	PyObject *name, *message;
 	int refused;
 
 	(void)event;
-	if (PyTuple_GET_SIZE(args) < 1 || !PyUnicode_Check(PyTuple_GET_ITEM(args, 0)))
+	if (PyTuple_GET_SIZE(args) < 1 ||
+	    !PyUnicode_Check(PyTuple_GET_ITEM(args, 0)))
 		return 0;
 	name = PyTuple_GET_ITEM(args, 0);
 	refused = runner_top_level_name_in(name, runner_audit_refused_imports,
-					   RUNNER_ARRAY_LEN(runner_audit_refused_imports));
+	    RUNNER_ARRAY_LEN(runner_audit_refused_imports));
 	if (refused <= 0)
 		return refused;
-	message = PyUnicode_FromFormat("import of %R is not allowed in the sandbox",
-				       name);
+	message = PyUnicode_FromFormat(
+	    "import of %R is not allowed in the sandbox", name);
 	if (message != NULL) {
 		PyErr_SetImportError(message, name, NULL);
 		Py_DECREF(message);
@@ -448,54 +461,54 @@ static const struct {
 	int (*check)(const char *event, PyObject *args);
 } runner_audit_events[] = {
 	/* files */
-	{"open", runner_audit_open},
-	{"os.listdir", runner_audit_list},
-	{"os.scandir", runner_audit_list},
-	{"os.chdir", runner_audit_chdir},
-	{"os.remove", runner_audit_change},
-	{"os.rmdir", runner_audit_change},
-	{"os.mkdir", runner_audit_change},
-	{"os.chmod", runner_audit_change},
-	{"os.chown", runner_audit_change},
-	{"os.truncate", runner_audit_change},
-	{"os.utime", runner_audit_change},
-	{"os.setxattr", runner_audit_change},
-	{"os.removexattr", runner_audit_change},
-	{"os.rename", runner_audit_rename},
+	{ "open", runner_audit_open },
+	{ "os.listdir", runner_audit_list },
+	{ "os.scandir", runner_audit_list },
+	{ "os.chdir", runner_audit_chdir },
+	{ "os.remove", runner_audit_change },
+	{ "os.rmdir", runner_audit_change },
+	{ "os.mkdir", runner_audit_change },
+	{ "os.chmod", runner_audit_change },
+	{ "os.chown", runner_audit_change },
+	{ "os.truncate", runner_audit_change },
+	{ "os.utime", runner_audit_change },
+	{ "os.setxattr", runner_audit_change },
+	{ "os.removexattr", runner_audit_change },
+	{ "os.rename", runner_audit_rename },
 	/* a link in /tmp to a file elsewhere would pass the path check */
-	{"os.link", NULL},
-	{"os.symlink", NULL},
+	{ "os.link", NULL },
+	{ "os.symlink", NULL },
 	/* processes.  os.spawn is Windows' event: on POSIX os.spawn*() is
 	 * fork() + exec(), refused as os.fork. */
-	{"os.system", NULL},
-	{"os.exec", NULL},
-	{"os.posix_spawn", NULL},
-	{"os.spawn", NULL},
-	{"os.fork", NULL},
-	{"os.forkpty", NULL},
-	{"subprocess.Popen", NULL},
-	{"pty.spawn", NULL},
-	{"os.kill", runner_audit_kill},
-	{"os.killpg", NULL},
+	{ "os.system", NULL },
+	{ "os.exec", NULL },
+	{ "os.posix_spawn", NULL },
+	{ "os.spawn", NULL },
+	{ "os.fork", NULL },
+	{ "os.forkpty", NULL },
+	{ "subprocess.Popen", NULL },
+	{ "pty.spawn", NULL },
+	{ "os.kill", runner_audit_kill },
+	{ "os.killpg", NULL },
 	/* memory that can be made executable (the event does not carry prot);
 	 * costs pandas' memory_map=True and numpy.memmap, both file-backed */
-	{"mmap.__new__", NULL},
-	{"ctypes.dlopen", runner_audit_dlopen},
-	{"import", runner_audit_import},
+	{ "mmap.__new__", NULL },
+	{ "ctypes.dlopen", runner_audit_dlopen },
+	{ "import", runner_audit_import },
 };
 
 /* Whole families refused by prefix, after the exact names above: every
  * socket operation (there is no network, and name lookups would read /etc),
  * every other ctypes operation (symbols, calls, memory at an address). */
-static const char *const runner_audit_refused_prefixes[] = {
-	"socket.", "ctypes.",
-};
+static const char *const runner_audit_refused_prefixes[] = { "socket.",
+	"ctypes." };
 
 /* Called by CPython for every audit event, in every thread, with the GIL
  * held and no exception set; returning -1 with an exception set makes the
  * operation raise it.  It runs thousands of times during an import of
  * pandas, so it only compares names until one matches. */
-static int runner_audit_hook(const char *event, PyObject *args, void *user_data)
+static int
+runner_audit_hook(const char *event, PyObject *args, void *user_data)
 {
 	(void)user_data;
 	for (size_t i = 0; i < RUNNER_ARRAY_LEN(runner_audit_events); i++) {
@@ -505,7 +518,8 @@ static int runner_audit_hook(const char *event, PyObject *args, void *user_data)
 			return runner_audit_refuse(event);
 		return runner_audit_events[i].check(event, args);
 	}
-	for (size_t i = 0; i < RUNNER_ARRAY_LEN(runner_audit_refused_prefixes); i++) {
+	for (size_t i = 0; i < RUNNER_ARRAY_LEN(runner_audit_refused_prefixes);
+	     i++) {
 		const char *prefix = runner_audit_refused_prefixes[i];
 		if (strncmp(event, prefix, strlen(prefix)) == 0)
 			return runner_audit_refuse(event);
@@ -515,8 +529,9 @@ static int runner_audit_hook(const char *event, PyObject *args, void *user_data)
 	return 0;
 }
 
-static void runner_audit_add_rule(const char *path, size_t len,
-				  enum runner_audit_match match, bool writable)
+static void
+runner_audit_add_rule(const char *path, size_t len,
+    enum runner_audit_match match, bool writable)
 {
 	struct runner_audit_rule *rule;
 
@@ -529,7 +544,7 @@ static void runner_audit_add_rule(const char *path, size_t len,
 	if (runner_audit_rule_count == RUNNER_AUDIT_RULES_MAX ||
 	    len >= sizeof(rule->path))
 		runner_fail(PROTOCOL_EXIT_NO_INTERPRETER,
-			    "audit hook: too many or too long allowed paths");
+		    "audit hook: too many or too long allowed paths");
 	rule = &runner_audit_rules[runner_audit_rule_count++];
 	memcpy(rule->path, path, len);
 	rule->path[len] = '\0';
@@ -542,23 +557,24 @@ static void runner_audit_add_rule(const char *path, size_t len,
  * sys.exec_prefix and sys.base_exec_prefix, with libdir "lib" and
  * sys.platlibdir: the installation the interpreter actually found, for an
  * image where it is not under /usr or /usr/local. */
-static void runner_audit_add_prefix_rules(void)
+static void
+runner_audit_add_prefix_rules(void)
 {
-	static const char *const prefix_names[] = {
-		"prefix", "base_prefix", "exec_prefix", "base_exec_prefix",
-	};
+	static const char *const prefix_names[] = { "prefix", "base_prefix",
+		"exec_prefix", "base_exec_prefix" };
 	PyObject *platlibdir_object = PySys_GetObject("platlibdir"); /* borrowed */
-	const char *libdirs[] = {"lib", "lib"};
+	const char *libdirs[] = { "lib", "lib" };
 	char stem[RUNNER_AUDIT_PATH_MAX_BYTES];
 
 	if (platlibdir_object != NULL && PyUnicode_Check(platlibdir_object)) {
 		libdirs[1] = PyUnicode_AsUTF8(platlibdir_object);
 		if (libdirs[1] == NULL)
 			runner_fail(PROTOCOL_EXIT_NO_INTERPRETER,
-				    "audit hook: sys.platlibdir is not UTF-8");
+			    "audit hook: sys.platlibdir is not UTF-8");
 	}
 	for (size_t i = 0; i < RUNNER_ARRAY_LEN(prefix_names); i++) {
-		PyObject *prefix_object = PySys_GetObject(prefix_names[i]); /* borrowed */
+		PyObject *prefix_object =
+		    PySys_GetObject(prefix_names[i]); /* borrowed */
 		const char *prefix;
 
 		if (prefix_object == NULL || !PyUnicode_Check(prefix_object))
@@ -566,19 +582,19 @@ static void runner_audit_add_prefix_rules(void)
 		prefix = PyUnicode_AsUTF8(prefix_object);
 		if (prefix == NULL)
 			runner_fail(PROTOCOL_EXIT_NO_INTERPRETER,
-				    "audit hook: sys.%s is not UTF-8", prefix_names[i]);
+			    "audit hook: sys.%s is not UTF-8", prefix_names[i]);
 		/* A relative or empty prefix names no installation to allow. */
 		if (prefix[0] != '/')
 			continue;
 		for (size_t j = 0; j < RUNNER_ARRAY_LEN(libdirs); j++) {
 			int len = snprintf(stem, sizeof(stem), "%s/%s/python3",
-					   strcmp(prefix, "/") == 0 ? "" : prefix,
-					   libdirs[j]);
+			    strcmp(prefix, "/") == 0 ? "" : prefix, libdirs[j]);
 			if (len < 0 || (size_t)len >= sizeof(stem))
 				runner_fail(PROTOCOL_EXIT_NO_INTERPRETER,
-					    "audit hook: sys.%s is too long",
-					    prefix_names[i]);
-			runner_audit_add_rule(stem, (size_t)len, RUNNER_MATCH_STEM, false);
+				    "audit hook: sys.%s is too long",
+				    prefix_names[i]);
+			runner_audit_add_rule(stem, (size_t)len,
+			    RUNNER_MATCH_STEM, false);
 		}
 	}
 }
@@ -595,19 +611,21 @@ static void runner_audit_add_prefix_rules(void)
  * hook is silently not added and 0 is returned (C API docs, "PySys_Add
  * AuditHook").  Isolated mode runs no usercustomize, but sitecustomize may
  * run, so the hook proves it is armed by seeing an event of its own. */
-void runner_audit_install(void)
+void
+runner_audit_install(void)
 {
 	for (size_t i = 0; i < RUNNER_ARRAY_LEN(runner_audit_fixed_rules); i++)
 		runner_audit_add_rule(runner_audit_fixed_rules[i].path,
-				      strlen(runner_audit_fixed_rules[i].path),
-				      runner_audit_fixed_rules[i].match,
-				      runner_audit_fixed_rules[i].writable);
+		    strlen(runner_audit_fixed_rules[i].path),
+		    runner_audit_fixed_rules[i].match,
+		    runner_audit_fixed_rules[i].writable);
 	runner_audit_add_prefix_rules();
 
 	if (PySys_AddAuditHook(runner_audit_hook, NULL) != 0 ||
-	    PySys_Audit(RUNNER_AUDIT_ARMED_EVENT, NULL) != 0 || !runner_audit_armed) {
+	    PySys_Audit(RUNNER_AUDIT_ARMED_EVENT, NULL) != 0 ||
+	    !runner_audit_armed) {
 		runner_print_exception();
 		runner_fail(PROTOCOL_EXIT_NO_INTERPRETER,
-			    "cannot install the audit hook");
+		    "cannot install the audit hook");
 	}
 }

@@ -18,13 +18,13 @@ void runner_audit_install(void);
 
 /* runner.c: the runner's own failure: one "pycage-runner: ..." line on
  * stderr, then _exit(exit_code), before any exit record. */
-__attribute__((format(printf, 2, 3), noreturn))
-void runner_fail(int exit_code, const char *format, ...);
+__attribute__((format(printf, 2, 3), noreturn)) void
+runner_fail(int exit_code, const char *format, ...);
 /* runner.c: the pending exception's traceback as `python3 -c` prints it. */
 void runner_print_exception(void);
 /* runner.c: 1 if the first dotted component of name is one of names, 0 if
  * not, -1 with an exception set. */
-int runner_top_level_name_in(PyObject *name, const char *const *names,
-			     size_t count);
+int
+runner_top_level_name_in(PyObject *name, const char *const *names, size_t count);
 
 #endif /* PYCAGE_RUNNER_AUDIT_H */

@@ -18,17 +18,17 @@
 
 #include "protocol.h"
 
-#define HEADER_BAD	"bad header: want 'pycage1 <code_len> <stdin_len> <nonce>' or " \
+#define HEADER_BAD                                                      \
+	"bad header: want 'pycage1 <code_len> <stdin_len> <nonce>' or " \
 	"'pycage2 <code_len> <stdin_len> <files_len> <files_out_max> <nonce>'"
 #define HEADER_BAD_NONCE "bad header: nonce must be 1..64 of [A-Za-z0-9] or '-'"
 
 int
 protocol_format_header_files(char *out, size_t outlen, size_t code_len,
-    size_t stdin_len, size_t files_len, size_t files_out_max,
-    const char *nonce)
+    size_t stdin_len, size_t files_len, size_t files_out_max, const char *nonce)
 {
-	const char	*shown = nonce[0] != '\0' ? nonce : PROTOCOL_NO_NONCE;
-	int		 n;
+	const char *shown = nonce[0] != '\0' ? nonce : PROTOCOL_NO_NONCE;
+	int n;
 
 	if (code_len > PROTOCOL_CODE_MAX_BYTES ||
 	    stdin_len > PROTOCOL_STDIN_MAX_BYTES ||
@@ -39,19 +39,21 @@ protocol_format_header_files(char *out, size_t outlen, size_t code_len,
 		n = snprintf(out, outlen, PROTOCOL_HEADER_MAGIC " %zu %zu %s\n",
 		    code_len, stdin_len, shown);
 	else
-		n = snprintf(out, outlen, PROTOCOL_HEADER2_MAGIC
-		    " %zu %zu %zu %zu %s\n", code_len, stdin_len, files_len,
-		    files_out_max, shown);
-	return n < 0 || (size_t)n >= outlen || (size_t)n > PROTOCOL_HEADER_MAX_BYTES ?
-	    -1 : n;
+		n = snprintf(out, outlen,
+		    PROTOCOL_HEADER2_MAGIC " %zu %zu %zu %zu %s\n", code_len,
+		    stdin_len, files_len, files_out_max, shown);
+	return n < 0 || (size_t)n >= outlen ||
+		(size_t)n > PROTOCOL_HEADER_MAX_BYTES ?
+	    -1 :
+	    n;
 }
 
 int
 protocol_format_header(char *out, size_t outlen, size_t code_len,
     size_t stdin_len, const char *nonce)
 {
-	return protocol_format_header_files(out, outlen, code_len, stdin_len,
-	    0, 0, nonce);
+	return protocol_format_header_files(out, outlen, code_len, stdin_len, 0,
+	    0, nonce);
 }
 
 /* A run of decimal digits at *cursor, stopping as soon as the value
@@ -60,8 +62,8 @@ protocol_format_header(char *out, size_t outlen, size_t code_len,
 static int
 header_length(const char **cursor, const char *end, size_t max, size_t *out)
 {
-	const char	*p = *cursor;
-	size_t		 value = 0;
+	const char *p = *cursor;
+	size_t value = 0;
 
 	if (p == end || *p < '0' || *p > '9')
 		return -1;
@@ -89,27 +91,31 @@ int
 protocol_parse_header(const char *line, size_t len,
     struct protocol_header *header, const char **reason)
 {
-	static const char	 magic[] = PROTOCOL_HEADER_MAGIC " ";
-	static const char	 magic2[] = PROTOCOL_HEADER2_MAGIC " ";
-	const char		*p = line, *end = line + len;
-	size_t			 nonce_len, i;
-	int			 parsed;
-	bool			 files = false;
+	static const char magic[] = PROTOCOL_HEADER_MAGIC " ";
+	static const char magic2[] = PROTOCOL_HEADER2_MAGIC " ";
+	const char *p = line, *end = line + len;
+	size_t nonce_len, i;
+	int parsed;
+	bool files = false;
 
 	*reason = HEADER_BAD;
 	header->files_len = header->files_out_max = 0;
-	if (len >= sizeof(magic2) - 1 && memcmp(p, magic2, sizeof(magic2) - 1) == 0)
+	if (len >= sizeof(magic2) - 1 &&
+	    memcmp(p, magic2, sizeof(magic2) - 1) == 0)
 		files = true;
-	else if (len < sizeof(magic) - 1 || memcmp(p, magic, sizeof(magic) - 1) != 0)
+	else if (len < sizeof(magic) - 1 ||
+	    memcmp(p, magic, sizeof(magic) - 1) != 0)
 		return -1;
-	p += sizeof(magic) - 1;		/* both magics are 8 bytes with the space */
-	parsed = header_length(&p, end, PROTOCOL_CODE_MAX_BYTES, &header->code_len);
+	p += sizeof(magic) - 1; /* both magics are 8 bytes with the space */
+	parsed =
+	    header_length(&p, end, PROTOCOL_CODE_MAX_BYTES, &header->code_len);
 	if (parsed == -2)
 		*reason = "code_len over the cap of 262144 bytes";
 	if (parsed != 0 || p == end || *p != ' ')
 		return -1;
 	p++;
-	parsed = header_length(&p, end, PROTOCOL_STDIN_MAX_BYTES, &header->stdin_len);
+	parsed =
+	    header_length(&p, end, PROTOCOL_STDIN_MAX_BYTES, &header->stdin_len);
 	if (parsed == -2)
 		*reason = "stdin_len over the cap of 1048576 bytes";
 	if (parsed != 0 || p == end || *p != ' ')
@@ -131,7 +137,7 @@ protocol_parse_header(const char *line, size_t len,
 			return -1;
 		p++;
 		if (header->files_len == 0 && header->files_out_max == 0)
-			return -1;	/* that header is written pycage1 */
+			return -1; /* that header is written pycage1 */
 	}
 	nonce_len = (size_t)(end - p);
 	if (nonce_len == 1 && *p == PROTOCOL_NO_NONCE[0]) {

@@ -77,36 +77,32 @@
 #include "data.h"
 #include "protocol.h"
 
-#define RUNNER_MESSAGE_MAX_BYTES 512       /* one "pycage-runner: ..." line */
+#define RUNNER_MESSAGE_MAX_BYTES 512      /* one "pycage-runner: ..." line */
 #define RUNNER_SOURCE_FILENAME "<string>" /* what `python3 -c` shows */
 
 /* Top-level module names user code may import.  `sys` is a hole in the
  * tripwire (sys.modules) kept because sys.stdin and sys.exit are needed. */
-static const char *const runner_import_allowlist[] = {
-	"math", "cmath", "random", "datetime", "time", "calendar", "json",
-	"re", "statistics", "itertools", "functools", "operator",
-	"collections", "decimal", "fractions", "string", "textwrap", "io",
-	"copy", "heapq", "bisect", "array", "enum", "dataclasses", "typing",
-	"abc", "numbers", "pprint", "hashlib", "base64", "binascii", "struct",
-	"uuid", "unicodedata", "difflib", "csv", "contextlib", "types",
-	"warnings", "zoneinfo", "sys",
-	"numpy", "pandas", "openpyxl", "sympy",
-};
+static const char *const runner_import_allowlist[] = { "math", "cmath",
+	"random", "datetime", "time", "calendar", "json", "re", "statistics",
+	"itertools", "functools", "operator", "collections", "decimal",
+	"fractions", "string", "textwrap", "io", "copy", "heapq", "bisect",
+	"array", "enum", "dataclasses", "typing", "abc", "numbers", "pprint",
+	"hashlib", "base64", "binascii", "struct", "uuid", "unicodedata",
+	"difflib", "csv", "contextlib", "types", "warnings", "zoneinfo", "sys",
+	"numpy", "pandas", "openpyxl", "sympy" };
 
 /* Builtins that reach files, the terminal, or code and namespaces outside
  * the compiled program. */
-static const char *const runner_removed_builtins[] = {
-	"open", "eval", "exec", "compile", "breakpoint",
-	"globals", "locals", "vars", "help",
-};
+static const char *const runner_removed_builtins[] = { "open", "eval", "exec",
+	"compile", "breakpoint", "globals", "locals", "vars", "help" };
 
 /* The real __import__, owned for the life of the process.  Kept in a static
  * rather than as the restricted function's __self__, where user code could
  * pick it up with one attribute lookup. */
 static PyObject *runner_real_import;
 
-
-static int runner_write_all(int fd, const char *buf, size_t len)
+static int
+runner_write_all(int fd, const char *buf, size_t len)
 {
 	while (len > 0) {
 		ssize_t written = write(fd, buf, len);
@@ -123,7 +119,8 @@ static int runner_write_all(int fd, const char *buf, size_t len)
 
 /* Reads until len bytes or EOF.  Returns the byte count, short only at EOF,
  * or -1 on a read error. */
-static ssize_t runner_read_full(int fd, char *buf, size_t len)
+static ssize_t
+runner_read_full(int fd, char *buf, size_t len)
 {
 	size_t done = 0;
 
@@ -144,8 +141,8 @@ static ssize_t runner_read_full(int fd, char *buf, size_t len)
 /* The one way the runner gives up: a single line on fd 2, then _exit().
  * _exit() because nothing registered with atexit (nor Python's finaliser)
  * may run or print after the runner has decided to fail. */
-__attribute__((format(printf, 2, 3), noreturn))
-void runner_fail(int exit_code, const char *format, ...)
+__attribute__((format(printf, 2, 3), noreturn)) void
+runner_fail(int exit_code, const char *format, ...)
 {
 	char message[RUNNER_MESSAGE_MAX_BYTES];
 	static const char prefix[] = "pycage-runner: ";
@@ -157,7 +154,7 @@ void runner_fail(int exit_code, const char *format, ...)
 	memcpy(message, prefix, prefix_len);
 	va_start(args, format);
 	formatted = vsnprintf(message + prefix_len,
-			      sizeof(message) - prefix_len - 1, format, args);
+	    sizeof(message) - prefix_len - 1, format, args);
 	va_end(args);
 	if (formatted < 0)
 		formatted = 0;
@@ -171,16 +168,18 @@ void runner_fail(int exit_code, const char *format, ...)
 
 /* ---- argv ---------------------------------------------------------------- */
 
-static bool runner_is_module_name_char(char c)
+static bool
+runner_is_module_name_char(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c >= '0' && c <= '9') || c == '_' || c == '.';
+	    (c >= '0' && c <= '9') || c == '_' || c == '.';
 }
 
 /* Returns the text after --preload= (NULL when absent) and whether
  * --ready was given; exits 125 on anything else (an option twice
  * included), so a typo in the pool's Cmd fails loudly at start. */
-static const char *runner_parse_argv(int argc, char **argv, bool *ready)
+static const char *
+runner_parse_argv(int argc, char **argv, bool *ready)
 {
 	static const char option[] = PROTOCOL_ARG_PRELOAD;
 	const char *preload = NULL;
@@ -193,8 +192,9 @@ static const char *runner_parse_argv(int argc, char **argv, bool *ready)
 		}
 		if (strncmp(argv[i], option, sizeof(option) - 1) != 0 ||
 		    preload != NULL)
-			runner_fail(PROTOCOL_EXIT_BAD_REQUEST, "usage: pycage-runner "
-				    "[--preload=mod1,mod2,...] [--ready]");
+			runner_fail(PROTOCOL_EXIT_BAD_REQUEST,
+			    "usage: pycage-runner "
+			    "[--preload=mod1,mod2,...] [--ready]");
 		preload = argv[i] + sizeof(option) - 1;
 	}
 	if (preload == NULL)
@@ -205,20 +205,19 @@ static const char *runner_parse_argv(int argc, char **argv, bool *ready)
 
 	if (len > PROTOCOL_PRELOAD_MAX_BYTES)
 		runner_fail(PROTOCOL_EXIT_BAD_REQUEST,
-			    "--preload longer than %d bytes",
-			    PROTOCOL_PRELOAD_MAX_BYTES);
+		    "--preload longer than %d bytes", PROTOCOL_PRELOAD_MAX_BYTES);
 	/* "--preload=" alone preloads nothing; otherwise no name may be empty. */
 	for (size_t i = 0; len > 0 && i <= len; i++) {
 		if (i == len || preload[i] == ',') {
 			if (name_len == 0)
 				runner_fail(PROTOCOL_EXIT_BAD_REQUEST,
-					    "--preload has an empty module name");
+				    "--preload has an empty module name");
 			name_len = 0;
 		} else if (runner_is_module_name_char(preload[i])) {
 			name_len++;
 		} else {
 			runner_fail(PROTOCOL_EXIT_BAD_REQUEST,
-				    "--preload wants module names of [A-Za-z0-9_.]");
+			    "--preload wants module names of [A-Za-z0-9_.]");
 		}
 	}
 	return preload;
@@ -228,7 +227,8 @@ static const char *runner_parse_argv(int argc, char **argv, bool *ready)
 
 /* One byte per read() so that not a byte past the '\n' is consumed: the
  * header is at most 160 bytes, so this costs at most 160 system calls. */
-static void runner_read_header(struct protocol_header *header)
+static void
+runner_read_header(struct protocol_header *header)
 {
 	char line[PROTOCOL_HEADER_MAX_BYTES];
 	const char *reason;
@@ -237,19 +237,18 @@ static void runner_read_header(struct protocol_header *header)
 	for (;;) {
 		if (len == sizeof(line))
 			runner_fail(PROTOCOL_EXIT_BAD_REQUEST,
-				    "bad header: no newline in the first %d bytes",
-				    PROTOCOL_HEADER_MAX_BYTES);
+			    "bad header: no newline in the first %d bytes",
+			    PROTOCOL_HEADER_MAX_BYTES);
 		ssize_t got = read(STDIN_FILENO, line + len, 1);
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got < 0)
 			runner_fail(PROTOCOL_EXIT_BAD_REQUEST,
-				    "cannot read the request: %s",
-				    strerror(errno));
+			    "cannot read the request: %s", strerror(errno));
 		if (got == 0)
 			runner_fail(PROTOCOL_EXIT_BAD_REQUEST, "%s",
-				    len == 0 ? "short input: no request on stdin"
-					     : "short input: EOF inside the header");
+			    len == 0 ? "short input: no request on stdin" :
+				       "short input: EOF inside the header");
 		if (line[len] == '\n')
 			break;
 		len++;
@@ -259,22 +258,24 @@ static void runner_read_header(struct protocol_header *header)
 }
 
 /* Returns a new bytes object holding exactly len bytes of fd 0. */
-static bool runner_file_name_ok(const char *s, size_t len)
+static bool
+runner_file_name_ok(const char *s, size_t len)
 {
 	if (len == 0 || len > PROTOCOL_FILE_NAME_MAX_BYTES || s[0] == '.')
 		return false;
 	for (size_t i = 0; i < len; i++) {
 		char c = s[i];
 		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		      (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+			(c >= '0' && c <= '9') || c == '.' || c == '_' ||
+			c == '-'))
 			return false;
 	}
 	return true;
 }
 
 /* Parses a run of decimal digits at *cursor, at most max; 0 or -1. */
-static int runner_parse_size(const char **cursor, const char *end, size_t max,
-			     size_t *out)
+static int
+runner_parse_size(const char **cursor, const char *end, size_t max, size_t *out)
 {
 	const char *p = *cursor;
 	size_t value = 0;
@@ -298,17 +299,19 @@ static int runner_parse_size(const char **cursor, const char *end, size_t max,
  * is created, never opened: O_EXCL | O_NOFOLLOW.  Returns a new list of
  * (name, inode, size, mtime_ns) for the data record to tell the files the
  * program left unchanged, or exits 125 on a malformed list. */
-static PyObject *runner_write_files(const char *p, size_t len)
+static PyObject *
+runner_write_files(const char *p, size_t len)
 {
 	const char *end = p + len;
 	PyObject *written = PyList_New(0);
 	size_t count = 0;
 
 	if (written == NULL)
-		runner_fail(PROTOCOL_EXIT_NO_INTERPRETER, "no memory for the files");
+		runner_fail(PROTOCOL_EXIT_NO_INTERPRETER,
+		    "no memory for the files");
 	if (len > 0 && chdir(PROTOCOL_DATA_DIR) != 0)
 		runner_fail(PROTOCOL_EXIT_NO_INTERPRETER, "cannot enter %s: %s",
-			    PROTOCOL_DATA_DIR, strerror(errno));
+		    PROTOCOL_DATA_DIR, strerror(errno));
 	while (p < end) {
 		const char *space = memchr(p, ' ', (size_t)(end - p));
 		char name[PROTOCOL_FILE_NAME_MAX_BYTES + 1];
@@ -324,42 +327,48 @@ static PyObject *runner_write_files(const char *p, size_t len)
 		memcpy(name, p, name_len);
 		name[name_len] = '\0';
 		p = space + 1;
-		if (runner_parse_size(&p, end, PROTOCOL_FILES_MAX_BYTES, &size) != 0 ||
+		if (runner_parse_size(&p, end, PROTOCOL_FILES_MAX_BYTES,
+			&size) != 0 ||
 		    p == end || *p != '\n' || (size_t)(end - p - 1) < size)
 			runner_fail(PROTOCOL_EXIT_BAD_REQUEST, "bad file size");
 		p++;
-		fd = open(name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-			  0644);
-		if (fd < 0 || runner_write_all(fd, p, size) != 0 || fstat(fd, &st) != 0)
-			runner_fail(PROTOCOL_EXIT_NO_INTERPRETER, "cannot write %s: %s",
-				    name, strerror(errno));
+		fd = open(name,
+		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (fd < 0 || runner_write_all(fd, p, size) != 0 ||
+		    fstat(fd, &st) != 0)
+			runner_fail(PROTOCOL_EXIT_NO_INTERPRETER,
+			    "cannot write %s: %s", name, strerror(errno));
 		close(fd);
 		p += size;
 		PyObject *entry = Py_BuildValue("(sKKL)", name,
-			(unsigned long long)st.st_ino, (unsigned long long)st.st_size,
-			(long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec);
+		    (unsigned long long)st.st_ino, (unsigned long long)st.st_size,
+		    (long long)st.st_mtim.tv_sec * 1000000000LL +
+			st.st_mtim.tv_nsec);
 		if (entry == NULL || PyList_Append(written, entry) != 0)
-			runner_fail(PROTOCOL_EXIT_NO_INTERPRETER, "no memory for the files");
+			runner_fail(PROTOCOL_EXIT_NO_INTERPRETER,
+			    "no memory for the files");
 		Py_DECREF(entry);
 	}
 	return written;
 }
 
-static PyObject *runner_read_payload(size_t len, const char *what)
+static PyObject *
+runner_read_payload(size_t len, const char *what)
 {
 	PyObject *bytes = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)len);
 	if (bytes == NULL)
 		runner_fail(PROTOCOL_EXIT_NO_INTERPRETER,
-			    "no memory for %zu bytes of %s", len, what);
+		    "no memory for %zu bytes of %s", len, what);
 
-	ssize_t got = runner_read_full(STDIN_FILENO, PyBytes_AS_STRING(bytes), len);
+	ssize_t got =
+	    runner_read_full(STDIN_FILENO, PyBytes_AS_STRING(bytes), len);
 	if (got < 0)
 		runner_fail(PROTOCOL_EXIT_BAD_REQUEST, "cannot read the %s: %s",
-			    what, strerror(errno));
+		    what, strerror(errno));
 	if ((size_t)got != len)
 		runner_fail(PROTOCOL_EXIT_BAD_REQUEST,
-			    "short input: EOF after %zd of %zu bytes of %s",
-			    got, len, what);
+		    "short input: EOF after %zd of %zu bytes of %s", got, len,
+		    what);
 	return bytes;
 }
 
@@ -368,7 +377,8 @@ static PyObject *runner_read_payload(size_t len, const char *what)
 /* The traceback as `python3 -c` prints it, without consulting
  * sys.excepthook: PyErr_Print() would, and a hook that raises SystemExit
  * makes PyErr_Print() exit the process before the exit record. */
-void runner_print_exception(void)
+void
+runner_print_exception(void)
 {
 	PyObject *type, *value, *traceback;
 
@@ -395,19 +405,20 @@ void runner_print_exception(void)
  * subprocess at import (pandas/_config/localization.py), and subprocess
  * imports _posixsubprocess.  So libpython's module is replaced, before
  * Python starts, by one whose fork_exec() only refuses. */
-static PyObject *runner_refused_fork_exec(PyObject *self, PyObject *args)
+static PyObject *
+runner_refused_fork_exec(PyObject *self, PyObject *args)
 {
 	(void)self;
 	(void)args;
 	PyErr_SetString(PyExc_PermissionError,
-			"_posixsubprocess.fork_exec is not allowed in the sandbox");
+	    "_posixsubprocess.fork_exec is not allowed in the sandbox");
 	return NULL;
 }
 
 static PyMethodDef runner_posixsubprocess_methods[] = {
-	{"fork_exec", runner_refused_fork_exec, METH_VARARGS,
-	 "Refuses: no processes in the pycage sandbox."},
-	{NULL, NULL, 0, NULL},
+	{ "fork_exec", runner_refused_fork_exec, METH_VARARGS,
+	    "Refuses: no processes in the pycage sandbox." },
+	{ NULL, NULL, 0, NULL },
 };
 
 static struct PyModuleDef runner_posixsubprocess_module = {
@@ -418,13 +429,14 @@ static struct PyModuleDef runner_posixsubprocess_module = {
 	.m_methods = runner_posixsubprocess_methods,
 };
 
-static PyObject *runner_posixsubprocess_init(void)
+static PyObject *
+runner_posixsubprocess_init(void)
 {
 	return PyModule_Create(&runner_posixsubprocess_module);
 }
 
 static const struct _inittab runner_replaced_builtin_modules[] = {
-	{"_posixsubprocess", runner_posixsubprocess_init},
+	{ "_posixsubprocess", runner_posixsubprocess_init },
 };
 
 /* Points PyImport_Inittab at a copy with runner_replaced_builtin_modules
@@ -432,7 +444,8 @@ static const struct _inittab runner_replaced_builtin_modules[] = {
  * reads the table for the life of the process, which therefore owns the
  * copy.  A name the table lacks is added, so the replacement exists
  * whatever libpython was built with. */
-static void runner_replace_builtin_modules(void)
+static void
+runner_replace_builtin_modules(void)
 {
 	size_t count = 0, used;
 	struct _inittab *table;
@@ -440,29 +453,34 @@ static void runner_replace_builtin_modules(void)
 	while (PyImport_Inittab[count].name != NULL)
 		count++;
 	/* calloc: zeroed, so the entry after the last is the end marker. */
-	table = calloc(count + RUNNER_ARRAY_LEN(runner_replaced_builtin_modules) + 1,
-		       sizeof(*table));
+	table =
+	    calloc(count + RUNNER_ARRAY_LEN(runner_replaced_builtin_modules) + 1,
+		sizeof(*table));
 	if (table == NULL)
 		runner_fail(PROTOCOL_EXIT_NO_INTERPRETER,
-			    "no memory for the built-in module table");
+		    "no memory for the built-in module table");
 	memcpy(table, PyImport_Inittab, count * sizeof(*table));
 	used = count;
-	for (size_t i = 0; i < RUNNER_ARRAY_LEN(runner_replaced_builtin_modules); i++) {
+	for (size_t i = 0;
+	     i < RUNNER_ARRAY_LEN(runner_replaced_builtin_modules); i++) {
 		size_t j = 0;
 		while (j < count &&
-		       strcmp(table[j].name, runner_replaced_builtin_modules[i].name) != 0)
+		    strcmp(table[j].name,
+			runner_replaced_builtin_modules[i].name) != 0)
 			j++;
-		table[j < count ? j : used++] = runner_replaced_builtin_modules[i];
+		table[j < count ? j : used++] =
+		    runner_replaced_builtin_modules[i];
 	}
 	PyImport_Inittab = table;
 }
 
-static void runner_init_python(const char *program_name)
+static void
+runner_init_python(const char *program_name)
 {
 	PyPreConfig preconfig;
 	PyConfig config;
 	PyStatus status;
-	wchar_t *python_argv[] = {L"-c"};
+	wchar_t *python_argv[] = { L"-c" };
 
 	/* utf8_mode lives in the pre-config: without it print("é") raises
 	 * UnicodeEncodeError under the C locale that containers run in. */
@@ -485,8 +503,8 @@ static void runner_init_python(const char *program_name)
 	config.install_signal_handlers = 1;
 	/* Without an explicit name Python would take argv[0], "-c", and could
 	 * not find its prefix from the executable's location. */
-	status = PyConfig_SetBytesString(&config, &config.program_name,
-					 program_name);
+	status =
+	    PyConfig_SetBytesString(&config, &config.program_name, program_name);
 	if (PyStatus_Exception(status))
 		goto failed_config;
 	status = PyConfig_SetArgv(&config, 1, python_argv);
@@ -502,26 +520,30 @@ static void runner_init_python(const char *program_name)
 failed_config:
 	PyConfig_Clear(&config);
 failed:
-	runner_fail(PROTOCOL_EXIT_NO_INTERPRETER, "cannot initialise Python: %s%s%s",
-		    status.func != NULL ? status.func : "",
-		    status.func != NULL ? ": " : "",
-		    status.err_msg != NULL ? status.err_msg : "unknown error");
+	runner_fail(PROTOCOL_EXIT_NO_INTERPRETER,
+	    "cannot initialise Python: %s%s%s",
+	    status.func != NULL ? status.func : "",
+	    status.func != NULL ? ": " : "",
+	    status.err_msg != NULL ? status.err_msg : "unknown error");
 }
 
 /* A real import, before the request is read: a pre-started container then
  * answers without paying for numpy's or pandas' import. */
-static void runner_preload(const char *preload)
+static void
+runner_preload(const char *preload)
 {
 	while (preload != NULL && *preload != '\0') {
 		const char *comma = strchr(preload, ',');
-		size_t len = comma != NULL ? (size_t)(comma - preload) : strlen(preload);
-		PyObject *name = PyUnicode_FromStringAndSize(preload, (Py_ssize_t)len);
+		size_t len =
+		    comma != NULL ? (size_t)(comma - preload) : strlen(preload);
+		PyObject *name =
+		    PyUnicode_FromStringAndSize(preload, (Py_ssize_t)len);
 		PyObject *module = name != NULL ? PyImport_Import(name) : NULL;
 
 		if (module == NULL) {
 			runner_print_exception();
 			runner_fail(PROTOCOL_EXIT_NO_INTERPRETER,
-				    "cannot preload module '%.*s'", (int)len, preload);
+			    "cannot preload module '%.*s'", (int)len, preload);
 		}
 		Py_DECREF(module);
 		Py_DECREF(name);
@@ -533,8 +555,8 @@ static void runner_preload(const char *preload)
  * not, -1 with an exception set.  Both the allowlist of the restricted
  * __import__ and the audit hook's refused imports match this way, so
  * "ctypes.util" is ctypes and "numpy.linalg" is numpy. */
-int runner_top_level_name_in(PyObject *name, const char *const *names,
-				    size_t count)
+int
+runner_top_level_name_in(PyObject *name, const char *const *names, size_t count)
 {
 	Py_ssize_t name_len;
 	const char *utf8 = PyUnicode_AsUTF8AndSize(name, &name_len);
@@ -545,7 +567,8 @@ int runner_top_level_name_in(PyObject *name, const char *const *names,
 	size_t top_len = dot != NULL ? (size_t)(dot - utf8) : (size_t)name_len;
 
 	for (size_t i = 0; i < count; i++) {
-		if (strlen(names[i]) == top_len && memcmp(names[i], utf8, top_len) == 0)
+		if (strlen(names[i]) == top_len &&
+		    memcmp(names[i], utf8, top_len) == 0)
 			return 1;
 	}
 	return 0;
@@ -553,18 +576,20 @@ int runner_top_level_name_in(PyObject *name, const char *const *names,
 
 /* The refusal's last line tells the model what to do instead (a PEP 678
  * note, printed after the message).  The ImportError is set. */
-static void runner_import_note(void)
+static void
+runner_import_note(void)
 {
-	static const char note[] = "pycage: use only the allowed modules "
-		"(GET /v1/runtime lists them with their versions): math, json, re, "
-		"datetime, collections, itertools, statistics, numpy, pandas, "
-		"openpyxl, sympy and more of the standard library.";
+	static const char note[] =
+	    "pycage: use only the allowed modules "
+	    "(GET /v1/runtime lists them with their versions): math, json, re, "
+	    "datetime, collections, itertools, statistics, numpy, pandas, "
+	    "openpyxl, sympy and more of the standard library.";
 	PyObject *type, *value, *traceback, *done;
 
 	PyErr_Fetch(&type, &value, &traceback);
 	PyErr_NormalizeException(&type, &value, &traceback);
-	done = value != NULL ? PyObject_CallMethod(value, "add_note", "s", note)
-			     : NULL;
+	done = value != NULL ? PyObject_CallMethod(value, "add_note", "s", note) :
+			       NULL;
 	if (done == NULL)
 		PyErr_Clear();
 	Py_XDECREF(done);
@@ -574,11 +599,11 @@ static void runner_import_note(void)
 /* __import__ as user code sees it.  Only the user's __builtins__ holds it:
  * modules imported through it run with the real builtins, so numpy's own
  * `import os` still works. */
-static PyObject *runner_restricted_import(PyObject *self, PyObject *args,
-					  PyObject *kwargs)
+static PyObject *
+runner_restricted_import(PyObject *self, PyObject *args, PyObject *kwargs)
 {
-	static char *keywords[] = {"name", "globals", "locals", "fromlist",
-				   "level", NULL};
+	static char *keywords[] = { "name", "globals", "locals", "fromlist",
+		"level", NULL };
 	PyObject *name;
 	PyObject *globals = NULL, *locals = NULL, *fromlist = NULL;
 	int level = 0;
@@ -586,23 +611,21 @@ static PyObject *runner_restricted_import(PyObject *self, PyObject *args,
 
 	(void)self;
 	if (!PyArg_ParseTupleAndKeywords(args, kwargs, "U|OOOi:__import__",
-					 keywords, &name, &globals, &locals,
-					 &fromlist, &level))
+		keywords, &name, &globals, &locals, &fromlist, &level))
 		return NULL;
 	/* A relative import names no top-level module to check. */
 	if (level > 0) {
 		PyErr_Format(PyExc_ImportError,
-			     "relative import of %R is not allowed in the sandbox",
-			     name);
+		    "relative import of %R is not allowed in the sandbox", name);
 		return NULL;
 	}
 	allowed = runner_top_level_name_in(name, runner_import_allowlist,
-					   RUNNER_ARRAY_LEN(runner_import_allowlist));
+	    RUNNER_ARRAY_LEN(runner_import_allowlist));
 	if (allowed < 0)
 		return NULL;
 	if (allowed == 0) {
 		PyObject *message = PyUnicode_FromFormat(
-			"import of %R is not allowed in the sandbox", name);
+		    "import of %R is not allowed in the sandbox", name);
 		if (message != NULL) {
 			PyErr_SetImportError(message, name, NULL);
 			Py_DECREF(message);
@@ -613,17 +636,17 @@ static PyObject *runner_restricted_import(PyObject *self, PyObject *args,
 	return PyObject_Call(runner_real_import, args, kwargs);
 }
 
-static PyMethodDef runner_restricted_import_def = {
-	"__import__", (PyCFunction)(void (*)(void))runner_restricted_import,
+static PyMethodDef runner_restricted_import_def = { "__import__",
+	(PyCFunction)(void (*)(void))runner_restricted_import,
 	METH_VARARGS | METH_KEYWORDS,
 	"__import__(name, globals=None, locals=None, fromlist=(), level=0)\n"
-	"Import an allowlisted module (pycage sandbox)."
-};
+	"Import an allowlisted module (pycage sandbox)." };
 
 /* Returns a new dict: a copy of the builtins without the removed names and
  * with the allowlisting __import__.  The real builtins dict is left alone
  * because every imported module shares it. */
-static PyObject *runner_new_restricted_builtins(PyObject *real_builtins)
+static PyObject *
+runner_new_restricted_builtins(PyObject *real_builtins)
 {
 	PyObject *restricted = PyDict_Copy(real_builtins);
 	PyObject *import_function = NULL;
@@ -637,7 +660,8 @@ static PyObject *runner_new_restricted_builtins(PyObject *real_builtins)
 		    PyDict_DelItemString(restricted, removed) != 0)
 			goto failed;
 	}
-	import_function = PyCFunction_NewEx(&runner_restricted_import_def, NULL, NULL);
+	import_function =
+	    PyCFunction_NewEx(&runner_restricted_import_def, NULL, NULL);
 	if (import_function == NULL ||
 	    PyDict_SetItemString(restricted, "__import__", import_function) != 0)
 		goto failed;
@@ -653,7 +677,8 @@ failed:
 /* Returns a new reference to the globals of a fresh __main__ module, also
  * installed as sys.modules["__main__"]: pickle, typing.get_type_hints and
  * dataclasses look classes up through sys.modules[cls.__module__]. */
-static PyObject *runner_new_main_globals(PyObject *restricted_builtins)
+static PyObject *
+runner_new_main_globals(PyObject *restricted_builtins)
 {
 	PyObject *main_module = PyModule_New("__main__");
 	PyObject *modules = PySys_GetObject("modules"); /* borrowed */
@@ -663,7 +688,8 @@ static PyObject *runner_new_main_globals(PyObject *restricted_builtins)
 		return NULL;
 	globals = PyModule_GetDict(main_module); /* borrowed */
 	if (modules == NULL ||
-	    PyDict_SetItemString(globals, "__builtins__", restricted_builtins) != 0 ||
+	    PyDict_SetItemString(globals, "__builtins__", restricted_builtins) !=
+		0 ||
 	    PyDict_SetItemString(modules, "__main__", main_module) != 0) {
 		Py_DECREF(main_module);
 		return NULL;
@@ -682,47 +708,47 @@ static PyObject *runner_new_main_globals(PyObject *restricted_builtins)
  * unbuffered, so output printed before a SIGKILL is on the fd.
  */
 static const char runner_output_source[] =
-	"import io, os\n"
-	"class FullWriter(io.RawIOBase):\n"
-	"    def __init__(self, fd, name):\n"
-	"        self._fd = fd\n"
-	"        self.name = name\n"
-	"    def writable(self):\n"
-	"        return True\n"
-	"    def fileno(self):\n"
-	"        return self._fd\n"
-	"    def isatty(self):\n"
-	"        return False\n"
-	"    def write(self, data):\n"
-	"        view = memoryview(data).cast('B')\n"
-	"        done = 0\n"
-	"        while done < len(view):\n"
-	"            done += os.write(self._fd, view[done:])\n"
-	"        return done\n"
-	"def wrap(fd, name, errors):\n"
-	"    return io.TextIOWrapper(FullWriter(fd, name), encoding='utf-8',\n"
-	"                            errors=errors, write_through=True)\n"
-	"stdout = wrap(1, '<stdout>', 'surrogateescape')\n"
-	"stderr = wrap(2, '<stderr>', 'backslashreplace')\n";
+    "import io, os\n"
+    "class FullWriter(io.RawIOBase):\n"
+    "    def __init__(self, fd, name):\n"
+    "        self._fd = fd\n"
+    "        self.name = name\n"
+    "    def writable(self):\n"
+    "        return True\n"
+    "    def fileno(self):\n"
+    "        return self._fd\n"
+    "    def isatty(self):\n"
+    "        return False\n"
+    "    def write(self, data):\n"
+    "        view = memoryview(data).cast('B')\n"
+    "        done = 0\n"
+    "        while done < len(view):\n"
+    "            done += os.write(self._fd, view[done:])\n"
+    "        return done\n"
+    "def wrap(fd, name, errors):\n"
+    "    return io.TextIOWrapper(FullWriter(fd, name), encoding='utf-8',\n"
+    "                            errors=errors, write_through=True)\n"
+    "stdout = wrap(1, '<stdout>', 'surrogateescape')\n"
+    "stderr = wrap(2, '<stderr>', 'backslashreplace')\n";
 
-static int runner_install_output(void)
+static int
+runner_install_output(void)
 {
 	PyObject *ns = PyDict_New(), *code = NULL, *result = NULL;
 	PyObject *out, *err;
 	int rc = -1;
 
-	if (ns == NULL || PyDict_SetItemString(ns, "__builtins__",
-					       PyEval_GetBuiltins()) != 0)
+	if (ns == NULL ||
+	    PyDict_SetItemString(ns, "__builtins__", PyEval_GetBuiltins()) != 0)
 		goto done;
 	/* Its own file name, so its frames never pass for the program's. */
 	code = Py_CompileString(runner_output_source, "<pycage-runner>",
-				Py_file_input);
+	    Py_file_input);
 	if (code == NULL || (result = PyEval_EvalCode(code, ns, ns)) == NULL)
 		goto done;
 	out = PyDict_GetItemString(ns, "stdout");
 	err = PyDict_GetItemString(ns, "stderr");
-	if (out == NULL || err == NULL ||
-	    PySys_SetObject("stdout", out) != 0 ||
+	if (out == NULL || err == NULL || PySys_SetObject("stdout", out) != 0 ||
 	    PySys_SetObject("__stdout__", out) != 0 ||
 	    PySys_SetObject("stderr", err) != 0 ||
 	    PySys_SetObject("__stderr__", err) != 0)
@@ -737,7 +763,8 @@ done:
 
 /* sys.stdin over the request's bytes, made as CPython makes it on POSIX:
  * UTF-8 (surrogateescape in UTF-8 mode), newline="\n". */
-static int runner_install_stdin(PyObject *stdin_bytes)
+static int
+runner_install_stdin(PyObject *stdin_bytes)
 {
 	PyObject *io = PyImport_ImportModule("io");
 	PyObject *buffer = NULL, *text = NULL, *name = NULL;
@@ -751,7 +778,7 @@ static int runner_install_stdin(PyObject *stdin_bytes)
 	    PyObject_SetAttrString(buffer, "name", name) != 0)
 		goto done;
 	text = PyObject_CallMethod(io, "TextIOWrapper", "Osss", buffer, "utf-8",
-				   "surrogateescape", "\n");
+	    "surrogateescape", "\n");
 	if (text == NULL)
 		goto done;
 	if (PySys_SetObject("stdin", text) != 0 ||
@@ -768,7 +795,8 @@ done:
 
 /* The exit code of an uncaught SystemExit, as CPython's
  * _Py_HandleSystemExit() computes it, but returned instead of exiting. */
-static int runner_system_exit_code(void)
+static int
+runner_system_exit_code(void)
 {
 	PyObject *type, *value, *traceback;
 	PyObject *code;
@@ -801,7 +829,7 @@ static int runner_system_exit_code(void)
 		PyObject *stderr_stream = PySys_GetObject("stderr"); /* borrowed */
 		if (stderr_stream != NULL && stderr_stream != Py_None &&
 		    (PyFile_WriteObject(code, stderr_stream, Py_PRINT_RAW) != 0 ||
-		     PyFile_WriteString("\n", stderr_stream) != 0))
+			PyFile_WriteString("\n", stderr_stream) != 0))
 			PyErr_Clear();
 		exit_code = PROTOCOL_EXIT_PROGRAM_FAILED;
 	}
@@ -817,8 +845,8 @@ static int runner_system_exit_code(void)
  * expression run as two code objects from C (no frame of the runner's in
  * a traceback), so the expression's value is kept for the data record as
  * the interactive interpreter would show it. */
-static int runner_run_program(PyObject *source, PyObject *globals,
-			      PyObject *real_compile)
+static int
+runner_run_program(PyObject *source, PyObject *globals, PyObject *real_compile)
 {
 	PyObject *code_object, *head, *last = NULL;
 	PyObject *result = NULL;
@@ -828,7 +856,7 @@ static int runner_run_program(PyObject *source, PyObject *globals,
 	 * instead of silently ending the source.  The whole source is
 	 * compiled first, so a SyntaxError is reported exactly as today. */
 	code_object = PyObject_CallFunction(real_compile, "Oss", source,
-					    RUNNER_SOURCE_FILENAME, "exec");
+	    RUNNER_SOURCE_FILENAME, "exec");
 	if (code_object != NULL) {
 		head = runner_data_split(source, &last);
 		if (head != NULL) {
@@ -856,7 +884,8 @@ static int runner_run_program(PyObject *source, PyObject *globals,
 	return PROTOCOL_EXIT_PROGRAM_FAILED;
 }
 
-static void runner_flush_stream(const char *name)
+static void
+runner_flush_stream(const char *name)
 {
 	PyObject *stream = PySys_GetObject(name); /* borrowed */
 	PyObject *result;
@@ -877,8 +906,8 @@ static void runner_flush_stream(const char *name)
  * finalisers of the program do not run.
  * The GIL stays held from the last flush to _exit(), so no other Python
  * thread can write between the flush and the record. */
-__attribute__((noreturn))
-static void runner_finish(const struct protocol_header *header, int exit_code)
+__attribute__((noreturn)) static void
+runner_finish(const struct protocol_header *header, int exit_code)
 {
 	char record[PROTOCOL_EXIT_RECORD_MAX_BYTES];
 
@@ -891,12 +920,14 @@ static void runner_finish(const struct protocol_header *header, int exit_code)
 
 	if (header->nonce[0] != '\0') {
 		runner_data_write(header->nonce);
-		int len = snprintf(record, sizeof(record), PROTOCOL_EXIT_PREFIX "%s %d\n",
-				   header->nonce, exit_code);
+		int len = snprintf(record, sizeof(record),
+		    PROTOCOL_EXIT_PREFIX "%s %d\n", header->nonce, exit_code);
 		if (len > 0 && (size_t)len < sizeof(record)) {
 			/* A closed stdout must not cost the record on stderr. */
-			(void)runner_write_all(STDOUT_FILENO, record, (size_t)len);
-			(void)runner_write_all(STDERR_FILENO, record, (size_t)len);
+			(void)runner_write_all(STDOUT_FILENO, record,
+			    (size_t)len);
+			(void)runner_write_all(STDERR_FILENO, record,
+			    (size_t)len);
 		}
 	}
 	_exit(exit_code);
@@ -906,18 +937,18 @@ static void runner_finish(const struct protocol_header *header, int exit_code)
  * versions come from the installed distributions' metadata, without
  * importing the libraries. */
 static const char runner_describe_source[] =
-	"import json, platform, importlib.metadata as metadata\n"
-	"libraries = {}\n"
-	"for name in modules:\n"
-	"    try:\n"
-	"        libraries[name] = metadata.version(name)\n"
-	"    except Exception:\n"
-	"        pass\n"
-	"print(json.dumps({'python': platform.python_version(), 'modules': modules,\n"
-	"                  'libraries': libraries}, separators=(',', ':')))\n";
+    "import json, platform, importlib.metadata as metadata\n"
+    "libraries = {}\n"
+    "for name in modules:\n"
+    "    try:\n"
+    "        libraries[name] = metadata.version(name)\n"
+    "    except Exception:\n"
+    "        pass\n"
+    "print(json.dumps({'python': platform.python_version(), 'modules': modules,\n"
+    "                  'libraries': libraries}, separators=(',', ':')))\n";
 
-__attribute__((noreturn))
-static void runner_describe(void)
+__attribute__((noreturn)) static void
+runner_describe(void)
 {
 	PyObject *ns = PyDict_New(), *modules = PyList_New(0), *code, *result;
 
@@ -933,7 +964,7 @@ static void runner_describe(void)
 	if (PyDict_SetItemString(ns, "modules", modules) != 0)
 		goto failed;
 	code = Py_CompileString(runner_describe_source, "<pycage-describe>",
-				Py_file_input);
+	    Py_file_input);
 	if (code == NULL || (result = PyEval_EvalCode(code, ns, ns)) == NULL)
 		goto failed;
 	runner_flush_stream("stdout");
@@ -943,7 +974,8 @@ failed:
 	runner_fail(PROTOCOL_EXIT_NO_INTERPRETER, "cannot describe the runtime");
 }
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
 	struct protocol_header header;
 	PyObject *builtins_module, *real_builtins;
@@ -956,7 +988,8 @@ int main(int argc, char **argv)
 	if (argc == 2 && strcmp(argv[1], PROTOCOL_ARG_DESCRIBE) == 0) {
 		runner_init_python(argv[0]);
 		if (runner_install_output() != 0)
-			runner_fail(PROTOCOL_EXIT_NO_INTERPRETER, "cannot set up stdout");
+			runner_fail(PROTOCOL_EXIT_NO_INTERPRETER,
+			    "cannot set up stdout");
 		runner_describe();
 	}
 	preload = runner_parse_argv(argc, argv, &ready);
@@ -969,22 +1002,24 @@ int main(int argc, char **argv)
 	runner_audit_install();
 	if (runner_data_init() != 0) {
 		runner_print_exception();
-		runner_fail(PROTOCOL_EXIT_NO_INTERPRETER, "cannot set up the data record");
+		runner_fail(PROTOCOL_EXIT_NO_INTERPRETER,
+		    "cannot set up the data record");
 	}
 	runner_preload(preload);
 	/* A pool hands the container out only after this: the request's
 	 * deadline must not pay for the preload. */
-	if (ready && runner_write_all(STDOUT_FILENO, PROTOCOL_READY_RECORD,
-				      sizeof(PROTOCOL_READY_RECORD) - 1) != 0)
+	if (ready &&
+	    runner_write_all(STDOUT_FILENO, PROTOCOL_READY_RECORD,
+		sizeof(PROTOCOL_READY_RECORD) - 1) != 0)
 		runner_fail(PROTOCOL_EXIT_NO_INTERPRETER,
-			    "cannot write the ready record: %s", strerror(errno));
+		    "cannot write the ready record: %s", strerror(errno));
 
 	runner_read_header(&header);
 	code_bytes = runner_read_payload(header.code_len, "code");
 	stdin_bytes = runner_read_payload(header.stdin_len, "stdin");
 	files_bytes = runner_read_payload(header.files_len, "files");
-	files_written = runner_write_files(PyBytes_AS_STRING(files_bytes),
-					   header.files_len);
+	files_written =
+	    runner_write_files(PyBytes_AS_STRING(files_bytes), header.files_len);
 	Py_DECREF(files_bytes);
 	runner_data_files(files_written, header.files_out_max);
 	Py_DECREF(files_written);
@@ -992,12 +1027,12 @@ int main(int argc, char **argv)
 	null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (null_fd < 0 || dup2(null_fd, STDIN_FILENO) < 0)
 		runner_fail(PROTOCOL_EXIT_NO_INTERPRETER,
-			    "cannot put /dev/null on stdin: %s", strerror(errno));
+		    "cannot put /dev/null on stdin: %s", strerror(errno));
 	if (null_fd != STDIN_FILENO)
 		close(null_fd);
 
 	source = PyUnicode_DecodeUTF8(PyBytes_AS_STRING(code_bytes),
-				      PyBytes_GET_SIZE(code_bytes), "strict");
+	    PyBytes_GET_SIZE(code_bytes), "strict");
 	if (source == NULL) {
 		Py_ssize_t offset = 0;
 		PyObject *type, *value, *traceback;
@@ -1007,19 +1042,19 @@ int main(int argc, char **argv)
 		    PyUnicodeDecodeError_GetStart(value, &offset) != 0)
 			PyErr_Clear();
 		runner_fail(PROTOCOL_EXIT_BAD_REQUEST,
-			    "code is not valid UTF-8 (byte %zd)", offset);
+		    "code is not valid UTF-8 (byte %zd)", offset);
 	}
 	Py_DECREF(code_bytes);
 
 	builtins_module = PyImport_ImportModule("builtins");
-	real_builtins = builtins_module != NULL ? PyModule_GetDict(builtins_module)
-						: NULL;
-	runner_real_import = real_builtins != NULL
-				     ? PyDict_GetItemString(real_builtins, "__import__")
-				     : NULL;
-	real_compile = real_builtins != NULL
-			       ? PyDict_GetItemString(real_builtins, "compile")
-			       : NULL;
+	real_builtins =
+	    builtins_module != NULL ? PyModule_GetDict(builtins_module) : NULL;
+	runner_real_import = real_builtins != NULL ?
+	    PyDict_GetItemString(real_builtins, "__import__") :
+	    NULL;
+	real_compile = real_builtins != NULL ?
+	    PyDict_GetItemString(real_builtins, "compile") :
+	    NULL;
 	if (runner_real_import == NULL || real_compile == NULL)
 		goto no_interpreter;
 	Py_INCREF(runner_real_import);
@@ -1039,5 +1074,6 @@ int main(int argc, char **argv)
 
 no_interpreter:
 	runner_print_exception();
-	runner_fail(PROTOCOL_EXIT_NO_INTERPRETER, "cannot set up the sandbox namespace");
+	runner_fail(PROTOCOL_EXIT_NO_INTERPRETER,
+	    "cannot set up the sandbox namespace");
 }

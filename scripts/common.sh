@@ -39,7 +39,7 @@ PACKAGES="gcc make autoconf automake pkg-config libfcgi-dev libfcgi-bin
   libyajl-dev libcurl4-openssl-dev libpython3.11-dev python3 docker.io nginx
   debootstrap openssl curl ca-certificates runsc clang libclang-rt-14-dev
   binutils iproute2 util-linux apache2 libapache2-mod-qos libpcre3 systemd logrotate python3-openpyxl
-  python3-yaml python3-jsonschema"
+  python3-yaml python3-jsonschema clang-format-14"
 
 say() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }

@@ -36,9 +36,9 @@ base64_decoded_max(size_t len)
 int
 base64_decode(const char *s, size_t len, struct buf *out)
 {
-	size_t	i, pad = 0;
-	int	v[4], k;
-	char	*p;
+	size_t i, pad = 0;
+	int v[4], k;
+	char *p;
 
 	if (len % 4 != 0)
 		return -1;
@@ -58,8 +58,8 @@ base64_decode(const char *s, size_t len, struct buf *out)
 				goto bad;
 		}
 		/* The bits a shorter last group leaves unused must be zero. */
-		if (i + 4 == len && ((pad == 1 && (v[2] & 3)) ||
-		    (pad == 2 && (v[1] & 15))))
+		if (i + 4 == len &&
+		    ((pad == 1 && (v[2] & 3)) || (pad == 2 && (v[1] & 15))))
 			goto bad;
 		*p++ = (char)(v[0] << 2 | v[1] >> 4);
 		if (i + 4 < len || pad < 2)
@@ -69,17 +69,17 @@ base64_decode(const char *s, size_t len, struct buf *out)
 	}
 	return 0;
 bad:
-	out->len -= len / 4 * 3 - pad;	/* nothing appended */
+	out->len -= len / 4 * 3 - pad; /* nothing appended */
 	return -1;
 }
 
 int
 base64_encode(const void *data, size_t len, struct buf *out)
 {
-	const unsigned char	*s = data;
-	size_t			 i;
-	char			*p;
-	unsigned		 n;
+	const unsigned char *s = data;
+	size_t i;
+	char *p;
+	unsigned n;
 
 	if ((p = buf_extend(out, (len + 2) / 3 * 4)) == NULL && len > 0)
 		return -1;
@@ -91,7 +91,8 @@ base64_encode(const void *data, size_t len, struct buf *out)
 		*p++ = base64_alphabet[n & 63];
 	}
 	if (i < len) {
-		n = (unsigned)s[i] << 16 | (i + 1 < len ? (unsigned)s[i + 1] << 8 : 0);
+		n = (unsigned)s[i] << 16 |
+		    (i + 1 < len ? (unsigned)s[i + 1] << 8 : 0);
 		*p++ = base64_alphabet[n >> 18];
 		*p++ = base64_alphabet[(n >> 12) & 63];
 		*p++ = i + 1 < len ? base64_alphabet[(n >> 6) & 63] : '=';

@@ -10,7 +10,7 @@
 
 #include "common.h"
 
-#define BUF_ALLOC_MIN	256
+#define BUF_ALLOC_MIN 256
 
 void
 buf_init(struct buf *b, size_t cap_bytes)
@@ -50,8 +50,8 @@ buf_shrink(struct buf *b, size_t keep)
 static int
 buf_reserve(struct buf *b, size_t need)
 {
-	size_t	 want;
-	char	*p;
+	size_t want;
+	char *p;
 
 	if (need + 1 <= b->alloc)
 		return 0;

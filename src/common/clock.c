@@ -6,8 +6,8 @@
  */
 #include "common.h"
 
-#define CLOCK_NS_PER_MS	1000000L
-#define CLOCK_NS_PER_S	1000000000L
+#define CLOCK_NS_PER_MS 1000000L
+#define CLOCK_NS_PER_S 1000000000L
 
 long long
 clock_now_ms(void)

@@ -19,26 +19,36 @@
 #include "common.h"
 #include "protocol.h"
 
-#define CONFIG_LINE_MAX		1024
+#define CONFIG_LINE_MAX 1024
 #define SECCOMP_PROFILE_MAX_BYTES (256UL * 1024)
-#define KIB			1024UL
-#define MIB			(1024UL * 1024UL)
+#define KIB 1024UL
+#define MIB (1024UL * 1024UL)
 
-enum config_type { CONFIG_UINT, CONFIG_SIZE, CONFIG_STRING, CONFIG_OCTAL,
-    CONFIG_SECONDS_AS_MS, CONFIG_LOG_LEVEL };
-
-struct config_key {
-	const char		*name;
-	enum config_type	 type;
-	size_t			 offset;
-	unsigned long long	 min, max;	/* numbers: the accepted range */
-	bool			 may_be_empty;	/* strings */
+enum config_type {
+	CONFIG_UINT,
+	CONFIG_SIZE,
+	CONFIG_STRING,
+	CONFIG_OCTAL,
+	CONFIG_SECONDS_AS_MS,
+	CONFIG_LOG_LEVEL
 };
 
-#define NUM(name, type, min, max) \
-	{ #name, type, offsetof(struct config, name), min, max, false }
-#define STR(name, empty) \
-	{ #name, CONFIG_STRING, offsetof(struct config, name), 0, 0, empty }
+struct config_key {
+	const char *name;
+	enum config_type type;
+	size_t offset;
+	unsigned long long min, max; /* numbers: the accepted range */
+	bool may_be_empty;           /* strings */
+};
+
+#define NUM(name, type, min, max)                                           \
+	{                                                                   \
+#name, type, offsetof(struct config, name), min, max, false \
+	}
+#define STR(name, empty)                                                         \
+	{                                                                        \
+#name, CONFIG_STRING, offsetof(struct config, name), 0, 0, empty \
+	}
 
 static const struct config_key config_keys[] = {
 	STR(listen, false),
@@ -93,8 +103,8 @@ static const struct config_key config_keys[] = {
 	STR(front_chroot, false),
 	STR(mcp_origins, true),
 	STR(executor_path, false),
-	{ "log_level", CONFIG_LOG_LEVEL, offsetof(struct config, log_level),
-	    0, 0, false },
+	{ "log_level", CONFIG_LOG_LEVEL, offsetof(struct config, log_level), 0,
+	    0, false },
 };
 
 void
@@ -109,10 +119,11 @@ config_defaults(struct config *c)
 	c->socket_mode = 0660;
 	snprintf(c->pidfile, sizeof(c->pidfile), "/run/pycage/pycage-fcgi.pid");
 	c->workers = 32;
-	c->max_executions = 4;		/* 2 cores / 0.5 CPU each */
+	c->max_executions = 4; /* 2 cores / 0.5 CPU each */
 	c->queue_wait_ms = 20000;
 	c->health_workers = 2;
-	snprintf(c->docker_socket, sizeof(c->docker_socket), "/var/run/docker.sock");
+	snprintf(c->docker_socket, sizeof(c->docker_socket),
+	    "/var/run/docker.sock");
 	c->docker_call_timeout_ms = 15000;
 	snprintf(c->image, sizeof(c->image), "pycage-sandbox:latest");
 	snprintf(c->instance, sizeof(c->instance), "default");
@@ -121,7 +132,7 @@ config_defaults(struct config *c)
 	c->timeout_max_ms = 30000;
 	c->memory_mb = 512;
 	c->cpu_millis = 500;
-	c->cpu_period_ms = 1000;	/* the kernel's longest CFS period */
+	c->cpu_period_ms = 1000; /* the kernel's longest CFS period */
 	c->pids_limit = 64;
 	c->tmpfs_mb = 16;
 	c->nofile = 256;
@@ -166,8 +177,8 @@ config_parse_number(const char *value, int base, unsigned long long *out)
 static int
 config_check_user(const char *value)
 {
-	unsigned long long	 uid, gid;
-	char			 copy[CONFIG_STR_MAX], *colon;
+	unsigned long long uid, gid;
+	char copy[CONFIG_STR_MAX], *colon;
 
 	snprintf(copy, sizeof(copy), "%s", value);
 	if ((colon = strchr(copy, ':')) == NULL)
@@ -177,7 +188,9 @@ config_check_user(const char *value)
 	    config_parse_number(colon + 1, 10, &gid) == -1)
 		return -1;
 	return (uid == 0 || gid == 0 || uid > 2147483647ULL ||
-	    gid > 2147483647ULL) ? -1 : 0;
+		   gid > 2147483647ULL) ?
+	    -1 :
+	    0;
 }
 
 /*
@@ -189,21 +202,24 @@ config_check_user(const char *value)
 static int
 config_check_listen(const char *value, char *err, size_t errlen)
 {
-	struct sockaddr_un	 sun;
-	struct in_addr		 in;
-	unsigned long long	 port;
-	char			 host[CONFIG_STR_MAX];
-	const char		*colon;
+	struct sockaddr_un sun;
+	struct in_addr in;
+	unsigned long long port;
+	char host[CONFIG_STR_MAX];
+	const char *colon;
 
 	if (value[0] == '/') {
 		if (strlen(value) >= sizeof(sun.sun_path)) {
-			snprintf(err, errlen, "listen: a unix socket path is at "
-			    "most %zu bytes", sizeof(sun.sun_path) - 1);
+			snprintf(err, errlen,
+			    "listen: a unix socket path is at "
+			    "most %zu bytes",
+			    sizeof(sun.sun_path) - 1);
 			return -1;
 		}
 		/* libfcgi reads "/a:9000" as host "/a", port 9000. */
 		if (strchr(value, ':') != NULL) {
-			snprintf(err, errlen, "listen: a unix socket path "
+			snprintf(err, errlen,
+			    "listen: a unix socket path "
 			    "may not contain ':'");
 			return -1;
 		}
@@ -211,15 +227,18 @@ config_check_listen(const char *value, char *err, size_t errlen)
 	}
 	if ((colon = strrchr(value, ':')) == NULL ||
 	    (size_t)(colon - value) >= sizeof(host)) {
-		snprintf(err, errlen, "listen: a unix socket path (starting "
+		snprintf(err, errlen,
+		    "listen: a unix socket path (starting "
 		    "with /) or a.b.c.d:port");
 		return -1;
 	}
 	memcpy(host, value, (size_t)(colon - value));
 	host[colon - value] = '\0';
 	if (inet_pton(AF_INET, host, &in) != 1) {
-		snprintf(err, errlen, "listen: '%s' is not an IPv4 address "
-		    "(a.b.c.d:port; 0.0.0.0 for every interface)", host);
+		snprintf(err, errlen,
+		    "listen: '%s' is not an IPv4 address "
+		    "(a.b.c.d:port; 0.0.0.0 for every interface)",
+		    host);
 		return -1;
 	}
 	if (config_parse_number(colon + 1, 10, &port) == -1 || port == 0 ||
@@ -233,15 +252,14 @@ config_check_listen(const char *value, char *err, size_t errlen)
 
 /* listen_allow: IPv4 addresses or networks (a.b.c.d/n), comma-separated. */
 static int
-config_parse_allow(struct config *c, const char *value, char *err,
-    size_t errlen)
+config_parse_allow(struct config *c, const char *value, char *err, size_t errlen)
 {
-	struct config_net	 nets[CONFIG_ALLOW_MAX];
-	struct in_addr		 in;
-	unsigned long long	 bits;
-	unsigned		 n = 0;
-	char			 item[CONFIG_STR_MAX], *slash;
-	size_t			 len;
+	struct config_net nets[CONFIG_ALLOW_MAX];
+	struct in_addr in;
+	unsigned long long bits;
+	unsigned n = 0;
+	char item[CONFIG_STR_MAX], *slash;
+	size_t len;
 
 	while (*value != '\0') {
 		len = strcspn(value, ",");
@@ -271,7 +289,8 @@ config_parse_allow(struct config *c, const char *value, char *err,
 	c->listen_allow_n = n;
 	return 0;
 bad:
-	snprintf(err, errlen, "listen_allow: up to %d IPv4 addresses or "
+	snprintf(err, errlen,
+	    "listen_allow: up to %d IPv4 addresses or "
 	    "networks (a.b.c.d or a.b.c.d/n), separated by commas",
 	    CONFIG_ALLOW_MAX);
 	return -1;
@@ -282,10 +301,10 @@ config_set(struct config *c, const char *key, const char *value, char *err,
     size_t errlen)
 {
 	static const char *const levels[] = { "error", "warn", "info", "debug" };
-	const struct config_key	*k = NULL;
-	unsigned long long	 n;
-	char			*field;
-	size_t			 i;
+	const struct config_key *k = NULL;
+	unsigned long long n;
+	char *field;
+	size_t i;
 
 	for (i = 0; i < sizeof(config_keys) / sizeof(config_keys[0]); i++)
 		if (strcmp(config_keys[i].name, key) == 0)
@@ -304,9 +323,12 @@ config_set(struct config *c, const char *key, const char *value, char *err,
 			return -1;
 		}
 		if (strcmp(key, "pool_preload") == 0 &&
-		    strspn(value, "abcdefghijklmnopqrstuvwxyz"
-		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.,") != strlen(value)) {
-			snprintf(err, errlen, "pool_preload: module names "
+		    strspn(value,
+			"abcdefghijklmnopqrstuvwxyz"
+			"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.,") !=
+			strlen(value)) {
+			snprintf(err, errlen,
+			    "pool_preload: module names "
 			    "[A-Za-z0-9_.] separated by commas");
 			return -1;
 		}
@@ -317,7 +339,8 @@ config_set(struct config *c, const char *key, const char *value, char *err,
 		    config_parse_allow(c, value, err, errlen) == -1)
 			return -1;
 		if (strcmp(key, "user") == 0 && config_check_user(value) == -1) {
-			snprintf(err, errlen, "user: must be a numeric uid:gid, "
+			snprintf(err, errlen,
+			    "user: must be a numeric uid:gid, "
 			    "neither 0");
 			return -1;
 		}
@@ -329,12 +352,14 @@ config_set(struct config *c, const char *key, const char *value, char *err,
 				c->log_level = (enum log_level)i;
 				return 0;
 			}
-		snprintf(err, errlen, "log_level: one of error, warn, info, debug");
+		snprintf(err, errlen,
+		    "log_level: one of error, warn, info, debug");
 		return -1;
 	default:
 		break;
 	}
-	if (config_parse_number(value, k->type == CONFIG_OCTAL ? 8 : 10, &n) == -1 ||
+	if (config_parse_number(value, k->type == CONFIG_OCTAL ? 8 : 10, &n) ==
+		-1 ||
 	    n < k->min || n > k->max) {
 		snprintf(err, errlen, "%s: '%s' is not a number in [%llu, %llu]",
 		    key, value, k->min, k->max);
@@ -362,8 +387,9 @@ config_trim(char *s)
 	while (*s == ' ' || *s == '\t')
 		s++;
 	end = s + strlen(s);
-	while (end > s && (end[-1] == ' ' || end[-1] == '\t' ||
-	    end[-1] == '\n' || end[-1] == '\r'))
+	while (end > s &&
+	    (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\n' ||
+		end[-1] == '\r'))
 		*--end = '\0';
 	return s;
 }
@@ -378,18 +404,20 @@ config_trim(char *s)
 static int
 config_check_docker_host(struct config *c, char *err, size_t errlen)
 {
-	static const char	 unix_scheme[] = "unix://", tcp_scheme[] = "tcp://";
-	const char		*h = c->docker_host, *hostport, *colon;
-	unsigned long long	 port;
-	bool			 tls_any;
+	static const char unix_scheme[] = "unix://", tcp_scheme[] = "tcp://";
+	const char *h = c->docker_host, *hostport, *colon;
+	unsigned long long port;
+	bool tls_any;
 
-	tls_any = c->docker_tls_ca[0] != '\0' || c->docker_tls_cert[0] != '\0' ||
-	    c->docker_tls_key[0] != '\0';
+	tls_any = c->docker_tls_ca[0] != '\0' ||
+	    c->docker_tls_cert[0] != '\0' || c->docker_tls_key[0] != '\0';
 	c->docker_tcp_url[0] = '\0';
 	if (strncmp(h, unix_scheme, sizeof(unix_scheme) - 1) == 0) {
 		h += sizeof(unix_scheme) - 1;
-		if (h[0] != '/' || strlen(h) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
-			snprintf(err, errlen, "docker_host: unix:// takes an "
+		if (h[0] != '/' ||
+		    strlen(h) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+			snprintf(err, errlen,
+			    "docker_host: unix:// takes an "
 			    "absolute socket path (unix:///var/run/docker.sock)");
 			return -1;
 		}
@@ -398,7 +426,8 @@ config_check_docker_host(struct config *c, char *err, size_t errlen)
 	}
 	if (h[0] == '\0') {
 		if (tls_any) {
-			snprintf(err, errlen, "docker_tls_ca, docker_tls_cert and "
+			snprintf(err, errlen,
+			    "docker_tls_ca, docker_tls_cert and "
 			    "docker_tls_key go with docker_host = tcp://host:port "
 			    "only");
 			return -1;
@@ -406,28 +435,33 @@ config_check_docker_host(struct config *c, char *err, size_t errlen)
 		return 0;
 	}
 	if (strncmp(h, tcp_scheme, sizeof(tcp_scheme) - 1) != 0) {
-		snprintf(err, errlen, "docker_host: unix:///path or "
+		snprintf(err, errlen,
+		    "docker_host: unix:///path or "
 		    "tcp://host:port");
 		return -1;
 	}
 	hostport = h + sizeof(tcp_scheme) - 1;
 	/* A name or an IPv4 literal: nothing that needs quoting in a URL. */
 	if ((colon = strrchr(hostport, ':')) == NULL || colon == hostport ||
-	    strspn(hostport, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "0123456789.-") != (size_t)(colon - hostport) ||
+	    strspn(hostport,
+		"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		"0123456789.-") != (size_t)(colon - hostport) ||
 	    config_parse_number(colon + 1, 10, &port) == -1 || port == 0 ||
 	    port > 65535) {
-		snprintf(err, errlen, "docker_host: tcp://host:port, the host a "
+		snprintf(err, errlen,
+		    "docker_host: tcp://host:port, the host a "
 		    "name or an IPv4 address, the port in [1, 65535]");
 		return -1;
 	}
 	if (c->docker_tls_ca[0] == '\0' || c->docker_tls_cert[0] == '\0' ||
 	    c->docker_tls_key[0] == '\0') {
-		snprintf(err, errlen, "docker_host %s: plain TCP to the Docker "
+		snprintf(err, errlen,
+		    "docker_host %s: plain TCP to the Docker "
 		    "engine is refused: whoever reaches that port is root on the "
 		    "engine's host.  Run dockerd with --tlsverify and set "
 		    "docker_tls_ca, docker_tls_cert and docker_tls_key (mutual "
-		    "TLS; scripts/engine-certs.sh makes them)", c->docker_host);
+		    "TLS; scripts/engine-certs.sh makes them)",
+		    c->docker_host);
 		return -1;
 	}
 	snprintf(c->docker_tcp_url, sizeof(c->docker_tcp_url), "https://%s",
@@ -438,9 +472,9 @@ config_check_docker_host(struct config *c, char *err, size_t errlen)
 int
 config_load(struct config *c, const char *path, char *err, size_t errlen)
 {
-	char	 line[CONFIG_LINE_MAX], reason[512], *key, *value, *eq;
-	FILE	*f;
-	int	 lineno = 0, rc = 0;
+	char line[CONFIG_LINE_MAX], reason[512], *key, *value, *eq;
+	FILE *f;
+	int lineno = 0, rc = 0;
 
 	if ((f = fopen(path, "re")) == NULL) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
@@ -472,29 +506,36 @@ config_load(struct config *c, const char *path, char *err, size_t errlen)
 		}
 	}
 	if (rc == 0 && ferror(f)) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno ? errno : EIO));
+		snprintf(err, errlen, "%s: %s", path,
+		    strerror(errno ? errno : EIO));
 		rc = -1;
 	}
 	fclose(f);
 	if (rc == 0 && c->uid_base != 0 && c->uid_base < 1000) {
-		snprintf(err, errlen, "%s: uid_base must be 0 or at least 1000 "
-		    "(clear of system users)", path);
+		snprintf(err, errlen,
+		    "%s: uid_base must be 0 or at least 1000 "
+		    "(clear of system users)",
+		    path);
 		rc = -1;
 	}
 	/* The engine and the kernel refuse a quota under a millisecond. */
 	if (rc == 0 && config_cpu_quota_us(c) < 1000) {
-		snprintf(err, errlen, "%s: cpu_millis x cpu_period_ms is under "
-		    "1000 (a CPU quota under 1 ms)", path);
+		snprintf(err, errlen,
+		    "%s: cpu_millis x cpu_period_ms is under "
+		    "1000 (a CPU quota under 1 ms)",
+		    path);
 		rc = -1;
 	}
 	if (rc == 0 && c->client_share > c->max_executions) {
-		snprintf(err, errlen, "%s: client_share is above "
-		    "max_executions", path);
+		snprintf(err, errlen,
+		    "%s: client_share is above "
+		    "max_executions",
+		    path);
 		rc = -1;
 	}
 	if (rc == 0 && c->timeout_default_ms > c->timeout_max_ms) {
-		snprintf(err, errlen, "%s: timeout_default_s is above timeout_max_s",
-		    path);
+		snprintf(err, errlen,
+		    "%s: timeout_default_s is above timeout_max_s", path);
 		rc = -1;
 	}
 	if (rc == 0 && config_check_docker_host(c, reason, sizeof(reason)) == -1) {
@@ -512,11 +553,11 @@ config_load(struct config *c, const char *path, char *err, size_t errlen)
 int
 config_load_files(struct config *c, char *err, size_t errlen)
 {
-	struct stat	 st;
-	yajl_val	 tree;
-	char		 reason[128];
-	FILE		*f;
-	size_t		 n;
+	struct stat st;
+	yajl_val tree;
+	char reason[128];
+	FILE *f;
+	size_t n;
 
 	free(c->seccomp_json);
 	c->seccomp_json = NULL;
@@ -524,8 +565,8 @@ config_load_files(struct config *c, char *err, size_t errlen)
 		return 0;
 	if ((f = fopen(c->seccomp_profile, "re")) == NULL ||
 	    fstat(fileno(f), &st) == -1) {
-		snprintf(err, errlen, "seccomp_profile %s: %s", c->seccomp_profile,
-		    strerror(errno));
+		snprintf(err, errlen, "seccomp_profile %s: %s",
+		    c->seccomp_profile, strerror(errno));
 		if (f != NULL)
 			fclose(f);
 		return -1;
@@ -540,7 +581,8 @@ config_load_files(struct config *c, char *err, size_t errlen)
 	n = fread(c->seccomp_json, 1, (size_t)st.st_size, f);
 	fclose(f);
 	c->seccomp_json[n] = '\0';
-	if ((tree = yajl_tree_parse(c->seccomp_json, reason, sizeof(reason))) == NULL ||
+	if ((tree = yajl_tree_parse(c->seccomp_json, reason, sizeof(reason))) ==
+		NULL ||
 	    !YAJL_IS_OBJECT(tree)) {
 		snprintf(err, errlen, "seccomp_profile %s: not a JSON object",
 		    c->seccomp_profile);
@@ -583,7 +625,8 @@ config_peer_allowed(const struct config *c, uint32_t addr)
 unsigned
 config_exec_workers(const struct config *c)
 {
-	return c->health_workers < c->workers ? c->workers - c->health_workers : 1;
+	return c->health_workers < c->workers ? c->workers - c->health_workers :
+						1;
 }
 
 /*
@@ -608,7 +651,8 @@ config_gvisor(const struct config *c)
 unsigned
 config_uid_count(const struct config *c)
 {
-	return c->uid_base ? c->max_executions + c->pool_size + CONFIG_UID_SPARE : 0;
+	return c->uid_base ? c->max_executions + c->pool_size + CONFIG_UID_SPARE :
+			     0;
 }
 
 long long

@@ -16,7 +16,7 @@
 
 #include "common.h"
 
-#define HOST_NOBODY_UID	65534
+#define HOST_NOBODY_UID 65534
 
 /*
  * The first line of path ("name:first:count") whose range overlaps
@@ -27,11 +27,11 @@ static int
 host_subid_overlap(const char *path, unsigned long long first,
     unsigned long long last, char *err, size_t errlen)
 {
-	FILE			*f;
-	char			 line[512], *name, *p, *end;
-	unsigned long long	 start, count;
-	unsigned		 lineno = 0;
-	int			 rc = 0;
+	FILE *f;
+	char line[512], *name, *p, *end;
+	unsigned long long start, count;
+	unsigned lineno = 0;
+	int rc = 0;
 
 	if ((f = fopen(path, "re")) == NULL) {
 		if (errno == ENOENT)
@@ -54,11 +54,13 @@ host_subid_overlap(const char *path, unsigned long long first,
 		if (errno != 0 || end == p || count == 0)
 			continue;
 		if (start <= last && first <= start + count - 1) {
-			snprintf(err, errlen, "uid_base: the sandbox uids %llu-%llu "
+			snprintf(err, errlen,
+			    "uid_base: the sandbox uids %llu-%llu "
 			    "overlap %s:%u (%s's ids %llu-%llu); choose a uid_base "
-			    "outside every range in %s and %s", first, last, path,
-			    lineno, name, start, start + count - 1,
-			    HOST_SUBUID_PATH, HOST_SUBGID_PATH);
+			    "outside every range in %s and %s",
+			    first, last, path, lineno, name, start,
+			    start + count - 1, HOST_SUBUID_PATH,
+			    HOST_SUBGID_PATH);
 			rc = 1;
 		}
 	}
@@ -71,16 +73,17 @@ static int
 host_account_in(unsigned long long first, unsigned long long last, char *err,
     size_t errlen)
 {
-	struct passwd	*pw;
-	int		 rc = 0;
+	struct passwd *pw;
+	int rc = 0;
 
 	setpwent();
 	while (rc == 0 && (pw = getpwent()) != NULL)
 		if (pw->pw_uid >= first && pw->pw_uid <= last) {
-			snprintf(err, errlen, "uid_base: the sandbox uids %llu-%llu "
+			snprintf(err, errlen,
+			    "uid_base: the sandbox uids %llu-%llu "
 			    "include the account %s (uid %u); choose a range no "
-			    "account uses", first, last, pw->pw_name,
-			    (unsigned)pw->pw_uid);
+			    "account uses",
+			    first, last, pw->pw_name, (unsigned)pw->pw_uid);
 			rc = 1;
 		}
 	endpwent();
@@ -91,21 +94,23 @@ int
 host_check_ids(const struct config *c, const char *subuid_path,
     const char *subgid_path, char *err, size_t errlen)
 {
-	unsigned long long	 first = c->uid_base;
-	unsigned long long	 last = first + config_uid_count(c) - 1;
-	struct passwd		*pw;
-	unsigned long		 user_uid = strtoul(c->user, NULL, 10);
+	unsigned long long first = c->uid_base;
+	unsigned long long last = first + config_uid_count(c) - 1;
+	struct passwd *pw;
+	unsigned long user_uid = strtoul(c->user, NULL, 10);
 
 	if (config_uid_count(c) > 0 &&
 	    (host_subid_overlap(subuid_path, first, last, err, errlen) != 0 ||
-	    host_subid_overlap(subgid_path, first, last, err, errlen) != 0 ||
-	    host_account_in(first, last, err, errlen) != 0))
+		host_subid_overlap(subgid_path, first, last, err, errlen) != 0 ||
+		host_account_in(first, last, err, errlen) != 0))
 		return -1;
 	if (c->front_user[0] == '\0')
 		return 0;
 	if ((pw = getpwnam(c->front_user)) == NULL) {
-		snprintf(err, errlen, "front_user %s: no such user (scripts/up.sh "
-		    "creates pycage-front)", c->front_user);
+		snprintf(err, errlen,
+		    "front_user %s: no such user (scripts/up.sh "
+		    "creates pycage-front)",
+		    c->front_user);
 		return -1;
 	}
 	if (pw->pw_uid == 0) {
@@ -114,14 +119,16 @@ host_check_ids(const struct config *c, const char *subuid_path,
 	}
 	if (pw->pw_uid == HOST_NOBODY_UID)
 		log_warn("front_user %s is shared with everything else that runs "
-		    "as uid %u, which could signal the front; scripts/up.sh "
-		    "creates pycage-front for it", c->front_user, HOST_NOBODY_UID);
+			 "as uid %u, which could signal the front; scripts/up.sh "
+			 "creates pycage-front for it",
+		    c->front_user, HOST_NOBODY_UID);
 	/* Without per-container uids every sandbox runs as `user`: the front
 	 * must not be that uid, or any sandbox could signal it. */
 	if (config_uid_count(c) == 0 && pw->pw_uid == user_uid) {
-		snprintf(err, errlen, "front_user %s has uid %lu, the sandbox's "
-		    "`user`: give the front a user of its own", c->front_user,
-		    user_uid);
+		snprintf(err, errlen,
+		    "front_user %s has uid %lu, the sandbox's "
+		    "`user`: give the front a user of its own",
+		    c->front_user, user_uid);
 		return -1;
 	}
 	return 0;

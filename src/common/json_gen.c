@@ -18,9 +18,9 @@ json_gen_begin(void)
 int
 json_gen_end(yajl_gen g, struct buf *out)
 {
-	const unsigned char	*text;
-	size_t			 len;
-	int			 rc = -1;
+	const unsigned char *text;
+	size_t len;
+	int rc = -1;
 
 	if (yajl_gen_get_buf(g, &text, &len) == yajl_gen_status_ok &&
 	    buf_append(out, text, len) == 0)

@@ -14,13 +14,19 @@
 
 #include "common.h"
 
-#define GEN(call) do { if ((call) != yajl_gen_status_ok) goto fail; } while (0)
-#define GEN_KEY(g, k) GEN(yajl_gen_string((g), (const unsigned char *)(k), strlen(k)))
-#define GEN_STR(g, s) GEN(yajl_gen_string((g), (const unsigned char *)(s), strlen(s)))
+#define GEN(call)                                 \
+	do {                                      \
+		if ((call) != yajl_gen_status_ok) \
+			goto fail;                \
+	} while (0)
+#define GEN_KEY(g, k) \
+	GEN(yajl_gen_string((g), (const unsigned char *)(k), strlen(k)))
+#define GEN_STR(g, s) \
+	GEN(yajl_gen_string((g), (const unsigned char *)(s), strlen(s)))
 
 /* A generator that refuses invalid UTF-8; NULL without memory. */
-yajl_gen	json_gen_begin(void);
+yajl_gen json_gen_begin(void);
 /* Moves the finished document into out (-1 past its cap); frees g. */
-int		json_gen_end(yajl_gen, struct buf *out);
+int json_gen_end(yajl_gen, struct buf *out);
 
 #endif /* PYCAGE_JSON_GEN_H */

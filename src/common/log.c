@@ -19,21 +19,21 @@
 
 #include "common.h"
 
-#define LOG_LINE_MAX		1024
-#define LOG_BURST_LINES		30	/* per call site, at once */
-#define LOG_RATE_LINES_PER_S	5	/* per call site, after the burst */
-#define LOG_SITES_MAX		128	/* call sites limited; past that, none */
+#define LOG_LINE_MAX 1024
+#define LOG_BURST_LINES 30     /* per call site, at once */
+#define LOG_RATE_LINES_PER_S 5 /* per call site, after the burst */
+#define LOG_SITES_MAX 128      /* call sites limited; past that, none */
 
 struct log_site {
-	const char	*fmt;		/* NULL: free */
-	long long	 milli_tokens;	/* 1000 a line */
-	long long	 at_ms;		/* of the last refill */
-	unsigned long	 held;		/* lines held back since the last written */
-	long long	 held_since_ms;
+	const char *fmt;        /* NULL: free */
+	long long milli_tokens; /* 1000 a line */
+	long long at_ms;        /* of the last refill */
+	unsigned long held;     /* lines held back since the last written */
+	long long held_since_ms;
 };
 
-static pthread_mutex_t	log_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct log_site	log_sites[LOG_SITES_MAX];
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct log_site log_sites[LOG_SITES_MAX];
 
 static long long
 log_now_ms(void)
@@ -62,10 +62,10 @@ log_set_clock(long long (*clock_ms)(void))
 static bool
 log_allow(const char *fmt, unsigned long *held, long long *held_ms)
 {
-	struct log_site	*site = NULL;
-	long long	 now;
-	size_t		 h, i;
-	bool		 allow = true;
+	struct log_site *site = NULL;
+	long long now;
+	size_t h, i;
+	bool allow = true;
 
 	*held = 0;
 	pthread_mutex_lock(&log_lock);
@@ -139,7 +139,7 @@ log_escape(char *line, size_t n, size_t size, const char *msg)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p;
-	size_t		 k, i;
+	size_t k, i;
 
 	for (p = (const unsigned char *)msg; *p != '\0'; p += k ? k : 1) {
 		if ((k = log_escaped_bytes(p)) == 0) {
@@ -165,15 +165,16 @@ static int
 log_head(char *line, size_t size, enum log_level level)
 {
 	static const char *const names[] = { "error", "warn", "info", "debug" };
-	struct timespec	 now;
-	struct tm	 tm;
-	int		 n;
+	struct timespec now;
+	struct tm tm;
+	int n;
 
 	clock_gettime(CLOCK_REALTIME, &now);
 	gmtime_r(&now.tv_sec, &tm);
-	n = snprintf(line, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s %s: ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, now.tv_nsec / 1000000, log_role, names[level]);
+	n = snprintf(line, size,
+	    "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s %s: ", tm.tm_year + 1900,
+	    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+	    now.tv_nsec / 1000000, log_role, names[level]);
 	return (n < 0 || (size_t)n >= size - 1) ? -1 : n;
 }
 
@@ -181,19 +182,20 @@ log_head(char *line, size_t size, enum log_level level)
 static void
 log_write(enum log_level level, const char *key, const char *fmt, va_list ap)
 {
-	char		 line[LOG_LINE_MAX], msg[LOG_LINE_MAX];
-	unsigned long	 held = 0;
-	long long	 held_ms = 0;
-	int		 n;
+	char line[LOG_LINE_MAX], msg[LOG_LINE_MAX];
+	unsigned long held = 0;
+	long long held_ms = 0;
+	int n;
 
 	if (level > log_level)
 		return;
 	if (key != NULL && !log_allow(key, &held, &held_ms))
 		return;
 	if (held > 0 && (n = log_head(line, sizeof(line), level)) >= 0) {
-		snprintf(msg, sizeof(msg), "(%lu more lines like the next were "
-		    "held back over %lld.%03lld s)", held, held_ms / 1000,
-		    held_ms % 1000);
+		snprintf(msg, sizeof(msg),
+		    "(%lu more lines like the next were "
+		    "held back over %lld.%03lld s)",
+		    held, held_ms / 1000, held_ms % 1000);
 		n = log_escape(line, n, sizeof(line) - 1, msg);
 		line[n++] = '\n';
 		(void)!write(STDERR_FILENO, line, n);
@@ -206,15 +208,14 @@ log_write(enum log_level level, const char *key, const char *fmt, va_list ap)
 	(void)!write(STDERR_FILENO, line, n);
 }
 
-#define LOG_FN(name, level)			\
-void						\
-name(const char *fmt, ...)			\
-{						\
-	va_list ap;				\
-	va_start(ap, fmt);			\
-	log_write(level, fmt, fmt, ap);		\
-	va_end(ap);				\
-}
+#define LOG_FN(name, level)                     \
+	void name(const char *fmt, ...)         \
+	{                                       \
+		va_list ap;                     \
+		va_start(ap, fmt);              \
+		log_write(level, fmt, fmt, ap); \
+		va_end(ap);                     \
+	}
 
 LOG_FN(log_error, LOG_LEVEL_ERROR)
 LOG_FN(log_warn, LOG_LEVEL_WARN)

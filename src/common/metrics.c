@@ -13,29 +13,29 @@
 
 #include "common.h"
 
-static const char *const metric_routes[] = { "execute", "health", "metrics", "runtime",
-    "tool", "mcp", "openapi", "other" };
-static const int metric_codes[] = { 200, 202, 400, 401, 403, 404, 405, 406,
-    413, 415, 500, 503, 0 };
-#define ROUTES		(sizeof(metric_routes) / sizeof(metric_routes[0]))
-#define CODES		(sizeof(metric_codes) / sizeof(metric_codes[0]))
+static const char *const metric_routes[] = { "execute", "health", "metrics",
+	"runtime", "tool", "mcp", "openapi", "other" };
+static const int metric_codes[] = { 200, 202, 400, 401, 403, 404, 405, 406, 413,
+	415, 500, 503, 0 };
+#define ROUTES (sizeof(metric_routes) / sizeof(metric_routes[0]))
+#define CODES (sizeof(metric_codes) / sizeof(metric_codes[0]))
 
 /* Upper bounds in ms; the last bucket is +Inf. */
 static const long metric_bounds_ms[] = { 5, 10, 25, 50, 100, 250, 500, 1000,
-    2500, 5000, 10000, 30000 };
-#define BUCKETS		(sizeof(metric_bounds_ms) / sizeof(metric_bounds_ms[0]))
+	2500, 5000, 10000, 30000 };
+#define BUCKETS (sizeof(metric_bounds_ms) / sizeof(metric_bounds_ms[0]))
 
 static const char *const metric_phases[] = { "queue", "acquire", "run" };
 
-static atomic_ullong	requests[ROUTES][CODES];
-static atomic_ullong	executions[JOB_OUTPUT_LIMIT + 1];
-static atomic_ullong	counters[METRIC_COUNTER_MAX];
-static atomic_llong	gauges[METRIC_GAUGE_MAX];
-static atomic_ullong	hist_bucket[METRIC_PHASE_MAX][BUCKETS + 1];
-static atomic_ullong	hist_sum_ms[METRIC_PHASE_MAX];
-static atomic_ullong	hist_count[METRIC_PHASE_MAX];
-static atomic_ullong	fcgi_refused;
-static atomic_ullong	fcgi_peer_cut;
+static atomic_ullong requests[ROUTES][CODES];
+static atomic_ullong executions[JOB_OUTPUT_LIMIT + 1];
+static atomic_ullong counters[METRIC_COUNTER_MAX];
+static atomic_llong gauges[METRIC_GAUGE_MAX];
+static atomic_ullong hist_bucket[METRIC_PHASE_MAX][BUCKETS + 1];
+static atomic_ullong hist_sum_ms[METRIC_PHASE_MAX];
+static atomic_ullong hist_count[METRIC_PHASE_MAX];
+static atomic_ullong fcgi_refused;
+static atomic_ullong fcgi_peer_cut;
 
 void
 metrics_count(enum metric_counter c)
@@ -58,7 +58,8 @@ metrics_observe(enum metric_phase phase, long ms)
 		ms = 0;
 	for (i = 0; i < BUCKETS && ms > metric_bounds_ms[i]; i++)
 		;
-	atomic_fetch_add_explicit(&hist_bucket[phase][i], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&hist_bucket[phase][i], 1,
+	    memory_order_relaxed);
 	atomic_fetch_add_explicit(&hist_sum_ms[phase], (unsigned long long)ms,
 	    memory_order_relaxed);
 	atomic_fetch_add_explicit(&hist_count[phase], 1, memory_order_relaxed);
@@ -79,15 +80,15 @@ metrics_request(const char *route, int status)
 unsigned long long
 metrics_fcgi_refused(void)
 {
-	return atomic_fetch_add_explicit(&fcgi_refused, 1,
-	    memory_order_relaxed) + 1;
+	return atomic_fetch_add_explicit(&fcgi_refused, 1, memory_order_relaxed) +
+	    1;
 }
 
 unsigned long long
 metrics_fcgi_peer_cut(void)
 {
-	return atomic_fetch_add_explicit(&fcgi_peer_cut, 1,
-	    memory_order_relaxed) + 1;
+	return atomic_fetch_add_explicit(&fcgi_peer_cut, 1, memory_order_relaxed) +
+	    1;
 }
 
 void
@@ -106,9 +107,9 @@ metric_get(atomic_ullong *v)
 static void __attribute__((format(printf, 2, 3)))
 metric_line(struct buf *out, const char *fmt, ...)
 {
-	char	line[256];
-	va_list	ap;
-	int	n;
+	char line[256];
+	va_list ap;
+	int n;
 
 	va_start(ap, fmt);
 	n = vsnprintf(line, sizeof(line), fmt, ap);
@@ -135,13 +136,17 @@ metrics_render_front(struct buf *out)
 			if (metric_get(&requests[r][c]) == 0)
 				continue;
 			if (metric_codes[c] == 0)
-				metric_line(out, "pycage_requests_total{route=\"%s\","
-				    "code=\"other\"} %llu\n", metric_routes[r],
+				metric_line(out,
+				    "pycage_requests_total{route=\"%s\","
+				    "code=\"other\"} %llu\n",
+				    metric_routes[r],
 				    metric_get(&requests[r][c]));
 			else
-				metric_line(out, "pycage_requests_total{route=\"%s\","
-				    "code=\"%d\"} %llu\n", metric_routes[r],
-				    metric_codes[c], metric_get(&requests[r][c]));
+				metric_line(out,
+				    "pycage_requests_total{route=\"%s\","
+				    "code=\"%d\"} %llu\n",
+				    metric_routes[r], metric_codes[c],
+				    metric_get(&requests[r][c]));
 		}
 	metric_head(out, "pycage_fcgi_refused_total", "counter",
 	    "FastCGI connections over TCP closed unanswered: the peer is "
@@ -159,7 +164,10 @@ metrics_render_front(struct buf *out)
 int
 metrics_render_executor(struct buf *out)
 {
-	static const struct { enum metric_counter id; const char *name, *help; } simple[] = {
+	static const struct {
+		enum metric_counter id;
+		const char *name, *help;
+	} simple[] = {
 		{ METRIC_COLD_STARTS, "pycage_cold_starts_total",
 		    "Executions that started a container on the request path." },
 		{ METRIC_POOL_HITS, "pycage_pool_hits_total",
@@ -176,14 +184,15 @@ metrics_render_executor(struct buf *out)
 		    "Host processes under this instance's uids that no live "
 		    "container held, killed by the janitor." },
 	};
-	size_t	p, b, i;
+	size_t p, b, i;
 	unsigned long long cumulative;
 
 	metric_head(out, "pycage_executions_total", "counter",
 	    "Executions by verdict.");
 	for (i = 0; i <= JOB_OUTPUT_LIMIT; i++)
 		metric_line(out, "pycage_executions_total{status=\"%s\"} %llu\n",
-		    job_status_name((enum job_status)i), metric_get(&executions[i]));
+		    job_status_name((enum job_status)i),
+		    metric_get(&executions[i]));
 	metric_head(out, "pycage_execution_phase_seconds", "histogram",
 	    "Time per execution phase: waiting for a slot, getting a container, "
 	    "running.");
@@ -192,18 +201,25 @@ metrics_render_executor(struct buf *out)
 		for (b = 0; b <= BUCKETS; b++) {
 			cumulative += metric_get(&hist_bucket[p][b]);
 			if (b < BUCKETS)
-				metric_line(out, "pycage_execution_phase_seconds_bucket"
-				    "{phase=\"%s\",le=\"%.3f\"} %llu\n", metric_phases[p],
+				metric_line(out,
+				    "pycage_execution_phase_seconds_bucket"
+				    "{phase=\"%s\",le=\"%.3f\"} %llu\n",
+				    metric_phases[p],
 				    metric_bounds_ms[b] / 1000.0, cumulative);
 			else
-				metric_line(out, "pycage_execution_phase_seconds_bucket"
-				    "{phase=\"%s\",le=\"+Inf\"} %llu\n", metric_phases[p],
-				    cumulative);
+				metric_line(out,
+				    "pycage_execution_phase_seconds_bucket"
+				    "{phase=\"%s\",le=\"+Inf\"} %llu\n",
+				    metric_phases[p], cumulative);
 		}
-		metric_line(out, "pycage_execution_phase_seconds_sum{phase=\"%s\"} "
-		    "%.3f\n", metric_phases[p], metric_get(&hist_sum_ms[p]) / 1000.0);
-		metric_line(out, "pycage_execution_phase_seconds_count{phase=\"%s\"} "
-		    "%llu\n", metric_phases[p], metric_get(&hist_count[p]));
+		metric_line(out,
+		    "pycage_execution_phase_seconds_sum{phase=\"%s\"} "
+		    "%.3f\n",
+		    metric_phases[p], metric_get(&hist_sum_ms[p]) / 1000.0);
+		metric_line(out,
+		    "pycage_execution_phase_seconds_count{phase=\"%s\"} "
+		    "%llu\n",
+		    metric_phases[p], metric_get(&hist_count[p]));
 	}
 	metric_head(out, "pycage_pool_ready", "gauge",
 	    "Pre-started containers ready for a request (preload imported).");

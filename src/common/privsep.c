@@ -14,17 +14,15 @@
 #include "privsep.h"
 #include "protocol.h"
 
-#define PRIVSEP_HEAD_BYTES	64		/* fixed fields of any message */
-#define PRIVSEP_METRICS_MAX	(256 * 1024)	/* the executor's series */
+#define PRIVSEP_HEAD_BYTES 64            /* fixed fields of any message */
+#define PRIVSEP_METRICS_MAX (256 * 1024) /* the executor's series */
 
 /* Error codes travel as text; the front maps them back to its constants
  * so that api_error.code always points at static storage. */
-static const char *const privsep_codes[] = {
-	"busy", "engine_unavailable", "engine_error", "image_missing",
-	"sandbox_failed", "sandbox_degraded", "sandbox_check_failed",
-	"code_too_large", "stdin_too_large", "timeout_out_of_range", "internal",
-	"uid_range_conflict",
-};
+static const char *const privsep_codes[] = { "busy", "engine_unavailable",
+	"engine_error", "image_missing", "sandbox_failed", "sandbox_degraded",
+	"sandbox_check_failed", "code_too_large", "stdin_too_large",
+	"timeout_out_of_range", "internal", "uid_range_conflict" };
 
 static const char *
 privsep_code(const char *s, size_t len)
@@ -43,8 +41,8 @@ privsep_code(const char *s, size_t len)
 /* A message being written: the first append that does not fit sets bad,
  * and nothing after it is appended. */
 struct privsep_writer {
-	struct buf	*b;
-	bool		 bad;
+	struct buf *b;
+	bool bad;
 };
 
 static void
@@ -105,15 +103,16 @@ privsep_end(struct privsep_writer *w)
 
 /* A message being read: a read past its end sets bad and yields zeros. */
 struct privsep_reader {
-	const char	*p;
-	size_t		 left;
-	bool		 bad;
+	const char *p;
+	size_t left;
+	bool bad;
 };
 
 static struct privsep_reader
 privsep_reader(const struct buf *b)
 {
-	struct privsep_reader r = { b->data != NULL ? b->data : "", b->len, false };
+	struct privsep_reader r = { b->data != NULL ? b->data : "", b->len,
+		false };
 
 	return r;
 }
@@ -143,8 +142,8 @@ privsep_get_u8(struct privsep_reader *r)
 static uint32_t
 privsep_get_u32(struct privsep_reader *r)
 {
-	uint32_t	 v = 0;
-	const char	*p = privsep_get(r, sizeof(v));
+	uint32_t v = 0;
+	const char *p = privsep_get(r, sizeof(v));
 
 	if (!r->bad)
 		memcpy(&v, p, sizeof(v));
@@ -154,8 +153,8 @@ privsep_get_u32(struct privsep_reader *r)
 static uint64_t
 privsep_get_u64(struct privsep_reader *r)
 {
-	uint64_t	 v = 0;
-	const char	*p = privsep_get(r, sizeof(v));
+	uint64_t v = 0;
+	const char *p = privsep_get(r, sizeof(v));
 
 	if (!r->bad)
 		memcpy(&v, p, sizeof(v));
@@ -229,8 +228,8 @@ privsep_send(int fd, const struct buf *b)
 int
 privsep_recv(int fd, struct buf *b)
 {
-	uint32_t	 len;
-	char		*p;
+	uint32_t len;
+	char *p;
 
 	buf_reset(b);
 	if (privsep_read_all(fd, (char *)&len, sizeof(len)) == -1)
@@ -247,15 +246,16 @@ size_t
 privsep_request_max(const struct config *c)
 {
 	return PRIVSEP_HEAD_BYTES + c->code_max_bytes + c->stdin_max_bytes +
-	    c->files_max_bytes + PROTOCOL_FILES_MAX *
-	    (8 + PROTOCOL_FILE_NAME_MAX_BYTES);
+	    c->files_max_bytes +
+	    PROTOCOL_FILES_MAX * (8 + PROTOCOL_FILE_NAME_MAX_BYTES);
 }
 
 size_t
 privsep_reply_max(const struct config *c)
 {
-	return PRIVSEP_HEAD_BYTES + 2 * PRIVSEP_STR_MAX + 2 * c->output_max_bytes +
-	    PROTOCOL_DATA_MAX_BYTES + PRIVSEP_METRICS_MAX;
+	return PRIVSEP_HEAD_BYTES + 2 * PRIVSEP_STR_MAX +
+	    2 * c->output_max_bytes + PROTOCOL_DATA_MAX_BYTES +
+	    PRIVSEP_METRICS_MAX;
 }
 
 /* ----------------------------------------------------------- requests */
@@ -263,8 +263,8 @@ privsep_reply_max(const struct config *c)
 int
 privsep_pack_run(struct buf *b, const struct job_spec *spec)
 {
-	struct privsep_writer	w = privsep_begin(b, PRIVSEP_RUN);
-	size_t			i;
+	struct privsep_writer w = privsep_begin(b, PRIVSEP_RUN);
+	size_t i;
 
 	privsep_put_u32(&w, spec->timeout_ms);
 	if (spec->code_len > UINT32_MAX || spec->stdin_len > UINT32_MAX)
@@ -298,11 +298,11 @@ int
 privsep_unpack_request(const struct buf *b, const struct config *c,
     struct job_spec *spec, struct api_error *err)
 {
-	struct privsep_reader	r = privsep_reader(b);
-	uint32_t		code_len, stdin_len, n, len, i, k;
-	size_t			total;
-	const char		*client;
-	uint8_t			type = privsep_get_u8(&r);
+	struct privsep_reader r = privsep_reader(b);
+	uint32_t code_len, stdin_len, n, len, i, k;
+	size_t total;
+	const char *client;
+	uint8_t type = privsep_get_u8(&r);
 
 	memset(spec, 0, sizeof(*spec));
 	switch (type) {
@@ -328,8 +328,8 @@ privsep_unpack_request(const struct buf *b, const struct config *c,
 		if ((n = privsep_get_u32(&r)) > PROTOCOL_FILES_MAX)
 			break;
 		for (i = 0, total = 0; i < n && !r.bad; i++) {
-			struct job_file	*f = &spec->files[i];
-			const char	*name = privsep_get_str(&r, &len);
+			struct job_file *f = &spec->files[i];
+			const char *name = privsep_get_str(&r, &len);
 
 			if (r.bad || !job_file_name_ok(name, len))
 				r.bad = true;
@@ -366,13 +366,14 @@ privsep_unpack_request(const struct buf *b, const struct config *c,
 int
 privsep_pack_error(struct buf *b, const struct api_error *err)
 {
-	struct privsep_writer	 w = privsep_begin(b, PRIVSEP_ERR);
-	const char		*code = err->code != NULL ? err->code : "internal";
+	struct privsep_writer w = privsep_begin(b, PRIVSEP_ERR);
+	const char *code = err->code != NULL ? err->code : "internal";
 
 	privsep_put_u32(&w, (uint32_t)err->http_status);
 	privsep_put_u32(&w, err->retry_after_s);
 	privsep_put_str(&w, code, strlen(code));
-	privsep_put_str(&w, err->message, strnlen(err->message, sizeof(err->message)));
+	privsep_put_str(&w, err->message,
+	    strnlen(err->message, sizeof(err->message)));
 	return privsep_end(&w);
 }
 
@@ -381,8 +382,8 @@ privsep_pack_error(struct buf *b, const struct api_error *err)
 static int
 privsep_reply(const struct buf *b, struct privsep_reader *r, struct api_error *err)
 {
-	uint32_t	 status, retry, len;
-	const char	*s;
+	uint32_t status, retry, len;
+	const char *s;
 
 	*r = privsep_reader(b);
 	switch (privsep_get_u8(r)) {
@@ -440,10 +441,10 @@ int
 privsep_unpack_result(const struct buf *b, struct job_result *result,
     struct api_error *err)
 {
-	struct privsep_reader	 r;
-	uint8_t			 status, flags[2];
-	uint32_t		 len;
-	const char		*s;
+	struct privsep_reader r;
+	uint8_t status, flags[2];
+	uint32_t len;
+	const char *s;
 
 	if (privsep_reply(b, &r, err) == -1)
 		return -1;
@@ -494,9 +495,9 @@ int
 privsep_unpack_health(const struct buf *b, struct health *h,
     char versionbuf[PRIVSEP_VERSION_MAX], struct api_error *err)
 {
-	struct privsep_reader	 r;
-	uint32_t		 len;
-	const char		*s;
+	struct privsep_reader r;
+	uint32_t len;
+	const char *s;
 
 	if (privsep_reply(b, &r, err) == -1)
 		return -1;
@@ -523,8 +524,7 @@ privsep_pack_metrics(struct buf *b)
 }
 
 int
-privsep_unpack_metrics(const struct buf *b, struct buf *out,
-    struct api_error *err)
+privsep_unpack_metrics(const struct buf *b, struct buf *out, struct api_error *err)
 {
 	struct privsep_reader r;
 
@@ -548,8 +548,8 @@ privsep_put_name(struct privsep_writer *w, const char *s)
 int
 privsep_pack_runtime(struct buf *b, const struct runtime_info *rt)
 {
-	struct privsep_writer	w = privsep_begin(b, PRIVSEP_OK);
-	size_t			i;
+	struct privsep_writer w = privsep_begin(b, PRIVSEP_OK);
+	size_t i;
 
 	if (rt->nmodules > RUNTIME_MODULES_MAX ||
 	    rt->nlibraries > RUNTIME_LIBRARIES_MAX)
@@ -571,8 +571,8 @@ privsep_pack_runtime(struct buf *b, const struct runtime_info *rt)
 static void
 privsep_get_name(struct privsep_reader *r, char dst[RUNTIME_NAME_MAX])
 {
-	uint32_t	 len;
-	const char	*s = privsep_get_str(r, &len);
+	uint32_t len;
+	const char *s = privsep_get_str(r, &len);
 
 	if (r->bad || len >= RUNTIME_NAME_MAX || memchr(s, '\0', len) != NULL) {
 		r->bad = true;
@@ -587,9 +587,9 @@ int
 privsep_unpack_runtime(const struct buf *b, struct runtime_info *rt,
     struct api_error *err)
 {
-	struct privsep_reader	r;
-	uint8_t			known;
-	uint32_t		n, i;
+	struct privsep_reader r;
+	uint8_t known;
+	uint32_t n, i;
 
 	memset(rt, 0, sizeof(*rt));
 	if (privsep_reply(b, &r, err) == -1)

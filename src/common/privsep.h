@@ -51,39 +51,42 @@
 #include "common.h"
 
 enum privsep_type {
-	PRIVSEP_RUN = 1, PRIVSEP_HEALTH = 2, PRIVSEP_METRICS = 3,
+	PRIVSEP_RUN = 1,
+	PRIVSEP_HEALTH = 2,
+	PRIVSEP_METRICS = 3,
 	PRIVSEP_RUNTIME = 4,
-	PRIVSEP_OK = 0x10, PRIVSEP_ERR = 0x11
+	PRIVSEP_OK = 0x10,
+	PRIVSEP_ERR = 0x11
 };
 
 /* pycage-executor finds its channels on fds PRIVSEP_FIRST_FD, +1, ...
  * (front/main.c puts them there before the exec). */
-#define PRIVSEP_FIRST_FD	3
+#define PRIVSEP_FIRST_FD 3
 /* Channel buffers stay allocated up to this between messages; a larger
  * one (a big program, a 1 MiB answer) is given back after its message. */
-#define PRIVSEP_KEEP_BYTES	(64 * 1024)
+#define PRIVSEP_KEEP_BYTES (64 * 1024)
 /* Error codes and messages on the wire; longer ones are refused. */
-#define PRIVSEP_STR_MAX		1024
-#define PRIVSEP_VERSION_MAX	64		/* the engine's version */
+#define PRIVSEP_STR_MAX 1024
+#define PRIVSEP_VERSION_MAX 64 /* the engine's version */
 
 /* What GET /v1/health reports; the executor sends the live part. */
 struct health {
-	const char	*engine_version;
-	const char	*image;
-	unsigned	 executions_running;
-	unsigned	 max_executions;
-	unsigned	 pool_size;
-	unsigned	 pool_ready;
-	bool		 brief;		/* status only: keys on, no key given */
+	const char *engine_version;
+	const char *image;
+	unsigned executions_running;
+	unsigned max_executions;
+	unsigned pool_size;
+	unsigned pool_ready;
+	bool brief; /* status only: keys on, no key given */
 };
 
 /* The caps a channel's buffers are made with (recv refuses more). */
-size_t	privsep_request_max(const struct config *);
-size_t	privsep_reply_max(const struct config *);
+size_t privsep_request_max(const struct config *);
+size_t privsep_reply_max(const struct config *);
 
 /* A length-prefixed message; recv's buffer cap bounds it. -1: EOF, error. */
-int	privsep_send(int fd, const struct buf *);
-int	privsep_recv(int fd, struct buf *);
+int privsep_send(int fd, const struct buf *);
+int privsep_recv(int fd, struct buf *);
 
 /*
  * Requests.  The front packs (0, or -1 over the buffer's cap); the
@@ -91,10 +94,10 @@ int	privsep_recv(int fd, struct buf *);
  * into b (valid while b is), or -1 with err set (500 internal) for a
  * message that is malformed or over the executor's own limits.
  */
-int	privsep_pack_run(struct buf *, const struct job_spec *);
-int	privsep_pack_type(struct buf *, enum privsep_type);	/* HEALTH, METRICS */
-int	privsep_unpack_request(const struct buf *, const struct config *,
-	    struct job_spec *spec, struct api_error *err);
+int privsep_pack_run(struct buf *, const struct job_spec *);
+int privsep_pack_type(struct buf *, enum privsep_type); /* HEALTH, METRICS */
+int privsep_unpack_request(const struct buf *, const struct config *,
+    struct job_spec *spec, struct api_error *err);
 
 /*
  * Replies.  The executor packs (0, or -1 over the buffer's cap: then it
@@ -103,19 +106,19 @@ int	privsep_unpack_request(const struct buf *, const struct config *,
  * malformed, to 500 internal.  *result's buffers must be big enough (its
  * caps are the front's); version is copied into versionbuf.
  */
-int	privsep_pack_error(struct buf *, const struct api_error *);
-int	privsep_pack_result(struct buf *, const struct job_result *);
-int	privsep_pack_health(struct buf *, unsigned running, unsigned pool_ready,
-	    const char *version);
-int	privsep_pack_metrics(struct buf *);	/* metrics_render_executor() */
-int	privsep_pack_runtime(struct buf *, const struct runtime_info *);
-int	privsep_unpack_runtime(const struct buf *, struct runtime_info *,
-	    struct api_error *);
-int	privsep_unpack_result(const struct buf *, struct job_result *,
-	    struct api_error *);
-int	privsep_unpack_health(const struct buf *, struct health *,
-	    char versionbuf[PRIVSEP_VERSION_MAX], struct api_error *);
-int	privsep_unpack_metrics(const struct buf *, struct buf *out,
-	    struct api_error *);
+int privsep_pack_error(struct buf *, const struct api_error *);
+int privsep_pack_result(struct buf *, const struct job_result *);
+int privsep_pack_health(struct buf *, unsigned running, unsigned pool_ready,
+    const char *version);
+int privsep_pack_metrics(struct buf *); /* metrics_render_executor() */
+int privsep_pack_runtime(struct buf *, const struct runtime_info *);
+int privsep_unpack_runtime(const struct buf *, struct runtime_info *,
+    struct api_error *);
+int privsep_unpack_result(const struct buf *, struct job_result *,
+    struct api_error *);
+int privsep_unpack_health(const struct buf *, struct health *,
+    char versionbuf[PRIVSEP_VERSION_MAX], struct api_error *);
+int
+privsep_unpack_metrics(const struct buf *, struct buf *out, struct api_error *);
 
 #endif /* PYCAGE_PRIVSEP_H */

@@ -17,7 +17,7 @@
  * freed answer goes back to the kernel.  Allocation is a few calls per
  * request, so one arena's lock costs nothing measurable.
  */
-#define PROC_MMAP_THRESHOLD_BYTES	(128 * 1024)
+#define PROC_MMAP_THRESHOLD_BYTES (128 * 1024)
 
 void
 proc_tune_malloc(void)
@@ -31,7 +31,7 @@ proc_tune_malloc(void)
 void
 proc_block_signals(sigset_t *sigs)
 {
-	signal(SIGPIPE, SIG_IGN);	/* a peer that left must not kill us */
+	signal(SIGPIPE, SIG_IGN); /* a peer that left must not kill us */
 	sigemptyset(sigs);
 	sigaddset(sigs, SIGTERM);
 	sigaddset(sigs, SIGINT);

@@ -31,7 +31,8 @@ void
 api_error_init(struct api_error *e)
 {
 	memset(e, 0, sizeof(*e));
-	api_error_set(e, 500, "internal", "pycage failed on its side; the "
+	api_error_set(e, 500, "internal",
+	    "pycage failed on its side; the "
 	    "failure is in its log.");
 }
 
@@ -39,7 +40,8 @@ void
 api_error_normalize(struct api_error *e)
 {
 	if (e->code == NULL || e->code[0] == '\0' || e->http_status < 400 ||
-	    e->http_status > 599 || memchr(e->message, '\0', sizeof(e->message)) == NULL)
+	    e->http_status > 599 ||
+	    memchr(e->message, '\0', sizeof(e->message)) == NULL)
 		api_error_init(e);
 }
 
@@ -47,11 +49,16 @@ const char *
 job_status_name(enum job_status status)
 {
 	switch (status) {
-	case JOB_OK:		return "ok";
-	case JOB_ERROR:		return "error";
-	case JOB_TIMEOUT:	return "timeout";
-	case JOB_OOM:		return "oom";
-	case JOB_OUTPUT_LIMIT:	return "output_limit";
+	case JOB_OK:
+		return "ok";
+	case JOB_ERROR:
+		return "error";
+	case JOB_TIMEOUT:
+		return "timeout";
+	case JOB_OOM:
+		return "oom";
+	case JOB_OUTPUT_LIMIT:
+		return "output_limit";
 	}
 	return "error";
 }
@@ -96,9 +103,10 @@ job_file_name_ok(const char *s, size_t len)
 	if (len == 0 || len > PROTOCOL_FILE_NAME_MAX_BYTES || s[0] == '.')
 		return false;
 	for (i = 0; i < len; i++)
-		if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= '0' && s[i] <= '9') || s[i] == '.' || s[i] == '_' ||
-		    s[i] == '-'))
+		if (!((s[i] >= 'A' && s[i] <= 'Z') ||
+			(s[i] >= 'a' && s[i] <= 'z') ||
+			(s[i] >= '0' && s[i] <= '9') || s[i] == '.' ||
+			s[i] == '_' || s[i] == '-'))
 			return false;
 	return true;
 }

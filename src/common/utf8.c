@@ -14,8 +14,8 @@
 static size_t
 utf8_sequence(const unsigned char *s, size_t len, size_t *bad)
 {
-	unsigned char	c = s[0], lo = 0x80, hi = 0xbf;
-	size_t		need, i;
+	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+	size_t need, i;
 
 	*bad = 1;
 	if (c < 0x80)
@@ -25,15 +25,15 @@ utf8_sequence(const unsigned char *s, size_t len, size_t *bad)
 	else if (c >= 0xe0 && c <= 0xef) {
 		need = 2;
 		if (c == 0xe0)
-			lo = 0xa0;		/* overlong */
+			lo = 0xa0; /* overlong */
 		else if (c == 0xed)
-			hi = 0x9f;		/* surrogates */
+			hi = 0x9f; /* surrogates */
 	} else if (c >= 0xf0 && c <= 0xf4) {
 		need = 3;
 		if (c == 0xf0)
-			lo = 0x90;		/* overlong */
+			lo = 0x90; /* overlong */
 		else if (c == 0xf4)
-			hi = 0x8f;		/* above U+10FFFF */
+			hi = 0x8f; /* above U+10FFFF */
 	} else
 		return 0;
 	for (i = 1; i <= need; i++) {
@@ -50,8 +50,8 @@ utf8_sequence(const unsigned char *s, size_t len, size_t *bad)
 bool
 utf8_valid(const char *p, size_t len)
 {
-	const unsigned char	*s = (const unsigned char *)p;
-	size_t			 i = 0, n, bad;
+	const unsigned char *s = (const unsigned char *)p;
+	size_t i = 0, n, bad;
 
 	while (i < len) {
 		if ((n = utf8_sequence(s + i, len - i, &bad)) == 0)
@@ -64,8 +64,8 @@ utf8_valid(const char *p, size_t len)
 size_t
 utf8_whole_prefix(const char *p, size_t len)
 {
-	const unsigned char	*s = (const unsigned char *)p;
-	size_t			 start, bad;
+	const unsigned char *s = (const unsigned char *)p;
+	size_t start, bad;
 
 	/* The last sequence starts at most 3 bytes back, at a non-continuation
 	 * byte; if it is valid as far as it goes but short, cut it off. */
@@ -88,9 +88,9 @@ utf8_whole_prefix(const char *p, size_t len)
 int
 utf8_sanitize(const char *p, size_t len, struct buf *out)
 {
-	static const char	 replacement[] = "\xef\xbf\xbd";
-	const unsigned char	*s = (const unsigned char *)p;
-	size_t			 i = 0, start = 0, n, bad;
+	static const char replacement[] = "\xef\xbf\xbd";
+	const unsigned char *s = (const unsigned char *)p;
+	size_t i = 0, start = 0, n, bad;
 
 	while (i < len) {
 		if ((n = utf8_sequence(s + i, len - i, &bad)) != 0) {

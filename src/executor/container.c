@@ -26,14 +26,14 @@
  * crash mid-run leaves those: container_live()).
  */
 struct container_live_entry {
-	char				 id[DOCKER_ID_MAX + 1];
-	struct container_live_entry	*next;
+	char id[DOCKER_ID_MAX + 1];
+	struct container_live_entry *next;
 };
-static pthread_mutex_t			 live_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct container_live_entry	*live_head;
+static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct container_live_entry *live_head;
 /* Creates sent and not yet in the list: the engine may list one of these
  * before it is ours to see (container_creating()). */
-static atomic_uint			 live_creating;
+static atomic_uint live_creating;
 
 unsigned
 container_creating(void)
@@ -47,7 +47,7 @@ container_live_add(const char *id)
 	struct container_live_entry *e;
 
 	if ((e = calloc(1, sizeof(*e))) == NULL)
-		return;		/* the expiry label still covers it */
+		return; /* the expiry label still covers it */
 	snprintf(e->id, sizeof(e->id), "%s", id);
 	pthread_mutex_lock(&live_lock);
 	e->next = live_head;
@@ -85,18 +85,18 @@ container_live(const char *id)
 
 /* kill -> stopped, generously: a removal right after a stop may be refused
  * while the engine reaps the container ("is not running"). */
-#define CONTAINER_STOP_WAIT_MS	10000
+#define CONTAINER_STOP_WAIT_MS 10000
 
 /* The cores the executor may use, and the turn of the next run. */
-static int		container_cpus[CPU_SETSIZE];
-static int		container_ncpus;
-static atomic_uint	container_turn;
+static int container_cpus[CPU_SETSIZE];
+static int container_ncpus;
+static atomic_uint container_turn;
 
 void
 container_cpus_init(void)
 {
-	cpu_set_t	set;
-	int		i;
+	cpu_set_t set;
+	int i;
 
 	container_ncpus = 0;
 	if (sched_getaffinity(0, sizeof(set), &set) == 0)
@@ -114,12 +114,12 @@ container_cpus_init(void)
 void
 container_next_cpuset(const struct config *c, char *out, size_t outlen)
 {
-	unsigned	cores = (c->cpu_millis + 999) / 1000, first, i;
-	size_t		used = 0;
+	unsigned cores = (c->cpu_millis + 999) / 1000, first, i;
+	size_t used = 0;
 
 	out[0] = '\0';
 	if (container_ncpus == 0 || cores >= (unsigned)container_ncpus)
-		return;		/* every core: nothing to pin */
+		return; /* every core: nothing to pin */
 	first = atomic_fetch_add(&container_turn, cores);
 	for (i = 0; i < cores && used < outlen; i++)
 		used += (size_t)snprintf(out + used, outlen - used, "%s%d",
@@ -140,9 +140,9 @@ int
 container_start(struct container *c, struct docker *d,
     const struct container_want *want, struct api_error *err)
 {
-	struct buf	body;
-	char		cpuset[64];
-	int		rc = -1;
+	struct buf body;
+	char cpuset[64];
+	int rc = -1;
 
 	container_init(c);
 	container_next_cpuset(want->config, cpuset, sizeof(cpuset));
@@ -154,8 +154,8 @@ container_start(struct container *c, struct docker *d,
 		goto out;
 	}
 	if (create_body(want->config, want->preload, want->ready,
-	    want->entrypoint, c->uid, cpuset,
-	    janitor_expiry(want->config, want->pooled), &body) == -1) {
+		want->entrypoint, c->uid, cpuset,
+		janitor_expiry(want->config, want->pooled), &body) == -1) {
 		api_error_set(err, 500, "internal", "Could not build the body.");
 		goto out;
 	}
@@ -188,9 +188,10 @@ container_remove(struct container *c, struct docker *d, struct uid_pool *uids)
 	c->attach = NULL;
 	if (c->container_id[0] != '\0')
 		container_live_del(c->container_id);
-	if (c->container_id[0] != '\0' && docker_remove(d, c->container_id) == -1 &&
+	if (c->container_id[0] != '\0' &&
+	    docker_remove(d, c->container_id) == -1 &&
 	    (docker_wait(d, c->container_id, CONTAINER_STOP_WAIT_MS, NULL) == -1 ||
-	    docker_remove(d, c->container_id) == -1)) {
+		docker_remove(d, c->container_id) == -1)) {
 		log_warn("container: could not remove %.12s; the janitor will",
 		    c->container_id);
 		uid_pool_lose(uids, c->uid, c->container_id);

@@ -41,19 +41,19 @@
 
 #include "executor.h"
 
-#define DOCKER_RESPONSE_MAX_BYTES	(4UL * 1024 * 1024)	/* container lists */
-#define DOCKER_ATTACH_HEAD_MAX_BYTES	4096
-#define DOCKER_URL_MAX			512
+#define DOCKER_RESPONSE_MAX_BYTES (4UL * 1024 * 1024) /* container lists */
+#define DOCKER_ATTACH_HEAD_MAX_BYTES 4096
+#define DOCKER_URL_MAX 512
 
 struct docker {
-	CURL		*curl;
-	char		 socket_path[CONFIG_STR_MAX];	/* "" over TCP */
+	CURL *curl;
+	char socket_path[CONFIG_STR_MAX]; /* "" over TCP */
 	/* "http://docker" on the unix socket, "https://host:port" over TCP. */
-	char		 base_url[CONFIG_STR_MAX];
-	const char	*tls_ca, *tls_cert, *tls_key;	/* the config's */
-	unsigned	 call_timeout_ms;
-	struct buf	 response;
-	char		 curl_error[CURL_ERROR_SIZE];
+	char base_url[CONFIG_STR_MAX];
+	const char *tls_ca, *tls_cert, *tls_key; /* the config's */
+	unsigned call_timeout_ms;
+	struct buf response;
+	char curl_error[CURL_ERROR_SIZE];
 };
 
 /*
@@ -62,19 +62,19 @@ struct docker {
  * with nothing started in between is what every run is meeting.  Measured
  * here: a containerd restart is ~10 s of failures, a dockerd restart 2-5 s.
  */
-#define DOCKER_FAILURES_UNHEALTHY	3
-#define DOCKER_CAUSE_MAX		160
+#define DOCKER_FAILURES_UNHEALTHY 3
+#define DOCKER_CAUSE_MAX 160
 
-static pthread_mutex_t	engine_lock = PTHREAD_MUTEX_INITIALIZER;
-static unsigned		engine_failures;	/* in a row */
-static long long	engine_failing_since;	/* unix time of the first */
-static char		engine_cause[DOCKER_CAUSE_MAX];
+static pthread_mutex_t engine_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned engine_failures;       /* in a row */
+static long long engine_failing_since; /* unix time of the first */
+static char engine_cause[DOCKER_CAUSE_MAX];
 
 struct docker_attach {
-	CURL		*curl;
-	curl_socket_t	 fd;
-	char		 early[DOCKER_ATTACH_HEAD_MAX_BYTES];
-	size_t		 early_len;
+	CURL *curl;
+	curl_socket_t fd;
+	char early[DOCKER_ATTACH_HEAD_MAX_BYTES];
+	size_t early_len;
 };
 
 struct docker *
@@ -122,7 +122,7 @@ docker_setup_handle(struct docker *d, CURL *h)
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
 	curl_easy_setopt(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
 	curl_easy_setopt(h, CURLOPT_CAINFO, d->tls_ca);
-	curl_easy_setopt(h, CURLOPT_CAPATH, NULL);	/* only our CA */
+	curl_easy_setopt(h, CURLOPT_CAPATH, NULL); /* only our CA */
 	curl_easy_setopt(h, CURLOPT_SSLCERT, d->tls_cert);
 	curl_easy_setopt(h, CURLOPT_SSLKEY, d->tls_key);
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
@@ -141,15 +141,15 @@ int
 docker_check_tls_files(const struct config *c, char *msg, size_t msglen)
 {
 	const struct {
-		const char	*key, *path;
-		mode_t		 forbidden;
+		const char *key, *path;
+		mode_t forbidden;
 	} files[] = {
 		{ "docker_tls_ca", c->docker_tls_ca, 022 },
 		{ "docker_tls_cert", c->docker_tls_cert, 022 },
 		{ "docker_tls_key", c->docker_tls_key, 077 },
 	};
-	struct stat	st;
-	size_t		i;
+	struct stat st;
+	size_t i;
 
 	if (c->docker_tcp_url[0] == '\0')
 		return 0;
@@ -161,12 +161,14 @@ docker_check_tls_files(const struct config *c, char *msg, size_t msglen)
 		}
 		if (!S_ISREG(st.st_mode) || st.st_uid != 0 ||
 		    (st.st_mode & files[i].forbidden) != 0) {
-			snprintf(msg, msglen, "%s %s: mode %04o, owner %u: must "
-			    "be a file of root's, %s", files[i].key,
-			    files[i].path, (unsigned)(st.st_mode & 07777),
-			    (unsigned)st.st_uid, files[i].forbidden == 077 ?
-			    "readable by root only (chmod 0600)" :
-			    "writable by root only");
+			snprintf(msg, msglen,
+			    "%s %s: mode %04o, owner %u: must "
+			    "be a file of root's, %s",
+			    files[i].key, files[i].path,
+			    (unsigned)(st.st_mode & 07777), (unsigned)st.st_uid,
+			    files[i].forbidden == 077 ?
+				"readable by root only (chmod 0600)" :
+				"writable by root only");
 			return -1;
 		}
 	}
@@ -206,17 +208,17 @@ docker_engine_failed(const char *cause)
 	snprintf(engine_cause, sizeof(engine_cause), "%s", cause);
 	if ((now_troubled = engine_failures == DOCKER_FAILURES_UNHEALTHY))
 		log_error("docker: %u engine failures in a row (last: %s): "
-		    "health answers 503 until a container starts again",
+			  "health answers 503 until a container starts again",
 		    engine_failures, cause);
 	pthread_mutex_unlock(&engine_lock);
 	if (now_troubled)
-		janitor_wake();		/* it probes from now on */
+		janitor_wake(); /* it probes from now on */
 }
 
 bool
 docker_engine_ok(void)
 {
-	bool	 was;
+	bool was;
 	unsigned n;
 
 	pthread_mutex_lock(&engine_lock);
@@ -225,8 +227,8 @@ docker_engine_ok(void)
 	engine_failures = 0;
 	if (was)
 		log_info("docker: the engine starts containers again after %u "
-		    "failures over %lld s", n,
-		    (long long)time(NULL) - engine_failing_since);
+			 "failures over %lld s",
+		    n, (long long)time(NULL) - engine_failing_since);
 	pthread_mutex_unlock(&engine_lock);
 	return was;
 }
@@ -239,9 +241,11 @@ docker_engine_troubled(struct api_error *err)
 	pthread_mutex_lock(&engine_lock);
 	if ((troubled = engine_failures >= DOCKER_FAILURES_UNHEALTHY) &&
 	    err != NULL) {
-		api_error_set(err, 503, "engine_unavailable", "The Docker "
+		api_error_set(err, 503, "engine_unavailable",
+		    "The Docker "
 		    "engine failed the last %u calls over %lld s (last: %s); "
-		    "no container could start.", engine_failures,
+		    "no container could start.",
+		    engine_failures,
 		    (long long)time(NULL) - engine_failing_since, engine_cause);
 		err->retry_after_s = RETRY_AFTER_ENGINE_S;
 	}
@@ -254,28 +258,30 @@ static void
 docker_unreachable(struct docker *d, CURL *handle, struct api_error *err,
     CURLcode rc)
 {
-	char	cause[DOCKER_CAUSE_MAX];
-	long	os_errno = 0;
+	char cause[DOCKER_CAUSE_MAX];
+	long os_errno = 0;
 
 	metrics_count(METRIC_DOCKER_ERRORS);
 	curl_easy_getinfo(handle, CURLINFO_OS_ERRNO, &os_errno);
 	if (rc == CURLE_OPERATION_TIMEDOUT)
 		snprintf(cause, sizeof(cause), "no answer in time");
-	else if (d->socket_path[0] == '\0' && (rc == CURLE_SSL_CONNECT_ERROR ||
-	    rc == CURLE_PEER_FAILED_VERIFICATION ||
-	    rc == CURLE_SSL_CERTPROBLEM || rc == CURLE_SSL_CACERT_BADFILE ||
-	    rc == CURLE_SSL_CIPHER || strstr(d->curl_error, "SSL") != NULL))
+	else if (d->socket_path[0] == '\0' &&
+	    (rc == CURLE_SSL_CONNECT_ERROR ||
+		rc == CURLE_PEER_FAILED_VERIFICATION ||
+		rc == CURLE_SSL_CERTPROBLEM || rc == CURLE_SSL_CACERT_BADFILE ||
+		rc == CURLE_SSL_CIPHER || strstr(d->curl_error, "SSL") != NULL))
 		/* curl's own words name no file; the log has the details. */
 		snprintf(cause, sizeof(cause), "TLS with the engine failed: %s",
 		    curl_easy_strerror(rc));
 	else if (rc == CURLE_GOT_NOTHING)
-		snprintf(cause, sizeof(cause), "the engine closed the connection");
+		snprintf(cause, sizeof(cause),
+		    "the engine closed the connection");
 	else if (os_errno != 0)
 		snprintf(cause, sizeof(cause), "%s", strerror((int)os_errno));
 	else
 		snprintf(cause, sizeof(cause), "%s", curl_easy_strerror(rc));
-	log_warn("docker: %s (%s)", d->curl_error[0] ? d->curl_error :
-	    curl_easy_strerror(rc), cause);
+	log_warn("docker: %s (%s)",
+	    d->curl_error[0] ? d->curl_error : curl_easy_strerror(rc), cause);
 	docker_engine_failed(cause);
 	if (err == NULL)
 		return;
@@ -292,8 +298,8 @@ static CURLcode
 docker_send(struct docker *d, const char *method, const char *url,
     const char *body, size_t body_len, unsigned timeout_ms, long *status)
 {
-	struct curl_slist	*headers = NULL;
-	CURLcode		 rc;
+	struct curl_slist *headers = NULL;
+	CURLcode rc;
 
 	buf_reset(&d->response);
 	d->curl_error[0] = '\0';
@@ -304,12 +310,14 @@ docker_send(struct docker *d, const char *method, const char *url,
 	curl_easy_setopt(d->curl, CURLOPT_CUSTOMREQUEST, method);
 	curl_easy_setopt(d->curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(d->curl, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
-	curl_easy_setopt(d->curl, CURLOPT_CONNECTTIMEOUT_MS, (long)d->call_timeout_ms);
+	curl_easy_setopt(d->curl, CURLOPT_CONNECTTIMEOUT_MS,
+	    (long)d->call_timeout_ms);
 	curl_easy_setopt(d->curl, CURLOPT_ERRORBUFFER, d->curl_error);
 	curl_easy_setopt(d->curl, CURLOPT_WRITEFUNCTION, docker_write_cb);
 	curl_easy_setopt(d->curl, CURLOPT_WRITEDATA, &d->response);
 	if (strcmp(method, "POST") == 0) {
-		headers = curl_slist_append(headers, "Content-Type: application/json");
+		headers =
+		    curl_slist_append(headers, "Content-Type: application/json");
 		headers = curl_slist_append(headers, "Expect:");
 		curl_easy_setopt(d->curl, CURLOPT_HTTPHEADER, headers);
 		curl_easy_setopt(d->curl, CURLOPT_POSTFIELDS, body ? body : "");
@@ -327,9 +335,10 @@ docker_url(struct docker *d, char *url, size_t size, const char *path,
     struct api_error *err)
 {
 	if ((size_t)snprintf(url, size, "%s" DOCKER_API_PREFIX "%s",
-	    d->base_url, path) >= size) {
+		d->base_url, path) >= size) {
 		if (err != NULL)
-			api_error_set(err, 500, "internal", "Engine URL too long.");
+			api_error_set(err, 500, "internal",
+			    "Engine URL too long.");
 		return -1;
 	}
 	return 0;
@@ -344,13 +353,13 @@ docker_call(struct docker *d, const char *method, const char *path,
     const char *body, size_t body_len, unsigned timeout_ms, long *status,
     struct api_error *err)
 {
-	char		url[DOCKER_URL_MAX];
-	CURLcode	rc;
+	char url[DOCKER_URL_MAX];
+	CURLcode rc;
 
 	if (docker_url(d, url, sizeof(url), path, err) == -1)
 		return -1;
 	if ((rc = docker_send(d, method, url, body, body_len, timeout_ms,
-	    status)) != CURLE_OK) {
+		 status)) != CURLE_OK) {
 		docker_unreachable(d, d->curl, err, rc);
 		return -1;
 	}
@@ -390,21 +399,23 @@ static void
 docker_failed(struct docker *d, const char *what, long status,
     struct api_error *err)
 {
-	const char	*cause;
-	char		 why[DOCKER_CAUSE_MAX];
+	const char *cause;
+	char why[DOCKER_CAUSE_MAX];
 
 	metrics_count(METRIC_DOCKER_ERRORS);
 	log_warn("docker: %s: HTTP %ld: %.200s", what, status, docker_message(d));
 	if ((cause = docker_retryable(d, status)) != NULL) {
-		snprintf(why, sizeof(why), "%s (HTTP %ld to %s)", cause, status, what);
+		snprintf(why, sizeof(why), "%s (HTTP %ld to %s)", cause, status,
+		    what);
 		docker_engine_failed(why);
 	}
 	if (err == NULL)
 		return;
 	if (cause != NULL) {
-		api_error_set(err, 503, "engine_unavailable", "The Docker engine "
-		    "could not %s: %s (HTTP %ld); try again shortly.", what,
-		    cause, status);
+		api_error_set(err, 503, "engine_unavailable",
+		    "The Docker engine "
+		    "could not %s: %s (HTTP %ld); try again shortly.",
+		    what, cause, status);
 		err->retry_after_s = RETRY_AFTER_ENGINE_S;
 	} else
 		api_error_set(err, 500, "engine_error",
@@ -426,11 +437,11 @@ docker_ping(struct docker *d, char *version, size_t versionlen,
     struct api_error *err)
 {
 	static const char *path[] = { "Version", NULL };
-	yajl_val	 tree, v;
-	long		 status;
+	yajl_val tree, v;
+	long status;
 
 	if (docker_call(d, "GET", "/version", NULL, 0, d->call_timeout_ms,
-	    &status, err) == -1)
+		&status, err) == -1)
 		return -1;
 	if (status != 200) {
 		api_error_set(err, 503, "engine_unavailable",
@@ -453,27 +464,32 @@ docker_path(char *out, size_t outlen, const char *prefix, const char *id,
     const char *suffix)
 {
 	return (size_t)snprintf(out, outlen, "%s%s%s", prefix, id, suffix) <
-	    outlen ? 0 : -1;
+		outlen ?
+	    0 :
+	    -1;
 }
 
 /* Image references are [a-zA-Z0-9._/:@-]: nothing to escape in a path. */
 int
 docker_image_present(struct docker *d, const char *image, struct api_error *err)
 {
-	char	path[DOCKER_URL_MAX];
-	long	status;
+	char path[DOCKER_URL_MAX];
+	long status;
 
 	if (docker_path(path, sizeof(path), "/images/", image, "/json") == -1) {
-		api_error_set(err, 500, "internal", "The image name is over the URL's cap.");
+		api_error_set(err, 500, "internal",
+		    "The image name is over the URL's cap.");
 		return -1;
 	}
 	if (docker_call(d, "GET", path, NULL, 0, d->call_timeout_ms, &status,
-	    err) == -1)
+		err) == -1)
 		return -1;
 	if (status == 200)
 		return 0;
-	api_error_set(err, 503, "image_missing", "The sandbox image %s is not "
-	    "present on the engine; build it with scripts/build-image.sh.", image);
+	api_error_set(err, 503, "image_missing",
+	    "The sandbox image %s is not "
+	    "present on the engine; build it with scripts/build-image.sh.",
+	    image);
 	err->retry_after_s = RETRY_AFTER_OPERATOR_S;
 	return -1;
 }
@@ -485,19 +501,20 @@ docker_create_at(struct docker *d, const char *path, const char *body,
 {
 	static const char *id_path[] = { "Id", NULL };
 	static const char *warn_path[] = { "Warnings", NULL };
-	yajl_val	 tree, v, w;
-	const char	*id_text = NULL;
-	long		 status;
-	int		 rc = -1;
+	yajl_val tree, v, w;
+	const char *id_text = NULL;
+	long status;
+	int rc = -1;
 
-	if (docker_call(d, "POST", path, body, len,
-	    d->call_timeout_ms, &status, err) == -1)
+	if (docker_call(d, "POST", path, body, len, d->call_timeout_ms, &status,
+		err) == -1)
 		return -1;
 	if (status == 409)
-		return DOCKER_NAME_TAKEN;	/* a named create: the name is in use */
+		return DOCKER_NAME_TAKEN; /* a named create: the name is in use */
 	if (status == 404) {
 		log_warn("docker: create: %.200s", docker_message(d));
-		api_error_set(err, 503, "image_missing", "The sandbox image is not "
+		api_error_set(err, 503, "image_missing",
+		    "The sandbox image is not "
 		    "present on the engine; build it with scripts/build-image.sh.");
 		err->retry_after_s = RETRY_AFTER_OPERATOR_S;
 		return -1;
@@ -508,7 +525,8 @@ docker_create_at(struct docker *d, const char *path, const char *body,
 	}
 	metrics_count(METRIC_CONTAINERS_CREATED);
 	if ((tree = docker_parse(d)) == NULL) {
-		api_error_set(err, 500, "engine_error", "Unreadable create answer.");
+		api_error_set(err, 500, "engine_error",
+		    "Unreadable create answer.");
 		return -1;
 	}
 	if ((v = yajl_tree_get(tree, id_path, yajl_t_string)) != NULL)
@@ -518,17 +536,20 @@ docker_create_at(struct docker *d, const char *path, const char *body,
 	if (id_text == NULL || *id_text == '\0' ||
 	    strlen(id_text) > DOCKER_ID_MAX ||
 	    strspn(id_text, "0123456789abcdef") != strlen(id_text)) {
-		api_error_set(err, 500, "engine_error", "Create answer has no Id.");
+		api_error_set(err, 500, "engine_error",
+		    "Create answer has no Id.");
 	} else {
 		snprintf(id, DOCKER_ID_MAX + 1, "%s", id_text);
 		rc = 0;
 		/* A create can succeed while dropping a limit, saying so only
 		 * here: any warning fails the execution (docs/FIELD-NOTES.md). */
 		if (w != NULL && YAJL_GET_ARRAY(w)->len > 0) {
-			log_error("docker: create warned: %.300s", docker_message(d));
-			api_error_set(err, 500, "sandbox_degraded", "The engine could "
+			log_error("docker: create warned: %.300s",
+			    docker_message(d));
+			api_error_set(err, 500, "sandbox_degraded",
+			    "The engine could "
 			    "not apply every sandbox limit; refusing to run.");
-			rc = -1;	/* id is set: the caller removes it */
+			rc = -1; /* id is set: the caller removes it */
 		}
 	}
 	yajl_tree_free(tree);
@@ -536,11 +557,12 @@ docker_create_at(struct docker *d, const char *path, const char *body,
 }
 
 static int
-docker_simple(struct docker *d, const char *id, const char *suffix, const char *method, unsigned timeout_ms,
-    long ok1, long ok2, const char *what, struct api_error *err)
+docker_simple(struct docker *d, const char *id, const char *suffix,
+    const char *method, unsigned timeout_ms, long ok1, long ok2,
+    const char *what, struct api_error *err)
 {
-	char	path[DOCKER_URL_MAX];
-	long	status;
+	char path[DOCKER_URL_MAX];
+	long status;
 
 	if (docker_path(path, sizeof(path), "/containers/", id, suffix) == -1)
 		return -1;
@@ -556,28 +578,28 @@ docker_simple(struct docker *d, const char *id, const char *suffix, const char *
 int
 docker_start(struct docker *d, const char *id, struct api_error *err)
 {
-	return docker_simple(d, id, "/start", "POST",
-	    d->call_timeout_ms, 204, 304, "start a container", err);
+	return docker_simple(d, id, "/start", "POST", d->call_timeout_ms, 204,
+	    304, "start a container", err);
 }
 
 /* 409: not running any more, which is what we wanted. */
 int
 docker_kill(struct docker *d, const char *id)
 {
-	return docker_simple(d, id, "/kill", "POST",
-	    d->call_timeout_ms, 204, 409, "kill a container", NULL);
+	return docker_simple(d, id, "/kill", "POST", d->call_timeout_ms, 204,
+	    409, "kill a container", NULL);
 }
 
 /* condition=not-running returns at once if the container already stopped,
  * where next-exit would wait for an exit that already happened. */
-#define DOCKER_WAIT_SUFFIX	"/wait?condition=not-running"
+#define DOCKER_WAIT_SUFFIX "/wait?condition=not-running"
 
 int
 docker_wait(struct docker *d, const char *id, unsigned timeout_ms,
     struct api_error *err)
 {
-	return docker_simple(d, id, DOCKER_WAIT_SUFFIX, "POST", timeout_ms, 200, 200,
-	    "wait for a container", err);
+	return docker_simple(d, id, DOCKER_WAIT_SUFFIX, "POST", timeout_ms, 200,
+	    200, "wait for a container", err);
 }
 
 /*
@@ -588,12 +610,12 @@ docker_wait(struct docker *d, const char *id, unsigned timeout_ms,
 int
 docker_wait_exit(struct docker *d, const char *id, unsigned timeout_ms)
 {
-	char		path[DOCKER_URL_MAX], url[DOCKER_URL_MAX];
-	long		status;
-	CURLcode	rc;
+	char path[DOCKER_URL_MAX], url[DOCKER_URL_MAX];
+	long status;
+	CURLcode rc;
 
 	if (docker_path(path, sizeof(path), "/containers/", id,
-	    DOCKER_WAIT_SUFFIX) == -1 ||
+		DOCKER_WAIT_SUFFIX) == -1 ||
 	    docker_url(d, url, sizeof(url), path, NULL) == -1)
 		return -1;
 	rc = docker_send(d, "POST", url, NULL, 0, timeout_ms, &status);
@@ -616,7 +638,7 @@ docker_create(struct docker *d, const char *body, size_t len,
 {
 	int rc = docker_create_at(d, "/containers/create", body, len, id, err);
 
-	if (rc == DOCKER_NAME_TAKEN) {	/* no name was asked for */
+	if (rc == DOCKER_NAME_TAKEN) { /* no name was asked for */
 		docker_failed(d, "create a container", 409, err);
 		rc = -1;
 	}
@@ -631,8 +653,9 @@ docker_create_named(struct docker *d, const char *name, const char *body,
 	char path[DOCKER_URL_MAX];
 
 	if (docker_path(path, sizeof(path), "/containers/create?name=", name,
-	    "") == -1) {
-		api_error_set(err, 500, "internal", "A container name over the URL's cap.");
+		"") == -1) {
+		api_error_set(err, 500, "internal",
+		    "A container name over the URL's cap.");
 		return -1;
 	}
 	return docker_create_at(d, path, body, len, id, err);
@@ -642,15 +665,15 @@ int
 docker_label(struct docker *d, const char *id, const char *label, char *out,
     size_t outlen)
 {
-	const char	*label_path[] = { "Config", "Labels", label, NULL };
-	char		 path[DOCKER_URL_MAX];
-	yajl_val	 tree, v;
-	long		 status;
-	int		 rc = -1;
+	const char *label_path[] = { "Config", "Labels", label, NULL };
+	char path[DOCKER_URL_MAX];
+	yajl_val tree, v;
+	long status;
+	int rc = -1;
 
 	if (docker_path(path, sizeof(path), "/containers/", id, "/json") == -1 ||
 	    docker_call(d, "GET", path, NULL, 0, d->call_timeout_ms, &status,
-	    NULL) == -1)
+		NULL) == -1)
 		return -1;
 	if (status == 404)
 		return 1;
@@ -670,13 +693,14 @@ docker_versions(struct docker *d, char *out, size_t outlen)
 	static const char *name_path[] = { "Name", NULL };
 	static const char *ver_path[] = { "Version", NULL };
 	static const char *commit_path[] = { "Details", "GitCommit", NULL };
-	yajl_val	 tree, comps, name, ver, commit;
-	long		 status;
-	size_t		 i, used = 0;
+	yajl_val tree, comps, name, ver, commit;
+	long status;
+	size_t i, used = 0;
 
 	out[0] = '\0';
 	if (docker_call(d, "GET", "/version", NULL, 0, d->call_timeout_ms,
-	    &status, NULL) == -1 || status != 200 || (tree = docker_parse(d)) == NULL)
+		&status, NULL) == -1 ||
+	    status != 200 || (tree = docker_parse(d)) == NULL)
 		return -1;
 	if ((comps = yajl_tree_get(tree, comp_path, yajl_t_array)) != NULL)
 		for (i = 0; i < YAJL_GET_ARRAY(comps)->len && used < outlen; i++) {
@@ -710,13 +734,14 @@ int
 docker_runtime_path(struct docker *d, const char *runtime, char *out,
     size_t outlen)
 {
-	const char	*path[] = { "Runtimes", runtime, "path", NULL };
-	yajl_val	 tree, v;
-	long		 status;
-	int		 rc = -1;
+	const char *path[] = { "Runtimes", runtime, "path", NULL };
+	yajl_val tree, v;
+	long status;
+	int rc = -1;
 
 	if (docker_call(d, "GET", "/info", NULL, 0, d->call_timeout_ms, &status,
-	    NULL) == -1 || status != 200 || (tree = docker_parse(d)) == NULL)
+		NULL) == -1 ||
+	    status != 200 || (tree = docker_parse(d)) == NULL)
 		return -1;
 	if ((v = yajl_tree_get(tree, path, yajl_t_string)) != NULL &&
 	    (size_t)snprintf(out, outlen, "%s", YAJL_GET_STRING(v)) < outlen)
@@ -730,7 +755,7 @@ int
 docker_remove(struct docker *d, const char *id)
 {
 	if (docker_simple(d, id, "?force=1&v=1", "DELETE", d->call_timeout_ms,
-	    204, 404, "remove a container", NULL) == -1)
+		204, 404, "remove a container", NULL) == -1)
 		return -1;
 	metrics_count(METRIC_CONTAINERS_REMOVED);
 	return 0;
@@ -743,24 +768,26 @@ docker_inspect(struct docker *d, const char *id, int *exit_code,
 	static const char *code_path[] = { "State", "ExitCode", NULL };
 	static const char *oom_path[] = { "State", "OOMKilled", NULL };
 	static const char *run_path[] = { "State", "Running", NULL };
-	char		 path[DOCKER_URL_MAX];
-	yajl_val	 tree, code, oom, running;
-	long		 status;
-	int		 rc = -1;
+	char path[DOCKER_URL_MAX];
+	yajl_val tree, code, oom, running;
+	long status;
+	int rc = -1;
 
 	if (docker_path(path, sizeof(path), "/containers/", id, "/json") == -1) {
-		api_error_set(err, 500, "internal", "A container id over the URL's cap.");
+		api_error_set(err, 500, "internal",
+		    "A container id over the URL's cap.");
 		return -1;
 	}
 	if (docker_call(d, "GET", path, NULL, 0, d->call_timeout_ms, &status,
-	    err) == -1)
+		err) == -1)
 		return -1;
 	if (status != 200) {
 		docker_failed(d, "inspect a container", status, err);
 		return -1;
 	}
 	if ((tree = docker_parse(d)) == NULL) {
-		api_error_set(err, 500, "engine_error", "Unreadable inspect answer.");
+		api_error_set(err, 500, "engine_error",
+		    "Unreadable inspect answer.");
 		return -1;
 	}
 	code = yajl_tree_get(tree, code_path, yajl_t_number);
@@ -795,23 +822,26 @@ docker_event(struct docker *d, const char *id, long long since_unix,
 {
 	static const char *action_path[] = { "Action", NULL };
 	static const char *id_path[] = { "id", NULL };
-	struct timespec	 now;
-	char		 path[DOCKER_URL_MAX], errbuf[128];
-	char		*line, *next;
-	yajl_val	 tree, action, event_id;
-	long		 status;
-	int		 found = 0;
+	struct timespec now;
+	char path[DOCKER_URL_MAX], errbuf[128];
+	char *line, *next;
+	yajl_val tree, action, event_id;
+	long status;
+	int found = 0;
 
 	clock_gettime(CLOCK_REALTIME, &now);
 	/* filters={"container":[id],"event":[event]}, URL-encoded; ids are
 	 * hex, event names [a-z_]. */
-	if ((size_t)snprintf(path, sizeof(path), "/events?since=%lld&until=%lld.%09ld"
-	    "&filters=%%7B%%22container%%22%%3A%%5B%%22%s%%22%%5D%%2C"
-	    "%%22event%%22%%3A%%5B%%22%s%%22%%5D%%7D", since_unix,
-	    (long long)now.tv_sec, now.tv_nsec, id, event) >= sizeof(path))
+	if ((size_t)snprintf(path, sizeof(path),
+		"/events?since=%lld&until=%lld.%09ld"
+		"&filters=%%7B%%22container%%22%%3A%%5B%%22%s%%22%%5D%%2C"
+		"%%22event%%22%%3A%%5B%%22%s%%22%%5D%%7D",
+		since_unix, (long long)now.tv_sec, now.tv_nsec, id,
+		event) >= sizeof(path))
 		return -1;
 	if (docker_call(d, "GET", path, NULL, 0, d->call_timeout_ms, &status,
-	    NULL) == -1 || status != 200 || d->response.data == NULL)
+		NULL) == -1 ||
+	    status != 200 || d->response.data == NULL)
 		return -1;
 	for (line = d->response.data; line != NULL && !found; line = next) {
 		if ((next = strchr(line, '\n')) != NULL)
@@ -840,8 +870,8 @@ docker_oom_event(struct docker *d, const char *id, long long since_unix)
 static long long
 docker_label_number(const char *text, char stop, const char **rest)
 {
-	long long	 v;
-	char		*end;
+	long long v;
+	char *end;
 
 	errno = 0;
 	v = strtoll(text, &end, 10);
@@ -858,22 +888,23 @@ docker_list_managed(struct docker *d, docker_list_fn fn, void *arg)
 {
 	static const char *id_path[] = { "Id", NULL };
 	static const char *created_path[] = { "Created", NULL };
-	static const char *instance_path[] = { "Labels",
-	    DOCKER_LABEL_INSTANCE, NULL };
-	static const char *expires_path[] = { "Labels",
-	    DOCKER_LABEL_EXPIRES, NULL };
+	static const char *instance_path[] = { "Labels", DOCKER_LABEL_INSTANCE,
+		NULL };
+	static const char *expires_path[] = { "Labels", DOCKER_LABEL_EXPIRES,
+		NULL };
 	static const char *uids_path[] = { "Labels", DOCKER_LABEL_UIDS, NULL };
 	/* filters={"label":["org.pycage.managed"]}, URL-encoded. */
-	static const char path[] = "/containers/json?all=1&filters="
+	static const char path[] =
+	    "/containers/json?all=1&filters="
 	    "%7B%22label%22%3A%5B%22" DOCKER_LABEL_MANAGED "%22%5D%7D";
-	struct docker_listed	 c;
-	yajl_val		 tree, item, id, created, instance, expires, uids;
-	const char		*rest;
-	long			 status;
-	size_t			 i;
+	struct docker_listed c;
+	yajl_val tree, item, id, created, instance, expires, uids;
+	const char *rest;
+	long status;
+	size_t i;
 
 	if (docker_call(d, "GET", path, NULL, 0, d->call_timeout_ms, &status,
-	    NULL) == -1)
+		NULL) == -1)
 		return -1;
 	if (status != 200 || (tree = docker_parse(d)) == NULL)
 		return -1;
@@ -895,13 +926,14 @@ docker_list_managed(struct docker *d, docker_list_fn fn, void *arg)
 		c.instance = instance != NULL ? instance->u.string : "";
 		c.created_unix = YAJL_GET_INTEGER(created);
 		c.expires_unix = expires != NULL ?
-		    docker_label_number(expires->u.string, '\0', NULL) : -1;
+		    docker_label_number(expires->u.string, '\0', NULL) :
+		    -1;
 		c.uid_first = c.uid_last = -1;
 		if (uids != NULL &&
 		    (c.uid_first = docker_label_number(uids->u.string, '-',
-		    &rest)) >= 0 &&
+			 &rest)) >= 0 &&
 		    ((c.uid_last = docker_label_number(rest, '\0', NULL)) < 0 ||
-		    c.uid_last < c.uid_first))
+			c.uid_last < c.uid_first))
 			c.uid_first = c.uid_last = -1;
 		fn(&c, arg);
 	}
@@ -915,8 +947,8 @@ static int
 docker_attach_wait(struct docker_attach *a, short events,
     const struct timespec *deadline)
 {
-	struct pollfd	pfd = { .fd = a->fd, .events = events };
-	long		left;
+	struct pollfd pfd = { .fd = a->fd, .events = events };
+	long left;
 
 	if ((left = -clock_ms_since(deadline)) <= 0)
 		return -1;
@@ -928,15 +960,17 @@ static int
 docker_attach_handshake(struct docker_attach *a, const char *id,
     const struct timespec *deadline)
 {
-	char	 request[DOCKER_URL_MAX];
-	char	*end;
-	size_t	 sent = 0, have = 0, n;
-	int	 len;
+	char request[DOCKER_URL_MAX];
+	char *end;
+	size_t sent = 0, have = 0, n;
+	int len;
 
-	len = snprintf(request, sizeof(request), "POST " DOCKER_API_PREFIX
+	len = snprintf(request, sizeof(request),
+	    "POST " DOCKER_API_PREFIX
 	    "/containers/%s/attach?stream=1&stdin=1&stdout=1&stderr=1 HTTP/1.1\r\n"
 	    "Host: docker\r\nUpgrade: tcp\r\nConnection: Upgrade\r\n"
-	    "Content-Length: 0\r\n\r\n", id);
+	    "Content-Length: 0\r\n\r\n",
+	    id);
 	if (len < 0 || (size_t)len >= sizeof(request))
 		return -1;
 	while (sent < (size_t)len) {
@@ -981,10 +1015,10 @@ int
 docker_attach_open(struct docker *d, const char *id, struct docker_attach **out,
     struct api_error *err)
 {
-	struct docker_attach	*a;
-	struct timespec		 deadline;
-	curl_socket_t		 fd;
-	CURLcode		 rc;
+	struct docker_attach *a;
+	struct timespec deadline;
+	curl_socket_t fd;
+	CURLcode rc;
 
 	*out = NULL;
 	if ((a = calloc(1, sizeof(*a))) == NULL ||
@@ -998,7 +1032,8 @@ docker_attach_open(struct docker *d, const char *id, struct docker_attach **out,
 	curl_easy_setopt(a->curl, CURLOPT_URL, d->base_url);
 	curl_easy_setopt(a->curl, CURLOPT_CONNECT_ONLY, 1L);
 	curl_easy_setopt(a->curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(a->curl, CURLOPT_CONNECTTIMEOUT_MS, (long)d->call_timeout_ms);
+	curl_easy_setopt(a->curl, CURLOPT_CONNECTTIMEOUT_MS,
+	    (long)d->call_timeout_ms);
 	clock_after(&deadline, CLOCK_MONOTONIC, d->call_timeout_ms);
 	if ((rc = curl_easy_perform(a->curl)) != CURLE_OK ||
 	    curl_easy_getinfo(a->curl, CURLINFO_ACTIVESOCKET, &fd) != CURLE_OK ||
@@ -1013,7 +1048,8 @@ docker_attach_open(struct docker *d, const char *id, struct docker_attach **out,
 		if (a->early_len < 10 || memcmp(a->early, "HTTP/1.1 5", 10) == 0) {
 			metrics_count(METRIC_DOCKER_ERRORS);
 			docker_engine_failed("no answer to attach");
-			api_error_set(err, 503, "engine_unavailable", "The Docker "
+			api_error_set(err, 503, "engine_unavailable",
+			    "The Docker "
 			    "engine did not attach the sandbox container; try "
 			    "again shortly.");
 			err->retry_after_s = RETRY_AFTER_ENGINE_S;
@@ -1046,8 +1082,8 @@ docker_attach_fd(struct docker_attach *a)
 long
 docker_attach_send(struct docker_attach *a, const void *data, size_t len)
 {
-	size_t		n = 0;
-	CURLcode	rc;
+	size_t n = 0;
+	CURLcode rc;
 
 	rc = curl_easy_send(a->curl, data, len, &n);
 	if (rc == CURLE_AGAIN)
@@ -1058,8 +1094,8 @@ docker_attach_send(struct docker_attach *a, const void *data, size_t len)
 long
 docker_attach_recv(struct docker_attach *a, void *data, size_t len)
 {
-	size_t		n = 0;
-	CURLcode	rc;
+	size_t n = 0;
+	CURLcode rc;
 
 	rc = curl_easy_recv(a->curl, data, len, &n);
 	if (rc == CURLE_AGAIN)

@@ -39,30 +39,30 @@
 #include "executor.h"
 
 struct janitor_sweep_ctx {
-	struct docker		*docker;
-	const struct config	*config;
-	bool			 at_start;
-	long long		 now;
-	long long		 stale_before;	/* for unlabelled containers */
-	int			 removed;
-	char			 conflict[256];	/* "" or what overlaps */
-	struct buf		 listed;	/* every listed id, '\n' after each */
-	bool			 deferred;	/* one of ours left for a create */
+	struct docker *docker;
+	const struct config *config;
+	bool at_start;
+	long long now;
+	long long stale_before; /* for unlabelled containers */
+	int removed;
+	char conflict[256]; /* "" or what overlaps */
+	struct buf listed;  /* every listed id, '\n' after each */
+	bool deferred;      /* one of ours left for a create */
 };
 
-#define JANITOR_LISTED_MAX_BYTES	(1024UL * 1024)	/* ~15,000 ids */
+#define JANITOR_LISTED_MAX_BYTES (1024UL * 1024) /* ~15,000 ids */
 
 /* The executor's uids (janitor_start()): each sweep gives back the ones
  * lost with a container it no longer lists. */
-static struct uid_pool	*janitor_uids;
+static struct uid_pool *janitor_uids;
 /* A sweep left one of ours for a create on its way: look again soon.
  * Set and read by the sweeping thread only. */
-static bool		janitor_soon;
-#define JANITOR_SOON_S	1
+static bool janitor_soon;
+#define JANITOR_SOON_S 1
 
 /* The last sweep's verdict on uid ranges, read by every request. */
-static pthread_mutex_t	conflict_lock = PTHREAD_MUTEX_INITIALIZER;
-static char		conflict_why[256];
+static pthread_mutex_t conflict_lock = PTHREAD_MUTEX_INITIALIZER;
+static char conflict_why[256];
 
 long long
 janitor_expiry(const struct config *c, bool pooled)
@@ -77,11 +77,11 @@ janitor_expiry(const struct config *c, bool pooled)
 static void
 janitor_visit(const struct docker_listed *l, void *arg)
 {
-	struct janitor_sweep_ctx	*s = arg;
-	const struct config		*c = s->config;
-	long long			 first = c->uid_base;
-	long long			 last = first + config_uid_count(c) - 1;
-	bool				 ours, stale;
+	struct janitor_sweep_ctx *s = arg;
+	const struct config *c = s->config;
+	long long first = c->uid_base;
+	long long last = first + config_uid_count(c) - 1;
+	bool ours, stale;
 
 	uid_pool_sweep_seen(janitor_uids, l->id);
 	if (buf_append_str(&s->listed, l->id) == -1 ||
@@ -89,8 +89,10 @@ janitor_visit(const struct docker_listed *l, void *arg)
 		log_warn("janitor: the list of containers is over its cap");
 	ours = strcmp(l->instance, c->instance) == 0;
 	if (!ours && config_uid_count(c) > 0 && l->uid_first >= 0 &&
-	    l->uid_first <= last && l->uid_last >= first && s->conflict[0] == '\0')
-		snprintf(s->conflict, sizeof(s->conflict), "instance '%.64s' "
+	    l->uid_first <= last && l->uid_last >= first &&
+	    s->conflict[0] == '\0')
+		snprintf(s->conflict, sizeof(s->conflict),
+		    "instance '%.64s' "
 		    "runs containers as uids %lld-%lld, which overlaps this "
 		    "instance's %lld-%lld; give each a distinct uid_base",
 		    l->instance, l->uid_first, l->uid_last, first, last);
@@ -105,8 +107,7 @@ janitor_visit(const struct docker_listed *l, void *arg)
 	else if (ours && !container_live(l->id)) {
 		s->deferred = true;
 		stale = false;
-	}
-	else if (l->expires_unix >= 0)
+	} else if (l->expires_unix >= 0)
 		stale = l->expires_unix < s->now;
 	else
 		stale = l->created_unix < s->stale_before;
@@ -138,9 +139,9 @@ janitor_uid_conflict(struct api_error *err)
 static void
 janitor_proc_text(long pid, const char *file, char *out, size_t len)
 {
-	char	path[64];
-	ssize_t	n, i;
-	int	fd;
+	char path[64];
+	ssize_t n, i;
+	int fd;
 
 	out[0] = '\0';
 	snprintf(path, sizeof(path), "/proc/%ld/%s", pid, file);
@@ -160,8 +161,8 @@ janitor_proc_text(long pid, const char *file, char *out, size_t len)
 static long
 janitor_ppid(long pid)
 {
-	char	 text[512], *p;
-	long	 ppid;
+	char text[512], *p;
+	long ppid;
 
 	janitor_proc_text(pid, "stat", text, sizeof(text));
 	if ((p = strrchr(text, ')')) == NULL ||
@@ -175,11 +176,11 @@ janitor_ppid(long pid)
 static void
 janitor_ghost(long pid, long uid, void *arg)
 {
-	struct janitor_sweep_ctx	*s = arg;
-	char				 comm[64], pcomm[64], pcmd[512];
-	char				 id[DOCKER_ID_MAX + 2], *p;
-	long				 ppid;
-	size_t				 n;
+	struct janitor_sweep_ctx *s = arg;
+	char comm[64], pcomm[64], pcmd[512];
+	char id[DOCKER_ID_MAX + 2], *p;
+	long ppid;
+	size_t n;
 
 	janitor_proc_text(pid, "comm", comm, sizeof(comm));
 	ppid = janitor_ppid(pid);
@@ -188,7 +189,7 @@ janitor_ghost(long pid, long uid, void *arg)
 		return;
 	metrics_count(METRIC_JANITOR_KILLED);
 	log_warn("janitor: killed pid %ld (%.32s) under uid %ld, which no "
-	    "container of this instance holds; its parent: pid %ld (%.32s)",
+		 "container of this instance holds; its parent: pid %ld (%.32s)",
 	    pid, comm, uid, ppid, pcomm);
 	if (strncmp(pcomm, "containerd-shim", 15) != 0)
 		return;
@@ -205,17 +206,18 @@ janitor_ghost(long pid, long uid, void *arg)
 	id[n + 1] = '\0';
 	if (s->listed.data == NULL || strstr(s->listed.data, id) == NULL)
 		log_error("janitor: containerd shim pid %ld runs container "
-		    "%.12s, which the engine no longer lists: a container the "
-		    "engine lost", ppid, id);
+			  "%.12s, which the engine no longer lists: a container the "
+			  "engine lost",
+		    ppid, id);
 }
 
 int
 janitor_sweep(struct docker *d, const struct config *c, bool at_start)
 {
 	struct janitor_sweep_ctx s = { d, c, at_start, 0, 0, 0, "",
-				     { NULL, 0, 0, 0 }, false };
-	unsigned		 freed;
-	int			 rc;
+		{ NULL, 0, 0, 0 }, false };
+	unsigned freed;
+	int rc;
 
 	s.now = (long long)time(NULL);
 	/* Unlabelled: the oldest a live container of ours could be. */
@@ -225,9 +227,11 @@ janitor_sweep(struct docker *d, const struct config *c, bool at_start)
 	rc = docker_list_managed(d, janitor_visit, &s);
 	if (rc == 0 && (freed = uid_pool_sweep_end(janitor_uids)) > 0)
 		log_info("janitor: %u uid(s) whose container could not be "
-		    "removed are free again (it is gone)", freed);
+			 "removed are free again (it is gone)",
+		    freed);
 	/* Whether or not the engine answered: a ghost is ours to end. */
-	uid_proc_scan("/proc", c->uid_base, config_uid_count(c), janitor_ghost, &s);
+	uid_proc_scan("/proc", c->uid_base, config_uid_count(c), janitor_ghost,
+	    &s);
 	buf_free(&s.listed);
 	if (s.deferred)
 		janitor_soon = true;
@@ -237,21 +241,22 @@ janitor_sweep(struct docker *d, const struct config *c, bool at_start)
 	if (s.conflict[0] != '\0' && strcmp(s.conflict, conflict_why) != 0)
 		log_error("janitor: %s", s.conflict);
 	else if (s.conflict[0] == '\0' && conflict_why[0] != '\0')
-		log_info("janitor: no uid range overlaps this instance's any more");
+		log_info(
+		    "janitor: no uid range overlaps this instance's any more");
 	snprintf(conflict_why, sizeof(conflict_why), "%s", s.conflict);
 	pthread_mutex_unlock(&conflict_lock);
 	return s.removed;
 }
 
 /* Seconds between probes while the engine is troubled. */
-#define JANITOR_PROBE_INTERVAL_S	2
-#define JANITOR_PROBE_WAIT_MS		5000
+#define JANITOR_PROBE_INTERVAL_S 2
+#define JANITOR_PROBE_WAIT_MS 5000
 
-static pthread_t	janitor_thread;
-static pthread_mutex_t	janitor_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t	janitor_cond = PTHREAD_COND_INITIALIZER;
-static bool		janitor_stopping;
-static bool		janitor_now;	/* sweep without waiting */
+static pthread_t janitor_thread;
+static pthread_mutex_t janitor_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t janitor_cond = PTHREAD_COND_INITIALIZER;
+static bool janitor_stopping;
+static bool janitor_now; /* sweep without waiting */
 
 void
 janitor_wake(void)
@@ -271,10 +276,12 @@ static int
 janitor_probe(struct docker *d, const struct config *c)
 {
 	static const char *const argv[] = { "/bin/true", NULL };
-	struct container_want	 want = { .config = c, .uids = janitor_uids,
-				    .preload = "", .entrypoint = argv };
-	struct container	 ct;
-	struct api_error	 err;
+	struct container_want want = { .config = c,
+		.uids = janitor_uids,
+		.preload = "",
+		.entrypoint = argv };
+	struct container ct;
+	struct api_error err;
 
 	api_error_init(&err);
 	if (container_start(&ct, d, &want, &err) == -1)
@@ -287,10 +294,10 @@ janitor_probe(struct docker *d, const struct config *c)
 static void *
 janitor_main(void *arg)
 {
-	const struct config	*c = arg;
-	struct docker		*d;
-	struct timespec		 next;
-	bool			 troubled;
+	const struct config *c = arg;
+	struct docker *d;
+	struct timespec next;
+	bool troubled;
 
 	if ((d = docker_open(c)) == NULL) {
 		log_error("janitor: out of memory");
@@ -301,11 +308,12 @@ janitor_main(void *arg)
 		troubled = docker_engine_troubled(NULL);
 		clock_gettime(CLOCK_REALTIME, &next);
 		next.tv_sec += troubled ? JANITOR_PROBE_INTERVAL_S :
-		    janitor_soon ? JANITOR_SOON_S : c->janitor_interval_s;
+		    janitor_soon        ? JANITOR_SOON_S :
+					  c->janitor_interval_s;
 		janitor_soon = false;
 		while (!janitor_stopping && !janitor_now &&
 		    pthread_cond_timedwait(&janitor_cond, &janitor_lock,
-		    &next) == 0)
+			&next) == 0)
 			;
 		if (janitor_stopping)
 			break;
@@ -335,7 +343,9 @@ janitor_start(const struct config *c, struct uid_pool *uids)
 {
 	janitor_uids = uids;
 	return pthread_create(&janitor_thread, NULL, janitor_main,
-	    (void *)(uintptr_t)c) == 0 ? 0 : -1;
+		   (void *)(uintptr_t)c) == 0 ?
+	    0 :
+	    -1;
 }
 
 void

@@ -48,59 +48,59 @@
 
 #include "executor.h"
 
-#define JOB_READ_CHUNK_BYTES	65536
-#define JOB_STOP_WAIT_MS	10000	/* kill -> stopped, generously */
-#define JOB_EXIT_WAIT_MS	2000	/* exit record -> stopped; see job_finish() */
-#define JOB_NONCE_BYTES		16	/* 32 hex characters on the wire */
+#define JOB_READ_CHUNK_BYTES 65536
+#define JOB_STOP_WAIT_MS 10000 /* kill -> stopped, generously */
+#define JOB_EXIT_WAIT_MS 2000  /* exit record -> stopped; see job_finish() */
+#define JOB_NONCE_BYTES 16     /* 32 hex characters on the wire */
 /* The engine's exit code for a process killed by SIGKILL (128 + 9): the
  * kernel's OOM killer's signal, and ours. */
-#define JOB_EXIT_KILLED		(128 + SIGKILL)
-#define JOB_EXIT_TERM		(128 + SIGTERM)
-#define JOB_OOM_RECHECKS	10	/* x 200 ms: see job_execute() */
-#define JOB_OOM_RECHECK_NS	200000000L
-#define JOB_USAGE_SAMPLE_MS	100	/* cgroup counters read while running */
+#define JOB_EXIT_KILLED (128 + SIGKILL)
+#define JOB_EXIT_TERM (128 + SIGTERM)
+#define JOB_OOM_RECHECKS 10 /* x 200 ms: see job_execute() */
+#define JOB_OOM_RECHECK_NS 200000000L
+#define JOB_USAGE_SAMPLE_MS 100 /* cgroup counters read while running */
 
 /* A client with a job running or waiting; name "" is a free entry. */
 struct job_client {
-	char			 name[JOB_CLIENT_MAX];
-	unsigned		 running;
-	unsigned		 waiting;
-	unsigned long long	 served;	/* the turn it last got a slot */
+	char name[JOB_CLIENT_MAX];
+	unsigned running;
+	unsigned waiting;
+	unsigned long long served; /* the turn it last got a slot */
 };
 
 /* A job waiting for a slot, on its own thread's stack. */
 struct job_waiter {
-	struct job_waiter	*next;
-	struct job_client	*client;
-	unsigned long long	 ticket;	/* arrival order */
-	bool			 granted;
+	struct job_waiter *next;
+	struct job_client *client;
+	unsigned long long ticket; /* arrival order */
+	bool granted;
 };
 
 struct executor {
-	const struct config	*config;
-	pthread_mutex_t		 slot_lock;	/* the fields down to turns */
-	pthread_cond_t		 slot_cond;	/* a waiter was granted */
-	unsigned		 free_slots;
-	unsigned		 share;		/* config_client_share() */
-	struct job_waiter	*waiters;	/* in arrival order */
-	unsigned		 nwaiting;
+	const struct config *config;
+	pthread_mutex_t slot_lock; /* the fields down to turns */
+	pthread_cond_t slot_cond;  /* a waiter was granted */
+	unsigned free_slots;
+	unsigned share;             /* config_client_share() */
+	struct job_waiter *waiters; /* in arrival order */
+	unsigned nwaiting;
 	/* One per executor thread: a thread runs or waits one job at once. */
-	struct job_client	*clients;
-	unsigned		 nclients;
-	unsigned long long	 tickets, turns;
-	atomic_uint		 running;
+	struct job_client *clients;
+	unsigned nclients;
+	unsigned long long tickets, turns;
+	atomic_uint running;
 	/* Running, plus waiting while no slot is free: the pool refills only
 	 * below max_executions (pool.c). */
-	atomic_uint		 wanted;
-	struct uid_pool		*uids;
-	struct pool		*pool;		/* NULL when pool_size is 0 */
+	atomic_uint wanted;
+	struct uid_pool *uids;
+	struct pool *pool; /* NULL when pool_size is 0 */
 };
 
 struct executor *
 executor_new(const struct config *config)
 {
-	struct executor		*ex;
-	pthread_condattr_t	 attr;
+	struct executor *ex;
+	pthread_condattr_t attr;
 
 	if ((ex = calloc(1, sizeof(*ex))) == NULL)
 		return NULL;
@@ -127,7 +127,7 @@ executor_new(const struct config *config)
 	if (ex->uids == NULL ||
 	    (ex->clients = calloc(ex->nclients, sizeof(*ex->clients))) == NULL ||
 	    (config->pool_size > 0 &&
-	    (ex->pool = pool_new(config, ex->uids, &ex->wanted)) == NULL)) {
+		(ex->pool = pool_new(config, ex->uids, &ex->wanted)) == NULL)) {
 		uid_pool_free(ex->uids);
 		free(ex->clients);
 		pthread_cond_destroy(&ex->slot_cond);
@@ -174,8 +174,8 @@ executor_pool_ready(struct executor *ex)
 static struct job_client *
 job_client_get(struct executor *ex, const char *name)
 {
-	struct job_client	*spare = NULL;
-	unsigned		 i;
+	struct job_client *spare = NULL;
+	unsigned i;
 
 	for (i = 0; i < ex->nclients; i++) {
 		if (strcmp(ex->clients[i].name, name) == 0)
@@ -205,8 +205,8 @@ job_client_put(struct job_client *c)
 static void
 job_dispatch(struct executor *ex)
 {
-	struct job_waiter	*w, *best;
-	bool			 under, best_under = false, woke = false;
+	struct job_waiter *w, *best;
+	bool under, best_under = false, woke = false;
 
 	while (ex->free_slots > 0) {
 		best = NULL;
@@ -218,9 +218,9 @@ job_dispatch(struct executor *ex)
 				continue;
 			if (best == NULL || (under && !best_under) ||
 			    (under == best_under &&
-			    (w->client->served < best->client->served ||
-			    (w->client->served == best->client->served &&
-			    w->ticket < best->ticket)))) {
+				(w->client->served < best->client->served ||
+				    (w->client->served == best->client->served &&
+					w->ticket < best->ticket)))) {
 				best = w;
 				best_under = under;
 			}
@@ -237,8 +237,9 @@ job_dispatch(struct executor *ex)
 	}
 	if (woke)
 		pthread_cond_broadcast(&ex->slot_cond);
-	atomic_store(&ex->wanted, ex->config->max_executions - ex->free_slots +
-	    (ex->free_slots == 0 ? ex->nwaiting : 0));
+	atomic_store(&ex->wanted,
+	    ex->config->max_executions - ex->free_slots +
+		(ex->free_slots == 0 ? ex->nwaiting : 0));
 }
 
 /* With slot_lock held. */
@@ -263,14 +264,14 @@ static int
 job_take_slot(struct executor *ex, const struct job_spec *spec, struct job *j,
     struct api_error *err)
 {
-	struct job_waiter	 me = { 0 }, **tail;
-	struct timespec		 deadline;
-	int			 rc = 0;
+	struct job_waiter me = { 0 }, **tail;
+	struct timespec deadline;
+	int rc = 0;
 
 	clock_after(&deadline, CLOCK_MONOTONIC, ex->config->queue_wait_ms);
 	pthread_mutex_lock(&ex->slot_lock);
-	if ((me.client = job_client_get(ex, spec->client[0] != '\0' ?
-	    spec->client : "-")) == NULL) {
+	if ((me.client = job_client_get(ex,
+		 spec->client[0] != '\0' ? spec->client : "-")) == NULL) {
 		pthread_mutex_unlock(&ex->slot_lock);
 		api_error_set(err, 500, "internal", "No room to queue the job.");
 		return -1;
@@ -282,7 +283,7 @@ job_take_slot(struct executor *ex, const struct job_spec *spec, struct job *j,
 	*tail = &me;
 	ex->nwaiting++;
 	job_dispatch(ex);
-	while (!me.granted && rc == 0)	/* ETIMEDOUT, or never EINTR */
+	while (!me.granted && rc == 0) /* ETIMEDOUT, or never EINTR */
 		rc = pthread_cond_timedwait(&ex->slot_cond, &ex->slot_lock,
 		    &deadline);
 	job_waiter_unlink(ex, &me);
@@ -292,8 +293,10 @@ job_take_slot(struct executor *ex, const struct job_spec *spec, struct job *j,
 		job_client_put(me.client);
 		job_dispatch(ex);
 		pthread_mutex_unlock(&ex->slot_lock);
-		api_error_set(err, 503, "busy", "Every execution slot stayed "
-		    "busy for %u ms; retry later.", ex->config->queue_wait_ms);
+		api_error_set(err, 503, "busy",
+		    "Every execution slot stayed "
+		    "busy for %u ms; retry later.",
+		    ex->config->queue_wait_ms);
 		err->retry_after_s = RETRY_AFTER_BUSY_S;
 		return -1;
 	}
@@ -306,17 +309,17 @@ job_take_slot(struct executor *ex, const struct job_spec *spec, struct job *j,
 
 /* What the host saw while the program ran. */
 struct job_io {
-	bool	timed_out;
-	bool	capped;
+	bool timed_out;
+	bool capped;
 };
 
 /* A fresh random nonce for the run's exit record, as hex. */
 static int
 job_nonce(char nonce[2 * JOB_NONCE_BYTES + 1])
 {
-	static const char	hex[] = "0123456789abcdef";
-	unsigned char		raw[JOB_NONCE_BYTES];
-	int			i;
+	static const char hex[] = "0123456789abcdef";
+	unsigned char raw[JOB_NONCE_BYTES];
+	int i;
 
 	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
 		return -1;
@@ -334,20 +337,20 @@ job_nonce(char nonce[2 * JOB_NONCE_BYTES + 1])
  * still being written, so neither side can block the other.
  */
 static void
-job_pump(struct docker_attach *a, const struct buf *request, unsigned timeout_ms,
-    struct job_result *r, struct record_watch *watch, struct job_io *io,
-    struct usage_probe *usage)
+job_pump(struct docker_attach *a, const struct buf *request,
+    unsigned timeout_ms, struct job_result *r, struct record_watch *watch,
+    struct job_io *io, struct usage_probe *usage)
 {
-	long			 sampled = 0;
-	struct stream_demux	 demux;
-	struct pollfd		 pfd;
-	struct timespec		 start;
-	const char		*early;
-	char			 chunk[JOB_READ_CHUNK_BYTES];
-	size_t			 sent = 0, n;
-	size_t			 cap[2] = { r->stdout_buf.cap_bytes,
-				    r->stderr_buf.cap_bytes }, program;
-	long			 got, left;
+	long sampled = 0;
+	struct stream_demux demux;
+	struct pollfd pfd;
+	struct timespec start;
+	const char *early;
+	char chunk[JOB_READ_CHUNK_BYTES];
+	size_t sent = 0, n;
+	size_t cap[2] = { r->stdout_buf.cap_bytes, r->stderr_buf.cap_bytes },
+	       program;
+	long got, left;
 
 	/* stdout also carries the runner's data record (record.c). */
 	r->stdout_buf.cap_bytes += PROTOCOL_EXIT_RECORD_MAX_BYTES +
@@ -380,7 +383,7 @@ job_pump(struct docker_attach *a, const struct buf *request, unsigned timeout_ms
 			if (got == DOCKER_AGAIN)
 				got = 0;
 			if (got < 0)
-				sent = request->len;	/* runner gone: just read */
+				sent = request->len; /* runner gone: just read */
 			else
 				sent += (size_t)got;
 			if (sent == request->len)
@@ -392,7 +395,7 @@ job_pump(struct docker_attach *a, const struct buf *request, unsigned timeout_ms
 		if (got == DOCKER_AGAIN)
 			continue;
 		if (got <= 0)
-			break;			/* end of stream: the program exited */
+			break; /* end of stream: the program exited */
 		if (stream_demux_feed(&demux, chunk, (size_t)got))
 			io->capped = true;
 		record_watch_scan_data(watch, &r->stdout_buf);
@@ -405,9 +408,11 @@ job_pump(struct docker_attach *a, const struct buf *request, unsigned timeout_ms
 	r->duration_ms = clock_ms_since(&start);
 	r->stdout_truncated = demux.truncated[0];
 	r->stderr_truncated = demux.truncated[1];
-	if (record_cap_stream(&r->stdout_buf, &r->stdout_truncated, watch, 0, cap[0]))
+	if (record_cap_stream(&r->stdout_buf, &r->stdout_truncated, watch, 0,
+		cap[0]))
 		io->capped = true;
-	if (record_cap_stream(&r->stderr_buf, &r->stderr_truncated, watch, 1, cap[1]))
+	if (record_cap_stream(&r->stderr_buf, &r->stderr_truncated, watch, 1,
+		cap[1]))
 		io->capped = true;
 	if (demux.bad_type)
 		log_warn("job: unknown frame type in the attach stream");
@@ -420,31 +425,33 @@ static int
 job_request_bytes(const struct job_spec *spec, const char *nonce,
     size_t files_max, struct buf *request)
 {
-	char	header[PROTOCOL_HEADER_MAX_BYTES + 1];
-	char	line[PROTOCOL_FILE_NAME_MAX_BYTES + 24];
-	size_t	files_len = 0, i;
-	int	n;
+	char header[PROTOCOL_HEADER_MAX_BYTES + 1];
+	char line[PROTOCOL_FILE_NAME_MAX_BYTES + 24];
+	size_t files_len = 0, i;
+	int n;
 
 	for (i = 0; i < spec->nfiles; i++) {
-		n = snprintf(line, sizeof(line), "%s %zu\n", spec->files[i].name,
-		    spec->files[i].len);
+		n = snprintf(line, sizeof(line), "%s %zu\n",
+		    spec->files[i].name, spec->files[i].len);
 		if (n < 0 || (size_t)n >= sizeof(line))
 			return -1;
 		files_len += (size_t)n + spec->files[i].len;
 	}
 	if ((n = protocol_format_header_files(header, sizeof(header),
-	    spec->code_len, spec->stdin_len, files_len, files_max, nonce)) == -1)
+		 spec->code_len, spec->stdin_len, files_len, files_max,
+		 nonce)) == -1)
 		return -1;
 	if (buf_append(request, header, (size_t)n) == -1 ||
 	    buf_append(request, spec->code, spec->code_len) == -1 ||
 	    buf_append(request, spec->stdin_data, spec->stdin_len) == -1)
 		return -1;
 	for (i = 0; i < spec->nfiles; i++) {
-		n = snprintf(line, sizeof(line), "%s %zu\n", spec->files[i].name,
-		    spec->files[i].len);
+		n = snprintf(line, sizeof(line), "%s %zu\n",
+		    spec->files[i].name, spec->files[i].len);
 		if (n < 0 || (size_t)n >= sizeof(line) ||
 		    buf_append(request, line, (size_t)n) == -1 ||
-		    buf_append(request, spec->files[i].data, spec->files[i].len) == -1)
+		    buf_append(request, spec->files[i].data,
+			spec->files[i].len) == -1)
 			return -1;
 	}
 	return 0;
@@ -469,25 +476,27 @@ static int
 job_execute(struct executor *ex, struct docker *d, const struct job_spec *spec,
     const char *const *entrypoint, struct job *j, struct api_error *err)
 {
-	struct job_result	*r = &j->result;
-	struct record_watch	 watch;
-	struct usage_probe	 usage;
-	struct buf		 request;
-	struct job_io		 io = { false, false };
-	char			 nonce[2 * JOB_NONCE_BYTES + 1];
-	struct timespec		 phase;
-	struct timespec		 recheck = { 0, JOB_OOM_RECHECK_NS };
-	bool			 oom = false;
-	int			 rc = -1, i;
+	struct job_result *r = &j->result;
+	struct record_watch watch;
+	struct usage_probe usage;
+	struct buf request;
+	struct job_io io = { false, false };
+	char nonce[2 * JOB_NONCE_BYTES + 1];
+	struct timespec phase;
+	struct timespec recheck = { 0, JOB_OOM_RECHECK_NS };
+	bool oom = false;
+	int rc = -1, i;
 	/* Events of this run are newer; a pool container's start is older. */
-	long long		 since = (long long)time(NULL) - 1;
+	long long since = (long long)time(NULL) - 1;
 
-	buf_init(&request, PROTOCOL_HEADER_MAX_BYTES + spec->code_len +
-	    spec->stdin_len + PROTOCOL_FILES_LIST_MAX_BYTES);
+	buf_init(&request,
+	    PROTOCOL_HEADER_MAX_BYTES + spec->code_len + spec->stdin_len +
+		PROTOCOL_FILES_LIST_MAX_BYTES);
 	if (job_nonce(nonce) == -1 ||
 	    job_request_bytes(spec, nonce, ex->config->files_max_bytes,
-	    &request) == -1) {
-		api_error_set(err, 500, "internal", "Could not build the request.");
+		&request) == -1) {
+		api_error_set(err, 500, "internal",
+		    "Could not build the request.");
 		goto out;
 	}
 	record_watch_init(&watch, nonce);
@@ -497,7 +506,9 @@ job_execute(struct executor *ex, struct docker *d, const struct job_spec *spec,
 		metrics_count(METRIC_POOL_HITS);
 	else {
 		struct container_want want = { .config = ex->config,
-		    .uids = ex->uids, .preload = "", .entrypoint = entrypoint };
+			.uids = ex->uids,
+			.preload = "",
+			.entrypoint = entrypoint };
 
 		metrics_count(METRIC_COLD_STARTS);
 		if (container_start(&j->container, d, &want, err) == -1)
@@ -507,8 +518,8 @@ job_execute(struct executor *ex, struct docker *d, const struct job_spec *spec,
 	if (r->usage.queue_ms >= 0)
 		r->usage.queue_ms += clock_ms_since(&phase);
 	usage_begin(&usage, j->container.container_id);
-	job_pump(j->container.attach, &request, spec->timeout_ms, r, &watch, &io,
-	    &usage);
+	job_pump(j->container.attach, &request, spec->timeout_ms, r, &watch,
+	    &io, &usage);
 	/* Before a kill, and while the cgroup still exists (usage.c). */
 	usage_end(&usage, &r->usage);
 	metrics_observe(METRIC_PHASE_RUN, r->duration_ms);
@@ -518,7 +529,8 @@ job_execute(struct executor *ex, struct docker *d, const struct job_spec *spec,
 		/* The program is over; job_finish() kills what is left. */
 		record_take_data(&watch, &r->stdout_buf, watch.at[0], &r->data);
 		r->stdout_buf.len = r->stdout_buf.len < watch.at[0] ?
-		    r->stdout_buf.len : watch.at[0];
+		    r->stdout_buf.len :
+		    watch.at[0];
 		r->stderr_buf.len = watch.at[1];
 		r->exit_code = watch.code;
 		j->exiting = true;
@@ -529,7 +541,8 @@ job_execute(struct executor *ex, struct docker *d, const struct job_spec *spec,
 	if (io.timed_out || io.capped)
 		docker_kill(d, j->container.container_id);
 	api_error_init(err);
-	if (docker_wait(d, j->container.container_id, JOB_STOP_WAIT_MS, err) == -1) {
+	if (docker_wait(d, j->container.container_id, JOB_STOP_WAIT_MS, err) ==
+	    -1) {
 		/* The engine gone (dockerd killed mid-run) is a 503 that says
 		 * so; a container that does not stop is the sandbox failing. */
 		if (err->http_status != 503)
@@ -537,30 +550,34 @@ job_execute(struct executor *ex, struct docker *d, const struct job_spec *spec,
 			    "The sandbox container did not stop.");
 		goto out;
 	}
-	if (docker_inspect(d, j->container.container_id, &r->exit_code, &oom, err) == -1)
+	if (docker_inspect(d, j->container.container_id, &r->exit_code, &oom,
+		err) == -1)
 		goto out;
 	/* A SIGKILL we did not send is looked at again before it is called
 	 * anything but an OOM.  Docker 20.10 sets OOMKilled only if the OOM
 	 * event beat the exit event; under gVisor on a loaded machine it often
 	 * does not, and OOMKilled stays false for good, but the engine still
 	 * logs the "oom" event, sometimes a moment later: ask for both. */
-	for (i = 0; i <= JOB_OOM_RECHECKS && r->exit_code == JOB_EXIT_KILLED && !oom &&
-	    !io.timed_out && !io.capped; i++) {
+	for (i = 0; i <= JOB_OOM_RECHECKS && r->exit_code == JOB_EXIT_KILLED &&
+	     !oom && !io.timed_out && !io.capped;
+	     i++) {
 		if (i > 0) {
 			nanosleep(&recheck, NULL);
-			if (docker_inspect(d, j->container.container_id, &r->exit_code,
-			    &oom, err) == -1)
+			if (docker_inspect(d, j->container.container_id,
+				&r->exit_code, &oom, err) == -1)
 				goto out;
 		}
-		if (!oom && docker_oom_event(d, j->container.container_id, since) == 1) {
+		if (!oom &&
+		    docker_oom_event(d, j->container.container_id, since) == 1) {
 			oom = true;
 			log_info("job: OOM known from the engine's events, not "
-			    "OOMKilled (%d ms after the exit)", i * 200);
+				 "OOMKilled (%d ms after the exit)",
+			    i * 200);
 		}
 	}
 	if (!io.timed_out && !io.capped && !oom &&
 	    (r->exit_code == PROTOCOL_EXIT_BAD_REQUEST ||
-	    r->exit_code == PROTOCOL_EXIT_NO_INTERPRETER)) {
+		r->exit_code == PROTOCOL_EXIT_NO_INTERPRETER)) {
 		/* The runner's own failure: without a record, no program ran. */
 		log_error("job: runner failed with %d: %.200s", r->exit_code,
 		    r->stderr_buf.data ? r->stderr_buf.data : "");
@@ -576,8 +593,10 @@ job_execute(struct executor *ex, struct docker *d, const struct job_spec *spec,
 	if (!io.timed_out && !io.capped && !oom && r->exit_code == JOB_EXIT_TERM &&
 	    docker_event(d, j->container.container_id, since, "kill") == 1) {
 		log_warn("job: container %.12s stopped by the engine (a kill "
-		    "event, exit 143)", j->container.container_id);
-		api_error_set(err, 503, "engine_unavailable", "The Docker engine "
+			 "event, exit 143)",
+		    j->container.container_id);
+		api_error_set(err, 503, "engine_unavailable",
+		    "The Docker engine "
 		    "stopped the sandbox container mid-run (shutting down?); try "
 		    "again shortly.");
 		err->retry_after_s = RETRY_AFTER_ENGINE_S;
@@ -587,7 +606,8 @@ job_execute(struct executor *ex, struct docker *d, const struct job_spec *spec,
 	if (watch.seen[0]) {
 		record_take_data(&watch, &r->stdout_buf, watch.at[0], &r->data);
 		r->stdout_buf.len = r->stdout_buf.len < watch.at[0] ?
-		    r->stdout_buf.len : watch.at[0];
+		    r->stdout_buf.len :
+		    watch.at[0];
 	}
 	if (watch.seen[1])
 		r->stderr_buf.len = watch.at[1];
@@ -602,8 +622,8 @@ int
 job_run(struct executor *ex, struct docker *d, const struct job_spec *spec,
     struct job *j, struct api_error *err)
 {
-	struct timespec	queued;
-	int		rc;
+	struct timespec queued;
+	int rc;
 
 	if (ex->pool != NULL)
 		pool_note_request(ex->pool, spec->code, spec->code_len);
@@ -622,7 +642,7 @@ job_run_special(struct executor *ex, struct docker *d,
     const char *const *entrypoint, unsigned timeout_ms, struct job *j,
     struct api_error *err)
 {
-	struct job_spec	spec = { .code = "", .timeout_ms = timeout_ms };
+	struct job_spec spec = { .code = "", .timeout_ms = timeout_ms };
 
 	return job_execute(ex, d, &spec, entrypoint, j, err);
 }
@@ -653,7 +673,8 @@ job_finish(struct executor *ex, struct docker *d, struct job *j)
 	 * killed by the removal like any other.
 	 */
 	if (j->container.container_id[0] != '\0' && j->exiting)
-		(void)docker_wait_exit(d, j->container.container_id, JOB_EXIT_WAIT_MS);
+		(void)docker_wait_exit(d, j->container.container_id,
+		    JOB_EXIT_WAIT_MS);
 	container_remove(&j->container, d, ex->uids);
 	j->exiting = false;
 	if (j->holds_slot) {

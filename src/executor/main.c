@@ -33,7 +33,8 @@
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: pycage-executor -n channels [-c config]\n"
+	fprintf(stderr,
+	    "usage: pycage-executor -n channels [-c config]\n"
 	    "  started by pycage-fcgi, with the channels on fds 3, 4, ...\n");
 	exit(2);
 }
@@ -57,9 +58,9 @@ static void
 executor_serve_run(struct executor *ex, struct docker *d,
     const struct job_spec *spec, int fd, struct buf *reply)
 {
-	const struct config	*c = executor_config(ex);
-	struct job		 job;
-	struct api_error	 err;
+	const struct config *c = executor_config(ex);
+	struct job job;
+	struct api_error err;
 
 	api_error_init(&err);
 	job_init(&job, c->output_max_bytes);
@@ -70,7 +71,8 @@ executor_serve_run(struct executor *ex, struct docker *d,
 	    job_run(ex, d, spec, &job, &err) == -1)
 		executor_reply_error(reply, &err);
 	else if (privsep_pack_result(reply, &job.result) == -1) {
-		api_error_set(&err, 500, "internal", "The answer is over the channel's cap.");
+		api_error_set(&err, 500, "internal",
+		    "The answer is over the channel's cap.");
 		executor_reply_error(reply, &err);
 	}
 	/* Answer first, then remove the container (job.c). */
@@ -83,20 +85,20 @@ executor_serve_run(struct executor *ex, struct docker *d,
 static void
 executor_serve_health(struct executor *ex, struct docker *d, struct buf *reply)
 {
-	const struct config	*c = executor_config(ex);
-	struct api_error	 err;
-	char			 version[PRIVSEP_VERSION_MAX];
+	const struct config *c = executor_config(ex);
+	struct api_error err;
+	char version[PRIVSEP_VERSION_MAX];
 
 	api_error_init(&err);
 	if (docker_ping(d, version, sizeof(version), &err) == -1 ||
 	    docker_image_present(d, c->image, &err) == -1 ||
-	    docker_engine_troubled(&err) ||
-	    janitor_uid_conflict(&err) ||
+	    docker_engine_troubled(&err) || janitor_uid_conflict(&err) ||
 	    selfcheck_ensure(ex, d, true, &err) == -1)
 		executor_reply_error(reply, &err);
 	else if (privsep_pack_health(reply, executor_running(ex),
-	    executor_pool_ready(ex), version) == -1) {
-		api_error_set(&err, 500, "internal", "Could not pack the health reply.");
+		     executor_pool_ready(ex), version) == -1) {
+		api_error_set(&err, 500, "internal",
+		    "Could not pack the health reply.");
 		executor_reply_error(reply, &err);
 	}
 }
@@ -106,8 +108,8 @@ executor_serve_health(struct executor *ex, struct docker *d, struct buf *reply)
 static void
 executor_serve_runtime(struct buf *reply)
 {
-	struct runtime_info	*rt = calloc(1, sizeof(*rt));
-	struct api_error	 err;
+	struct runtime_info *rt = calloc(1, sizeof(*rt));
+	struct api_error err;
 
 	api_error_init(&err);
 	if (rt == NULL)
@@ -132,10 +134,10 @@ executor_serve_runtime(struct buf *reply)
 static void
 executor_serve(int fd, struct executor *ex, struct docker *d)
 {
-	const struct config	*c = executor_config(ex);
-	struct buf		 request, reply;
-	struct job_spec		 spec;
-	struct api_error	 err;
+	const struct config *c = executor_config(ex);
+	struct buf request, reply;
+	struct job_spec spec;
+	struct api_error err;
 
 	buf_init(&request, privsep_request_max(c));
 	buf_init(&reply, privsep_reply_max(c));
@@ -146,7 +148,7 @@ executor_serve(int fd, struct executor *ex, struct docker *d)
 			executor_serve_run(ex, d, &spec, fd, &reply);
 			buf_shrink(&request, PRIVSEP_KEEP_BYTES);
 			buf_shrink(&reply, PRIVSEP_KEEP_BYTES);
-			continue;	/* already answered */
+			continue; /* already answered */
 		case PRIVSEP_HEALTH:
 			executor_serve_health(ex, d, &reply);
 			break;
@@ -155,7 +157,8 @@ executor_serve(int fd, struct executor *ex, struct docker *d)
 			break;
 		case PRIVSEP_METRICS:
 			if (privsep_pack_metrics(&reply) == -1) {
-				api_error_set(&err, 500, "internal", "Metrics over their cap.");
+				api_error_set(&err, 500, "internal",
+				    "Metrics over their cap.");
 				executor_reply_error(&reply, &err);
 			}
 			break;
@@ -177,10 +180,10 @@ executor_serve(int fd, struct executor *ex, struct docker *d)
 /* ----------------------------------------------------------- threads */
 
 struct executor_thread {
-	pthread_t	 thread;
-	int		 fd;
-	struct executor	*executor;
-	struct docker	*docker;
+	pthread_t thread;
+	int fd;
+	struct executor *executor;
+	struct docker *docker;
 };
 
 static void *
@@ -192,16 +195,16 @@ executor_thread_main(void *arg)
 	return NULL;
 }
 
-static struct executor_thread	*executor_threads;
-static unsigned			 executor_nthreads;
+static struct executor_thread *executor_threads;
+static unsigned executor_nthreads;
 
 /* SIGTERM straight to the executor: unblock every channel read. */
 static void *
 executor_signal_main(void *arg)
 {
-	sigset_t	*sigs = arg;
-	unsigned	 i;
-	int		 sig;
+	sigset_t *sigs = arg;
+	unsigned i;
+	int sig;
 
 	while (sigwait(sigs, &sig) != 0)
 		;
@@ -219,26 +222,27 @@ check_channel(int fd)
 
 	if (fstat(fd, &st) == -1 || !S_ISSOCK(st.st_mode))
 		fatal("fd %d is not a channel: pycage-executor is started by "
-		    "pycage-fcgi, not by hand", fd);
+		      "pycage-fcgi, not by hand",
+		    fd);
 	(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
 }
 
 /* For the process's life: the pool and janitor threads read it. */
-static struct config	config;
+static struct config config;
 
 int
 main(int argc, char **argv)
 {
-	struct executor	*executor;
-	struct docker	*docker;
+	struct executor *executor;
+	struct docker *docker;
 	struct api_error err;
-	pthread_t	 signal_thread;
-	sigset_t	 sigs;
-	const char	*config_path = NULL;
-	char		 msg[512], *end;
-	unsigned long	 n;
-	unsigned	 i, nchannels = 0;
-	int		 ch, removed;
+	pthread_t signal_thread;
+	sigset_t sigs;
+	const char *config_path = NULL;
+	char msg[512], *end;
+	unsigned long n;
+	unsigned i, nchannels = 0;
+	int ch, removed;
 
 	proc_tune_malloc();
 	log_set_role("executor");
@@ -263,8 +267,8 @@ main(int argc, char **argv)
 		check_channel(PRIVSEP_FIRST_FD + (int)i);
 	/* The front's own reading of the same file, a moment ago. */
 	config_defaults(&config);
-	if (config_path != NULL && config_load(&config, config_path, msg,
-	    sizeof(msg)) == -1)
+	if (config_path != NULL &&
+	    config_load(&config, config_path, msg, sizeof(msg)) == -1)
 		fatal("%s", msg);
 	if (config_load_files(&config, msg, sizeof(msg)) == -1 ||
 	    docker_check_tls_files(&config, msg, sizeof(msg)) == -1)
@@ -272,7 +276,8 @@ main(int argc, char **argv)
 	log_set_level(config.log_level);
 	if (nchannels != config.workers)
 		fatal("%u channels for %u workers: %s changed under the front?",
-		    nchannels, config.workers, config_path ? config_path : "config");
+		    nchannels, config.workers,
+		    config_path ? config_path : "config");
 
 	proc_block_signals(&sigs);
 	/* Drain's signals are the front's (src/front/main.c): one sent to the
@@ -297,13 +302,16 @@ main(int argc, char **argv)
 	case -1:
 		fatal("%s", msg);
 	case 1:
-		log_warn("%s; starting without the lock or the start-up sweep", msg);
+		log_warn("%s; starting without the lock or the start-up sweep",
+		    msg);
 		break;
 	default:
 		if ((removed = janitor_sweep(docker, &config, true)) == -1)
-			log_warn("janitor: engine unreachable at start; will retry");
+			log_warn(
+			    "janitor: engine unreachable at start; will retry");
 		else if (removed > 0)
-			log_info("janitor: removed %d leftover containers", removed);
+			log_info("janitor: removed %d leftover containers",
+			    removed);
 	}
 	/* Prove the limits apply before the first request; if the engine or
 	 * image is not there yet, the first request or health check retries. */
@@ -315,7 +323,8 @@ main(int argc, char **argv)
 		fatal("cannot start the janitor or the pool");
 
 	executor_nthreads = nchannels;
-	if ((executor_threads = calloc(nchannels, sizeof(*executor_threads))) == NULL)
+	if ((executor_threads = calloc(nchannels, sizeof(*executor_threads))) ==
+	    NULL)
 		fatal("out of memory");
 	for (i = 0; i < nchannels; i++) {
 		executor_threads[i].fd = PRIVSEP_FIRST_FD + (int)i;
@@ -323,7 +332,7 @@ main(int argc, char **argv)
 		executor_threads[i].docker = docker_open(&config);
 		if (executor_threads[i].docker == NULL ||
 		    pthread_create(&executor_threads[i].thread, NULL,
-		    executor_thread_main, &executor_threads[i]) != 0)
+			executor_thread_main, &executor_threads[i]) != 0)
 			fatal("cannot start executor thread %u", i);
 	}
 	if (pthread_create(&signal_thread, NULL, executor_signal_main, &sigs) != 0)
@@ -337,7 +346,7 @@ main(int argc, char **argv)
 	}
 	janitor_stop();
 	selfcheck_wait_idle();
-	executor_free(executor);	/* empties the pool */
+	executor_free(executor); /* empties the pool */
 	if ((docker = docker_open(&config)) != NULL) {
 		lock_release(docker);
 		docker_free(docker);

@@ -35,51 +35,50 @@
 
 #include "executor.h"
 
-#define POOL_DEMAND_ALPHA	0.1	/* EWMA weight: about the last 10 requests */
-#define POOL_IDLE_GAP_MS	2000.0	/* mean gap above this: CPU is idle */
-#define POOL_TICK_MS		1000	/* age checks at least this often */
-#define POOL_RETRY_MS		1000	/* after a failed start, then doubling */
-#define POOL_RETRY_MAX_MS	30000
-#define POOL_MODULES_MAX	8
+#define POOL_DEMAND_ALPHA 0.1   /* EWMA weight: about the last 10 requests */
+#define POOL_IDLE_GAP_MS 2000.0 /* mean gap above this: CPU is idle */
+#define POOL_TICK_MS 1000       /* age checks at least this often */
+#define POOL_RETRY_MS 1000      /* after a failed start, then doubling */
+#define POOL_RETRY_MAX_MS 30000
+#define POOL_MODULES_MAX 8
 /* Start-up and preload, with the CPU busy: numpy and pandas take ~0.4 s
  * of CPU, 2 s at 0.2 CPU.  Past this the container is given up on. */
-#define POOL_READY_WAIT_MS	60000
-#define POOL_READY_MAX_BYTES	4096	/* what a preload may print first */
+#define POOL_READY_WAIT_MS 60000
+#define POOL_READY_MAX_BYTES 4096 /* what a preload may print first */
 
 struct pool_entry {
-	struct container	 container;
-	struct timespec		 started;
+	struct container container;
+	struct timespec started;
 };
 
 struct pool {
-	const struct config	*config;
-	struct uid_pool		*uids;
-	pthread_mutex_t		 lock;
-	pthread_cond_t		 wake;
-	pthread_t		 thread;
-	bool			 stopping;
-	struct pool_entry	*entries;	/* FIFO: [0] is the oldest */
-	size_t			 count;
+	const struct config *config;
+	struct uid_pool *uids;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	pthread_t thread;
+	bool stopping;
+	struct pool_entry *entries; /* FIFO: [0] is the oldest */
+	size_t count;
 	/* The configured preload modules, and the demand seen for each. */
-	char			 modules[POOL_MODULES_MAX][64];
-	size_t			 nmodules;
-	double			 demand[POOL_MODULES_MAX];
-	double			 gap_ms;	/* EWMA of the gap between requests */
-	struct timespec		 last_request;
-	const atomic_uint	*wanted;	/* job.c: running + waiting */
+	char modules[POOL_MODULES_MAX][64];
+	size_t nmodules;
+	double demand[POOL_MODULES_MAX];
+	double gap_ms; /* EWMA of the gap between requests */
+	struct timespec last_request;
+	const atomic_uint *wanted; /* job.c: running + waiting */
 };
 
 struct pool *
-pool_new(const struct config *c, struct uid_pool *uids,
-    const atomic_uint *wanted)
+pool_new(const struct config *c, struct uid_pool *uids, const atomic_uint *wanted)
 {
-	struct pool	*p;
-	const char	*s = c->pool_preload;
-	size_t		 n;
+	struct pool *p;
+	const char *s = c->pool_preload;
+	size_t n;
 
 	if ((p = calloc(1, sizeof(*p))) == NULL ||
 	    (p->entries = calloc(c->pool_size ? c->pool_size : 1,
-	    sizeof(*p->entries))) == NULL) {
+		 sizeof(*p->entries))) == NULL) {
 		free(p);
 		return NULL;
 	}
@@ -108,8 +107,8 @@ pool_new(const struct config *c, struct uid_pool *uids,
 void
 pool_note_request(struct pool *p, const char *code, size_t len)
 {
-	double	gap;
-	size_t	i;
+	double gap;
+	size_t i;
 
 	pthread_mutex_lock(&p->lock);
 	gap = (double)clock_ms_since(&p->last_request);
@@ -117,9 +116,9 @@ pool_note_request(struct pool *p, const char *code, size_t len)
 	p->gap_ms += POOL_DEMAND_ALPHA * (gap - p->gap_ms);
 	for (i = 0; i < p->nmodules; i++) {
 		bool named = memmem(code, len, p->modules[i],
-		    strlen(p->modules[i])) != NULL;
-		p->demand[i] += POOL_DEMAND_ALPHA * ((named ? 1.0 : 0.0) -
-		    p->demand[i]);
+				 strlen(p->modules[i])) != NULL;
+		p->demand[i] +=
+		    POOL_DEMAND_ALPHA * ((named ? 1.0 : 0.0) - p->demand[i]);
 	}
 	pthread_mutex_unlock(&p->lock);
 }
@@ -128,9 +127,9 @@ pool_note_request(struct pool *p, const char *code, size_t len)
 static void
 pool_preload_now(struct pool *p, char *out, size_t outlen)
 {
-	bool	idle = p->gap_ms >= POOL_IDLE_GAP_MS ||
-		    clock_ms_since(&p->last_request) >= POOL_IDLE_GAP_MS;
-	size_t	i, used = 0;
+	bool idle = p->gap_ms >= POOL_IDLE_GAP_MS ||
+	    clock_ms_since(&p->last_request) >= POOL_IDLE_GAP_MS;
+	size_t i, used = 0;
 
 	out[0] = '\0';
 	for (i = 0; i < p->nmodules; i++) {
@@ -178,10 +177,10 @@ pool_first_line(const struct buf *b, char *line, size_t linelen)
 {
 	size_t i;
 
-	for (i = 0; i < b->len && i + 1 < linelen && i < 200 &&
-	    b->data[i] != '\n'; i++)
-		line[i] = b->data[i] >= 0x20 && b->data[i] < 0x7f ?
-		    b->data[i] : '?';
+	for (i = 0;
+	     i < b->len && i + 1 < linelen && i < 200 && b->data[i] != '\n'; i++)
+		line[i] =
+		    b->data[i] >= 0x20 && b->data[i] < 0x7f ? b->data[i] : '?';
 	line[i] = '\0';
 }
 
@@ -195,15 +194,15 @@ pool_first_line(const struct buf *b, char *line, size_t linelen)
 static int
 pool_await_ready(struct pool *p, struct pool_entry *e)
 {
-	struct stream_demux	 demux;
-	struct buf		 out, err;
-	struct pollfd		 pfd;
-	struct timespec		 begun;
-	const char		*early, *why = "no ready record in time";
-	char			 chunk[512], line[208];
-	size_t			 n;
-	long			 got;
-	int			 rc = -1;
+	struct stream_demux demux;
+	struct buf out, err;
+	struct pollfd pfd;
+	struct timespec begun;
+	const char *early, *why = "no ready record in time";
+	char chunk[512], line[208];
+	size_t n;
+	long got;
+	int rc = -1;
 
 	buf_init(&out, POOL_READY_MAX_BYTES);
 	buf_init(&err, POOL_READY_MAX_BYTES);
@@ -224,7 +223,7 @@ pool_await_ready(struct pool *p, struct pool_entry *e)
 		if (poll(&pfd, 1, POOL_TICK_MS) <= 0)
 			continue;
 		if ((got = docker_attach_recv(e->container.attach, chunk,
-		    sizeof(chunk))) == DOCKER_AGAIN)
+			 sizeof(chunk))) == DOCKER_AGAIN)
 			continue;
 		if (got <= 0) {
 			why = "its runner exited";
@@ -238,8 +237,10 @@ pool_await_ready(struct pool *p, struct pool_entry *e)
 			pool_first_line(err.len > 0 ? &err : &out, line,
 			    sizeof(line));
 			log_warn("pool: container %.12s printed %zu bytes while "
-			    "starting (dropped): %s", e->container.container_id,
-			    out.len + err.len - (sizeof(PROTOCOL_READY_RECORD) - 1),
+				 "starting (dropped): %s",
+			    e->container.container_id,
+			    out.len + err.len -
+				(sizeof(PROTOCOL_READY_RECORD) - 1),
 			    line);
 		}
 	} else if (!pool_is_stopping(p)) {
@@ -257,9 +258,12 @@ static int
 pool_make(struct pool *p, struct docker *d, const char *preload,
     struct pool_entry *e)
 {
-	struct api_error	err;
-	struct container_want	want = { .config = p->config, .uids = p->uids,
-	    .preload = preload, .ready = true, .pooled = true };
+	struct api_error err;
+	struct container_want want = { .config = p->config,
+		.uids = p->uids,
+		.preload = preload,
+		.ready = true,
+		.pooled = true };
 
 	memset(e, 0, sizeof(*e));
 	api_error_init(&err);
@@ -276,13 +280,13 @@ pool_make(struct pool *p, struct docker *d, const char *preload,
 static void *
 pool_main(void *arg)
 {
-	struct pool		*p = arg;
-	struct pool_entry	 fresh, old;
-	struct docker		*d;
-	struct timespec		 until;
-	char			 preload[CONFIG_STR_MAX];
-	struct timespec		 failed_at;
-	long			 retry_ms = 0;	/* 0: the last start worked */
+	struct pool *p = arg;
+	struct pool_entry fresh, old;
+	struct docker *d;
+	struct timespec until;
+	char preload[CONFIG_STR_MAX];
+	struct timespec failed_at;
+	long retry_ms = 0; /* 0: the last start worked */
 
 	if ((d = docker_open(p->config)) == NULL) {
 		log_error("pool: no engine handle; the pool stays empty");
@@ -291,8 +295,9 @@ pool_main(void *arg)
 	pthread_mutex_lock(&p->lock);
 	while (!p->stopping) {
 		/* Age out the oldest first: they are at the front. */
-		if (p->count > 0 && clock_ms_since(&p->entries[0].started) >=
-		    (long)p->config->pool_max_age_s * 1000L) {
+		if (p->count > 0 &&
+		    clock_ms_since(&p->entries[0].started) >=
+			(long)p->config->pool_max_age_s * 1000L) {
 			old = p->entries[0];
 			memmove(p->entries, p->entries + 1,
 			    --p->count * sizeof(*p->entries));
@@ -312,21 +317,25 @@ pool_main(void *arg)
 			if (pool_make(p, d, preload, &fresh) == -1) {
 				retry_ms = retry_ms == 0 ? POOL_RETRY_MS :
 				    retry_ms * 2 > POOL_RETRY_MAX_MS ?
-				    POOL_RETRY_MAX_MS : retry_ms * 2;
+							   POOL_RETRY_MAX_MS :
+							   retry_ms * 2;
 				clock_gettime(CLOCK_MONOTONIC, &failed_at);
 				log_warn("pool: could not start a container; "
-				    "retrying in %ld ms", retry_ms);
+					 "retrying in %ld ms",
+				    retry_ms);
 			} else
 				retry_ms = 0;
 			pthread_mutex_lock(&p->lock);
 			if (fresh.container.attach != NULL) {
-				if (p->stopping || p->count >= p->config->pool_size) {
+				if (p->stopping ||
+				    p->count >= p->config->pool_size) {
 					pthread_mutex_unlock(&p->lock);
 					pool_discard(p, d, &fresh);
 					pthread_mutex_lock(&p->lock);
 				} else {
 					p->entries[p->count++] = fresh;
-					metrics_gauge_set(METRIC_POOL_READY, p->count);
+					metrics_gauge_set(METRIC_POOL_READY,
+					    p->count);
 				}
 			}
 			continue;
@@ -380,7 +389,8 @@ pool_ready(struct pool *p)
 static bool
 pool_entry_alive(struct pool_entry *e)
 {
-	struct pollfd pfd = { .fd = docker_attach_fd(e->container.attach), .events = POLLIN };
+	struct pollfd pfd = { .fd = docker_attach_fd(e->container.attach),
+		.events = POLLIN };
 
 	return poll(&pfd, 1, 0) == 0;
 }
@@ -388,21 +398,23 @@ pool_entry_alive(struct pool_entry *e)
 int
 pool_take(struct pool *p, struct docker *d, struct container *c)
 {
-	struct pool_entry	e;
-	bool			got = false;
+	struct pool_entry e;
+	bool got = false;
 
 	if (p == NULL || p->config->pool_size == 0)
 		return -1;
 	pthread_mutex_lock(&p->lock);
 	while (!got && p->count > 0) {
 		e = p->entries[0];
-		memmove(p->entries, p->entries + 1, --p->count * sizeof(*p->entries));
+		memmove(p->entries, p->entries + 1,
+		    --p->count * sizeof(*p->entries));
 		if (pool_entry_alive(&e)) {
 			got = true;
 			break;
 		}
 		pthread_mutex_unlock(&p->lock);
-		log_warn("pool: container %.12s died while waiting", e.container.container_id);
+		log_warn("pool: container %.12s died while waiting",
+		    e.container.container_id);
 		pool_discard(p, d, &e);
 		pthread_mutex_lock(&p->lock);
 	}

@@ -29,15 +29,16 @@ record_watch_init(struct record_watch *w, const char *nonce)
 void
 record_watch_scan_data(struct record_watch *w, const struct buf *b)
 {
-	const char	*found;
-	size_t		 from;
+	const char *found;
+	size_t from;
 
 	if (w->data_seen || b->len < w->data_marker_len)
 		return;
 	from = w->data_scanned > w->data_marker_len ?
-	    w->data_scanned - w->data_marker_len : 0;
+	    w->data_scanned - w->data_marker_len :
+	    0;
 	if ((found = memmem(b->data + from, b->len - from, w->data_marker,
-	    w->data_marker_len)) == NULL) {
+		 w->data_marker_len)) == NULL) {
 		w->data_scanned = b->len;
 		return;
 	}
@@ -49,14 +50,15 @@ void
 record_take_data(struct record_watch *w, struct buf *b, size_t end,
     struct buf *out)
 {
-	const char	*p, *q;
-	size_t		 len = 0;
+	const char *p, *q;
+	size_t len = 0;
 
 	if (!w->data_seen || w->data_at > end || end > b->len)
 		return;
 	p = b->data + w->data_at + w->data_marker_len;
 	q = b->data + end;
-	for (; p < q && *p >= '0' && *p <= '9' && len <= PROTOCOL_DATA_MAX_BYTES; p++)
+	for (; p < q && *p >= '0' && *p <= '9' && len <= PROTOCOL_DATA_MAX_BYTES;
+	     p++)
 		len = len * 10 + (size_t)(*p - '0');
 	if (p < q && *p == '\n' && len <= PROTOCOL_DATA_MAX_BYTES &&
 	    (size_t)(q - p - 1) == len)
@@ -68,21 +70,21 @@ record_take_data(struct record_watch *w, struct buf *b, size_t end,
 void
 record_watch_scan(struct record_watch *w, int i, const struct buf *b)
 {
-	const char	*found, *p, *end;
-	size_t		 from;
-	int		 code = 0;
+	const char *found, *p, *end;
+	size_t from;
+	int code = 0;
 
 	if (w->seen[i] || b->len < w->marker_len)
 		return;
 	from = w->scanned[i] > w->marker_len ? w->scanned[i] - w->marker_len : 0;
 	if ((found = memmem(b->data + from, b->len - from, w->marker,
-	    w->marker_len)) == NULL) {
+		 w->marker_len)) == NULL) {
 		w->scanned[i] = b->len;
 		return;
 	}
 	end = b->data + b->len;
-	for (p = found + w->marker_len; p < end && *p >= '0' && *p <= '9' &&
-	    code < 1000; p++)
+	for (p = found + w->marker_len;
+	     p < end && *p >= '0' && *p <= '9' && code < 1000; p++)
 		code = code * 10 + (*p - '0');
 	if (p == end) {
 		/* The record's end has not arrived: look here again. */
@@ -90,7 +92,7 @@ record_watch_scan(struct record_watch *w, int i, const struct buf *b)
 		return;
 	}
 	if (*p != '\n' || p == found + w->marker_len) {
-		w->scanned[i] = b->len;		/* not a record after all */
+		w->scanned[i] = b->len; /* not a record after all */
 		return;
 	}
 	w->seen[i] = true;
@@ -117,7 +119,7 @@ bool
 record_over_cap(const struct record_watch *w, int i, const struct buf *b,
     size_t cap, size_t *program)
 {
-	size_t	p, n, k;
+	size_t p, n, k;
 
 	*program = w->seen[i] ? w->at[i] : b->len;
 	/* stdout's program part ends where the data record starts. */
@@ -125,14 +127,16 @@ record_over_cap(const struct record_watch *w, int i, const struct buf *b,
 		*program = w->data_at;
 	if (w->seen[i] || (i == 0 && w->data_seen) || b->len <= cap)
 		return *program > cap;
-	p = b->len > PROTOCOL_EXIT_RECORD_MAX_BYTES ? b->len - PROTOCOL_EXIT_RECORD_MAX_BYTES : 0;
+	p = b->len > PROTOCOL_EXIT_RECORD_MAX_BYTES ?
+	    b->len - PROTOCOL_EXIT_RECORD_MAX_BYTES :
+	    0;
 	for (; p <= cap; p++) {
 		n = b->len - p;
 		if (memcmp(b->data + p, w->marker,
-		    n < w->marker_len ? n : w->marker_len) != 0)
+			n < w->marker_len ? n : w->marker_len) != 0)
 			continue;
-		for (k = w->marker_len; k < n && b->data[p + k] >= '0' &&
-		    b->data[p + k] <= '9'; k++)
+		for (k = w->marker_len;
+		     k < n && b->data[p + k] >= '0' && b->data[p + k] <= '9'; k++)
 			;
 		if (k >= n) {
 			*program = p;
@@ -151,7 +155,7 @@ bool
 record_cap_stream(struct buf *b, bool *truncated, struct record_watch *watch,
     int i, size_t cap)
 {
-	size_t	program;
+	size_t program;
 
 	if (!record_over_cap(watch, i, b, cap, &program) && !*truncated) {
 		b->cap_bytes = cap;

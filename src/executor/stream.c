@@ -11,7 +11,7 @@
 
 #include "executor.h"
 
-#define STREAM_HEADER_BYTES	8
+#define STREAM_HEADER_BYTES 8
 
 void
 stream_demux_init(struct stream_demux *d, struct buf *stdout_buf,
@@ -25,9 +25,9 @@ stream_demux_init(struct stream_demux *d, struct buf *stdout_buf,
 bool
 stream_demux_feed(struct stream_demux *d, const void *data, size_t len)
 {
-	const unsigned char	*p = data;
-	size_t			 n, taken;
-	int			 i;
+	const unsigned char *p = data;
+	size_t n, taken;
+	int i;
 
 	while (len > 0) {
 		if (d->frame_left == 0) {

@@ -42,21 +42,20 @@
 
 #include "executor.h"
 
-
 enum uid_state { UID_FREE, UID_IN_USE, UID_LOST };
 
 struct uid_pool {
-	pthread_mutex_t	 lock;
-	unsigned	 base;
-	unsigned	 count;
-	unsigned char	*used;		/* enum uid_state */
+	pthread_mutex_t lock;
+	unsigned base;
+	unsigned count;
+	unsigned char *used; /* enum uid_state */
 	/* For a lost uid: its container, the sweep it was lost in, and
 	 * whether the current sweep listed that container. */
-	char		(*lost_id)[DOCKER_ID_MAX + 1];
-	unsigned	*lost_sweep;
-	unsigned char	*seen;
-	unsigned	 sweep;		/* sweeps begun */
-	char		 proc[64];	/* "/proc"; a test's stand-in */
+	char (*lost_id)[DOCKER_ID_MAX + 1];
+	unsigned *lost_sweep;
+	unsigned char *seen;
+	unsigned sweep; /* sweeps begun */
+	char proc[64];  /* "/proc"; a test's stand-in */
 };
 
 /* How many uids an instance needs: every container that can be alive at
@@ -70,7 +69,8 @@ uid_pool_new(unsigned base, unsigned count)
 		return NULL;
 	if ((u->used = calloc(count ? count : 1, 1)) == NULL ||
 	    (u->lost_id = calloc(count ? count : 1, sizeof(*u->lost_id))) == NULL ||
-	    (u->lost_sweep = calloc(count ? count : 1, sizeof(*u->lost_sweep))) == NULL ||
+	    (u->lost_sweep = calloc(count ? count : 1, sizeof(*u->lost_sweep))) ==
+		NULL ||
 	    (u->seen = calloc(count ? count : 1, 1)) == NULL) {
 		uid_pool_free(u);
 		return NULL;
@@ -105,7 +105,7 @@ uid_slot(const struct uid_pool *u, long uid)
 	return uid - (long)u->base;
 }
 
-#define UID_STATUS_MAX_BYTES	4096	/* /proc/PID/status is ~1.4 KB */
+#define UID_STATUS_MAX_BYTES 4096 /* /proc/PID/status is ~1.4 KB */
 
 /*
  * The uid of pid's process that falls in [base, base + count): real,
@@ -116,10 +116,10 @@ uid_slot(const struct uid_pool *u, long uid)
 long
 uid_proc_in_range(const char *proc, long pid, unsigned base, unsigned count)
 {
-	char		 path[128], text[UID_STATUS_MAX_BYTES], *p, *end;
-	ssize_t		 n;
-	long		 v;
-	int		 fd, i;
+	char path[128], text[UID_STATUS_MAX_BYTES], *p, *end;
+	ssize_t n;
+	long v;
+	int fd, i;
 
 	snprintf(path, sizeof(path), "%s/%ld/status", proc, pid);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
@@ -153,9 +153,9 @@ void
 uid_proc_scan(const char *proc, unsigned base, unsigned count,
     void (*fn)(long pid, long uid, void *), void *arg)
 {
-	DIR		*dir;
-	struct dirent	*de;
-	long		 pid, uid;
+	DIR *dir;
+	struct dirent *de;
+	long pid, uid;
 
 	if (count == 0 || (dir = opendir(proc)) == NULL)
 		return;
@@ -172,8 +172,8 @@ uid_proc_scan(const char *proc, unsigned base, unsigned count,
 static void
 uid_mark_busy(long pid, long uid, void *arg)
 {
-	unsigned char	*busy = ((void **)arg)[0];
-	struct uid_pool	*u = ((void **)arg)[1];
+	unsigned char *busy = ((void **)arg)[0];
+	struct uid_pool *u = ((void **)arg)[1];
 
 	(void)pid;
 	busy[uid - (long)u->base] = 1;
@@ -184,10 +184,10 @@ uid_mark_busy(long pid, long uid, void *arg)
 long
 uid_pool_take(struct uid_pool *u)
 {
-	unsigned char	*busy;
-	void		*arg[2];
-	unsigned	 i;
-	long		 uid = -1;
+	unsigned char *busy;
+	void *arg[2];
+	unsigned i;
+	long uid = -1;
 
 	if (u->count == 0)
 		return UID_SHARED;
@@ -217,8 +217,8 @@ uid_pool_take(struct uid_pool *u)
 int
 uid_pool_reap(struct uid_pool *u, long pid, long uid)
 {
-	long	i;
-	int	pidfd, killed = 0;
+	long i;
+	int pidfd, killed = 0;
 
 	if ((i = uid_slot(u, uid)) == -1)
 		return 0;
@@ -239,7 +239,6 @@ uid_pool_set_proc(struct uid_pool *u, const char *proc)
 {
 	snprintf(u->proc, sizeof(u->proc), "%s", proc);
 }
-
 
 void
 uid_pool_put(struct uid_pool *u, long uid)

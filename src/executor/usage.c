@@ -29,13 +29,13 @@
 
 #include "executor.h"
 
-#define USAGE_CGROUP_ROOT	"/sys/fs/cgroup"
-#define USAGE_FILE_MAX_BYTES	4096	/* cpu.stat is about 200 bytes */
+#define USAGE_CGROUP_ROOT "/sys/fs/cgroup"
+#define USAGE_FILE_MAX_BYTES 4096 /* cpu.stat is about 200 bytes */
 
 /* A candidate directory: prefix, the container's id, suffix. */
 struct usage_dir {
-	const char	*prefix;
-	const char	*suffix;
+	const char *prefix;
+	const char *suffix;
 };
 
 /* The first of the candidate directories that has the file. */
@@ -43,8 +43,8 @@ static int
 usage_find(const struct usage_dir *dirs, const char *id, const char *file,
     int flags)
 {
-	char	path[512];
-	int	n, fd = -1;
+	char path[512];
+	int n, fd = -1;
 
 	for (; dirs->prefix != NULL && fd == -1; dirs++) {
 		n = snprintf(path, sizeof(path), USAGE_CGROUP_ROOT "/%s%s%s/%s",
@@ -58,11 +58,11 @@ usage_find(const struct usage_dir *dirs, const char *id, const char *file,
 static long long
 usage_read_number(int fd, const char *key)
 {
-	char		 text[USAGE_FILE_MAX_BYTES];
-	const char	*p;
-	ssize_t		 n;
-	char		*end;
-	long long	 v;
+	char text[USAGE_FILE_MAX_BYTES];
+	const char *p;
+	ssize_t n;
+	char *end;
+	long long v;
 
 	if (fd == -1 || (n = pread(fd, text, sizeof(text) - 1, 0)) <= 0)
 		return -1;
@@ -88,12 +88,12 @@ usage_read_number(int fd, const char *key)
 void
 usage_begin(struct usage_probe *u, const char *container_id)
 {
-	static const struct usage_dir v1_cpu[] = {
-		{ "cpuacct/docker/", "" }, { "cpu,cpuacct/docker/", "" },
+	static const struct usage_dir v1_cpu[] = { { "cpuacct/docker/", "" },
+		{ "cpu,cpuacct/docker/", "" },
 		{ "cpuacct/system.slice/docker-", ".scope" },
-		{ "cpu,cpuacct/system.slice/docker-", ".scope" }, { NULL, NULL } };
-	static const struct usage_dir v1_memory[] = {
-		{ "memory/docker/", "" },
+		{ "cpu,cpuacct/system.slice/docker-", ".scope" },
+		{ NULL, NULL } };
+	static const struct usage_dir v1_memory[] = { { "memory/docker/", "" },
 		{ "memory/system.slice/docker-", ".scope" }, { NULL, NULL } };
 	static const struct usage_dir v2[] = { { "docker/", "" },
 		{ "system.slice/docker-", ".scope" }, { NULL, NULL } };
@@ -105,7 +105,8 @@ usage_begin(struct usage_probe *u, const char *container_id)
 	} else {
 		u->v2 = true;
 		u->cpu_fd = usage_find(v2, container_id, "cpu.stat", O_RDONLY);
-		u->memory_fd = usage_find(v2, container_id, "memory.peak", O_RDWR);
+		u->memory_fd =
+		    usage_find(v2, container_id, "memory.peak", O_RDWR);
 	}
 	/* Writing resets the peak to the current usage (v1; v2 from 6.12). */
 	if (u->memory_fd != -1 && pwrite(u->memory_fd, "0\n", 2, 0) == -1)
@@ -116,7 +117,8 @@ usage_begin(struct usage_probe *u, const char *container_id)
 	usage_sample(u);
 	u->cpu_start = u->cpu_last;
 	if (u->cpu_fd == -1 || u->memory_fd == -1)
-		log_warn("usage: no cgroup counters for container %.12s", container_id);
+		log_warn("usage: no cgroup counters for container %.12s",
+		    container_id);
 }
 
 void
@@ -125,9 +127,9 @@ usage_sample(struct usage_probe *u)
 	long long v;
 
 	v = u->v2 ? usage_read_number(u->cpu_fd, "usage_usec") :
-	    usage_read_number(u->cpu_fd, NULL);
+		    usage_read_number(u->cpu_fd, NULL);
 	if (v >= 0)
-		u->cpu_last = u->v2 ? v * 1000 : v;	/* ns */
+		u->cpu_last = u->v2 ? v * 1000 : v; /* ns */
 	if ((v = usage_read_number(u->memory_fd, NULL)) >= 0)
 		u->memory_last = v;
 }
@@ -137,7 +139,8 @@ usage_end(struct usage_probe *u, struct job_usage *out)
 {
 	usage_sample(u);
 	out->cpu_ms = u->cpu_start >= 0 && u->cpu_last >= u->cpu_start ?
-	    (u->cpu_last - u->cpu_start + 500000) / 1000000 : -1;
+	    (u->cpu_last - u->cpu_start + 500000) / 1000000 :
+	    -1;
 	out->memory_peak_bytes = u->memory_last;
 	if (u->cpu_fd != -1)
 		close(u->cpu_fd);

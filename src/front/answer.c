@@ -19,14 +19,15 @@
 static int
 answer_output(yajl_gen g, const struct buf *b)
 {
-	struct buf	clean;
-	int		rc = -1;
+	struct buf clean;
+	int rc = -1;
 
 	/* Worst case every byte becomes a 3-byte U+FFFD. */
 	buf_init(&clean, b->len * 3 + 1);
 	if (utf8_sanitize(b->data ? b->data : "", b->len, &clean) == 0 &&
-	    yajl_gen_string(g, (const unsigned char *)(clean.data ? clean.data : ""),
-	    clean.len) == yajl_gen_status_ok)
+	    yajl_gen_string(g,
+		(const unsigned char *)(clean.data ? clean.data : ""),
+		clean.len) == yajl_gen_status_ok)
 		rc = 0;
 	buf_free(&clean);
 	return rc;
@@ -37,14 +38,16 @@ static int
 answer_text(yajl_gen g, const char *s, size_t len)
 {
 	return yajl_gen_string(g, (const unsigned char *)s, len) ==
-	    yajl_gen_status_ok ? 0 : -1;
+		yajl_gen_status_ok ?
+	    0 :
+	    -1;
 }
 
 static int
 answer_exception(yajl_gen g, const struct runner_data *d)
 {
-	const struct runner_exception	*e = &d->exception;
-	size_t				 i;
+	const struct runner_exception *e = &d->exception;
+	size_t i;
 
 	if (!d->valid || !d->has_exception) {
 		GEN(yajl_gen_null(g));
@@ -55,7 +58,7 @@ answer_exception(yajl_gen g, const struct runner_data *d)
 	GEN_STR(g, e->type);
 	GEN_KEY(g, "message");
 	if (answer_text(g, e->message.data ? e->message.data : "",
-	    e->message.len) == -1)
+		e->message.len) == -1)
 		goto fail;
 	GEN_KEY(g, "line");
 	GEN(e->line >= 0 ? yajl_gen_integer(g, e->line) : yajl_gen_null(g));
@@ -98,9 +101,9 @@ answer_file_is_text(const struct runner_file *f)
 static int
 answer_files(yajl_gen g, const struct runner_data *d)
 {
-	struct buf	b64;
-	size_t		i;
-	int		rc = -1;
+	struct buf b64;
+	size_t i;
+	int rc = -1;
 
 	GEN(yajl_gen_array_open(g));
 	for (i = 0; d->valid && i < d->nfiles; i++) {
@@ -118,7 +121,8 @@ answer_files(yajl_gen g, const struct runner_data *d)
 		} else {
 			buf_init(&b64, (f->data.len + 2) / 3 * 4);
 			if (base64_encode(data, f->data.len, &b64) == -1 ||
-			    answer_text(g, b64.data ? b64.data : "", b64.len) == -1) {
+			    answer_text(g, b64.data ? b64.data : "", b64.len) ==
+				-1) {
 				buf_free(&b64);
 				goto fail;
 			}
@@ -160,7 +164,7 @@ answer_agent_keys(yajl_gen g, const struct job_result *r,
 	GEN_KEY(g, "result");
 	if (d->valid && d->has_result) {
 		if (answer_text(g, d->result.data ? d->result.data : "",
-		    d->result.len) == -1)
+			d->result.len) == -1)
 			goto fail;
 	} else
 		GEN(yajl_gen_null(g));
@@ -200,7 +204,8 @@ answer_runner_data(const struct job_result *r)
 	if (r->data.len > 0 &&
 	    runner_data_parse(r->data.data, r->data.len, d) == -1)
 		log_warn("answer: the runner's data record was refused "
-		    "(%zu bytes)", r->data.len);
+			 "(%zu bytes)",
+		    r->data.len);
 	return d;
 }
 
@@ -246,8 +251,8 @@ fail:
 int
 answer_result(const struct job_result *r, struct buf *out)
 {
-	struct runner_data	*d;
-	yajl_gen		 g;
+	struct runner_data *d;
+	yajl_gen g;
 
 	if ((d = answer_runner_data(r)) == NULL)
 		return -1;
@@ -328,8 +333,8 @@ int
 answer_runtime(const struct runtime_info *rt, const struct config *c,
     struct buf *out)
 {
-	yajl_gen	g;
-	size_t		i;
+	yajl_gen g;
+	size_t i;
 
 	if ((g = json_gen_begin()) == NULL)
 		return -1;

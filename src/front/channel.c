@@ -12,9 +12,9 @@
 #include "privsep.h"
 
 struct channel {
-	int			 fd;
-	struct buf		 request;
-	struct buf		 reply;
+	int fd;
+	struct buf request;
+	struct buf reply;
 };
 
 struct channel *
@@ -71,7 +71,8 @@ channel_run(struct channel *ch, const struct job_spec *spec,
 	int rc = -1;
 
 	if (privsep_pack_run(&ch->request, spec) == -1)
-		api_error_set(err, 500, "internal", "Job over the channel's cap.");
+		api_error_set(err, 500, "internal",
+		    "Job over the channel's cap.");
 	else if (channel_call(ch, err) == 0)
 		rc = privsep_unpack_result(&ch->reply, result, err);
 	channel_shrink(ch);
@@ -92,8 +93,7 @@ channel_health(struct channel *ch, struct health *h,
 }
 
 int
-channel_runtime(struct channel *ch, struct runtime_info *rt,
-    struct api_error *err)
+channel_runtime(struct channel *ch, struct runtime_info *rt, struct api_error *err)
 {
 	if (privsep_pack_type(&ch->request, PRIVSEP_RUNTIME) == -1) {
 		api_error_set(err, 500, "internal", "Could not pack a request.");

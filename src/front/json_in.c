@@ -25,37 +25,48 @@
 
 #include "front.h"
 
-#define JSON_IN_NUMBER_MAX	32	/* longest numeral we look at */
+#define JSON_IN_NUMBER_MAX 32 /* longest numeral we look at */
 
-enum json_in_key { KEY_NONE, KEY_CODE, KEY_STDIN, KEY_TIMEOUT, KEY_FILES,
-	KEY_UNKNOWN };
+enum json_in_key {
+	KEY_NONE,
+	KEY_CODE,
+	KEY_STDIN,
+	KEY_TIMEOUT,
+	KEY_FILES,
+	KEY_UNKNOWN
+};
 /* Keys of one object of "files". */
-enum json_in_file_key { FKEY_NONE, FKEY_NAME, FKEY_CONTENT, FKEY_ENCODING,
-	FKEY_UNKNOWN };
+enum json_in_file_key {
+	FKEY_NONE,
+	FKEY_NAME,
+	FKEY_CONTENT,
+	FKEY_ENCODING,
+	FKEY_UNKNOWN
+};
 
 struct json_in {
-	const struct job_limits	*limits;
-	struct job_spec		*spec;
-	struct api_error	 error;		/* first meaning error */
-	bool			 failed;
-	bool			 too_deep;
-	unsigned		 depth;
-	enum json_in_key	 key;		/* the key whose value comes next */
-	unsigned		 seen;		/* bit per key */
-	bool			 top_is_object;
+	const struct job_limits *limits;
+	struct job_spec *spec;
+	struct api_error error; /* first meaning error */
+	bool failed;
+	bool too_deep;
+	unsigned depth;
+	enum json_in_key key; /* the key whose value comes next */
+	unsigned seen;        /* bit per key */
+	bool top_is_object;
 	/* "files": the list at depth 2, each object at depth 3. */
-	bool			 in_files;
-	bool			 in_file;
-	enum json_in_file_key	 fkey;
-	unsigned		 fseen;
-	struct buf		 content;	/* the object's content, as sent */
-	bool			 base64;
-	size_t			 files_bytes;	/* decoded so far */
+	bool in_files;
+	bool in_file;
+	enum json_in_file_key fkey;
+	unsigned fseen;
+	struct buf content; /* the object's content, as sent */
+	bool base64;
+	size_t files_bytes; /* decoded so far */
 };
 
 /* Remembers the first error of meaning; later ones are not reported. */
-static void __attribute__((format(printf, 4, 5)))
-json_in_fail(struct json_in *p, int status, const char *code, const char *fmt, ...)
+static void __attribute__((format(printf, 4, 5))) json_in_fail(struct json_in *p,
+    int status, const char *code, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -81,7 +92,8 @@ json_in_top_value(struct json_in *p)
 static void
 json_in_file_wrong_type(struct json_in *p)
 {
-	json_in_fail(p, 400, "wrong_type", "\"files\" must be a list of "
+	json_in_fail(p, 400, "wrong_type",
+	    "\"files\" must be a list of "
 	    "{\"name\": str, \"content\": str, \"encoding\": \"utf-8\" or "
 	    "\"base64\"} objects.");
 }
@@ -147,11 +159,12 @@ json_in_boolean(void *ctx, int value)
 static int
 json_in_number(void *ctx, const char *s, size_t len)
 {
-	struct json_in	*p = ctx;
-	char		 text[JSON_IN_NUMBER_MAX + 1];
-	double		 seconds;
+	struct json_in *p = ctx;
+	char text[JSON_IN_NUMBER_MAX + 1];
+	double seconds;
 
-	if (json_in_files_value(p) || !json_in_top_value(p) || p->key != KEY_TIMEOUT)
+	if (json_in_files_value(p) || !json_in_top_value(p) ||
+	    p->key != KEY_TIMEOUT)
 		return json_in_scalar(p);
 	seconds = -1;
 	if (len <= JSON_IN_NUMBER_MAX) {
@@ -179,11 +192,12 @@ json_in_keep_string(struct json_in *p, const unsigned char *s, size_t len,
 {
 	if (len > max) {
 		json_in_fail(p, 413, code,
-		    "\"%s\" is %zu bytes; at most %zu are accepted.", what, len, max);
+		    "\"%s\" is %zu bytes; at most %zu are accepted.", what, len,
+		    max);
 		return 1;
 	}
 	if (p->failed)
-		return 1;	/* the answer is already an error: keep nothing */
+		return 1; /* the answer is already an error: keep nothing */
 	/* +1: a NUL after the data for logging; the length is what counts. */
 	if ((*dst = malloc(len + 1)) == NULL) {
 		json_in_fail(p, 500, "internal", "Out of memory.");
@@ -211,11 +225,13 @@ json_in_file_string(struct json_in *p, const unsigned char *s, size_t len)
 	switch (p->fkey) {
 	case FKEY_NAME:
 		if (!job_file_name_ok((const char *)s, len)) {
-			json_in_fail(p, 400, "bad_file_name", "File name \"%.*s\" "
+			json_in_fail(p, 400, "bad_file_name",
+			    "File name \"%.*s\" "
 			    "is not 1 to %d bytes of A-Z a-z 0-9 . _ - (not starting "
-			    "with '.').", (int)utf8_whole_prefix((const char *)s,
-			    len > 100 ? 100 : len), (const char *)s,
-			    PROTOCOL_FILE_NAME_MAX_BYTES);
+			    "with '.').",
+			    (int)utf8_whole_prefix((const char *)s,
+				len > 100 ? 100 : len),
+			    (const char *)s, PROTOCOL_FILE_NAME_MAX_BYTES);
 			return 1;
 		}
 		memcpy(f->name, s, len);
@@ -224,8 +240,10 @@ json_in_file_string(struct json_in *p, const unsigned char *s, size_t len)
 	case FKEY_CONTENT:
 		buf_reset(&p->content);
 		if (buf_append(&p->content, s, len) == -1) {
-			json_in_fail(p, 400, "files_too_large", "The files are over "
-			    "%zu bytes in all.", p->limits->files_max_bytes);
+			json_in_fail(p, 400, "files_too_large",
+			    "The files are over "
+			    "%zu bytes in all.",
+			    p->limits->files_max_bytes);
 			return 1;
 		}
 		break;
@@ -235,7 +253,8 @@ json_in_file_string(struct json_in *p, const unsigned char *s, size_t len)
 		else if (len == 5 && memcmp(s, "utf-8", 5) == 0)
 			p->base64 = false;
 		else
-			json_in_fail(p, 400, "bad_file_encoding", "A file's "
+			json_in_fail(p, 400, "bad_file_encoding",
+			    "A file's "
 			    "\"encoding\" is \"utf-8\" (the default) or \"base64\".");
 		break;
 	default:
@@ -248,44 +267,50 @@ json_in_file_string(struct json_in *p, const unsigned char *s, size_t len)
 static int
 json_in_file_done(struct json_in *p)
 {
-	struct job_file	*f = &p->spec->files[p->spec->nfiles - 1];
-	struct buf	 decoded;
-	size_t		 i, left;
+	struct job_file *f = &p->spec->files[p->spec->nfiles - 1];
+	struct buf decoded;
+	size_t i, left;
 
 	if (p->failed)
 		return 1;
 	if ((p->fseen & ((1U << FKEY_NAME) | (1U << FKEY_CONTENT))) !=
 	    ((1U << FKEY_NAME) | (1U << FKEY_CONTENT))) {
-		json_in_fail(p, 400, "missing_file_field", "Each file needs a "
+		json_in_fail(p, 400, "missing_file_field",
+		    "Each file needs a "
 		    "\"name\" and a \"content\".");
 		return 1;
 	}
 	for (i = 0; i + 1 < p->spec->nfiles; i++)
 		if (strcmp(p->spec->files[i].name, f->name) == 0) {
-			json_in_fail(p, 400, "duplicate_file_name", "File name "
-			    "\"%s\" appears more than once.", f->name);
+			json_in_fail(p, 400, "duplicate_file_name",
+			    "File name "
+			    "\"%s\" appears more than once.",
+			    f->name);
 			return 1;
 		}
 	left = p->limits->files_max_bytes - p->files_bytes;
 	if (!p->base64) {
 		if (p->content.len > left)
 			goto too_large;
-		decoded = p->content;	/* the buffer moves into the file */
+		decoded = p->content; /* the buffer moves into the file */
 		buf_init(&p->content, p->content.cap_bytes);
 	} else {
 		if (base64_decoded_max(p->content.len) > left + 2)
 			goto too_large;
 		buf_init(&decoded, left);
 		if (base64_decode(p->content.data ? p->content.data : "",
-		    p->content.len, &decoded) == -1) {
-			bool too_large = base64_decoded_max(p->content.len) > left;
+			p->content.len, &decoded) == -1) {
+			bool too_large =
+			    base64_decoded_max(p->content.len) > left;
 
 			buf_free(&decoded);
 			if (too_large)
 				goto too_large;
-			json_in_fail(p, 400, "bad_base64", "The content of file "
+			json_in_fail(p, 400, "bad_base64",
+			    "The content of file "
 			    "\"%s\" is not valid base64 (RFC 4648, with padding, "
-			    "no line breaks).", f->name);
+			    "no line breaks).",
+			    f->name);
 			return 1;
 		}
 	}
@@ -298,8 +323,10 @@ json_in_file_done(struct json_in *p)
 	p->files_bytes += f->len;
 	return 1;
 too_large:
-	json_in_fail(p, 400, "files_too_large", "The files are over %zu bytes "
-	    "in all (decoded).", p->limits->files_max_bytes);
+	json_in_fail(p, 400, "files_too_large",
+	    "The files are over %zu bytes "
+	    "in all (decoded).",
+	    p->limits->files_max_bytes);
 	return 1;
 }
 
@@ -327,17 +354,24 @@ json_in_string(void *ctx, const unsigned char *s, size_t len)
 static int
 json_in_map_key(void *ctx, const unsigned char *key, size_t len)
 {
-	static const struct { const char *name; enum json_in_key key; } keys[] = {
-		{ "code", KEY_CODE }, { "stdin", KEY_STDIN },
-		{ "timeout", KEY_TIMEOUT }, { "files", KEY_FILES },
+	static const struct {
+		const char *name;
+		enum json_in_key key;
+	} keys[] = {
+		{ "code", KEY_CODE },
+		{ "stdin", KEY_STDIN },
+		{ "timeout", KEY_TIMEOUT },
+		{ "files", KEY_FILES },
 	};
-	struct json_in	*p = ctx;
-	size_t		 i;
+	struct json_in *p = ctx;
+	size_t i;
 
 	if (json_in_files_value(p)) {
-		static const struct { const char *name; enum json_in_file_key key; }
-		    fkeys[] = { { "name", FKEY_NAME }, { "content", FKEY_CONTENT },
-		    { "encoding", FKEY_ENCODING } };
+		static const struct {
+			const char *name;
+			enum json_in_file_key key;
+		} fkeys[] = { { "name", FKEY_NAME }, { "content", FKEY_CONTENT },
+			{ "encoding", FKEY_ENCODING } };
 
 		if (p->depth != 3)
 			return 1;
@@ -347,15 +381,19 @@ json_in_map_key(void *ctx, const unsigned char *key, size_t len)
 			    memcmp(fkeys[i].name, key, len) == 0)
 				p->fkey = fkeys[i].key;
 		if (p->fkey == FKEY_UNKNOWN) {
-			json_in_fail(p, 400, "unknown_key", "Unknown key \"%.*s\" in "
+			json_in_fail(p, 400, "unknown_key",
+			    "Unknown key \"%.*s\" in "
 			    "a file: only \"name\", \"content\" and \"encoding\".",
-			    (int)utf8_whole_prefix((const char *)key, len > 64 ? 64 :
-			    len), (const char *)key);
+			    (int)utf8_whole_prefix((const char *)key,
+				len > 64 ? 64 : len),
+			    (const char *)key);
 			return 1;
 		}
 		if (p->fseen & (1U << p->fkey)) {
-			json_in_fail(p, 400, "duplicate_key", "Key \"%.*s\" appears "
-			    "more than once in a file.", (int)len, (const char *)key);
+			json_in_fail(p, 400, "duplicate_key",
+			    "Key \"%.*s\" appears "
+			    "more than once in a file.",
+			    (int)len, (const char *)key);
 			p->fkey = FKEY_UNKNOWN;
 			return 1;
 		}
@@ -372,7 +410,8 @@ json_in_map_key(void *ctx, const unsigned char *key, size_t len)
 	if (p->key == KEY_UNKNOWN) {
 		/* Echo at most 64 bytes, cut on a character boundary so the
 		 * message stays UTF-8 (json_out refuses anything else). */
-		json_in_fail(p, 400, "unknown_key", "Unknown key \"%.*s\": only "
+		json_in_fail(p, 400, "unknown_key",
+		    "Unknown key \"%.*s\": only "
 		    "\"code\", \"stdin\", \"timeout\" and \"files\" are accepted.",
 		    (int)utf8_whole_prefix((const char *)key, len > 64 ? 64 : len),
 		    (const char *)key);
@@ -382,7 +421,7 @@ json_in_map_key(void *ctx, const unsigned char *key, size_t len)
 		json_in_fail(p, 400, "duplicate_key",
 		    "Key \"%.*s\" appears more than once.", (int)len,
 		    (const char *)key);
-		p->key = KEY_UNKNOWN;	/* keep the first value */
+		p->key = KEY_UNKNOWN; /* keep the first value */
 		return 1;
 	}
 	p->seen |= 1U << p->key;
@@ -400,8 +439,8 @@ json_in_open(struct json_in *p, bool is_map)
 		p->in_files = true;
 	else if (json_in_files_value(p) && p->depth == 2 && is_map) {
 		if (p->spec->nfiles == PROTOCOL_FILES_MAX)
-			json_in_fail(p, 400, "too_many_files", "At most %d files.",
-			    PROTOCOL_FILES_MAX);
+			json_in_fail(p, 400, "too_many_files",
+			    "At most %d files.", PROTOCOL_FILES_MAX);
 		else if (!p->failed) {
 			p->spec->nfiles++;
 			p->in_file = true;
@@ -416,7 +455,7 @@ json_in_open(struct json_in *p, bool is_map)
 		json_in_wrong_type(p);
 	if (++p->depth > JSON_IN_DEPTH_MAX) {
 		p->too_deep = true;
-		return 0;	/* cancels the parse */
+		return 0; /* cancels the parse */
 	}
 	return 1;
 }
@@ -436,8 +475,8 @@ json_in_start_array(void *ctx)
 static int
 json_in_close(void *ctx)
 {
-	struct json_in	*p = ctx;
-	int		 rc = 1;
+	struct json_in *p = ctx;
+	int rc = 1;
 
 	p->depth--;
 	if (p->in_files && p->depth == 2 && p->in_file) {
@@ -463,8 +502,8 @@ static const yajl_callbacks json_in_callbacks = {
 static int
 json_in_hex4(const char *s, size_t left, unsigned *out)
 {
-	unsigned	v = 0;
-	size_t		i;
+	unsigned v = 0;
+	size_t i;
 
 	if (left < 4)
 		return -1;
@@ -494,11 +533,12 @@ json_in_hex4(const char *s, size_t left, unsigned *out)
 static const char *
 json_in_prescan(const char *s, size_t len)
 {
-	static const char lone_surrogate[] = "The body holds a lone UTF-16 "
+	static const char lone_surrogate[] =
+	    "The body holds a lone UTF-16 "
 	    "surrogate escape (\\ud800-\\udfff outside a valid pair).";
-	bool		in_string = false;
-	unsigned	u, low;
-	size_t		i;
+	bool in_string = false;
+	unsigned u, low;
+	size_t i;
 
 	for (i = 0; i < len; i++) {
 		if (s[i] == '"') {
@@ -507,7 +547,7 @@ json_in_prescan(const char *s, size_t len)
 		}
 		if (!in_string && (s[i] == '\v' || s[i] == '\f'))
 			return "The body holds \\v or \\f outside a string; JSON "
-			    "whitespace is space, tab, LF and CR.";
+			       "whitespace is space, tab, LF and CR.";
 		if (!in_string || s[i] != '\\')
 			continue;
 		if (++i >= len || s[i] != 'u')
@@ -567,9 +607,9 @@ int
 json_in_parse_job(const char *body, size_t len, const struct job_limits *limits,
     struct job_spec *spec, struct api_error *err)
 {
-	struct json_in	 p;
-	yajl_handle	 h;
-	yajl_status	 st;
+	struct json_in p;
+	yajl_handle h;
+	yajl_status st;
 
 	memset(spec, 0, sizeof(*spec));
 	spec->timeout_ms = limits->timeout_default_ms;
@@ -604,7 +644,7 @@ json_in_parse_job(const char *body, size_t len, const struct job_limits *limits,
 		api_error_set(err, 400, "nesting_too_deep",
 		    "The body nests deeper than %d levels.", JSON_IN_DEPTH_MAX);
 	else if (st == yajl_status_client_canceled && p.failed)
-		*err = p.error;		/* out of memory while keeping a string */
+		*err = p.error; /* out of memory while keeping a string */
 	else if (st != yajl_status_ok)
 		api_error_set(err, 400, "invalid_json",
 		    "The body is not valid JSON (RFC 8259; comments and trailing "

@@ -31,23 +31,23 @@
 
 #include "front.h"
 
-#define KEYS_LINE_MAX		256
-#define KEY_SECRET_BYTES	32		/* 256 random bits */
-#define KEY_PREFIX		"pycage_"	/* findable by secret scanners */
+#define KEYS_LINE_MAX 256
+#define KEY_SECRET_BYTES 32  /* 256 random bits */
+#define KEY_PREFIX "pycage_" /* findable by secret scanners */
 
 struct key_entry {
-	char		 name[KEY_NAME_MAX + 1];
-	unsigned char	 hash[SHA256_BYTES];
-	atomic_ullong	 requests;
+	char name[KEY_NAME_MAX + 1];
+	unsigned char hash[SHA256_BYTES];
+	atomic_ullong requests;
 };
 
 struct keys {
-	size_t		 n;
+	size_t n;
 	struct key_entry entry[KEYS_MAX];
 };
 
 static const char key_name_chars[] = "abcdefghijklmnopqrstuvwxyz"
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-";
+				     "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-";
 
 bool
 keys_name_ok(const char *name)
@@ -73,8 +73,8 @@ keys_hex_digit(int ch)
 static void
 keys_hex(const unsigned char *raw, size_t n, char *hex)
 {
-	static const char	digits[] = "0123456789abcdef";
-	size_t			i;
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
 
 	for (i = 0; i < n; i++) {
 		hex[2 * i] = digits[raw[i] >> 4];
@@ -87,9 +87,9 @@ keys_hex(const unsigned char *raw, size_t n, char *hex)
 static int
 keys_parse_line(char *line, struct key_entry *e, const char **why)
 {
-	char	*name, *hex, *extra;
-	size_t	 i;
-	int	 hi, lo;
+	char *name, *hex, *extra;
+	size_t i;
+	int hi, lo;
 
 	name = strtok(line, " \t\r");
 	hex = strtok(NULL, " \t\r");
@@ -100,7 +100,7 @@ keys_parse_line(char *line, struct key_entry *e, const char **why)
 	}
 	if (!keys_name_ok(name)) {
 		*why = "a key's name is 1 to " KEY_NAME_MAX_TEXT
-		    " of [A-Za-z0-9_.-]";
+		       " of [A-Za-z0-9_.-]";
 		return -1;
 	}
 	if (strlen(hex) != 2 * SHA256_BYTES) {
@@ -123,13 +123,13 @@ int
 keys_load(struct keys **out, const char *path, bool may_be_empty, char *err,
     size_t errlen)
 {
-	struct keys	*k;
-	struct stat	 st;
-	const char	*why;
-	char		 line[KEYS_LINE_MAX + 2], *p;
-	FILE		*f;
-	size_t		 i;
-	int		 lineno = 0, rc = -1;
+	struct keys *k;
+	struct stat st;
+	const char *why;
+	char line[KEYS_LINE_MAX + 2], *p;
+	FILE *f;
+	size_t i;
+	int lineno = 0, rc = -1;
 
 	*out = NULL;
 	if ((k = calloc(1, sizeof(*k))) == NULL) {
@@ -141,14 +141,17 @@ keys_load(struct keys **out, const char *path, bool may_be_empty, char *err,
 			*out = k;
 			return 0;
 		}
-		snprintf(err, errlen, "api_keys_file %s: %s", path, strerror(errno));
+		snprintf(err, errlen, "api_keys_file %s: %s", path,
+		    strerror(errno));
 		free(k);
 		return -1;
 	}
 	/* Whoever may write it may let anyone in. */
 	if (fstat(fileno(f), &st) == -1 || (st.st_mode & 022) != 0) {
-		snprintf(err, errlen, "api_keys_file %s: writable by group or "
-		    "others (chmod 600 it)", path);
+		snprintf(err, errlen,
+		    "api_keys_file %s: writable by group or "
+		    "others (chmod 600 it)",
+		    path);
 		goto out;
 	}
 	while (fgets(line, sizeof(line), f) != NULL) {
@@ -174,13 +177,14 @@ keys_load(struct keys **out, const char *path, bool may_be_empty, char *err,
 		}
 		for (i = 0; i < k->n; i++) {
 			if (strcmp(k->entry[i].name, k->entry[k->n].name) == 0) {
-				snprintf(err, errlen, "%s:%d: the name %s is "
-				    "on an earlier line too", path, lineno,
-				    k->entry[i].name);
+				snprintf(err, errlen,
+				    "%s:%d: the name %s is "
+				    "on an earlier line too",
+				    path, lineno, k->entry[i].name);
 				goto out;
 			}
 			if (memcmp(k->entry[i].hash, k->entry[k->n].hash,
-			    SHA256_BYTES) == 0) {
+				SHA256_BYTES) == 0) {
 				snprintf(err, errlen, "%s:%d: the same key as %s",
 				    path, lineno, k->entry[i].name);
 				goto out;
@@ -193,8 +197,10 @@ keys_load(struct keys **out, const char *path, bool may_be_empty, char *err,
 		goto out;
 	}
 	if (k->n == 0 && !may_be_empty) {
-		snprintf(err, errlen, "api_keys_file %s: no keys (make one with "
-		    "pycage-fcgi --new-key NAME)", path);
+		snprintf(err, errlen,
+		    "api_keys_file %s: no keys (make one with "
+		    "pycage-fcgi --new-key NAME)",
+		    path);
 		goto out;
 	}
 	*out = k;
@@ -226,10 +232,10 @@ keys_count(const struct keys *k)
 const char *
 keys_match(struct keys *k, const char *authorization)
 {
-	static const char	 scheme[] = "Bearer ";
-	unsigned char		 digest[SHA256_BYTES], diff;
-	const char		*token;
-	size_t			 len, i, b, found = 0, hit;
+	static const char scheme[] = "Bearer ";
+	unsigned char digest[SHA256_BYTES], diff;
+	const char *token;
+	size_t len, i, b, found = 0, hit;
 
 	if (k == NULL || authorization == NULL ||
 	    strncasecmp(authorization, scheme, sizeof(scheme) - 1) != 0)
@@ -261,20 +267,22 @@ keys_match(struct keys *k, const char *authorization)
 int
 keys_render_metrics(struct keys *k, struct buf *out)
 {
-	char	line[128];
-	size_t	i;
-	int	n;
+	char line[128];
+	size_t i;
+	int n;
 
 	if (k == NULL)
 		return 0;
-	buf_append_str(out, "# HELP pycage_key_requests_total Requests that "
+	buf_append_str(out,
+	    "# HELP pycage_key_requests_total Requests that "
 	    "carried this API key (by its name in api_keys_file).\n"
 	    "# TYPE pycage_key_requests_total counter\n");
 	for (i = 0; i < k->n; i++) {
 		n = snprintf(line, sizeof(line),
 		    "pycage_key_requests_total{key=\"%s\"} %llu\n",
-		    k->entry[i].name, atomic_load_explicit(&k->entry[i].requests,
-		    memory_order_relaxed));
+		    k->entry[i].name,
+		    atomic_load_explicit(&k->entry[i].requests,
+			memory_order_relaxed));
 		if (n > 0 && (size_t)n < sizeof(line))
 			buf_append(out, line, (size_t)n);
 	}
@@ -288,28 +296,31 @@ keys_render_metrics(struct keys *k, struct buf *out)
  * anything is written.
  */
 int
-keys_new(const char *path, const char *name, FILE *out, char *err,
-    size_t errlen)
+keys_new(const char *path, const char *name, FILE *out, char *err, size_t errlen)
 {
-	struct keys	*k;
-	unsigned char	 secret[KEY_SECRET_BYTES], digest[SHA256_BYTES];
-	char		 key[sizeof(KEY_PREFIX) + 2 * KEY_SECRET_BYTES];
-	char		 hex[2 * SHA256_BYTES + 1], line[KEYS_LINE_MAX + 2], last;
-	struct stat	 st;
-	size_t		 i;
-	int		 fd, n, rc = -1;
+	struct keys *k;
+	unsigned char secret[KEY_SECRET_BYTES], digest[SHA256_BYTES];
+	char key[sizeof(KEY_PREFIX) + 2 * KEY_SECRET_BYTES];
+	char hex[2 * SHA256_BYTES + 1], line[KEYS_LINE_MAX + 2], last;
+	struct stat st;
+	size_t i;
+	int fd, n, rc = -1;
 
 	if (!keys_name_ok(name)) {
-		snprintf(err, errlen, "--new-key %s: a key's name is 1 to "
-		    KEY_NAME_MAX_TEXT " of [A-Za-z0-9_.-]", name);
+		snprintf(err, errlen,
+		    "--new-key %s: a key's name is 1 to " KEY_NAME_MAX_TEXT
+		    " of [A-Za-z0-9_.-]",
+		    name);
 		return -1;
 	}
 	if (keys_load(&k, path, true, err, errlen) == -1)
 		return -1;
 	for (i = 0; i < k->n; i++)
 		if (strcmp(k->entry[i].name, name) == 0) {
-			snprintf(err, errlen, "%s: there is a key named %s "
-			    "already", path, name);
+			snprintf(err, errlen,
+			    "%s: there is a key named %s "
+			    "already",
+			    path, name);
 			keys_free(k);
 			return -1;
 		}
@@ -322,7 +333,8 @@ keys_new(const char *path, const char *name, FILE *out, char *err,
 	keys_hex(secret, sizeof(secret), key + sizeof(KEY_PREFIX) - 1);
 	sha256(key, strlen(key), digest);
 	keys_hex(digest, sizeof(digest), hex);
-	if ((fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600)) == -1) {
+	if ((fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600)) ==
+	    -1) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
@@ -337,7 +349,8 @@ keys_new(const char *path, const char *name, FILE *out, char *err,
 	    write(fd, line, (size_t)n) == n && fsync(fd) == 0)
 		rc = 0;
 	else
-		snprintf(err, errlen, "%s: %s", path, strerror(errno ? errno : EIO));
+		snprintf(err, errlen, "%s: %s", path,
+		    strerror(errno ? errno : EIO));
 	if (close(fd) == -1 && rc == 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		rc = -1;

@@ -55,24 +55,25 @@
 
 #include "front.h"
 
-#define LISTEN_BACKLOG		128
+#define LISTEN_BACKLOG 128
 /* A peer that stalls mid-request (params or body) frees its worker after
  * this long (tests/integration/test_http_hostile.py). */
-#define PEER_IO_TIMEOUT_S	15
-#define ACCEPT_PAUSE_MS		100
+#define PEER_IO_TIMEOUT_S 15
+#define ACCEPT_PAUSE_MS 100
 
-static pthread_mutex_t	accept_lock = PTHREAD_MUTEX_INITIALIZER;
-static atomic_int	shutting_down;
-static int		listen_fd = -1;
+static pthread_mutex_t accept_lock = PTHREAD_MUTEX_INITIALIZER;
+static atomic_int shutting_down;
+static int listen_fd = -1;
 /* Its write end is closed at shutdown: then the read end polls readable in
  * every worker at once (worker_await_kept()). */
-static int		stop_pipe[2] = { -1, -1 };
-static atomic_uint	workers_running;
+static int stop_pipe[2] = { -1, -1 };
+static atomic_uint workers_running;
 
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: pycage-fcgi [-t] [-c config] [--new-key NAME]\n"
+	fprintf(stderr,
+	    "usage: pycage-fcgi [-t] [-c config] [--new-key NAME]\n"
 	    "  -c FILE         configuration (default " CONFIG_PATH_DEFAULT ")\n"
 	    "  -t              check the configuration and exit\n"
 	    "  --new-key NAME  print a new API key once and add its hash to\n"
@@ -83,8 +84,8 @@ usage(void)
 static void
 open_listen_socket(const struct config *c)
 {
-	bool		 is_unix = c->listen[0] == '/';
-	struct group	*gr;
+	bool is_unix = c->listen[0] == '/';
+	struct group *gr;
 
 	if (is_unix && unlink(c->listen) == -1 && errno != ENOENT)
 		fatal("%s: %s", c->listen, strerror(errno));
@@ -125,13 +126,12 @@ write_pidfile(const char *path)
  * moved), then exec.  A failure goes back to the parent as an errno on
  * report, which the successful exec closes.
  */
-static void __attribute__((noreturn))
-exec_executor(const struct config *c, const char *config_path, int *fds,
-    int report)
+static void __attribute__((noreturn)) exec_executor(const struct config *c,
+    const char *config_path, int *fds, int report)
 {
-	char	 nbuf[16];
-	char	*argv[6];
-	int	 argc = 0, base, e, i, n = (int)c->workers;
+	char nbuf[16];
+	char *argv[6];
+	int argc = 0, base, e, i, n = (int)c->workers;
 
 	base = PRIVSEP_FIRST_FD + n;
 	if ((report = fcntl(report, F_DUPFD_CLOEXEC, base)) == -1)
@@ -139,7 +139,7 @@ exec_executor(const struct config *c, const char *config_path, int *fds,
 	for (i = 0; i < n; i++)
 		if ((fds[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, base)) == -1)
 			goto fail;
-	for (i = 0; i < n; i++)		/* dup2 clears close-on-exec */
+	for (i = 0; i < n; i++) /* dup2 clears close-on-exec */
 		if (dup2(fds[i], PRIVSEP_FIRST_FD + i) == -1)
 			goto fail;
 	snprintf(nbuf, sizeof(nbuf), "%d", n);
@@ -163,10 +163,10 @@ fail:
 static pid_t
 start_executor(const struct config *c, const char *config_path, int *fds)
 {
-	ssize_t	 r;
-	pid_t	 pid;
+	ssize_t r;
+	pid_t pid;
 	unsigned i;
-	int	 report[2], e = 0;
+	int report[2], e = 0;
 
 	if (pipe2(report, O_CLOEXEC) == -1)
 		fatal("pipe: %s", strerror(errno));
@@ -199,13 +199,11 @@ start_executor(const struct config *c, const char *config_path, int *fds)
  * 8th... refusal, so a flood cannot fill it; the metric counts them all.
  */
 static bool
-peer_allowed(const struct config *c, const struct sockaddr_in *peer,
-    socklen_t len)
+peer_allowed(const struct config *c, const struct sockaddr_in *peer, socklen_t len)
 {
-	bool			inet = len >= sizeof(*peer) &&
-				    peer->sin_family == AF_INET;
-	unsigned long long	n;
-	char			addr[INET_ADDRSTRLEN] = "an unknown peer";
+	bool inet = len >= sizeof(*peer) && peer->sin_family == AF_INET;
+	unsigned long long n;
+	char addr[INET_ADDRSTRLEN] = "an unknown peer";
 
 	if (inet && config_peer_allowed(c, peer->sin_addr.s_addr))
 		return true;
@@ -214,7 +212,8 @@ peer_allowed(const struct config *c, const struct sockaddr_in *peer,
 		if (inet)
 			inet_ntop(AF_INET, &peer->sin_addr, addr, sizeof(addr));
 		log_warn("refused a FastCGI connection from %s: not in "
-		    "listen_allow (%llu so far)", addr, n);
+			 "listen_allow (%llu so far)",
+		    addr, n);
 	}
 	return false;
 }
@@ -235,9 +234,9 @@ peer_allowed(const struct config *c, const struct sockaddr_in *peer,
 static void
 accept_pause(int err)
 {
-	static atomic_llong	 said;
-	struct timespec		 pause = { 0, ACCEPT_PAUSE_MS * 1000000L };
-	long long		 now = (long long)time(NULL);
+	static atomic_llong said;
+	struct timespec pause = { 0, ACCEPT_PAUSE_MS * 1000000L };
+	long long now = (long long)time(NULL);
 
 	if (atomic_exchange(&said, now) != now)
 		log_warn("accept: %s; pausing %d ms", strerror(err),
@@ -248,15 +247,16 @@ accept_pause(int err)
 static int
 worker_accept(struct worker *w, FCGX_Request *req)
 {
-	const struct config	*c = w->config;
-	struct timeval		tv = { .tv_sec = PEER_IO_TIMEOUT_S };
-	struct sockaddr_in	peer;
-	socklen_t		peerlen = sizeof(peer);
-	int			fd = -1, err = 0;
+	const struct config *c = w->config;
+	struct timeval tv = { .tv_sec = PEER_IO_TIMEOUT_S };
+	struct sockaddr_in peer;
+	socklen_t peerlen = sizeof(peer);
+	int fd = -1, err = 0;
 
 	pthread_mutex_lock(&accept_lock);
-	if (!shutting_down && (fd = accept4(listen_fd, (struct sockaddr *)&peer,
-	    &peerlen, SOCK_CLOEXEC)) == -1)
+	if (!shutting_down &&
+	    (fd = accept4(listen_fd, (struct sockaddr *)&peer, &peerlen,
+		 SOCK_CLOEXEC)) == -1)
 		err = errno;
 	pthread_mutex_unlock(&accept_lock);
 	if (fd == -1) {
@@ -289,11 +289,11 @@ worker_accept(struct worker *w, FCGX_Request *req)
 static bool
 worker_await_kept(int fd)
 {
-	struct pollfd	pfd[2] = {
+	struct pollfd pfd[2] = {
 		{ .fd = fd, .events = POLLIN },
 		{ .fd = stop_pipe[0], .events = POLLIN },
 	};
-	int		n;
+	int n;
 
 	while ((n = poll(pfd, 2, PEER_IO_TIMEOUT_S * 1000)) == -1 &&
 	    errno == EINTR)
@@ -317,9 +317,9 @@ worker_close_kept(FCGX_Request *req)
 static void *
 worker_main(void *arg)
 {
-	struct worker	*w = arg;
-	FCGX_Request	 req;
-	int		 rc;
+	struct worker *w = arg;
+	FCGX_Request req;
+	int rc;
 
 	if (FCGX_InitRequest(&req, -1, 0) != 0) {
 		log_error("worker %u: FCGX_InitRequest failed", w->index);
@@ -344,7 +344,7 @@ worker_main(void *arg)
 			if (req.ipcFd >= 0)
 				FCGX_Free(&req, 1);
 			peer_watch_end(&w->peer);
-			continue;	/* one bad connection, not a dead socket */
+			continue; /* one bad connection, not a dead socket */
 		}
 		request_handle(w, &req);
 		peer_watch_end(&w->peer);
@@ -368,7 +368,7 @@ front_drop_privileges(const struct config *c)
 
 	if (c->front_user[0] == '\0') {
 		log_warn("front_user is empty: the front keeps the executor's "
-		    "privileges (development only)");
+			 "privileges (development only)");
 		return;
 	}
 	if ((pw = getpwnam(c->front_user)) == NULL)
@@ -392,8 +392,8 @@ front_drop_privileges(const struct config *c)
 static void
 front_sweep_peers(struct worker *workers, unsigned nworkers)
 {
-	unsigned long long	n;
-	unsigned		i;
+	unsigned long long n;
+	unsigned i;
 
 	for (i = 0; i < nworkers; i++) {
 		if (!peer_watch_sweep(&workers[i].peer))
@@ -401,9 +401,9 @@ front_sweep_peers(struct worker *workers, unsigned nworkers)
 		n = metrics_fcgi_peer_cut();
 		if ((n & (n - 1)) == 0)
 			log_warn("worker %u: cut a FastCGI peer past its "
-			    "deadline (%d s to send a request, %d s to take an "
-			    "answer; %llu so far)", i, PEER_REQUEST_S,
-			    PEER_ANSWER_S, n);
+				 "deadline (%d s to send a request, %d s to take an "
+				 "answer; %llu so far)",
+			    i, PEER_REQUEST_S, PEER_ANSWER_S, n);
 	}
 }
 
@@ -418,8 +418,8 @@ static bool
 front_wait(sigset_t *sigs, pid_t executor_pid, int *status,
     struct worker *workers, unsigned nworkers)
 {
-	const struct timespec	tick = { .tv_sec = 1 };
-	int			sig;
+	const struct timespec tick = { .tv_sec = 1 };
+	int sig;
 
 	for (;;) {
 		/* SIGCHLD may have come and gone before it was blocked. */
@@ -434,9 +434,11 @@ front_wait(sigset_t *sigs, pid_t executor_pid, int *status,
 			continue;
 		if (sig == SIGUSR1 || sig == SIGUSR2) {
 			request_set_draining(sig == SIGUSR1);
-			log_info("signal %d: %s", sig, sig == SIGUSR1 ?
-			    "draining: runs and health answer 503 draining, "
-			    "runs in flight finish" : "draining ended: taking runs");
+			log_info("signal %d: %s", sig,
+			    sig == SIGUSR1 ?
+				"draining: runs and health answer 503 draining, "
+				"runs in flight finish" :
+				"draining ended: taking runs");
 			continue;
 		}
 		log_info("signal %d", sig);
@@ -445,15 +447,14 @@ front_wait(sigset_t *sigs, pid_t executor_pid, int *status,
 }
 
 static int
-front_main(const struct config *c, struct keys *keys, int *fds,
-    pid_t executor_pid)
+front_main(const struct config *c, struct keys *keys, int *fds, pid_t executor_pid)
 {
-	struct worker	*workers;
-	pthread_t	*threads;
-	sigset_t	 sigs;
-	unsigned	 i;
-	bool		 executor_gone;
-	int		 status = 0;
+	struct worker *workers;
+	pthread_t *threads;
+	sigset_t sigs;
+	unsigned i;
+	bool executor_gone;
+	int status = 0;
 
 	log_set_role("front");
 	proc_block_signals(&sigs);
@@ -480,21 +481,23 @@ front_main(const struct config *c, struct keys *keys, int *fds,
 		peer_watch_init(&workers[i].peer);
 		atomic_fetch_add(&workers_running, 1);
 		if (workers[i].chan == NULL ||
-		    pthread_create(&threads[i], NULL, worker_main, &workers[i]) != 0)
+		    pthread_create(&threads[i], NULL, worker_main,
+			&workers[i]) != 0)
 			fatal("cannot start worker %u", i);
 	}
-	free(fds);	/* each channel owns its fd now */
+	free(fds); /* each channel owns its fd now */
 	log_info("pycage-fcgi %s listening on %s with %u workers, %u execution "
-	    "slots (%u a client's share), a pool of %u, image %s, %zu API "
-	    "keys", PACKAGE_VERSION, c->listen, c->workers, c->max_executions,
+		 "slots (%u a client's share), a pool of %u, image %s, %zu API "
+		 "keys",
+	    PACKAGE_VERSION, c->listen, c->workers, c->max_executions,
 	    config_client_share(c), c->pool_size, c->image, keys_count(keys));
 
 	if ((executor_gone = front_wait(&sigs, executor_pid, &status, workers,
-	    c->workers)))
+		 c->workers)))
 		log_error("the executor exited (%s %d): stopping, so that a "
-		    "supervisor starts both again", WIFEXITED(status) ? "status" :
-		    "signal", WIFEXITED(status) ? WEXITSTATUS(status) :
-		    WTERMSIG(status));
+			  "supervisor starts both again",
+		    WIFEXITED(status) ? "status" : "signal",
+		    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
 	else
 		log_info("finishing in-flight requests");
 	shutting_down = 1;
@@ -508,7 +511,7 @@ front_main(const struct config *c, struct keys *keys, int *fds,
 	}
 	for (i = 0; i < c->workers; i++) {
 		pthread_join(threads[i], NULL);
-		channel_free(workers[i].chan);	/* the executor sees EOF */
+		channel_free(workers[i].chan); /* the executor sees EOF */
 	}
 	free(workers);
 	free(threads);
@@ -528,15 +531,15 @@ main(int argc, char **argv)
 		{ "new-key", required_argument, NULL, 'k' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static struct config	 config;
-	struct keys		*keys = NULL;
-	const char		*config_path = NULL, *new_key = NULL;
-	char			 err[512];
-	bool			 check_only = false;
-	int			*front_fds, *executor_fds, pair[2];
-	unsigned		 i;
-	pid_t			 pid;
-	int			 ch;
+	static struct config config;
+	struct keys *keys = NULL;
+	const char *config_path = NULL, *new_key = NULL;
+	char err[512];
+	bool check_only = false;
+	int *front_fds, *executor_fds, pair[2];
+	unsigned i;
+	pid_t pid;
+	int ch;
 
 	proc_tune_malloc();
 
@@ -561,28 +564,30 @@ main(int argc, char **argv)
 	config_defaults(&config);
 	if (config_path == NULL && access(CONFIG_PATH_DEFAULT, F_OK) == 0)
 		config_path = CONFIG_PATH_DEFAULT;
-	if (config_path != NULL && config_load(&config, config_path, err,
-	    sizeof(err)) == -1)
+	if (config_path != NULL &&
+	    config_load(&config, config_path, err, sizeof(err)) == -1)
 		fatal("%s", err);
 	if (new_key != NULL) {
 		if (config.api_keys_file[0] == '\0')
 			fatal("--new-key: set api_keys_file in %s first",
-			    config_path != NULL ? config_path : "the configuration");
+			    config_path != NULL ? config_path :
+						  "the configuration");
 		if (keys_new(config.api_keys_file, new_key, stdout, err,
-		    sizeof(err)) == -1)
+			sizeof(err)) == -1)
 			fatal("%s", err);
 		return 0;
 	}
 	if (config_load_files(&config, err, sizeof(err)) == -1)
 		fatal("%s", err);
 	if (access(config.executor_path, X_OK) == -1)
-		fatal("executor_path %s: %s", config.executor_path, strerror(errno));
+		fatal("executor_path %s: %s", config.executor_path,
+		    strerror(errno));
 	if (host_check_ids(&config, HOST_SUBUID_PATH, HOST_SUBGID_PATH, err,
-	    sizeof(err)) == -1)
+		sizeof(err)) == -1)
 		fatal("%s", err);
 	/* As root, before the chroot (front_drop_privileges()); -t checks it. */
-	if (config.api_keys_file[0] != '\0' && keys_load(&keys,
-	    config.api_keys_file, false, err, sizeof(err)) == -1)
+	if (config.api_keys_file[0] != '\0' &&
+	    keys_load(&keys, config.api_keys_file, false, err, sizeof(err)) == -1)
 		fatal("%s", err);
 	if (check_only) {
 		keys_free(keys);
@@ -592,7 +597,8 @@ main(int argc, char **argv)
 	log_set_level(config.log_level);
 	if (config.front_user[0] != '\0' && geteuid() != 0)
 		fatal("start as root so the front can drop to %s "
-		    "(front_user = \"\" runs unseparated)", config.front_user);
+		      "(front_user = \"\" runs unseparated)",
+		    config.front_user);
 
 	open_listen_socket(&config);
 	front_fds = calloc(config.workers, sizeof(int));
@@ -609,5 +615,5 @@ main(int argc, char **argv)
 
 	pid = start_executor(&config, config_path, executor_fds);
 	free(executor_fds);
-	return front_main(&config, keys, front_fds, pid);	/* frees front_fds */
+	return front_main(&config, keys, front_fds, pid); /* frees front_fds */
 }

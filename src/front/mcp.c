@@ -33,10 +33,10 @@
  * {"error": {"code", "message"}}.
  */
 #ifdef HAVE_CONFIG_H
-#include <config.h>		/* PACKAGE_VERSION, the serverInfo's */
+#include <config.h> /* PACKAGE_VERSION, the serverInfo's */
 #endif
 #ifndef PACKAGE_VERSION
-#define PACKAGE_VERSION "unknown"	/* built outside automake (fuzz.sh) */
+#define PACKAGE_VERSION "unknown" /* built outside automake (fuzz.sh) */
 #endif
 
 #include <stdarg.h>
@@ -50,43 +50,53 @@
 #include "front.h"
 #include "json_gen.h"
 
-#define MCP_VERSION_MODERN	"2026-07-28"
-#define MCP_VERSION_LEGACY	"2025-11-25"	/* initialize's fallback */
+#define MCP_VERSION_MODERN "2026-07-28"
+#define MCP_VERSION_LEGACY "2025-11-25" /* initialize's fallback */
 /* A request without MCP-Protocol-Version (streamable-http, 2025-06-18
  * and 2026-07-28: "MAY treat ... as 2025-03-26"). */
-#define MCP_VERSION_NO_HEADER	"2025-03-26"
-#define MCP_META_VERSION_KEY	"io.modelcontextprotocol/protocolVersion"
-#define MCP_SERVER_NAME		"pycage"
+#define MCP_VERSION_NO_HEADER "2025-03-26"
+#define MCP_META_VERSION_KEY "io.modelcontextprotocol/protocolVersion"
+#define MCP_SERVER_NAME "pycage"
 /* tools/list and server/discover may be cached this long (2026-07-28,
  * CacheableResult): the tool changes only with the image or config. */
-#define MCP_TTL_MS		300000
-#define MCP_NUMBER_MAX		32	/* a numeric id's longest numeral */
-#define MCP_SUMMARY_MAX_BYTES	(64UL * 1024)
+#define MCP_TTL_MS 300000
+#define MCP_NUMBER_MAX 32 /* a numeric id's longest numeral */
+#define MCP_SUMMARY_MAX_BYTES (64UL * 1024)
 
-static const char *const mcp_versions[] = { MCP_VERSION_MODERN,
-    "2025-11-25", "2025-06-18", "2025-03-26" };
-#define MCP_NVERSIONS	(sizeof(mcp_versions) / sizeof(mcp_versions[0]))
+static const char *const mcp_versions[] = { MCP_VERSION_MODERN, "2025-11-25",
+	"2025-06-18", "2025-03-26" };
+#define MCP_NVERSIONS (sizeof(mcp_versions) / sizeof(mcp_versions[0]))
 
 /* ------------------------------------------------------------- parser */
 
 /* What the object open at a depth is. */
 enum mcp_container { MC_TOP, MC_PARAMS, MC_META, MC_ARGUMENTS, MC_OTHER };
 /* The member whose value comes next, in the object open at a depth. */
-enum mcp_member { MM_NONE, MM_OTHER, MM_JSONRPC, MM_ID, MM_METHOD,
-	MM_PARAMS, MM_NAME, MM_ARGUMENTS, MM_PROTOCOL_VERSION, MM_META,
-	MM_META_VERSION };
+enum mcp_member {
+	MM_NONE,
+	MM_OTHER,
+	MM_JSONRPC,
+	MM_ID,
+	MM_METHOD,
+	MM_PARAMS,
+	MM_NAME,
+	MM_ARGUMENTS,
+	MM_PROTOCOL_VERSION,
+	MM_META,
+	MM_META_VERSION
+};
 
 struct mcp_parser {
-	struct mcp_message	*m;
-	yajl_handle		 h;
-	unsigned		 depth;
-	enum mcp_container	 container[JSON_IN_DEPTH_MAX + 1];
-	enum mcp_member		 member[JSON_IN_DEPTH_MAX + 1];
-	unsigned		 seen[JSON_IN_DEPTH_MAX + 1];	/* bit per member */
-	bool			 has_jsonrpc;
-	bool			 too_deep;
-	bool			 failed;
-	bool			 top_is_object;
+	struct mcp_message *m;
+	yajl_handle h;
+	unsigned depth;
+	enum mcp_container container[JSON_IN_DEPTH_MAX + 1];
+	enum mcp_member member[JSON_IN_DEPTH_MAX + 1];
+	unsigned seen[JSON_IN_DEPTH_MAX + 1]; /* bit per member */
+	bool has_jsonrpc;
+	bool too_deep;
+	bool failed;
+	bool top_is_object;
 };
 
 static void __attribute__((format(printf, 3, 4)))
@@ -107,17 +117,26 @@ static const char *
 mcp_member_name(enum mcp_member k)
 {
 	switch (k) {
-	case MM_JSONRPC:		return "jsonrpc";
-	case MM_ID:			return "id";
-	case MM_METHOD:			return "method";
-	case MM_PARAMS:			return "params";
-	case MM_NAME:			return "params.name";
-	case MM_ARGUMENTS:		return "params.arguments";
-	case MM_PROTOCOL_VERSION:	return "params.protocolVersion";
-	case MM_META:			return "params._meta";
-	case MM_META_VERSION:		return "params._meta[\""
-					    MCP_META_VERSION_KEY "\"]";
-	default:			return "a member";
+	case MM_JSONRPC:
+		return "jsonrpc";
+	case MM_ID:
+		return "id";
+	case MM_METHOD:
+		return "method";
+	case MM_PARAMS:
+		return "params";
+	case MM_NAME:
+		return "params.name";
+	case MM_ARGUMENTS:
+		return "params.arguments";
+	case MM_PROTOCOL_VERSION:
+		return "params.protocolVersion";
+	case MM_META:
+		return "params._meta";
+	case MM_META_VERSION:
+		return "params._meta[\"" MCP_META_VERSION_KEY "\"]";
+	default:
+		return "a member";
 	}
 }
 
@@ -146,7 +165,8 @@ mcp_wrong_type(struct mcp_parser *p, enum mcp_member k)
 		mcp_fail(p, MCP_INVALID_REQUEST, "\"jsonrpc\" must be \"2.0\".");
 		break;
 	case MM_ID:
-		mcp_fail(p, MCP_INVALID_REQUEST, "\"id\" must be a string or "
+		mcp_fail(p, MCP_INVALID_REQUEST,
+		    "\"id\" must be a string or "
 		    "an integer (not null).");
 		break;
 	case MM_METHOD:
@@ -173,7 +193,8 @@ static int
 mcp_scalar(struct mcp_parser *p)
 {
 	if (p->depth == 0)
-		mcp_fail(p, MCP_INVALID_REQUEST, "The body must be one JSON-RPC "
+		mcp_fail(p, MCP_INVALID_REQUEST,
+		    "The body must be one JSON-RPC "
 		    "request or notification object.");
 	else
 		mcp_wrong_type(p, mcp_current(p));
@@ -196,8 +217,8 @@ mcp_boolean(void *ctx, int value)
 static int
 mcp_number(void *ctx, const char *s, size_t len)
 {
-	struct mcp_parser	*p = ctx;
-	size_t			 i;
+	struct mcp_parser *p = ctx;
+	size_t i;
 
 	if (mcp_current(p) != MM_ID)
 		return mcp_scalar(p);
@@ -230,9 +251,9 @@ mcp_keep(char *dst, size_t max, const unsigned char *s, size_t len)
 static int
 mcp_string(void *ctx, const unsigned char *s, size_t len)
 {
-	struct mcp_parser	*p = ctx;
-	struct mcp_message	*m = p->m;
-	enum mcp_member		 k = mcp_current(p);
+	struct mcp_parser *p = ctx;
+	struct mcp_message *m = p->m;
+	enum mcp_member k = mcp_current(p);
 
 	switch (k) {
 	case MM_JSONRPC:
@@ -243,8 +264,10 @@ mcp_string(void *ctx, const unsigned char *s, size_t len)
 		break;
 	case MM_ID:
 		if (mcp_keep(m->id, MCP_ID_MAX_BYTES, s, len) == -1) {
-			mcp_fail(p, MCP_INVALID_REQUEST, "\"id\" is over %d "
-			    "bytes.", MCP_ID_MAX_BYTES);
+			mcp_fail(p, MCP_INVALID_REQUEST,
+			    "\"id\" is over %d "
+			    "bytes.",
+			    MCP_ID_MAX_BYTES);
 			break;
 		}
 		m->id_len = len;
@@ -253,8 +276,8 @@ mcp_string(void *ctx, const unsigned char *s, size_t len)
 	case MM_METHOD:
 		/* A longer name is no method of ours ("not found"). */
 		if (mcp_keep(m->method, MCP_METHOD_MAX_BYTES, s, len) == -1)
-			snprintf(m->method, sizeof(m->method), "(over %d bytes)",
-			    MCP_METHOD_MAX_BYTES);
+			snprintf(m->method, sizeof(m->method),
+			    "(over %d bytes)", MCP_METHOD_MAX_BYTES);
 		m->has_method = true;
 		break;
 	case MM_NAME:
@@ -265,14 +288,13 @@ mcp_string(void *ctx, const unsigned char *s, size_t len)
 		break;
 	case MM_PROTOCOL_VERSION:
 		if (mcp_keep(m->protocol_version, MCP_VERSION_MAX_BYTES, s,
-		    len) == -1)
+			len) == -1)
 			snprintf(m->protocol_version,
 			    sizeof(m->protocol_version), "(too long)");
 		m->has_protocol_version = true;
 		break;
 	case MM_META_VERSION:
-		if (mcp_keep(m->meta_version, MCP_VERSION_MAX_BYTES, s,
-		    len) == -1)
+		if (mcp_keep(m->meta_version, MCP_VERSION_MAX_BYTES, s, len) == -1)
 			snprintf(m->meta_version, sizeof(m->meta_version),
 			    "(too long)");
 		m->has_meta_version = true;
@@ -288,9 +310,9 @@ static int
 mcp_map_key(void *ctx, const unsigned char *key, size_t len)
 {
 	static const struct {
-		enum mcp_container	 in;
-		const char		*name;
-		enum mcp_member		 member;
+		enum mcp_container in;
+		const char *name;
+		enum mcp_member member;
 	} members[] = {
 		{ MC_TOP, "jsonrpc", MM_JSONRPC },
 		{ MC_TOP, "id", MM_ID },
@@ -302,10 +324,10 @@ mcp_map_key(void *ctx, const unsigned char *key, size_t len)
 		{ MC_PARAMS, "_meta", MM_META },
 		{ MC_META, MCP_META_VERSION_KEY, MM_META_VERSION },
 	};
-	struct mcp_parser	*p = ctx;
-	enum mcp_container	 in;
-	enum mcp_member		 k = MM_OTHER;
-	size_t			 i;
+	struct mcp_parser *p = ctx;
+	enum mcp_container in;
+	enum mcp_member k = MM_OTHER;
+	size_t i;
 
 	if (p->depth == 0)
 		return 1;
@@ -319,14 +341,16 @@ mcp_map_key(void *ctx, const unsigned char *key, size_t len)
 	if (k == MM_OTHER && in == MC_TOP) {
 		/* JSON-RPC 2.0 has four members in a request; a client
 		 * sends no responses (streamable-http, Sending Messages). */
-		mcp_fail(p, MCP_INVALID_REQUEST, "Unknown member \"%.*s\": a "
+		mcp_fail(p, MCP_INVALID_REQUEST,
+		    "Unknown member \"%.*s\": a "
 		    "request has only \"jsonrpc\", \"id\", \"method\" and "
-		    "\"params\".", (int)utf8_whole_prefix((const char *)key,
-		    len > 64 ? 64 : len), (const char *)key);
+		    "\"params\".",
+		    (int)utf8_whole_prefix((const char *)key, len > 64 ? 64 : len),
+		    (const char *)key);
 	} else if (k != MM_OTHER && (p->seen[p->depth - 1] & (1U << k))) {
 		mcp_fail(p, MCP_INVALID_REQUEST, "%s appears more than once.",
 		    mcp_member_name(k));
-		k = MM_OTHER;	/* keep the first value */
+		k = MM_OTHER; /* keep the first value */
 	} else if (k != MM_OTHER)
 		p->seen[p->depth - 1] |= 1U << k;
 	p->member[p->depth - 1] = k;
@@ -336,15 +360,16 @@ mcp_map_key(void *ctx, const unsigned char *key, size_t len)
 static int
 mcp_open(struct mcp_parser *p, bool is_map)
 {
-	enum mcp_member		k = mcp_current(p);
-	enum mcp_container	c = MC_OTHER;
+	enum mcp_member k = mcp_current(p);
+	enum mcp_container c = MC_OTHER;
 
 	if (p->depth == 0) {
 		if (is_map) {
 			p->top_is_object = true;
 			c = MC_TOP;
 		} else
-			mcp_fail(p, MCP_INVALID_REQUEST, "Batches are not "
+			mcp_fail(p, MCP_INVALID_REQUEST,
+			    "Batches are not "
 			    "accepted: send one JSON-RPC message per POST.");
 	} else if (k == MM_PARAMS && is_map)
 		c = MC_PARAMS;
@@ -358,7 +383,7 @@ mcp_open(struct mcp_parser *p, bool is_map)
 		mcp_wrong_type(p, k);
 	if (p->depth >= JSON_IN_DEPTH_MAX) {
 		p->too_deep = true;
-		return 0;	/* cancels the parse */
+		return 0; /* cancels the parse */
 	}
 	p->container[p->depth] = c;
 	p->member[p->depth] = MM_NONE;
@@ -387,8 +412,8 @@ mcp_close(void *ctx)
 	p->depth--;
 	if (p->container[p->depth] == MC_ARGUMENTS) {
 		p->m->has_arguments = true;
-		p->m->arguments_len = yajl_get_bytes_consumed(p->h) -
-		    p->m->arguments_offset;
+		p->m->arguments_len =
+		    yajl_get_bytes_consumed(p->h) - p->m->arguments_offset;
 	}
 	return 1;
 }
@@ -408,9 +433,9 @@ static const yajl_callbacks mcp_callbacks = {
 int
 mcp_parse(const char *body, size_t len, struct mcp_message *m)
 {
-	struct mcp_parser	*p;
-	struct api_error	 err;
-	yajl_status		 st;
+	struct mcp_parser *p;
+	struct api_error err;
+	yajl_status st;
 
 	memset(m, 0, sizeof(*m));
 	api_error_init(&err);
@@ -449,19 +474,23 @@ mcp_parse(const char *body, size_t len, struct mcp_message *m)
 
 	if (p->too_deep) {
 		p->failed = false;
-		mcp_fail(p, MCP_INVALID_REQUEST, "The body nests deeper than "
-		    "%d levels.", JSON_IN_DEPTH_MAX);
+		mcp_fail(p, MCP_INVALID_REQUEST,
+		    "The body nests deeper than "
+		    "%d levels.",
+		    JSON_IN_DEPTH_MAX);
 	} else if (st != yajl_status_ok) {
 		p->failed = false;
-		mcp_fail(p, MCP_PARSE_ERROR, "The body is not valid JSON (RFC "
+		mcp_fail(p, MCP_PARSE_ERROR,
+		    "The body is not valid JSON (RFC "
 		    "8259; comments and trailing bytes are refused).");
 	} else if (!p->failed && !p->has_jsonrpc)
-		mcp_fail(p, MCP_INVALID_REQUEST, "\"jsonrpc\": \"2.0\" is "
+		mcp_fail(p, MCP_INVALID_REQUEST,
+		    "\"jsonrpc\": \"2.0\" is "
 		    "missing.");
 	else if (!p->failed && !m->has_method)
 		mcp_fail(p, MCP_INVALID_REQUEST, "\"method\" is missing.");
 	if (p->failed && m->error_code == MCP_PARSE_ERROR)
-		m->id_type = MCP_ID_NONE;	/* an id of a broken body */
+		m->id_type = MCP_ID_NONE; /* an id of a broken body */
 	if (!p->failed) {
 		free(p);
 		return 0;
@@ -517,8 +546,7 @@ fail:
  */
 static void
 mcp_error(struct mcp_reply *r, int status, const struct mcp_message *m,
-    int code, const char *message, const char *api_code,
-    const char *requested)
+    int code, const char *message, const char *api_code, const char *requested)
 {
 	yajl_gen g;
 
@@ -562,7 +590,8 @@ fail:
 		yajl_gen_free(g);
 	buf_reset(&r->body);
 	r->status = 500;
-	buf_append_str(&r->body, "{\"jsonrpc\":\"2.0\",\"error\":{\"code\":"
+	buf_append_str(&r->body,
+	    "{\"jsonrpc\":\"2.0\",\"error\":{\"code\":"
 	    "-32603,\"message\":\"Could not encode the error.\"}}");
 }
 
@@ -582,7 +611,7 @@ mcp_version_known(const char *v)
 static bool
 mcp_origin_allowed(const char *list, const char *origin)
 {
-	size_t	n = strlen(origin), len;
+	size_t n = strlen(origin), len;
 
 	while (*list != '\0') {
 		list += strspn(list, " \t,");
@@ -609,13 +638,15 @@ mcp_q_zero(const char *params, size_t len)
 		n = strcspn(params + i, ";");
 		if (n > len - i)
 			n = len - i;
-		while (n > 0 && (params[i + n - 1] == ' ' || params[i + n - 1] == '\t'))
+		while (n > 0 &&
+		    (params[i + n - 1] == ' ' || params[i + n - 1] == '\t'))
 			n--;
 		/* RFC 9110 12.4.2: qvalue = ( "0" [ "." 0*3DIGIT ] ) / ... */
 		if (n >= 3 && (params[i] == 'q' || params[i] == 'Q') &&
 		    params[i + 1] == '=' && params[i + 2] == '0' &&
-		    (n == 3 || (params[i + 3] == '.' && n <= 7 &&
-		    strspn(params + i + 4, "0") >= n - 4)))
+		    (n == 3 ||
+			(params[i + 3] == '.' && n <= 7 &&
+			    strspn(params + i + 4, "0") >= n - 4)))
 			return true;
 		i += strcspn(params + i, ";");
 	}
@@ -629,8 +660,8 @@ mcp_q_zero(const char *params, size_t len)
 static bool
 mcp_accepts_json(const char *accept)
 {
-	const char	*range = accept, *end, *semi;
-	size_t		 len;
+	const char *range = accept, *end, *semi;
+	size_t len;
 
 	if (*accept == '\0')
 		return true;
@@ -641,11 +672,14 @@ mcp_accepts_json(const char *accept)
 		end = range + strcspn(range, ",");
 		semi = memchr(range, ';', (size_t)(end - range));
 		len = (size_t)((semi != NULL ? semi : end) - range);
-		while (len > 0 && (range[len - 1] == ' ' || range[len - 1] == '\t'))
+		while (len > 0 &&
+		    (range[len - 1] == ' ' || range[len - 1] == '\t'))
 			len--;
-		if (((len == 16 && strncasecmp(range, "application/json", 16) == 0) ||
-		    (len == 13 && strncasecmp(range, "application/*", 13) == 0) ||
-		    (len == 3 && strncmp(range, "*/*", 3) == 0)) &&
+		if (((len == 16 &&
+			 strncasecmp(range, "application/json", 16) == 0) ||
+			(len == 13 &&
+			    strncasecmp(range, "application/*", 13) == 0) ||
+			(len == 3 && strncmp(range, "*/*", 3) == 0)) &&
 		    (semi == NULL || !mcp_q_zero(semi, (size_t)(end - semi))))
 			return true;
 		range = end;
@@ -677,29 +711,33 @@ mcp_check_http(const struct config *c, const struct mcp_http *http,
 	 * Origin is not a browser's. */
 	if (*http->origin != '\0' &&
 	    !mcp_origin_allowed(c->mcp_origins, http->origin)) {
-		snprintf(msg, sizeof(msg), "Origin %.100s is not allowed "
-		    "(mcp_origins in pycage.conf).", http->origin);
+		snprintf(msg, sizeof(msg),
+		    "Origin %.100s is not allowed "
+		    "(mcp_origins in pycage.conf).",
+		    http->origin);
 		mcp_error(r, 403, NULL, MCP_INVALID_REQUEST, msg,
 		    "origin_not_allowed", NULL);
 		return -1;
 	}
 	if (!mcp_accepts_json(http->accept)) {
-		mcp_error(r, 406, NULL, MCP_INVALID_REQUEST, "The answer is "
+		mcp_error(r, 406, NULL, MCP_INVALID_REQUEST,
+		    "The answer is "
 		    "application/json; the Accept header does not admit it.",
 		    "not_acceptable", NULL);
 		return -1;
 	}
 	if (!mcp_is_json(http->content_type)) {
-		mcp_error(r, 415, NULL, MCP_INVALID_REQUEST, "Send the body as "
-		    "Content-Type: application/json.", "unsupported_media_type",
-		    NULL);
+		mcp_error(r, 415, NULL, MCP_INVALID_REQUEST,
+		    "Send the body as "
+		    "Content-Type: application/json.",
+		    "unsupported_media_type", NULL);
 		return -1;
 	}
 	if (*http->protocol_version != '\0' &&
 	    !mcp_version_known(http->protocol_version)) {
 		mcp_error(r, 400, NULL, MCP_UNSUPPORTED_VERSION,
-		    "Unsupported protocol version", "unsupported_protocol_version",
-		    http->protocol_version);
+		    "Unsupported protocol version",
+		    "unsupported_protocol_version", http->protocol_version);
 		return -1;
 	}
 	return 0;
@@ -768,7 +806,8 @@ fail:
 	return -1;
 }
 
-static const char mcp_instructions[] = "pycage runs Python code for you "
+static const char mcp_instructions[] =
+    "pycage runs Python code for you "
     "in a sandbox: one fresh, single-use container per call, no network, "
     "no state kept between calls. Use the run_python tool; its description "
     "lists the libraries and limits.";
@@ -840,9 +879,9 @@ fail:
 static int
 mcp_tools_list(struct worker *w, yajl_gen g, struct api_error *err)
 {
-	struct runtime_info	*rt;
-	struct buf		 desc;
-	int			 rc = -1;
+	struct runtime_info *rt;
+	struct buf desc;
+	int rc = -1;
 
 	if ((rt = calloc(1, sizeof(*rt))) == NULL) {
 		api_error_set(err, 500, "internal", "Out of memory.");
@@ -856,7 +895,8 @@ mcp_tools_list(struct worker *w, yajl_gen g, struct api_error *err)
 		goto out;
 	rc = -1;
 	if (tool_description(rt, w->config, &desc) == -1) {
-		api_error_set(err, 500, "internal", "The tool's description is "
+		api_error_set(err, 500, "internal",
+		    "The tool's description is "
 		    "over its cap.");
 		goto out;
 	}
@@ -901,7 +941,9 @@ out:
 static const char *
 mcp_mime_type(const char *name, bool text)
 {
-	static const struct { const char *ext, *type; } types[] = {
+	static const struct {
+		const char *ext, *type;
+	} types[] = {
 		{ ".csv", "text/csv" },
 		{ ".tsv", "text/tab-separated-values" },
 		{ ".txt", "text/plain" },
@@ -917,12 +959,13 @@ mcp_mime_type(const char *name, bool text)
 		{ ".gif", "image/gif" },
 		{ ".pdf", "application/pdf" },
 		{ ".zip", "application/zip" },
-		{ ".xlsx", "application/vnd.openxmlformats-officedocument."
+		{ ".xlsx",
+		    "application/vnd.openxmlformats-officedocument."
 		    "spreadsheetml.sheet" },
 		{ ".npy", "application/octet-stream" },
 	};
-	const char	*dot = strrchr(name, '.');
-	size_t		 i;
+	const char *dot = strrchr(name, '.');
+	size_t i;
 
 	for (i = 0; dot != NULL && i < sizeof(types) / sizeof(types[0]); i++)
 		if (strcasecmp(dot, types[i].ext) == 0)
@@ -935,8 +978,8 @@ static int
 mcp_append_output(struct buf *t, const char *label, const struct buf *b,
     bool truncated)
 {
-	struct buf	clean;
-	int		rc = 0;
+	struct buf clean;
+	int rc = 0;
 
 	if (b->len == 0)
 		return 0;
@@ -961,17 +1004,15 @@ static int
 mcp_summary(const struct job_result *r, const struct runner_data *d,
     struct buf *t)
 {
-	char	line[512];
-	size_t	i;
-	int	rc = 0;
+	char line[512];
+	size_t i;
+	int rc = 0;
 
 	snprintf(line, sizeof(line), "status: %s (exit code %d, %ld ms)\n",
 	    job_status_name(r->status), r->exit_code, r->duration_ms);
 	rc |= buf_append_str(t, line);
-	rc |= mcp_append_output(t, "stdout", &r->stdout_buf,
-	    r->stdout_truncated);
-	rc |= mcp_append_output(t, "stderr", &r->stderr_buf,
-	    r->stderr_truncated);
+	rc |= mcp_append_output(t, "stdout", &r->stdout_buf, r->stdout_truncated);
+	rc |= mcp_append_output(t, "stderr", &r->stderr_buf, r->stderr_truncated);
 	if (d->valid && d->has_exception) {
 		const struct runner_exception *e = &d->exception;
 
@@ -986,29 +1027,30 @@ mcp_summary(const struct job_result *r, const struct runner_data *d,
 		rc |= buf_append_str(t, "\n");
 	}
 	if (d->valid && d->has_result) {
-		rc |= buf_append_str(t, d->result_truncated ?
-		    "result (cut at its cap): " : "result: ");
+		rc |= buf_append_str(t,
+		    d->result_truncated ? "result (cut at its cap): " :
+					  "result: ");
 		if (d->result.len > 0)
 			rc |= buf_append(t, d->result.data, d->result.len);
 		rc |= buf_append_str(t, "\n");
 	}
 	for (i = 0; d->valid && i < d->nfiles; i++) {
-		snprintf(line, sizeof(line), "%s%s (%zu bytes)", i == 0 ?
-		    "files written: " : ", ", d->files[i].name,
+		snprintf(line, sizeof(line), "%s%s (%zu bytes)",
+		    i == 0 ? "files written: " : ", ", d->files[i].name,
 		    d->files[i].data.len);
 		rc |= buf_append_str(t, line);
 	}
 	if (d->valid && d->nfiles > 0)
-		rc |= buf_append_str(t, d->files_truncated ?
-		    "; more were left out\n" : "\n");
+		rc |= buf_append_str(t,
+		    d->files_truncated ? "; more were left out\n" : "\n");
 	return rc == 0 ? 0 : -1;
 }
 
 static int
 mcp_resources(yajl_gen g, const struct runner_data *d)
 {
-	char	uri[64 + PROTOCOL_FILE_NAME_MAX_BYTES];
-	size_t	i;
+	char uri[64 + PROTOCOL_FILE_NAME_MAX_BYTES];
+	size_t i;
 
 	for (i = 0; d->valid && i < d->nfiles; i++) {
 		const struct runner_file *f = &d->files[i];
@@ -1026,19 +1068,22 @@ mcp_resources(yajl_gen g, const struct runner_data *d)
 		GEN_STR(g, mcp_mime_type(f->name, text));
 		if (text) {
 			GEN_KEY(g, "text");
-			GEN(yajl_gen_string(g, (const unsigned char *)
-			    (f->data.data ? f->data.data : ""), f->data.len));
+			GEN(yajl_gen_string(g,
+			    (const unsigned char *)(f->data.data ? f->data.data :
+								   ""),
+			    f->data.len));
 		} else {
-			struct buf	b64;
-			int		rc;
+			struct buf b64;
+			int rc;
 
 			GEN_KEY(g, "blob");
 			buf_init(&b64, (f->data.len + 2) / 3 * 4 + 1);
 			rc = base64_encode(f->data.data ? f->data.data : "",
 			    f->data.len, &b64);
-			if (rc == 0 && yajl_gen_string(g, (const unsigned char *)
-			    (b64.data ? b64.data : ""), b64.len) !=
-			    yajl_gen_status_ok)
+			if (rc == 0 &&
+			    yajl_gen_string(g,
+				(const unsigned char *)(b64.data ? b64.data : ""),
+				b64.len) != yajl_gen_status_ok)
 				rc = -1;
 			buf_free(&b64);
 			if (rc == -1)
@@ -1058,11 +1103,12 @@ static int
 mcp_call_result(yajl_gen g, const struct job_result *r,
     const struct runner_data *d)
 {
-	struct buf	text;
-	int		rc = -1;
+	struct buf text;
+	int rc = -1;
 
-	buf_init(&text, MCP_SUMMARY_MAX_BYTES + 6 * r->stdout_buf.cap_bytes +
-	    6 * r->stderr_buf.cap_bytes);
+	buf_init(&text,
+	    MCP_SUMMARY_MAX_BYTES + 6 * r->stdout_buf.cap_bytes +
+		6 * r->stderr_buf.cap_bytes);
 	if (mcp_summary(r, d, &text) == -1)
 		goto out;
 	GEN_KEY(g, "content");
@@ -1093,10 +1139,10 @@ out:
 static int
 mcp_header_value(const char *v, char *out, size_t outlen)
 {
-	static const char	pre[] = "=?base64?", post[] = "?=";
-	size_t			n = strlen(v), np = sizeof(pre) - 1;
-	struct buf		b;
-	int			rc = -1;
+	static const char pre[] = "=?base64?", post[] = "?=";
+	size_t n = strlen(v), np = sizeof(pre) - 1;
+	struct buf b;
+	int rc = -1;
 
 	if (n < np + 2 || strncasecmp(v, pre, np) != 0 ||
 	    strcmp(v + n - 2, post) != 0) {
@@ -1123,24 +1169,27 @@ static int
 mcp_check_headers(const struct mcp_http *http, const struct mcp_message *m,
     struct mcp_reply *r)
 {
-	char	msg[256], name[MCP_NAME_MAX_BYTES + 1];
+	char msg[256], name[MCP_NAME_MAX_BYTES + 1];
 
 	if (strcmp(http->protocol_version, m->meta_version) != 0) {
-		snprintf(msg, sizeof(msg), "Header mismatch: MCP-Protocol-Version "
+		snprintf(msg, sizeof(msg),
+		    "Header mismatch: MCP-Protocol-Version "
 		    "'%.40s' does not match the body's '%.40s'.",
 		    http->protocol_version, m->meta_version);
 		goto mismatch;
 	}
 	if (strcmp(http->mcp_method, m->method) != 0) {
-		snprintf(msg, sizeof(msg), "Header mismatch: Mcp-Method '%.64s' "
-		    "does not match the body's method '%.64s'.", http->mcp_method,
-		    m->method);
+		snprintf(msg, sizeof(msg),
+		    "Header mismatch: Mcp-Method '%.64s' "
+		    "does not match the body's method '%.64s'.",
+		    http->mcp_method, m->method);
 		goto mismatch;
 	}
 	if (strcmp(m->method, "tools/call") == 0 &&
 	    (mcp_header_value(http->mcp_name, name, sizeof(name)) == -1 ||
-	    !m->has_name || strcmp(name, m->name) != 0)) {
-		snprintf(msg, sizeof(msg), "Header mismatch: Mcp-Name '%.64s' "
+		!m->has_name || strcmp(name, m->name) != 0)) {
+		snprintf(msg, sizeof(msg),
+		    "Header mismatch: Mcp-Name '%.64s' "
 		    "does not match the body's params.name '%.64s'.",
 		    http->mcp_name, m->has_name ? m->name : "");
 		goto mismatch;
@@ -1157,29 +1206,31 @@ mcp_tools_call(struct worker *w, const struct mcp_http *http, const char *body,
     const struct mcp_message *m, yajl_gen g, struct api_error *err,
     bool *invalid_params)
 {
-	const struct config	*c = w->config;
-	struct job_limits	 limits = {
+	const struct config *c = w->config;
+	struct job_limits limits = {
 		.code_max_bytes = c->code_max_bytes,
 		.stdin_max_bytes = c->stdin_max_bytes,
 		.files_max_bytes = c->files_max_bytes,
 		.timeout_default_ms = c->timeout_default_ms,
 		.timeout_max_ms = c->timeout_max_ms,
 	};
-	struct job_spec		 spec;
-	struct job_result	 result;
-	struct runner_data	*d = NULL;
-	int			 rc;
+	struct job_spec spec;
+	struct job_result result;
+	struct runner_data *d = NULL;
+	int rc;
 
 	*invalid_params = false;
 	if (!m->has_name || strcmp(m->name, TOOL_NAME) != 0) {
-		api_error_set(err, 400, "unknown_tool", "Unknown tool \"%s\": "
-		    "the one tool is " TOOL_NAME ".", m->has_name ? m->name : "");
+		api_error_set(err, 400, "unknown_tool",
+		    "Unknown tool \"%s\": "
+		    "the one tool is " TOOL_NAME ".",
+		    m->has_name ? m->name : "");
 		*invalid_params = true;
 		return -1;
 	}
-	if (json_in_parse_job(m->has_arguments ? body + m->arguments_offset :
-	    "{}", m->has_arguments ? m->arguments_len : 2, &limits, &spec,
-	    err) == -1) {
+	if (json_in_parse_job(m->has_arguments ? body + m->arguments_offset : "{}",
+		m->has_arguments ? m->arguments_len : 2, &limits, &spec,
+		err) == -1) {
 		*invalid_params = true;
 		return -1;
 	}
@@ -1189,12 +1240,13 @@ mcp_tools_call(struct worker *w, const struct mcp_http *http, const char *body,
 	job_spec_free(&spec);
 	if (rc == 0) {
 		log_info("mcp tools/call %s: %s exit %d in %ld ms (%s %s)",
-		    http->id, job_status_name(result.status),
-		    result.exit_code, result.duration_ms,
-		    w->keys != NULL ? "key" : "client", http->client);
+		    http->id, job_status_name(result.status), result.exit_code,
+		    result.duration_ms, w->keys != NULL ? "key" : "client",
+		    http->client);
 		if ((d = answer_runner_data(&result)) == NULL ||
 		    mcp_call_result(g, &result, d) == -1) {
-			api_error_set(err, 500, "internal", "Could not encode the "
+			api_error_set(err, 500, "internal",
+			    "Could not encode the "
 			    "result.");
 			rc = -1;
 		}
@@ -1208,13 +1260,13 @@ void
 mcp_serve(struct worker *w, const struct mcp_http *http, const char *body,
     size_t len, struct mcp_reply *r)
 {
-	struct mcp_message	*m;
-	struct api_error	 err;
-	yajl_gen		 g = NULL;
-	const char		*version;
-	bool			 modern, invalid_params = false;
-	int			 rc;
-	char			 msg[256];
+	struct mcp_message *m;
+	struct api_error err;
+	yajl_gen g = NULL;
+	const char *version;
+	bool modern, invalid_params = false;
+	int rc;
+	char msg[256];
 
 	if ((m = calloc(1, sizeof(*m))) == NULL) {
 		mcp_error(r, 500, NULL, MCP_INTERNAL_ERROR, "Out of memory.",
@@ -1225,10 +1277,13 @@ mcp_serve(struct worker *w, const struct mcp_http *http, const char *body,
 	/* Invalid params of a request is an answer to it (200); of a
 	 * notification, which no answer can name, the transport's 400. */
 	if (mcp_parse(body, len, m) == -1) {
-		mcp_error(r, m->error_code == MCP_INTERNAL_ERROR ? 500 :
-		    m->error_code == MCP_INVALID_PARAMS &&
-		    m->id_type != MCP_ID_NONE ? 200 : 400, m,
-		    m->error_code, m->error_message, NULL, NULL);
+		mcp_error(r,
+		    m->error_code == MCP_INTERNAL_ERROR ? 500 :
+			m->error_code == MCP_INVALID_PARAMS &&
+			    m->id_type != MCP_ID_NONE ?
+							  200 :
+							  400,
+		    m, m->error_code, m->error_message, NULL, NULL);
 		goto out;
 	}
 	/* A notification (no id): accepted, nothing to answer. */
@@ -1239,22 +1294,23 @@ mcp_serve(struct worker *w, const struct mcp_http *http, const char *body,
 	/* The version: the body's _meta (2026-07-28) and the header must
 	 * agree; without either it is a legacy request. */
 	version = *http->protocol_version != '\0' ? http->protocol_version :
-	    MCP_VERSION_NO_HEADER;
+						    MCP_VERSION_NO_HEADER;
 	modern = strcmp(version, MCP_VERSION_MODERN) == 0 || m->has_meta_version;
 	if (modern && mcp_check_headers(http, m, r) == -1)
 		goto out;
 	if (modern && !mcp_version_known(m->meta_version)) {
 		mcp_error(r, 400, m, MCP_UNSUPPORTED_VERSION,
-		    "Unsupported protocol version", "unsupported_protocol_version",
-		    m->meta_version);
+		    "Unsupported protocol version",
+		    "unsupported_protocol_version", m->meta_version);
 		goto out;
 	}
 	/* 2026-07-28 removed initialize and ping. */
 	if (!(strcmp(m->method, "tools/call") == 0 ||
-	    strcmp(m->method, "tools/list") == 0 ||
-	    strcmp(m->method, "server/discover") == 0 ||
-	    (!modern && (strcmp(m->method, "initialize") == 0 ||
-	    strcmp(m->method, "ping") == 0)))) {
+		strcmp(m->method, "tools/list") == 0 ||
+		strcmp(m->method, "server/discover") == 0 ||
+		(!modern &&
+		    (strcmp(m->method, "initialize") == 0 ||
+			strcmp(m->method, "ping") == 0)))) {
 		snprintf(msg, sizeof(msg), "Method not found: %s.", m->method);
 		mcp_error(r, modern ? 404 : 200, m, MCP_METHOD_NOT_FOUND, msg,
 		    NULL, NULL);
@@ -1271,19 +1327,19 @@ mcp_serve(struct worker *w, const struct mcp_http *http, const char *body,
 	else if (strcmp(m->method, "server/discover") == 0)
 		rc = mcp_discover(g) == 0 ? mcp_cacheable(g, modern) : -1;
 	else if (strcmp(m->method, "tools/list") == 0)
-		rc = mcp_tools_list(w, g, &err) == 0 ?
-		    mcp_cacheable(g, modern) : -1;
+		rc = mcp_tools_list(w, g, &err) == 0 ? mcp_cacheable(g, modern) :
+						       -1;
 	else
-		rc = mcp_tools_call(w, http, body, m, g, &err,
-		    &invalid_params);
+		rc = mcp_tools_call(w, http, body, m, g, &err, &invalid_params);
 	if (rc == 0 && mcp_result_close(g, modern) == -1)
 		rc = -1;
 	if (rc == 0) {
 		rc = json_gen_end(g, &r->body);
-		g = NULL;		/* json_gen_end() frees it */
+		g = NULL; /* json_gen_end() frees it */
 		if (rc == 0)
 			goto out;
-		api_error_set(&err, 500, "internal", "The answer is over its "
+		api_error_set(&err, 500, "internal",
+		    "The answer is over its "
 		    "cap.");
 	}
 	buf_free(&r->body);
@@ -1294,9 +1350,9 @@ mcp_serve(struct worker *w, const struct mcp_http *http, const char *body,
 	else {
 		/* The sandbox failed (busy, the engine): the API's status,
 		 * Retry-After and code, as a JSON-RPC server error. */
-		mcp_error(r, err.http_status, m, err.http_status == 500 ?
-		    MCP_INTERNAL_ERROR : MCP_SERVER_ERROR, err.message, err.code,
-		    NULL);
+		mcp_error(r, err.http_status, m,
+		    err.http_status == 500 ? MCP_INTERNAL_ERROR : MCP_SERVER_ERROR,
+		    err.message, err.code, NULL);
 		r->retry_after_s = err.retry_after_s;
 	}
 out:

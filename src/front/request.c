@@ -35,12 +35,12 @@
 #include "front.h"
 #include "openapi_json.h"
 
-#define REQUEST_READ_CHUNK	65536
+#define REQUEST_READ_CHUNK 65536
 #define REQUEST_METRICS_MAX_BYTES (256UL * 1024)
-#define REQUEST_RUNTIME_MAX_BYTES (64UL * 1024)	/* 128 modules, 32 libraries */
-#define REQUEST_ID_MAX		64
-#define REQUEST_JSON		"application/json"
-#define REQUEST_PROMETHEUS	"text/plain; version=0.0.4; charset=utf-8"
+#define REQUEST_RUNTIME_MAX_BYTES (64UL * 1024) /* 128 modules, 32 libraries */
+#define REQUEST_ID_MAX 64
+#define REQUEST_JSON "application/json"
+#define REQUEST_PROMETHEUS "text/plain; version=0.0.4; charset=utf-8"
 
 /*
  * Executions held by workers now (running, or waiting for a slot), in all
@@ -52,15 +52,15 @@
  * at most: an entry with nothing held is free.
  */
 struct request_holder {
-	char		name[JOB_CLIENT_MAX];
-	unsigned	held;
+	char name[JOB_CLIENT_MAX];
+	unsigned held;
 };
 
-static pthread_mutex_t		request_holders_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct request_holder	request_holders[CONFIG_WORKERS_MAX];
-static unsigned			request_executing;
+static pthread_mutex_t request_holders_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct request_holder request_holders[CONFIG_WORKERS_MAX];
+static unsigned request_executing;
 /* SIGUSR1 .. SIGUSR2 (main.c): no new runs, health says so. */
-static atomic_bool		request_draining;
+static atomic_bool request_draining;
 
 void
 request_set_draining(bool on)
@@ -73,16 +73,18 @@ request_set_draining(bool on)
 static bool
 request_refuse_draining(struct api_error *err)
 {
-	unsigned	executing;
+	unsigned executing;
 
 	if (!atomic_load(&request_draining))
 		return false;
 	pthread_mutex_lock(&request_holders_lock);
 	executing = request_executing;
 	pthread_mutex_unlock(&request_holders_lock);
-	api_error_set(err, 503, "draining", "This node is draining: it "
+	api_error_set(err, 503, "draining",
+	    "This node is draining: it "
 	    "finishes the %u runs in flight and takes no new ones; send the "
-	    "request to another node.", executing);
+	    "request to another node.",
+	    executing);
 	err->retry_after_s = RETRY_AFTER_DRAIN_S;
 	return true;
 }
@@ -91,19 +93,32 @@ static const char *
 request_reason(int status)
 {
 	switch (status) {
-	case 200: return "OK";
-	case 202: return "Accepted";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 406: return "Not Acceptable";
-	case 413: return "Payload Too Large";
-	case 415: return "Unsupported Media Type";
-	case 500: return "Internal Server Error";
-	case 503: return "Service Unavailable";
-	default:  return "Error";
+	case 200:
+		return "OK";
+	case 202:
+		return "Accepted";
+	case 400:
+		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 406:
+		return "Not Acceptable";
+	case 413:
+		return "Payload Too Large";
+	case 415:
+		return "Unsupported Media Type";
+	case 500:
+		return "Internal Server Error";
+	case 503:
+		return "Service Unavailable";
+	default:
+		return "Error";
 	}
 }
 
@@ -115,24 +130,26 @@ static void
 request_write(FCGX_Request *req, int status, const struct api_error *err,
     const struct buf *body, bool head_only, const char *content_type)
 {
-	char	head[512], extra[128] = "";
-	int	n;
+	char head[512], extra[128] = "";
+	int n;
 
 	if (err != NULL && err->retry_after_s > 0)
 		snprintf(extra, sizeof(extra), "Retry-After: %u\r\n",
 		    err->retry_after_s);
 	else if (err != NULL && err->allow != NULL)
 		snprintf(extra, sizeof(extra), "Allow: %s\r\n", err->allow);
-	else if (status == 401)		/* RFC 6750 section 3 */
+	else if (status == 401) /* RFC 6750 section 3 */
 		snprintf(extra, sizeof(extra),
 		    "WWW-Authenticate: Bearer realm=\"pycage\"\r\n");
 	/* No Content-Type for no body (202: a notification to /mcp). */
-	n = snprintf(head, sizeof(head), "Status: %d %s\r\n"
+	n = snprintf(head, sizeof(head),
+	    "Status: %d %s\r\n"
 	    "%s%s%s"
 	    "Content-Length: %zu\r\n"
 	    "Cache-Control: no-store\r\n"
 	    "X-Content-Type-Options: nosniff\r\n"
-	    "%s\r\n", status, request_reason(status),
+	    "%s\r\n",
+	    status, request_reason(status),
 	    content_type != NULL ? "Content-Type: " : "",
 	    content_type != NULL ? content_type : "",
 	    content_type != NULL ? "\r\n" : "", body->len, extra);
@@ -150,7 +167,8 @@ request_write_error(FCGX_Request *req, const struct api_error *err)
 
 	buf_init(&body, 4096);
 	if (answer_error(err, &body) == -1)
-		buf_append_str(&body, "{\"error\":{\"code\":\"internal\","
+		buf_append_str(&body,
+		    "{\"error\":{\"code\":\"internal\","
 		    "\"message\":\"Could not encode the error.\"}}");
 	request_write(req, err->http_status, err, &body, false, REQUEST_JSON);
 	buf_free(&body);
@@ -168,8 +186,8 @@ request_param(FCGX_Request *req, const char *name)
 static bool
 request_is_json(const char *content_type)
 {
-	static const char	json[] = "application/json";
-	size_t			n = sizeof(json) - 1;
+	static const char json[] = "application/json";
+	size_t n = sizeof(json) - 1;
 
 	if (strncasecmp(content_type, json, n) != 0)
 		return false;
@@ -188,10 +206,10 @@ static int
 request_read_body(FCGX_Request *req, size_t body_max, struct buf *b,
     struct api_error *err)
 {
-	const char		*cl = request_param(req, "CONTENT_LENGTH");
-	unsigned long long	 declared = 0;
-	char			 chunk[REQUEST_READ_CHUNK], *end;
-	int			 n;
+	const char *cl = request_param(req, "CONTENT_LENGTH");
+	unsigned long long declared = 0;
+	char chunk[REQUEST_READ_CHUNK], *end;
+	int n;
 
 	if (*cl != '\0') {
 		if (strspn(cl, "0123456789") != strlen(cl) || strlen(cl) > 15) {
@@ -201,8 +219,10 @@ request_read_body(FCGX_Request *req, size_t body_max, struct buf *b,
 		}
 		declared = strtoull(cl, &end, 10);
 		if (declared > body_max) {
-			api_error_set(err, 413, "body_too_large", "The body is %llu "
-			    "bytes; at most %zu are accepted.", declared, body_max);
+			api_error_set(err, 413, "body_too_large",
+			    "The body is %llu "
+			    "bytes; at most %zu are accepted.",
+			    declared, body_max);
 			return -1;
 		}
 	}
@@ -224,8 +244,10 @@ request_read_body(FCGX_Request *req, size_t body_max, struct buf *b,
 		return -1;
 	}
 	if (*cl != '\0' && b->len != declared) {
-		api_error_set(err, 400, "bad_content_length", "The body has %zu "
-		    "bytes but CONTENT_LENGTH says %llu.", b->len, declared);
+		api_error_set(err, 400, "bad_content_length",
+		    "The body has %zu "
+		    "bytes but CONTENT_LENGTH says %llu.",
+		    b->len, declared);
 		return -1;
 	}
 	return 0;
@@ -239,9 +261,9 @@ request_read_body(FCGX_Request *req, size_t body_max, struct buf *b,
 static struct request_holder *
 request_hold(const struct config *c, const char *client, struct api_error *err)
 {
-	struct request_holder	*h = NULL;
-	unsigned		 exec_workers = config_exec_workers(c), i;
-	unsigned		 share = exec_workers / 2 > 0 ? exec_workers / 2 : 1;
+	struct request_holder *h = NULL;
+	unsigned exec_workers = config_exec_workers(c), i;
+	unsigned share = exec_workers / 2 > 0 ? exec_workers / 2 : 1;
 
 	pthread_mutex_lock(&request_holders_lock);
 	for (i = 0; i < CONFIG_WORKERS_MAX; i++) {
@@ -254,7 +276,8 @@ request_hold(const struct config *c, const char *client, struct api_error *err)
 	}
 	if (request_executing >= exec_workers || h == NULL) {
 		pthread_mutex_unlock(&request_holders_lock);
-		api_error_set(err, 503, "busy", "Every worker that runs code "
+		api_error_set(err, 503, "busy",
+		    "Every worker that runs code "
 		    "is taken (%u, running or queued); retry later.",
 		    exec_workers);
 		err->retry_after_s = RETRY_AFTER_BUSY_S;
@@ -262,9 +285,11 @@ request_hold(const struct config *c, const char *client, struct api_error *err)
 	}
 	if (h->held >= share && exec_workers - request_executing < 2) {
 		pthread_mutex_unlock(&request_holders_lock);
-		api_error_set(err, 503, "busy", "This client holds %u of the %u "
+		api_error_set(err, 503, "busy",
+		    "This client holds %u of the %u "
 		    "workers that run code; the last one stays free for others. "
-		    "Retry later.", h->held, exec_workers);
+		    "Retry later.",
+		    h->held, exec_workers);
 		err->retry_after_s = RETRY_AFTER_BUSY_S;
 		return NULL;
 	}
@@ -301,8 +326,8 @@ int
 request_run(struct worker *w, const char *client, const char *id,
     struct job_spec *spec, struct job_result *result, struct api_error *err)
 {
-	struct request_holder	*holder;
-	int			 rc;
+	struct request_holder *holder;
+	int rc;
 
 	if (request_refuse_draining(err))
 		return -1;
@@ -331,15 +356,16 @@ request_run(struct worker *w, const char *client, const char *id,
 static void
 request_id(FCGX_Request *req, char *out, size_t outlen)
 {
-	const char	*id = request_param(req, "REQUEST_ID");
-	size_t		 n;
+	const char *id = request_param(req, "REQUEST_ID");
+	size_t n;
 
 	if (*id == '\0')
 		id = request_param(req, "UNIQUE_ID");
 	n = strlen(id);
 	if (n == 0 || n > REQUEST_ID_MAX || n >= outlen ||
-	    strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "0123456789@_-") != n)
+	    strspn(id,
+		"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		"0123456789@_-") != n)
 		id = "-";
 	snprintf(out, outlen, "%s", id);
 }
@@ -348,19 +374,19 @@ static int
 request_execute(struct worker *w, FCGX_Request *req, const char *client,
     struct api_error *err)
 {
-	const struct config	*c = w->config;
-	struct job_limits	 limits = {
+	const struct config *c = w->config;
+	struct job_limits limits = {
 		.code_max_bytes = c->code_max_bytes,
 		.stdin_max_bytes = c->stdin_max_bytes,
 		.files_max_bytes = c->files_max_bytes,
 		.timeout_default_ms = c->timeout_default_ms,
 		.timeout_max_ms = c->timeout_max_ms,
 	};
-	struct job_spec		 spec;
-	struct job_result	 result;
-	struct buf		 body, answer;
-	char			 id[REQUEST_ID_MAX + 1];
-	int			 rc = -1;
+	struct job_spec spec;
+	struct job_result result;
+	struct buf body, answer;
+	char id[REQUEST_ID_MAX + 1];
+	int rc = -1;
 
 	request_id(req, id, sizeof(id));
 	if (!request_is_json(request_param(req, "CONTENT_TYPE"))) {
@@ -383,13 +409,15 @@ request_execute(struct worker *w, FCGX_Request *req, const char *client,
 	rc = request_run(w, client, id, &spec, &result, err);
 	job_spec_free(&spec);
 	if (rc == 0 && answer_result(&result, &answer) == -1) {
-		api_error_set(err, 500, "internal", "Could not encode the result.");
+		api_error_set(err, 500, "internal",
+		    "Could not encode the result.");
 		rc = -1;
 	}
 	if (rc == 0) {
 		log_info("execute %s: %s exit %d in %ld ms (%s %s)", id,
 		    job_status_name(result.status), result.exit_code,
-		    result.duration_ms, w->keys != NULL ? "key" : "client", client);
+		    result.duration_ms, w->keys != NULL ? "key" : "client",
+		    client);
 		request_write(req, 200, NULL, &answer, false, REQUEST_JSON);
 	}
 out:
@@ -408,25 +436,24 @@ static int
 request_mcp(struct worker *w, FCGX_Request *req, const char *client,
     int *status, struct api_error *err)
 {
-	char			id[REQUEST_ID_MAX + 1];
-	struct mcp_http		http = {
-		.client = client,
+	char id[REQUEST_ID_MAX + 1];
+	struct mcp_http http = { .client = client,
 		.id = id,
 		.origin = request_param(req, "HTTP_ORIGIN"),
 		.accept = request_param(req, "HTTP_ACCEPT"),
 		.content_type = request_param(req, "CONTENT_TYPE"),
-		.protocol_version = request_param(req, "HTTP_MCP_PROTOCOL_VERSION"),
+		.protocol_version =
+		    request_param(req, "HTTP_MCP_PROTOCOL_VERSION"),
 		.mcp_method = request_param(req, "HTTP_MCP_METHOD"),
-		.mcp_name = request_param(req, "HTTP_MCP_NAME"),
-	};
-	struct mcp_reply	reply;
-	struct api_error	retry;
-	struct buf		body;
+		.mcp_name = request_param(req, "HTTP_MCP_NAME") };
+	struct mcp_reply reply;
+	struct api_error retry;
+	struct buf body;
 
 	request_id(req, id, sizeof(id));
 	if (mcp_check_http(w->config, &http, &reply) == 0) {
 		if (request_read_body(req, w->config->body_max_bytes, &body,
-		    err) == -1) {
+			err) == -1) {
 			buf_free(&body);
 			return -1;
 		}
@@ -446,9 +473,9 @@ static int
 request_tool(struct worker *w, FCGX_Request *req, bool head_only,
     struct api_error *err)
 {
-	struct runtime_info	*rt;
-	struct buf		 body;
-	int			 rc;
+	struct runtime_info *rt;
+	struct buf body;
+	int rc;
 
 	if ((rt = calloc(1, sizeof(*rt))) == NULL) {
 		api_error_set(err, 500, "internal", "Out of memory.");
@@ -460,11 +487,13 @@ request_tool(struct worker *w, FCGX_Request *req, bool head_only,
 	if (rc == 0) {
 		buf_init(&body, REQUEST_RUNTIME_MAX_BYTES);
 		if (answer_tool(rt, w->config, &body) == -1) {
-			api_error_set(err, 500, "internal", "Could not encode the "
+			api_error_set(err, 500, "internal",
+			    "Could not encode the "
 			    "tool.");
 			rc = -1;
 		} else
-			request_write(req, 200, NULL, &body, head_only, REQUEST_JSON);
+			request_write(req, 200, NULL, &body, head_only,
+			    REQUEST_JSON);
 		buf_free(&body);
 	}
 	free(rt);
@@ -472,13 +501,13 @@ request_tool(struct worker *w, FCGX_Request *req, bool head_only,
 }
 
 static int
-request_health(struct worker *w, FCGX_Request *req, bool head_only,
-    bool brief, struct api_error *err)
+request_health(struct worker *w, FCGX_Request *req, bool head_only, bool brief,
+    struct api_error *err)
 {
-	char		version[PRIVSEP_VERSION_MAX];
-	struct buf	body;
-	int		rc;
-	struct health	h = {
+	char version[PRIVSEP_VERSION_MAX];
+	struct buf body;
+	int rc;
+	struct health h = {
 		.image = w->config->image,
 		.max_executions = w->config->max_executions,
 		.pool_size = w->config->pool_size,
@@ -508,8 +537,8 @@ static int
 request_metrics(struct worker *w, FCGX_Request *req, bool head_only,
     struct api_error *err)
 {
-	struct buf	body;
-	int		rc;
+	struct buf body;
+	int rc;
 
 	buf_init(&body, REQUEST_METRICS_MAX_BYTES);
 	peer_watch_pause(&w->peer);
@@ -534,9 +563,9 @@ static int
 request_runtime(struct worker *w, FCGX_Request *req, bool head_only,
     struct api_error *err)
 {
-	struct runtime_info	*rt;
-	struct buf		 body;
-	int			 rc;
+	struct runtime_info *rt;
+	struct buf body;
+	int rc;
 
 	if ((rt = calloc(1, sizeof(*rt))) == NULL) {
 		api_error_set(err, 500, "internal", "Out of memory.");
@@ -548,10 +577,12 @@ request_runtime(struct worker *w, FCGX_Request *req, bool head_only,
 	if (rc == 0) {
 		buf_init(&body, REQUEST_RUNTIME_MAX_BYTES);
 		if (answer_runtime(rt, w->config, &body) == -1) {
-			api_error_set(err, 500, "internal", "Could not encode runtime.");
+			api_error_set(err, 500, "internal",
+			    "Could not encode runtime.");
 			rc = -1;
 		} else
-			request_write(req, 200, NULL, &body, head_only, REQUEST_JSON);
+			request_write(req, 200, NULL, &body, head_only,
+			    REQUEST_JSON);
 		buf_free(&body);
 	}
 	free(rt);
@@ -561,7 +592,7 @@ request_runtime(struct worker *w, FCGX_Request *req, bool head_only,
 static int
 request_openapi(FCGX_Request *req, bool head_only)
 {
-	struct buf	body = {
+	struct buf body = {
 		.data = (char *)openapi_json,
 		.len = OPENAPI_JSON_BYTES,
 	};
@@ -575,8 +606,8 @@ request_openapi(FCGX_Request *req, bool head_only)
 static void
 request_path(FCGX_Request *req, char *path, size_t len)
 {
-	const char	*p = request_param(req, "DOCUMENT_URI");
-	size_t		 n;
+	const char *p = request_param(req, "DOCUMENT_URI");
+	size_t n;
 
 	if (*p == '\0')
 		p = request_param(req, "REQUEST_URI");
@@ -597,8 +628,8 @@ request_client(struct worker *w, FCGX_Request *req, char *addr, size_t len)
 	const char *remote = request_param(req, "REMOTE_ADDR");
 
 	if (w->keys != NULL)
-		return keys_match(w->keys, request_param(req,
-		    "HTTP_AUTHORIZATION"));
+		return keys_match(w->keys,
+		    request_param(req, "HTTP_AUTHORIZATION"));
 	if (!job_client_ok(remote, strlen(remote)))
 		remote = "-";
 	snprintf(addr, len, "%s", remote);
@@ -608,14 +639,15 @@ request_client(struct worker *w, FCGX_Request *req, char *addr, size_t len)
 void
 request_handle(struct worker *w, FCGX_Request *req)
 {
-	struct api_error	 err;
-	char			 path[256], method[16], addr[JOB_CLIENT_MAX];
-	const char		*route = "other", *client;
-	int			 rc, status = 200;
+	struct api_error err;
+	char path[256], method[16], addr[JOB_CLIENT_MAX];
+	const char *route = "other", *client;
+	int rc, status = 200;
 
 	/* Copies: request_execute() may finish the request (freeing its
 	 * params) before we log. */
-	snprintf(method, sizeof(method), "%s", request_param(req, "REQUEST_METHOD"));
+	snprintf(method, sizeof(method), "%s",
+	    request_param(req, "REQUEST_METHOD"));
 	api_error_init(&err);
 	request_path(req, path, sizeof(path));
 	client = request_client(w, req, addr, sizeof(addr));
@@ -623,8 +655,8 @@ request_handle(struct worker *w, FCGX_Request *req)
 		/* Before the route: without a key even its name is not said. */
 		api_error_set(&err, 401, "unauthorized", "%s",
 		    *request_param(req, "HTTP_AUTHORIZATION") == '\0' ?
-		    "Send an API key as Authorization: Bearer KEY." :
-		    "The Authorization header carries no known API key.");
+			"Send an API key as Authorization: Bearer KEY." :
+			"The Authorization header carries no known API key.");
 		rc = -1;
 	} else if (strcmp(path, "/v1/execute") == 0) {
 		route = "execute";
@@ -701,7 +733,8 @@ request_handle(struct worker *w, FCGX_Request *req)
 			rc = -1;
 		}
 	} else {
-		api_error_set(&err, 404, "not_found", "No such endpoint; the API "
+		api_error_set(&err, 404, "not_found",
+		    "No such endpoint; the API "
 		    "has POST /v1/execute, GET /v1/health, GET /v1/runtime, "
 		    "GET /v1/tool, GET /v1/metrics, GET /v1/openapi.json and "
 		    "POST /mcp.");

@@ -19,29 +19,49 @@
 #include "front.h"
 
 enum rd_where {
-	RD_TOP, RD_EXCEPTION, RD_TRACEBACK, RD_FRAME, RD_FILES, RD_FILE
+	RD_TOP,
+	RD_EXCEPTION,
+	RD_TRACEBACK,
+	RD_FRAME,
+	RD_FILES,
+	RD_FILE
 };
 
 enum rd_key {
-	RD_KEY_NONE, RD_KEY_EXCEPTION, RD_KEY_RESULT, RD_KEY_RESULT_TRUNCATED,
-	RD_KEY_TYPE, RD_KEY_MESSAGE, RD_KEY_LINE, RD_KEY_OFFSET,
-	RD_KEY_TRACEBACK, RD_KEY_FUNCTION, RD_KEY_TEXT, RD_KEY_FILES,
-	RD_KEY_FILES_TRUNCATED, RD_KEY_NAME, RD_KEY_SIZE, RD_KEY_DATA
+	RD_KEY_NONE,
+	RD_KEY_EXCEPTION,
+	RD_KEY_RESULT,
+	RD_KEY_RESULT_TRUNCATED,
+	RD_KEY_TYPE,
+	RD_KEY_MESSAGE,
+	RD_KEY_LINE,
+	RD_KEY_OFFSET,
+	RD_KEY_TRACEBACK,
+	RD_KEY_FUNCTION,
+	RD_KEY_TEXT,
+	RD_KEY_FILES,
+	RD_KEY_FILES_TRUNCATED,
+	RD_KEY_NAME,
+	RD_KEY_SIZE,
+	RD_KEY_DATA
 };
 
 struct rd_parser {
-	struct runner_data	*d;
-	unsigned		 depth;
-	enum rd_key		 key;
-	unsigned		 seen;		/* keys of the current object */
-	unsigned		 top_seen;
-	unsigned		 exc_seen;
-	bool			 in_files;	/* depths 2 and 3 are files' */
-	long long		 file_size;
+	struct runner_data *d;
+	unsigned depth;
+	enum rd_key key;
+	unsigned seen; /* keys of the current object */
+	unsigned top_seen;
+	unsigned exc_seen;
+	bool in_files; /* depths 2 and 3 are files' */
+	long long file_size;
 };
 
-static const struct { const char *name; enum rd_key key; enum rd_where in; }
-    rd_keys[] = {
+static const struct {
+	const char *name;
+	enum rd_key key;
+	enum rd_where in;
+} rd_keys[] = {
 	{ "exception", RD_KEY_EXCEPTION, RD_TOP },
 	{ "result", RD_KEY_RESULT, RD_TOP },
 	{ "result_truncated", RD_KEY_RESULT_TRUNCATED, RD_TOP },
@@ -68,10 +88,14 @@ rd_where(const struct rd_parser *p)
 	if (p->in_files)
 		return p->depth == 2 ? RD_FILES : RD_FILE;
 	switch (p->depth) {
-	case 1:	return RD_TOP;
-	case 2:	return RD_EXCEPTION;
-	case 3:	return RD_TRACEBACK;
-	default: return RD_FRAME;
+	case 1:
+		return RD_TOP;
+	case 2:
+		return RD_EXCEPTION;
+	case 3:
+		return RD_TRACEBACK;
+	default:
+		return RD_FRAME;
 	}
 }
 
@@ -86,7 +110,8 @@ rd_null(void *ctx)
 {
 	struct rd_parser *p = ctx;
 
-	if (p->depth == 1 && (p->key == RD_KEY_EXCEPTION || p->key == RD_KEY_RESULT))
+	if (p->depth == 1 &&
+	    (p->key == RD_KEY_EXCEPTION || p->key == RD_KEY_RESULT))
 		return 1;
 	if (p->depth == 2 && (p->key == RD_KEY_LINE || p->key == RD_KEY_OFFSET))
 		return 1;
@@ -147,8 +172,8 @@ rd_copy(char *dst, size_t dstsize, const unsigned char *s, size_t len)
 static int
 rd_string(void *ctx, const unsigned char *s, size_t len)
 {
-	struct rd_parser	*p = ctx;
-	struct runner_data	*d = p->d;
+	struct rd_parser *p = ctx;
+	struct runner_data *d = p->d;
 
 	if (p->in_files) {
 		struct runner_file *f;
@@ -176,7 +201,8 @@ rd_string(void *ctx, const unsigned char *s, size_t len)
 		    buf_append(&d->result, s, len) == 0;
 	}
 	if (p->depth == 2 && p->key == RD_KEY_TYPE)
-		return rd_copy(d->exception.type, sizeof(d->exception.type), s, len);
+		return rd_copy(d->exception.type, sizeof(d->exception.type), s,
+		    len);
 	if (p->depth == 2 && p->key == RD_KEY_MESSAGE)
 		return len <= PROTOCOL_EXC_MESSAGE_MAX_BYTES &&
 		    buf_append(&d->exception.message, s, len) == 0;
@@ -184,28 +210,29 @@ rd_string(void *ctx, const unsigned char *s, size_t len)
 		return rd_copy(rd_frame(p)->function,
 		    sizeof(rd_frame(p)->function), s, len);
 	if (p->depth == 4 && p->key == RD_KEY_TEXT)
-		return rd_copy(rd_frame(p)->text, sizeof(rd_frame(p)->text), s, len);
+		return rd_copy(rd_frame(p)->text, sizeof(rd_frame(p)->text), s,
+		    len);
 	return 0;
 }
 
 static int
 rd_map_key(void *ctx, const unsigned char *key, size_t len)
 {
-	struct rd_parser	*p = ctx;
-	enum rd_where		 in = rd_where(p);
-	size_t			 i;
+	struct rd_parser *p = ctx;
+	enum rd_where in = rd_where(p);
+	size_t i;
 
 	for (i = 0; i < sizeof(rd_keys) / sizeof(rd_keys[0]); i++) {
 		if (rd_keys[i].in != in || strlen(rd_keys[i].name) != len ||
 		    memcmp(rd_keys[i].name, key, len) != 0)
 			continue;
 		if (p->seen & (1U << rd_keys[i].key))
-			return 0;		/* a key twice */
+			return 0; /* a key twice */
 		p->seen |= 1U << rd_keys[i].key;
 		p->key = rd_keys[i].key;
 		return 1;
 	}
-	return 0;				/* an unknown key */
+	return 0; /* an unknown key */
 }
 
 static int
@@ -249,9 +276,10 @@ rd_end_map(void *ctx)
 
 		p->depth--;
 		/* a file: all three keys, the size its data's, a name once */
-		if (p->seen != ((1U << RD_KEY_NAME) | (1U << RD_KEY_SIZE) |
-		    (1U << RD_KEY_DATA)) || p->file_size < 0 ||
-		    (size_t)p->file_size != f->data.len)
+		if (p->seen !=
+			((1U << RD_KEY_NAME) | (1U << RD_KEY_SIZE) |
+			    (1U << RD_KEY_DATA)) ||
+		    p->file_size < 0 || (size_t)p->file_size != f->data.len)
 			return 0;
 		for (i = 0; i + 1 < p->d->nfiles; i++)
 			if (strcmp(p->d->files[i].name, f->name) == 0)
@@ -261,22 +289,27 @@ rd_end_map(void *ctx)
 		return 1;
 	}
 	switch (p->depth--) {
-	case 1:		/* the record: every key once; files optional */
-		return (p->seen & ~((1U << RD_KEY_FILES) |
-		    (1U << RD_KEY_FILES_TRUNCATED))) == ((1U << RD_KEY_EXCEPTION) |
-		    (1U << RD_KEY_RESULT) | (1U << RD_KEY_RESULT_TRUNCATED)) &&
+	case 1: /* the record: every key once; files optional */
+		return (p->seen &
+			   ~((1U << RD_KEY_FILES) |
+			       (1U << RD_KEY_FILES_TRUNCATED))) ==
+		    ((1U << RD_KEY_EXCEPTION) | (1U << RD_KEY_RESULT) |
+			(1U << RD_KEY_RESULT_TRUNCATED)) &&
 		    !(p->seen & (1U << RD_KEY_FILES)) ==
 		    !(p->seen & (1U << RD_KEY_FILES_TRUNCATED));
-	case 2:		/* the exception: offset is optional */
-		if ((p->seen | (1U << RD_KEY_OFFSET)) != ((1U << RD_KEY_TYPE) |
-		    (1U << RD_KEY_MESSAGE) | (1U << RD_KEY_LINE) |
-		    (1U << RD_KEY_OFFSET) | (1U << RD_KEY_TRACEBACK)))
+	case 2: /* the exception: offset is optional */
+		if ((p->seen | (1U << RD_KEY_OFFSET)) !=
+		    ((1U << RD_KEY_TYPE) | (1U << RD_KEY_MESSAGE) |
+			(1U << RD_KEY_LINE) | (1U << RD_KEY_OFFSET) |
+			(1U << RD_KEY_TRACEBACK)))
 			return 0;
 		p->seen = p->top_seen;
 		return 1;
-	case 4:		/* a frame: all three */
-		if (p->seen != ((1U << RD_KEY_LINE) | (1U << RD_KEY_FUNCTION) |
-		    (1U << RD_KEY_TEXT)) || rd_frame(p)->line < 0)
+	case 4: /* a frame: all three */
+		if (p->seen !=
+			((1U << RD_KEY_LINE) | (1U << RD_KEY_FUNCTION) |
+			    (1U << RD_KEY_TEXT)) ||
+		    rd_frame(p)->line < 0)
 			return 0;
 		p->seen = p->exc_seen;
 		return 1;
@@ -362,9 +395,9 @@ runner_data_free(struct runner_data *d)
 int
 runner_data_parse(const char *s, size_t len, struct runner_data *d)
 {
-	struct rd_parser	 p;
-	yajl_handle		 h;
-	yajl_status		 st;
+	struct rd_parser p;
+	yajl_handle h;
+	yajl_status st;
 
 	runner_data_free(d);
 	runner_data_init(d);

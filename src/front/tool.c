@@ -21,7 +21,7 @@
 
 /* The file-name rule of job_file_name_ok(): 1-100 bytes of
  * [A-Za-z0-9._-], not starting with '.'. */
-#define TOOL_FILE_NAME_PATTERN	"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}$"
+#define TOOL_FILE_NAME_PATTERN "^[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}$"
 
 static bool
 tool_is_library(const struct runtime_info *rt, const char *module)
@@ -48,12 +48,13 @@ int
 tool_description(const struct runtime_info *rt, const struct config *c,
     struct buf *out)
 {
-	char	line[512], output[32], files[32];
-	size_t	i;
-	bool	first;
-	int	rc = 0;
+	char line[512], output[32], files[32];
+	size_t i;
+	bool first;
+	int rc = 0;
 
-	rc |= buf_append_str(out, "Run Python code in a fresh single-use sandbox and "
+	rc |= buf_append_str(out,
+	    "Run Python code in a fresh single-use sandbox and "
 	    "get back stdout, stderr, the uncaught exception as data, the "
 	    "repr() of the last line when it is an expression (as a notebook "
 	    "shows it) and the files the program wrote. ");
@@ -61,12 +62,15 @@ tool_description(const struct runtime_info *rt, const struct config *c,
 		snprintf(line, sizeof(line), "Python %s with ", rt->python);
 		rc |= buf_append_str(out, line);
 		for (i = 0; i < rt->nlibraries; i++) {
-			snprintf(line, sizeof(line), "%s%s %s", i == 0 ? "" :
-			    i + 1 == rt->nlibraries ? " and " : ", ",
+			snprintf(line, sizeof(line), "%s%s %s",
+			    i == 0                      ? "" :
+				i + 1 == rt->nlibraries ? " and " :
+							  ", ",
 			    rt->library[i], rt->version[i]);
 			rc |= buf_append_str(out, line);
 		}
-		rc |= buf_append_str(out, "; the only other imports allowed are ");
+		rc |=
+		    buf_append_str(out, "; the only other imports allowed are ");
 		first = true;
 		for (i = 0; i < rt->nmodules; i++) {
 			if (tool_is_library(rt, rt->modules[i]))
@@ -78,21 +82,25 @@ tool_description(const struct runtime_info *rt, const struct config *c,
 		}
 		rc |= buf_append_str(out, ". ");
 	} else
-		rc |= buf_append_str(out, "Python 3.11 with numpy, pandas, openpyxl "
+		rc |= buf_append_str(out,
+		    "Python 3.11 with numpy, pandas, openpyxl "
 		    "and sympy (versions: GET /v1/runtime). ");
-	rc |= buf_append_str(out, "No network. open() does not exist: files given "
+	rc |= buf_append_str(out,
+	    "No network. open() does not exist: files given "
 	    "in `files` are in the working directory, read them by name with "
 	    "pandas or openpyxl (pd.read_csv(\"data.csv\")); files the program "
 	    "saves there (df.to_excel(\"out.xlsx\")) come back in the answer. ");
 	tool_mib(c->output_max_bytes, output, sizeof(output));
 	tool_mib(c->files_max_bytes, files, sizeof(files));
-	snprintf(line, sizeof(line), "Limits: %u s by default (`timeout`, at "
+	snprintf(line, sizeof(line),
+	    "Limits: %u s by default (`timeout`, at "
 	    "most %u s), %u MiB of memory, %s each of stdout and stderr, %d "
-	    "files and %s of files. ", c->timeout_default_ms / 1000,
-	    c->timeout_max_ms / 1000, c->memory_mb, output,
-	    PROTOCOL_FILES_MAX, files);
+	    "files and %s of files. ",
+	    c->timeout_default_ms / 1000, c->timeout_max_ms / 1000,
+	    c->memory_mb, output, PROTOCOL_FILES_MAX, files);
 	rc |= buf_append_str(out, line);
-	rc |= buf_append_str(out, "Each call is a new process with no state from "
+	rc |= buf_append_str(out,
+	    "Each call is a new process with no state from "
 	    "earlier calls: send all the code and files it needs every time.");
 	return rc == 0 ? 0 : -1;
 }
@@ -101,7 +109,7 @@ tool_description(const struct runtime_info *rt, const struct config *c,
 int
 tool_input_schema(yajl_gen g, const struct config *c)
 {
-	char	text[256];
+	char text[256];
 
 	GEN(yajl_gen_map_open(g));
 	GEN_KEY(g, "type");
@@ -114,8 +122,10 @@ tool_input_schema(yajl_gen g, const struct config *c)
 	GEN_KEY(g, "type");
 	GEN_STR(g, "string");
 	GEN_KEY(g, "description");
-	snprintf(text, sizeof(text), "Python source, at most %zu bytes of "
-	    "UTF-8.", c->code_max_bytes);
+	snprintf(text, sizeof(text),
+	    "Python source, at most %zu bytes of "
+	    "UTF-8.",
+	    c->code_max_bytes);
 	GEN_STR(g, text);
 	GEN(yajl_gen_map_close(g));
 
@@ -124,8 +134,10 @@ tool_input_schema(yajl_gen g, const struct config *c)
 	GEN_KEY(g, "type");
 	GEN_STR(g, "string");
 	GEN_KEY(g, "description");
-	snprintf(text, sizeof(text), "What input() and sys.stdin read, at "
-	    "most %zu bytes.", c->stdin_max_bytes);
+	snprintf(text, sizeof(text),
+	    "What input() and sys.stdin read, at "
+	    "most %zu bytes.",
+	    c->stdin_max_bytes);
 	GEN_STR(g, text);
 	GEN(yajl_gen_map_close(g));
 
@@ -150,8 +162,10 @@ tool_input_schema(yajl_gen g, const struct config *c)
 	GEN_KEY(g, "maxItems");
 	GEN(yajl_gen_integer(g, PROTOCOL_FILES_MAX));
 	GEN_KEY(g, "description");
-	snprintf(text, sizeof(text), "Files put in the program's working "
-	    "directory; at most %zu bytes in all, decoded.", c->files_max_bytes);
+	snprintf(text, sizeof(text),
+	    "Files put in the program's working "
+	    "directory; at most %zu bytes in all, decoded.",
+	    c->files_max_bytes);
 	GEN_STR(g, text);
 	GEN_KEY(g, "items");
 	GEN(yajl_gen_map_open(g));
@@ -242,29 +256,34 @@ fail:
 	return -1;
 }
 
-#define TOOL_TYPE(g, k, t, n) do { \
-	if (tool_type((g), (k), (t), (n)) == -1) goto fail; } while (0)
-#define TOOL_REQUIRED(g, a) do { \
-	if (tool_required((g), (a), sizeof(a) / sizeof((a)[0])) == -1) \
-		goto fail; } while (0)
+#define TOOL_TYPE(g, k, t, n)                            \
+	do {                                             \
+		if (tool_type((g), (k), (t), (n)) == -1) \
+			goto fail;                       \
+	} while (0)
+#define TOOL_REQUIRED(g, a)                                                    \
+	do {                                                                   \
+		if (tool_required((g), (a), sizeof(a) / sizeof((a)[0])) == -1) \
+			goto fail;                                             \
+	} while (0)
 
 /* JSON Schema of the 200 answer of POST /v1/execute (answer.c). */
 int
 tool_output_schema(yajl_gen g)
 {
 	static const char *const answer_keys[] = { "stdout", "stderr",
-	    "exit_code", "status", "stdout_truncated", "stderr_truncated",
-	    "duration_ms", "exception", "result", "result_truncated", "usage",
-	    "files", "files_truncated" };
-	static const char *const exception_keys[] = { "type", "message",
-	    "line", "traceback" };
+		"exit_code", "status", "stdout_truncated", "stderr_truncated",
+		"duration_ms", "exception", "result", "result_truncated",
+		"usage", "files", "files_truncated" };
+	static const char *const exception_keys[] = { "type", "message", "line",
+		"traceback" };
 	static const char *const frame_keys[] = { "line", "function", "text" };
-	static const char *const usage_keys[] = { "cpu_ms",
-	    "memory_peak_bytes", "queue_ms" };
-	static const char *const file_keys[] = { "name", "content",
-	    "encoding", "size" };
-	static const char *const statuses[] = { "ok", "error", "timeout",
-	    "oom", "output_limit" };
+	static const char *const usage_keys[] = { "cpu_ms", "memory_peak_bytes",
+		"queue_ms" };
+	static const char *const file_keys[] = { "name", "content", "encoding",
+		"size" };
+	static const char *const statuses[] = { "ok", "error", "timeout", "oom",
+		"output_limit" };
 	size_t i;
 
 	GEN(yajl_gen_map_open(g));
@@ -375,11 +394,10 @@ fail:
 
 /* GET /v1/tool: {"name", "description", "parameters"}. */
 int
-answer_tool(const struct runtime_info *rt, const struct config *c,
-    struct buf *out)
+answer_tool(const struct runtime_info *rt, const struct config *c, struct buf *out)
 {
-	struct buf	desc;
-	yajl_gen	g;
+	struct buf desc;
+	yajl_gen g;
 
 	buf_init(&desc, TOOL_DESCRIPTION_MAX_BYTES);
 	if (tool_description(rt, c, &desc) == -1 ||

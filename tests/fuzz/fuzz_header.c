@@ -14,21 +14,23 @@
 
 #include "protocol.h"
 
-#define FUZZ_CHECK(cond) do {						\
-	if (!(cond)) {							\
-		fprintf(stderr, "fuzz_header: %s:%d: check failed: %s\n",\
-		    __FILE__, __LINE__, #cond);				\
-		abort();						\
-	}								\
-} while (0)
+#define FUZZ_CHECK(cond)                                              \
+	do {                                                          \
+		if (!(cond)) {                                        \
+			fprintf(stderr,                               \
+			    "fuzz_header: %s:%d: check failed: %s\n", \
+			    __FILE__, __LINE__, #cond);               \
+			abort();                                      \
+		}                                                     \
+	} while (0)
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct protocol_header	 h;
-	const char		*reason = NULL;
-	char			*line, again[PROTOCOL_HEADER_MAX_BYTES + 2];
-	int			 n;
+	struct protocol_header h;
+	const char *reason = NULL;
+	char *line, again[PROTOCOL_HEADER_MAX_BYTES + 2];
+	int n;
 
 	if ((line = malloc(size ? size : 1)) == NULL)
 		return 0;

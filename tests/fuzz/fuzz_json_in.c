@@ -23,13 +23,15 @@
 #include "front.h"
 #include "executor.h"
 
-#define FUZZ_CHECK(cond) do {						\
-	if (!(cond)) {							\
-		fprintf(stderr, "fuzz_json_in: %s:%d: check failed: %s\n",\
-		    __FILE__, __LINE__, #cond);				\
-		abort();						\
-	}								\
-} while (0)
+#define FUZZ_CHECK(cond)                                               \
+	do {                                                           \
+		if (!(cond)) {                                         \
+			fprintf(stderr,                                \
+			    "fuzz_json_in: %s:%d: check failed: %s\n", \
+			    __FILE__, __LINE__, #cond);                \
+			abort();                                       \
+		}                                                      \
+	} while (0)
 
 static const struct job_limits fuzz_limits = {
 	.code_max_bytes = 262144,
@@ -43,10 +45,10 @@ static const struct job_limits fuzz_limits = {
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct job_spec		spec;
-	struct api_error	err;
-	size_t			message_len, i, k, total;
-	int			rc;
+	struct job_spec spec;
+	struct api_error err;
+	size_t message_len, i, k, total;
+	int rc;
 
 	/* Poisoned so a -1 that forgets to fill err is seen. */
 	memset(&err, 0xa5, sizeof(err));
@@ -75,7 +77,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			total += spec.files[i].len;
 			for (k = 0; k < i; k++)
 				FUZZ_CHECK(strcmp(spec.files[k].name,
-				    spec.files[i].name) != 0);
+					       spec.files[i].name) != 0);
 		}
 		FUZZ_CHECK(total <= fuzz_limits.files_max_bytes);
 	} else {

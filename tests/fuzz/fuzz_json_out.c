@@ -27,24 +27,26 @@
 #include "front.h"
 #include "executor.h"
 
-#define FUZZ_CHECK(cond) do {						\
-	if (!(cond)) {							\
-		fprintf(stderr, "fuzz_json_out: %s:%d: check failed: %s\n",\
-		    __FILE__, __LINE__, #cond);				\
-		abort();						\
-	}								\
-} while (0)
+#define FUZZ_CHECK(cond)                                                \
+	do {                                                            \
+		if (!(cond)) {                                          \
+			fprintf(stderr,                                 \
+			    "fuzz_json_out: %s:%d: check failed: %s\n", \
+			    __FILE__, __LINE__, #cond);                 \
+			abort();                                        \
+		}                                                       \
+	} while (0)
 
-#define FUZZ_CONTROL_BYTES	8
+#define FUZZ_CONTROL_BYTES 8
 /* A control byte is escaped as \u00XX: 6 bytes; the rest is fixed keys. */
-#define FUZZ_ANSWER_SLACK	1024
+#define FUZZ_ANSWER_SLACK 1024
 
 /* The two output strings of an answer, with their lengths. */
 struct answer_strings {
-	unsigned	 depth;
-	int		 key;		/* 0 stdout, 1 stderr, -1 other */
-	struct buf	 value[2];
-	unsigned	 seen[2];
+	unsigned depth;
+	int key; /* 0 stdout, 1 stderr, -1 other */
+	struct buf value[2];
+	unsigned seen[2];
 };
 
 static int
@@ -106,7 +108,7 @@ slice_into(struct buf *b, const uint8_t *p, size_t len)
 	memset(b, 0, sizeof(*b));
 	b->cap_bytes = len;
 	if (len == 0)
-		return;		/* data NULL, as job.c's buffers start */
+		return; /* data NULL, as job.c's buffers start */
 	b->data = malloc(len);
 	FUZZ_CHECK(b->data != NULL);
 	memcpy(b->data, p, len);
@@ -125,8 +127,8 @@ field(yajl_val top, const char *name)
 static void
 check_tree_string(yajl_val v, const struct buf *want)
 {
-	const char	*nul;
-	size_t		 prefix;
+	const char *nul;
+	size_t prefix;
 
 	FUZZ_CHECK(YAJL_IS_STRING(v));
 	nul = want->len > 0 ? memchr(want->data, '\0', want->len) : NULL;
@@ -139,14 +141,14 @@ check_tree_string(yajl_val v, const struct buf *want)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct job_result	 r;
-	struct answer_strings	 a;
-	struct buf		 answer, want[2];
-	yajl_handle		 h;
-	yajl_val		 top, v;
-	const uint8_t		*payload;
-	size_t			 payload_len, split, k;
-	char			 errbuf[256];
+	struct job_result r;
+	struct answer_strings a;
+	struct buf answer, want[2];
+	yajl_handle h;
+	yajl_val top, v;
+	const uint8_t *payload;
+	size_t payload_len, split, k;
+	char errbuf[256];
 
 	if (size < FUZZ_CONTROL_BYTES)
 		return 0;
@@ -177,7 +179,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		buf_init(&want[k], in->len * 3 + 1);
 		/* "" for NULL, as answer.c does: no offset on a null pointer. */
 		FUZZ_CHECK(utf8_sanitize(in->data != NULL ? in->data : "",
-		    in->len, &want[k]) == 0);
+			       in->len, &want[k]) == 0);
 		FUZZ_CHECK(utf8_valid(want[k].data, want[k].len));
 	}
 
@@ -209,7 +211,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	h = yajl_alloc(&answer_callbacks, NULL, &a);
 	FUZZ_CHECK(h != NULL);
 	FUZZ_CHECK(yajl_parse(h, (const unsigned char *)answer.data,
-	    answer.len) == yajl_status_ok);
+		       answer.len) == yajl_status_ok);
 	FUZZ_CHECK(yajl_complete_parse(h) == yajl_status_ok);
 	yajl_free(h);
 	for (k = 0; k < 2; k++) {
@@ -217,7 +219,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(a.value[k].len == want[k].len);
 		if (want[k].len > 0)
 			FUZZ_CHECK(memcmp(a.value[k].data, want[k].data,
-			    want[k].len) == 0);
+				       want[k].len) == 0);
 		buf_free(&a.value[k]);
 		buf_free(&want[k]);
 	}

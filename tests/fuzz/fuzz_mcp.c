@@ -21,13 +21,14 @@
 
 #include "front.h"
 
-#define FUZZ_CHECK(cond) do {						\
-	if (!(cond)) {							\
-		fprintf(stderr, "fuzz_mcp: %s:%d: check failed: %s\n",	\
-		    __FILE__, __LINE__, #cond);				\
-		abort();						\
-	}								\
-} while (0)
+#define FUZZ_CHECK(cond)                                                       \
+	do {                                                                   \
+		if (!(cond)) {                                                 \
+			fprintf(stderr, "fuzz_mcp: %s:%d: check failed: %s\n", \
+			    __FILE__, __LINE__, #cond);                        \
+			abort();                                               \
+		}                                                              \
+	} while (0)
 
 static const struct job_limits fuzz_limits = {
 	.code_max_bytes = 262144,
@@ -40,11 +41,11 @@ static const struct job_limits fuzz_limits = {
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct mcp_message	*m;
-	struct job_spec		 spec;
-	struct api_error	 err;
-	size_t			 len;
-	int			 rc;
+	struct mcp_message *m;
+	struct job_spec spec;
+	struct api_error err;
+	size_t len;
+	int rc;
 
 	if ((m = malloc(sizeof(*m))) == NULL)
 		return 0;
@@ -68,12 +69,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    m->id_type == MCP_ID_NUMBER);
 	FUZZ_CHECK(m->id_type == MCP_ID_NONE || m->id_len <= MCP_ID_MAX_BYTES);
 	if (m->has_name)
-		FUZZ_CHECK(strnlen(m->name, sizeof(m->name)) <= MCP_NAME_MAX_BYTES);
+		FUZZ_CHECK(
+		    strnlen(m->name, sizeof(m->name)) <= MCP_NAME_MAX_BYTES);
 	if (m->has_arguments) {
 		FUZZ_CHECK(m->arguments_len >= 2);
 		FUZZ_CHECK(m->arguments_offset + m->arguments_len <= size);
 		FUZZ_CHECK(data[m->arguments_offset] == '{');
-		FUZZ_CHECK(data[m->arguments_offset + m->arguments_len - 1] == '}');
+		FUZZ_CHECK(
+		    data[m->arguments_offset + m->arguments_len - 1] == '}');
 		memset(&err, 0, sizeof(err));
 		rc = json_in_parse_job((const char *)data + m->arguments_offset,
 		    m->arguments_len, &fuzz_limits, &spec, &err);

@@ -23,16 +23,18 @@
 #include "common.h"
 #include "privsep.h"
 
-#define FUZZ_CHECK(cond) do {						\
-	if (!(cond)) {							\
-		fprintf(stderr, "fuzz_privsep: %s:%d: check failed: %s\n",\
-		    __FILE__, __LINE__, #cond);				\
-		abort();						\
-	}								\
-} while (0)
+#define FUZZ_CHECK(cond)                                               \
+	do {                                                           \
+		if (!(cond)) {                                         \
+			fprintf(stderr,                                \
+			    "fuzz_privsep: %s:%d: check failed: %s\n", \
+			    __FILE__, __LINE__, #cond);                \
+			abort();                                       \
+		}                                                      \
+	} while (0)
 
-static struct config	config;
-static int		ready;
+static struct config config;
+static int ready;
 
 static void
 fuzz_error_ok(const struct api_error *err)
@@ -45,10 +47,10 @@ fuzz_error_ok(const struct api_error *err)
 static void
 fuzz_request(const struct buf *msg)
 {
-	struct job_spec		 spec;
-	struct api_error	 err;
-	struct buf		 again;
-	int			 type;
+	struct job_spec spec;
+	struct api_error err;
+	struct buf again;
+	int type;
 
 	memset(&err, 0, sizeof(err));
 	type = privsep_unpack_request(msg, &config, &spec, &err);
@@ -69,26 +71,29 @@ fuzz_request(const struct buf *msg)
 	}
 	FUZZ_CHECK(spec.code_len <= config.code_max_bytes);
 	FUZZ_CHECK(spec.stdin_len <= config.stdin_max_bytes);
-	FUZZ_CHECK(spec.timeout_ms >= 1 && spec.timeout_ms <= config.timeout_max_ms);
-	FUZZ_CHECK(job_client_ok(spec.client, strnlen(spec.client, JOB_CLIENT_MAX)));
+	FUZZ_CHECK(
+	    spec.timeout_ms >= 1 && spec.timeout_ms <= config.timeout_max_ms);
+	FUZZ_CHECK(
+	    job_client_ok(spec.client, strnlen(spec.client, JOB_CLIENT_MAX)));
 	FUZZ_CHECK(spec.code >= msg->data &&
 	    spec.code + spec.code_len <= msg->data + msg->len);
 	FUZZ_CHECK(spec.stdin_data >= msg->data &&
 	    spec.stdin_data + spec.stdin_len <= msg->data + msg->len);
 	buf_init(&again, msg->len);
 	FUZZ_CHECK(privsep_pack_run(&again, &spec) == 0);
-	FUZZ_CHECK(again.len == msg->len && memcmp(again.data, msg->data, msg->len) == 0);
+	FUZZ_CHECK(again.len == msg->len &&
+	    memcmp(again.data, msg->data, msg->len) == 0);
 	buf_free(&again);
 }
 
 static void
 fuzz_replies(const struct buf *msg)
 {
-	struct job_result	 result;
-	struct health		 h;
-	struct api_error	 err;
-	struct buf		 out, again;
-	char			 version[PRIVSEP_VERSION_MAX];
+	struct job_result result;
+	struct health h;
+	struct api_error err;
+	struct buf out, again;
+	char version[PRIVSEP_VERSION_MAX];
 
 	memset(&err, 0, sizeof(err));
 	job_result_init(&result, 4096);
@@ -112,7 +117,8 @@ fuzz_replies(const struct buf *msg)
 			FUZZ_CHECK(rt->nmodules <= RUNTIME_MODULES_MAX &&
 			    rt->nlibraries <= RUNTIME_LIBRARIES_MAX);
 			for (i = 0; i < rt->nmodules; i++)
-				FUZZ_CHECK(strlen(rt->modules[i]) < RUNTIME_NAME_MAX);
+				FUZZ_CHECK(
+				    strlen(rt->modules[i]) < RUNTIME_NAME_MAX);
 			buf_init(&again, msg->len);
 			FUZZ_CHECK(privsep_pack_runtime(&again, rt) == 0);
 			FUZZ_CHECK(again.len == msg->len &&
@@ -141,8 +147,8 @@ fuzz_replies(const struct buf *msg)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct buf	 msg;
-	char		*copy;
+	struct buf msg;
+	char *copy;
 
 	if (!ready) {
 		config_defaults(&config);

@@ -20,30 +20,32 @@
 
 #include "front.h"
 
-#define FUZZ_CHECK(cond) do {						\
-	if (!(cond)) {							\
-		fprintf(stderr, "fuzz_runner_data: %s:%d: check failed: %s\n",\
-		    __FILE__, __LINE__, #cond);				\
-		abort();						\
-	}								\
-} while (0)
+#define FUZZ_CHECK(cond)                                                   \
+	do {                                                               \
+		if (!(cond)) {                                             \
+			fprintf(stderr,                                    \
+			    "fuzz_runner_data: %s:%d: check failed: %s\n", \
+			    __FILE__, __LINE__, #cond);                    \
+			abort();                                           \
+		}                                                          \
+	} while (0)
 
 /* The answer: two empty streams, fixed keys, and the record's worst
  * case escaped (6 bytes per byte). */
-#define FUZZ_ANSWER_MAX_BYTES	(6 * PROTOCOL_DATA_MAX_BYTES + 4096)
+#define FUZZ_ANSWER_MAX_BYTES (6 * PROTOCOL_DATA_MAX_BYTES + 4096)
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const char	*exc_path[] = { "exception", NULL };
-	static const char	*res_path[] = { "result", NULL };
-	struct runner_data	*d;
-	struct job_result	 r;
-	struct buf		 out;
-	char			*record, *text, errbuf[128];
-	yajl_val		 tree, exc, res;
-	size_t			 i;
-	int			 rc;
+	static const char *exc_path[] = { "exception", NULL };
+	static const char *res_path[] = { "result", NULL };
+	struct runner_data *d;
+	struct job_result r;
+	struct buf out;
+	char *record, *text, errbuf[128];
+	yajl_val tree, exc, res;
+	size_t i;
+	int rc;
 
 	if (size > PROTOCOL_DATA_MAX_BYTES + 1)
 		return 0;
@@ -59,8 +61,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(d->valid == (rc == 0));
 	if (rc == 0) {
 		FUZZ_CHECK(d->result.len <= PROTOCOL_RESULT_MAX_BYTES);
-		FUZZ_CHECK(d->exception.message.len <= PROTOCOL_EXC_MESSAGE_MAX_BYTES);
-		FUZZ_CHECK(strlen(d->exception.type) <= PROTOCOL_EXC_TYPE_MAX_BYTES);
+		FUZZ_CHECK(
+		    d->exception.message.len <= PROTOCOL_EXC_MESSAGE_MAX_BYTES);
+		FUZZ_CHECK(
+		    strlen(d->exception.type) <= PROTOCOL_EXC_TYPE_MAX_BYTES);
 		FUZZ_CHECK(d->exception.nframes <= PROTOCOL_EXC_FRAMES_MAX);
 		for (i = 0; i < d->exception.nframes; i++) {
 			FUZZ_CHECK(d->exception.frames[i].line >= 0);
@@ -68,8 +72,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    PROTOCOL_EXC_TEXT_MAX_BYTES);
 		}
 	} else {
-		FUZZ_CHECK(!d->has_exception && !d->has_result &&
-		    d->result.len == 0);
+		FUZZ_CHECK(
+		    !d->has_exception && !d->has_result && d->result.len == 0);
 	}
 	runner_data_free(d);
 	free(d);

@@ -23,35 +23,37 @@
 #include "front.h"
 #include "executor.h"
 
-#define FUZZ_CHECK(cond) do {						\
-	if (!(cond)) {							\
-		fprintf(stderr, "fuzz_stream: %s:%d: check failed: %s\n",\
-		    __FILE__, __LINE__, #cond);				\
-		abort();						\
-	}								\
-} while (0)
+#define FUZZ_CHECK(cond)                                              \
+	do {                                                          \
+		if (!(cond)) {                                        \
+			fprintf(stderr,                               \
+			    "fuzz_stream: %s:%d: check failed: %s\n", \
+			    __FILE__, __LINE__, #cond);               \
+			abort();                                      \
+		}                                                     \
+	} while (0)
 
-#define FUZZ_CONTROL_BYTES	3
-#define FUZZ_FEED_MAX		1024
+#define FUZZ_CONTROL_BYTES 3
+#define FUZZ_FEED_MAX 1024
 
 /* Mostly the 4096 of the brief; small ones so short inputs reach a cap. */
 static const size_t fuzz_caps[8] = { 4096, 4096, 4096, 4096, 0, 1, 8, 300 };
 
 /* The whole-buffer demux the streaming one must agree with. */
 struct reference {
-	unsigned char	*out[2];
-	size_t		 len[2];
-	bool		 bad_type;
-	size_t		 header_len;	/* bytes of a header left incomplete */
-	uint32_t	 frame_left;	/* payload still owed by the last frame */
+	unsigned char *out[2];
+	size_t len[2];
+	bool bad_type;
+	size_t header_len;   /* bytes of a header left incomplete */
+	uint32_t frame_left; /* payload still owed by the last frame */
 };
 
 static void
 reference_demux(const unsigned char *s, size_t n, struct reference *r)
 {
-	size_t		i = 0, take;
-	uint32_t	size;
-	int		type;
+	size_t i = 0, take;
+	uint32_t size;
+	int type;
 
 	memset(r, 0, sizeof(*r));
 	r->out[0] = malloc(n + 1);
@@ -91,14 +93,14 @@ fuzz_next(uint32_t *state)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct stream_demux	 d;
-	struct reference	 ref;
-	struct buf		 bufs[2];
-	const unsigned char	*stream;
-	unsigned char		*feed;
-	size_t			 caps[2], n, left, k;
-	uint32_t		 state;
-	bool			 over = false, want_over;
+	struct stream_demux d;
+	struct reference ref;
+	struct buf bufs[2];
+	const unsigned char *stream;
+	unsigned char *feed;
+	size_t caps[2], n, left, k;
+	uint32_t state;
+	bool over = false, want_over;
 
 	if (size < FUZZ_CONTROL_BYTES)
 		return 0;
@@ -147,8 +149,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			want_over = true;
 		}
 		if (bufs[k].len > 0)
-			FUZZ_CHECK(memcmp(bufs[k].data, ref.out[k],
-			    bufs[k].len) == 0);
+			FUZZ_CHECK(
+			    memcmp(bufs[k].data, ref.out[k], bufs[k].len) == 0);
 	}
 	if (size > FUZZ_CONTROL_BYTES)
 		FUZZ_CHECK(over == want_over);

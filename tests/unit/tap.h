@@ -26,13 +26,13 @@
 #include <string.h>
 
 /* Escaped bytes shown per side in a failed is_mem/is_str. */
-#define TAP_SHOW_BYTES	160
+#define TAP_SHOW_BYTES 160
 
 static struct {
-	int	planned;	/* -1: no plan yet */
-	int	run;
-	int	failed;
-	const char *todo;	/* non-NULL: points are "# TODO todo" */
+	int planned; /* -1: no plan yet */
+	int run;
+	int failed;
+	const char *todo; /* non-NULL: points are "# TODO todo" */
 } tap_state = { -1, 0, 0, NULL };
 
 static inline void
@@ -89,8 +89,8 @@ tap_vok(bool pass, const char *file, int line, const char *fmt, va_list ap)
 static inline bool __attribute__((format(printf, 4, 5)))
 tap_ok(bool pass, const char *file, int line, const char *fmt, ...)
 {
-	va_list	ap;
-	bool	r;
+	va_list ap;
+	bool r;
 
 	va_start(ap, fmt);
 	r = tap_vok(pass, file, line, fmt, ap);
@@ -98,18 +98,18 @@ tap_ok(bool pass, const char *file, int line, const char *fmt, ...)
 	return r;
 }
 
-static inline bool __attribute__((format(printf, 5, 6)))
-tap_is_int(long long got, long long expected, const char *file, int line,
-    const char *fmt, ...)
+static inline bool __attribute__((format(printf, 5, 6))) tap_is_int(long long got,
+    long long expected, const char *file, int line, const char *fmt, ...)
 {
-	va_list	ap;
-	bool	r;
+	va_list ap;
+	bool r;
 
 	va_start(ap, fmt);
 	r = tap_vok(got == expected, file, line, fmt, ap);
 	va_end(ap);
 	if (!r)
-		printf("#          got: %lld\n#     expected: %lld\n", got, expected);
+		printf("#          got: %lld\n#     expected: %lld\n", got,
+		    expected);
 	fflush(stdout);
 	return r;
 }
@@ -118,8 +118,8 @@ tap_is_int(long long got, long long expected, const char *file, int line,
 static inline void
 tap_show_bytes(const char *label, const void *p, size_t len)
 {
-	const unsigned char	*s = p;
-	size_t			 i;
+	const unsigned char *s = p;
+	size_t i;
 
 	printf("# %12s: ", label);
 	if (p == NULL) {
@@ -145,8 +145,8 @@ static inline bool
 tap_mem_report(bool pass, const void *got, size_t got_len, const void *expected,
     size_t expected_len)
 {
-	const unsigned char	*g = got, *e = expected;
-	size_t			 i;
+	const unsigned char *g = got, *e = expected;
+	size_t i;
 
 	if (pass)
 		return true;
@@ -166,8 +166,8 @@ static inline bool __attribute__((format(printf, 7, 8)))
 tap_is_mem(const void *got, size_t got_len, const void *expected,
     size_t expected_len, const char *file, int line, const char *fmt, ...)
 {
-	va_list	ap;
-	bool	pass;
+	va_list ap;
+	bool pass;
 
 	if (got == NULL || expected == NULL)
 		pass = got == NULL && expected == NULL;
@@ -184,8 +184,8 @@ static inline bool __attribute__((format(printf, 5, 6)))
 tap_is_str(const char *got, const char *expected, const char *file, int line,
     const char *fmt, ...)
 {
-	va_list	ap;
-	bool	pass;
+	va_list ap;
+	bool pass;
 
 	if (got == NULL || expected == NULL)
 		pass = got == NULL && expected == NULL;
@@ -211,17 +211,19 @@ done_testing(void)
 		    tap_state.run);
 	fflush(stdout);
 	return (tap_state.failed == 0 &&
-	    (tap_state.planned < 0 || tap_state.planned == tap_state.run)) ? 0 : 1;
+		   (tap_state.planned < 0 || tap_state.planned == tap_state.run)) ?
+	    0 :
+	    1;
 }
 
 #define ok(cond, ...) \
 	tap_ok((cond) ? true : false, __FILE__, __LINE__, __VA_ARGS__)
-#define is_int(got, expected, ...) \
-	tap_is_int((long long)(got), (long long)(expected), __FILE__, __LINE__, \
-	    __VA_ARGS__)
+#define is_int(got, expected, ...)                                    \
+	tap_is_int((long long)(got), (long long)(expected), __FILE__, \
+	    __LINE__, __VA_ARGS__)
 #define is_str(got, expected, ...) \
 	tap_is_str((got), (expected), __FILE__, __LINE__, __VA_ARGS__)
-#define is_mem(got, got_len, expected, expected_len, ...) \
+#define is_mem(got, got_len, expected, expected_len, ...)                  \
 	tap_is_mem((got), (got_len), (expected), (expected_len), __FILE__, \
 	    __LINE__, __VA_ARGS__)
 

@@ -123,12 +123,13 @@ test_zero_cap(void)
 static void
 test_nul_and_binary(void)
 {
-	static const char	 bytes[] = { 'a', '\0', 'b', '\0', '\xff', '\0' };
-	struct buf		 b;
+	static const char bytes[] = { 'a', '\0', 'b', '\0', '\xff', '\0' };
+	struct buf b;
 
 	buf_init(&b, 16);
 	is_int(buf_append(&b, bytes, sizeof(bytes)), 0, "embedded NULs append");
-	check_contents(&b, bytes, sizeof(bytes), "embedded NULs kept, length counts");
+	check_contents(&b, bytes, sizeof(bytes),
+	    "embedded NULs kept, length counts");
 	is_int(buf_append_str(&b, "cd"), 0, "append_str after binary");
 	check_contents(&b, "a\0b\0\xff\0cd", 8, "append_str stops at its NUL");
 	buf_free(&b);
@@ -147,7 +148,8 @@ test_reset(void)
 	ok(b.len == 0 && b.data != NULL && b.data[0] == '\0',
 	    "reset: empty and NUL-terminated");
 	is_int(b.cap_bytes, 8, "reset keeps the cap");
-	is_int(buf_append(&b, "12345678", 8), 0, "after reset the whole cap fits again");
+	is_int(buf_append(&b, "12345678", 8), 0,
+	    "after reset the whole cap fits again");
 	is_int(buf_append(&b, "9", 1), -1, "and cap + 1 is still refused");
 	check_contents(&b, "12345678", 8, "after reset and refill");
 	buf_free(&b);
@@ -157,11 +159,11 @@ test_reset(void)
 static void
 test_growth(void)
 {
-	static const size_t	 caps[] = { 1, 255, 256, 257, 511, 512, 1000,
-	    4096, 65537 };
-	struct buf		 b;
-	char			*expected;
-	size_t			 i, k, refused, over_alloc;
+	static const size_t caps[] = { 1, 255, 256, 257, 511, 512, 1000, 4096,
+		65537 };
+	struct buf b;
+	char *expected;
+	size_t i, k, refused, over_alloc;
 
 	for (k = 0; k < sizeof(caps) / sizeof(caps[0]); k++) {
 		size_t cap = caps[k];
@@ -180,10 +182,12 @@ test_growth(void)
 		}
 		is_int(refused, 0, "cap %zu: %zu single-byte appends all fit",
 		    cap, cap);
-		is_int(over_alloc, 0, "cap %zu: never allocated past cap + 1, "
-		    "always NUL-terminated", cap);
-		is_int(buf_append(&b, "!", 1), -1, "cap %zu: byte cap + 1 refused",
+		is_int(over_alloc, 0,
+		    "cap %zu: never allocated past cap + 1, "
+		    "always NUL-terminated",
 		    cap);
+		is_int(buf_append(&b, "!", 1), -1,
+		    "cap %zu: byte cap + 1 refused", cap);
 		check_contents(&b, expected, cap, "single-byte fill");
 		buf_free(&b);
 		free(expected);
@@ -191,8 +195,8 @@ test_growth(void)
 
 	/* 1 MiB in 4 KiB chunks, then one more byte. */
 	{
-		static char	chunk[4096];
-		size_t		cap = 1024 * 1024, fails = 0;
+		static char chunk[4096];
+		size_t cap = 1024 * 1024, fails = 0;
 
 		memset(chunk, 'q', sizeof(chunk));
 		buf_init(&b, cap);
@@ -211,9 +215,9 @@ test_growth(void)
 static void
 test_shrink(void)
 {
-	struct buf	 b;
-	char		 big[4096];
-	const char	*kept;
+	struct buf b;
+	char big[4096];
+	const char *kept;
 
 	memset(big, 'x', sizeof(big));
 	buf_init(&b, 1 << 20);

@@ -17,8 +17,8 @@
 #include "executor.h"
 #include "tap.h"
 
-#define KIB	1024UL
-#define MIB	(1024UL * 1024UL)
+#define KIB 1024UL
+#define MIB (1024UL * 1024UL)
 
 static char conf_path[64];
 
@@ -26,9 +26,9 @@ static char conf_path[64];
 static int
 write_conf(const char *text, size_t len)
 {
-	int	fd;
-	size_t	off = 0;
-	ssize_t	n;
+	int fd;
+	size_t off = 0;
+	ssize_t n;
 
 	snprintf(conf_path, sizeof(conf_path), "/tmp/pycage-test-config-XXXXXX");
 	if ((fd = mkstemp(conf_path)) == -1)
@@ -47,8 +47,7 @@ write_conf(const char *text, size_t len)
 
 /* config_load on text after config_defaults; err holds the message. */
 static int
-load_text(struct config *c, const char *text, size_t len, char *err,
-    size_t errlen)
+load_text(struct config *c, const char *text, size_t len, char *err, size_t errlen)
 {
 	int rc;
 
@@ -80,7 +79,8 @@ test_defaults(void)
 	is_int(c.output_max_bytes, 1 * MIB, "default output_max_bytes 1 MiB");
 	is_int(c.code_max_bytes, 256 * KIB, "default code_max_bytes 256 KiB");
 	is_int(c.stdin_max_bytes, 1 * MIB, "default stdin_max_bytes 1 MiB");
-	is_int(c.body_max_bytes, 16 * MIB, "default body_max_bytes 16 MiB "
+	is_int(c.body_max_bytes, 16 * MIB,
+	    "default body_max_bytes 16 MiB "
 	    "(code, stdin and 8 MiB of files as base64)");
 	is_int(c.files_max_bytes, 8 * MIB, "default files_max_bytes 8 MiB");
 	is_str(c.user, "65534:65534", "default user nobody:nogroup, numeric");
@@ -102,8 +102,8 @@ test_defaults(void)
 static void
 test_empty_file(void)
 {
-	struct config	c, d;
-	char		err[512];
+	struct config c, d;
+	char err[512];
 
 	config_defaults(&d);
 	is_int(load_text(&c, "", 0, err, sizeof(err)), 0, "empty file loads");
@@ -117,46 +117,46 @@ test_empty_file(void)
 static void
 test_good_file(void)
 {
-	static const char text[] =
-	    "# pycage.conf for the test\n"
-	    "\n"
-	    "   # an indented comment\n"
-	    "listen = 127.0.0.1:9000\n"
-	    "socket_mode = 0600\n"
-	    "socket_group=www-data\n"
-	    "pidfile =\n"
-	    "\tworkers\t=\t8\t\n"
-	    "max_executions   =   2\r\n"
-	    "queue_wait_ms = 0\n"
-	    "docker_socket = /run/docker.sock\n"
-	    "docker_call_timeout_ms = 100\n"
-	    "image = pycage-sandbox:test\n"
-	    "runtime = runsc\n"
-	    "instance = unit\n"
-	    "user = 1000:1001\n"
-	    "timeout_default_s = 5\n"
-	    "timeout_max_s = 60\n"
-	    "memory_mb = 16\n"
-	    "cpu_millis = 64000\n"
-	    "cpu_period_ms = 250\n"
-	    "pids_limit = 4096\n"
-	    "tmpfs_mb = 1\n"
-	    "nofile = 65536\n"
-	    "fsize_mb = 1024\n"
-	    "output_max_bytes = 67108864\n"
-	    "body_max_bytes = 1024\n"
-	    "code_max_bytes = 1\n"
-	    "stdin_max_bytes = 0\n"
-	    "janitor_interval_s = 86400\n"
-	    "selfcheck_max_age_s = 1\n"
-	    "log_level = debug";		/* no final newline */
-	struct config	c, expected;
-	char		err[512];
+	static const char text[] = "# pycage.conf for the test\n"
+				   "\n"
+				   "   # an indented comment\n"
+				   "listen = 127.0.0.1:9000\n"
+				   "socket_mode = 0600\n"
+				   "socket_group=www-data\n"
+				   "pidfile =\n"
+				   "\tworkers\t=\t8\t\n"
+				   "max_executions   =   2\r\n"
+				   "queue_wait_ms = 0\n"
+				   "docker_socket = /run/docker.sock\n"
+				   "docker_call_timeout_ms = 100\n"
+				   "image = pycage-sandbox:test\n"
+				   "runtime = runsc\n"
+				   "instance = unit\n"
+				   "user = 1000:1001\n"
+				   "timeout_default_s = 5\n"
+				   "timeout_max_s = 60\n"
+				   "memory_mb = 16\n"
+				   "cpu_millis = 64000\n"
+				   "cpu_period_ms = 250\n"
+				   "pids_limit = 4096\n"
+				   "tmpfs_mb = 1\n"
+				   "nofile = 65536\n"
+				   "fsize_mb = 1024\n"
+				   "output_max_bytes = 67108864\n"
+				   "body_max_bytes = 1024\n"
+				   "code_max_bytes = 1\n"
+				   "stdin_max_bytes = 0\n"
+				   "janitor_interval_s = 86400\n"
+				   "selfcheck_max_age_s = 1\n"
+				   "log_level = debug"; /* no final newline */
+	struct config c, expected;
+	char err[512];
 
 	config_defaults(&expected);
 	snprintf(expected.listen, sizeof(expected.listen), "127.0.0.1:9000");
 	expected.socket_mode = 0600;
-	snprintf(expected.socket_group, sizeof(expected.socket_group), "www-data");
+	snprintf(expected.socket_group, sizeof(expected.socket_group),
+	    "www-data");
 	expected.pidfile[0] = '\0';
 	expected.workers = 8;
 	expected.max_executions = 2;
@@ -190,7 +190,8 @@ test_good_file(void)
 	is_str(err, "", "no error text");
 	is_str(c.listen, "127.0.0.1:9000", "listen");
 	is_int(c.socket_mode, 0600, "socket_mode is octal");
-	is_str(c.socket_group, "www-data", "socket_group without spaces round '='");
+	is_str(c.socket_group, "www-data",
+	    "socket_group without spaces round '='");
 	is_str(c.pidfile, "", "pidfile may be empty");
 	is_int(c.workers, 8, "workers with tabs");
 	is_int(c.max_executions, 2, "max_executions with CRLF");
@@ -199,7 +200,8 @@ test_good_file(void)
 	is_int(c.timeout_default_ms, 5000, "timeout_default_s = 5 -> 5000 ms");
 	is_int(c.timeout_max_ms, 60000, "timeout_max_s = 60 -> 60000 ms");
 	is_int(c.output_max_bytes, 64 * MIB, "output_max_bytes at its maximum");
-	is_int(c.log_level, LOG_LEVEL_DEBUG, "log_level on the last line, no newline");
+	is_int(c.log_level, LOG_LEVEL_DEBUG,
+	    "log_level on the last line, no newline");
 	/* Catches a key writing into its neighbour's field. */
 	ok(memcmp(&c, &expected, sizeof(c)) == 0,
 	    "every field as expected, no other field touched");
@@ -207,16 +209,17 @@ test_good_file(void)
 
 /* A failing file and the exact message after the path. */
 struct bad_case {
-	const char	*name;
-	const char	*text;
-	const char	*reason;	/* err is conf_path followed by this */
+	const char *name;
+	const char *text;
+	const char *reason; /* err is conf_path followed by this */
 };
 
 static const struct bad_case bad_cases[] = {
 	{ "unknown key", "workers = 2\n# fine\nbogus = 1\n",
 	    ":3: unknown key 'bogus'" },
 	{ "key in other case", "Workers = 2\n", ":1: unknown key 'Workers'" },
-	{ "key with a space inside", "work ers = 2\n", ":1: unknown key 'work ers'" },
+	{ "key with a space inside", "work ers = 2\n",
+	    ":1: unknown key 'work ers'" },
 	{ "empty key", "= 2\n", ":1: unknown key ''" },
 	{ "missing '='", "\n\nworkers 8\n", ":3: expected 'key = value'" },
 	{ "section header", "[pycage]\n", ":1: expected 'key = value'" },
@@ -292,8 +295,7 @@ static const struct bad_case bad_cases[] = {
 	    ":1: user: must be a numeric uid:gid, neither 0" },
 	{ "empty image", "image =\n",
 	    ":1: image: empty or longer than 255 bytes" },
-	{ "empty user", "user = \n",
-	    ":1: user: empty or longer than 255 bytes" },
+	{ "empty user", "user = \n", ":1: user: empty or longer than 255 bytes" },
 	{ "log_level unknown", "log_level = verbose\n",
 	    ":1: log_level: one of error, warn, info, debug" },
 	{ "log_level in capitals", "log_level = DEBUG\n",
@@ -310,10 +312,12 @@ static const struct bad_case bad_cases[] = {
 	    ": uid_base must be 0 or at least 1000 (clear of system users)" },
 	{ "first error stops the load", "workers = 0\nbogus = 1\n",
 	    ":1: workers: '0' is not a number in [1, 256]" },
-	{ "timeout_default_s above timeout_max_s", "timeout_default_s = 31\n"
+	{ "timeout_default_s above timeout_max_s",
+	    "timeout_default_s = 31\n"
 	    "timeout_max_s = 30\n",
 	    ": timeout_default_s is above timeout_max_s" },
-	{ "client_share above max_executions", "max_executions = 4\n"
+	{ "client_share above max_executions",
+	    "max_executions = 4\n"
 	    "client_share = 5\n",
 	    ": client_share is above max_executions" },
 	{ "client_share 257", "client_share = 257\n",
@@ -347,37 +351,48 @@ static const struct bad_case bad_cases[] = {
 	    ":1: listen: port '65536' is not in [1, 65535]" },
 	{ "listen port empty", "listen = 127.0.0.1:\n",
 	    ":1: listen: port '' is not in [1, 65535]" },
-	{ "listen on a unix path of 108 bytes", "listen = /"
+	{ "listen on a unix path of 108 bytes",
+	    "listen = /"
 	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-	    "aaaaaaa\n", ":1: listen: a unix socket path is at most 107 bytes" },
+	    "aaaaaaa\n",
+	    ":1: listen: a unix socket path is at most 107 bytes" },
 	{ "listen_allow empty", "listen_allow =\n",
 	    ":1: listen_allow: empty or longer than 255 bytes" },
-	{ "listen_allow a host name", "listen_allow = nginx\n", ":1: listen_allow: up to 16 IPv4 addresses or networks (a.b.c.d or a.b.c.d/n), separated by commas" },
-	{ "listen_allow with a space", "listen_allow = 10.0.0.1, 10.0.0.2\n", ":1: listen_allow: up to 16 IPv4 addresses or networks (a.b.c.d or a.b.c.d/n), separated by commas" },
-	{ "listen_allow trailing comma", "listen_allow = 10.0.0.1,\n", ":1: listen_allow: up to 16 IPv4 addresses or networks (a.b.c.d or a.b.c.d/n), separated by commas" },
-	{ "listen_allow empty item", "listen_allow = 10.0.0.1,,10.0.0.2\n", ":1: listen_allow: up to 16 IPv4 addresses or networks (a.b.c.d or a.b.c.d/n), separated by commas" },
-	{ "listen_allow /33", "listen_allow = 10.0.0.0/33\n", ":1: listen_allow: up to 16 IPv4 addresses or networks (a.b.c.d or a.b.c.d/n), separated by commas" },
-	{ "listen_allow / without bits", "listen_allow = 10.0.0.0/\n", ":1: listen_allow: up to 16 IPv4 addresses or networks (a.b.c.d or a.b.c.d/n), separated by commas" },
-	{ "listen_allow 17 entries", "listen_allow = 10.0.0.1,10.0.0.2,10.0.0.3,"
+	{ "listen_allow a host name", "listen_allow = nginx\n",
+	    ":1: listen_allow: up to 16 IPv4 addresses or networks (a.b.c.d or a.b.c.d/n), separated by commas" },
+	{ "listen_allow with a space", "listen_allow = 10.0.0.1, 10.0.0.2\n",
+	    ":1: listen_allow: up to 16 IPv4 addresses or networks (a.b.c.d or a.b.c.d/n), separated by commas" },
+	{ "listen_allow trailing comma", "listen_allow = 10.0.0.1,\n",
+	    ":1: listen_allow: up to 16 IPv4 addresses or networks (a.b.c.d or a.b.c.d/n), separated by commas" },
+	{ "listen_allow empty item", "listen_allow = 10.0.0.1,,10.0.0.2\n",
+	    ":1: listen_allow: up to 16 IPv4 addresses or networks (a.b.c.d or a.b.c.d/n), separated by commas" },
+	{ "listen_allow /33", "listen_allow = 10.0.0.0/33\n",
+	    ":1: listen_allow: up to 16 IPv4 addresses or networks (a.b.c.d or a.b.c.d/n), separated by commas" },
+	{ "listen_allow / without bits", "listen_allow = 10.0.0.0/\n",
+	    ":1: listen_allow: up to 16 IPv4 addresses or networks (a.b.c.d or a.b.c.d/n), separated by commas" },
+	{ "listen_allow 17 entries",
+	    "listen_allow = 10.0.0.1,10.0.0.2,10.0.0.3,"
 	    "10.0.0.4,10.0.0.5,10.0.0.6,10.0.0.7,10.0.0.8,10.0.0.9,10.0.0.10,"
 	    "10.0.0.11,10.0.0.12,10.0.0.13,10.0.0.14,10.0.0.15,10.0.0.16,"
-	    "10.0.0.17\n", ":1: listen_allow: up to 16 IPv4 addresses or networks (a.b.c.d or a.b.c.d/n), separated by commas" },
+	    "10.0.0.17\n",
+	    ":1: listen_allow: up to 16 IPv4 addresses or networks (a.b.c.d or a.b.c.d/n), separated by commas" },
 };
 
 static void
 test_bad_files(void)
 {
-	char	err[512], expected[600];
-	size_t	i;
+	char err[512], expected[600];
+	size_t i;
 
 	for (i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
-		const struct bad_case	*b = &bad_cases[i];
-		struct config		 c;
-		int			 rc;
+		const struct bad_case *b = &bad_cases[i];
+		struct config c;
+		int rc;
 
 		rc = load_text(&c, b->text, strlen(b->text), err, sizeof(err));
-		snprintf(expected, sizeof(expected), "%s%s", conf_path, b->reason);
+		snprintf(expected, sizeof(expected), "%s%s", conf_path,
+		    b->reason);
 		if (!is_int(rc, -1, "refused: %s", b->name))
 			continue;
 		is_str(err, expected, "message: %s", b->name);
@@ -388,18 +403,30 @@ test_bad_files(void)
 static unsigned long long
 field_value(const struct config *c, const char *key)
 {
-	if (strcmp(key, "workers") == 0)		return c->workers;
-	if (strcmp(key, "socket_mode") == 0)		return c->socket_mode;
-	if (strcmp(key, "memory_mb") == 0)		return c->memory_mb;
-	if (strcmp(key, "cpu_millis") == 0)		return c->cpu_millis;
-	if (strcmp(key, "cpu_period_ms") == 0)		return c->cpu_period_ms;
-	if (strcmp(key, "pids_limit") == 0)		return c->pids_limit;
-	if (strcmp(key, "timeout_default_s") == 0)	return c->timeout_default_ms;
-	if (strcmp(key, "timeout_max_s") == 0)		return c->timeout_max_ms;
-	if (strcmp(key, "stdin_max_bytes") == 0)	return c->stdin_max_bytes;
-	if (strcmp(key, "output_max_bytes") == 0)	return c->output_max_bytes;
-	if (strcmp(key, "code_max_bytes") == 0)		return c->code_max_bytes;
-	if (strcmp(key, "uid_base") == 0)		return c->uid_base;
+	if (strcmp(key, "workers") == 0)
+		return c->workers;
+	if (strcmp(key, "socket_mode") == 0)
+		return c->socket_mode;
+	if (strcmp(key, "memory_mb") == 0)
+		return c->memory_mb;
+	if (strcmp(key, "cpu_millis") == 0)
+		return c->cpu_millis;
+	if (strcmp(key, "cpu_period_ms") == 0)
+		return c->cpu_period_ms;
+	if (strcmp(key, "pids_limit") == 0)
+		return c->pids_limit;
+	if (strcmp(key, "timeout_default_s") == 0)
+		return c->timeout_default_ms;
+	if (strcmp(key, "timeout_max_s") == 0)
+		return c->timeout_max_ms;
+	if (strcmp(key, "stdin_max_bytes") == 0)
+		return c->stdin_max_bytes;
+	if (strcmp(key, "output_max_bytes") == 0)
+		return c->output_max_bytes;
+	if (strcmp(key, "code_max_bytes") == 0)
+		return c->code_max_bytes;
+	if (strcmp(key, "uid_base") == 0)
+		return c->uid_base;
 	return 0xdeadbeef;
 }
 
@@ -408,13 +435,13 @@ static void
 test_good_values(void)
 {
 	static const struct {
-		const char		*text;
-		const char		*key;
-		unsigned long long	 want;
+		const char *text;
+		const char *key;
+		unsigned long long want;
 	} good[] = {
 		{ "workers = 1\n", "workers", 1 },
 		{ "workers = 256\n", "workers", 256 },
-		{ "workers = 0008\n", "workers", 8 },		/* decimal, not octal */
+		{ "workers = 0008\n", "workers", 8 }, /* decimal, not octal */
 		{ "socket_mode = 0660\n", "socket_mode", 0660 },
 		{ "socket_mode = 0777\n", "socket_mode", 0777 },
 		{ "socket_mode = 0\n", "socket_mode", 0 },
@@ -427,30 +454,31 @@ test_good_values(void)
 		{ "pids_limit = 8\n", "pids_limit", 8 },
 		{ "timeout_default_s = 30\n", "timeout_default_s", 30000 },
 		{ "timeout_max_s = 3600\n", "timeout_max_s", 3600000 },
-		{ "timeout_max_s = 10\n", "timeout_max_s", 10000 },	/* = default */
+		{ "timeout_max_s = 10\n", "timeout_max_s", 10000 }, /* = default */
 		{ "stdin_max_bytes = 0\n", "stdin_max_bytes", 0 },
 		{ "output_max_bytes = 1024\n", "output_max_bytes", 1024 },
-		{ "code_max_bytes = 262144\n", "code_max_bytes", PROTOCOL_CODE_MAX_BYTES },
-		{ "stdin_max_bytes = 1048576\n", "stdin_max_bytes", PROTOCOL_STDIN_MAX_BYTES },
+		{ "code_max_bytes = 262144\n", "code_max_bytes",
+		    PROTOCOL_CODE_MAX_BYTES },
+		{ "stdin_max_bytes = 1048576\n", "stdin_max_bytes",
+		    PROTOCOL_STDIN_MAX_BYTES },
 		{ "uid_base = 0\n", "uid_base", 0 },
 		{ "uid_base = 1000\n", "uid_base", 1000 },
 	};
-	static const char *const users[] = {
-		"65534:65534", "1:1", "2147483647:2147483647", "1000:100",
-	};
-	struct config	c;
-	char		err[512], text[600];
-	size_t		i;
+	static const char *const users[] = { "65534:65534", "1:1",
+		"2147483647:2147483647", "1000:100" };
+	struct config c;
+	char err[512], text[600];
+	size_t i;
 
 	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
 		int rc = load_text(&c, good[i].text, strlen(good[i].text), err,
 		    sizeof(err));
 
-		if (!is_int(rc, 0, "accepted: %.*s", (int)strlen(good[i].text) - 1,
-		    good[i].text))
+		if (!is_int(rc, 0, "accepted: %.*s",
+			(int)strlen(good[i].text) - 1, good[i].text))
 			diag("error: %s", err);
-		is_int(field_value(&c, good[i].key), good[i].want, "value of %.*s",
-		    (int)strlen(good[i].text) - 1, good[i].text);
+		is_int(field_value(&c, good[i].key), good[i].want,
+		    "value of %.*s", (int)strlen(good[i].text) - 1, good[i].text);
 	}
 	for (i = 0; i < sizeof(users) / sizeof(users[0]); i++) {
 		snprintf(text, sizeof(text), "user = %s\n", users[i]);
@@ -465,32 +493,32 @@ static void
 test_listen_tcp(void)
 {
 	static const struct {
-		const char	*allow;
-		const char	*peer;
-		bool		 in;
+		const char *allow;
+		const char *peer;
+		bool in;
 	} cases[] = {
-		{ NULL, "127.0.0.1", true },		/* the default */
+		{ NULL, "127.0.0.1", true }, /* the default */
 		{ NULL, "127.0.0.2", false },
 		{ NULL, "10.0.0.1", false },
 		{ "10.0.0.4", "10.0.0.4", true },
 		{ "10.0.0.4", "10.0.0.5", false },
-		{ "10.0.0.4", "127.0.0.1", false },	/* replaces the default */
+		{ "10.0.0.4", "127.0.0.1", false }, /* replaces the default */
 		{ "10.1.2.0/24", "10.1.2.255", true },
 		{ "10.1.2.0/24", "10.1.3.0", false },
-		{ "10.1.2.77/24", "10.1.2.1", true },	/* host bits ignored */
+		{ "10.1.2.77/24", "10.1.2.1", true }, /* host bits ignored */
 		{ "127.0.0.1,192.168.0.0/16", "192.168.200.3", true },
 		{ "127.0.0.1,192.168.0.0/16", "192.169.0.1", false },
-		{ "0.0.0.0/0", "203.0.113.9", true },	/* everyone, written out */
+		{ "0.0.0.0/0", "203.0.113.9", true }, /* everyone, written out */
 		{ "10.0.0.1/32", "10.0.0.1", true },
 		{ "10.0.0.1/32", "10.0.0.0", false },
 		{ "128.0.0.0/1", "200.1.1.1", true },
 		{ "128.0.0.0/1", "127.255.255.255", false },
 	};
-	struct config	c;
-	struct in_addr	peer;
-	char		text[256], err[512];
-	size_t		i;
-	int		rc;
+	struct config c;
+	struct in_addr peer;
+	char text[256], err[512];
+	size_t i;
+	int rc;
 
 	rc = load_text(&c, "listen = 127.0.0.1:9000\n", 24, err, sizeof(err));
 	is_int(rc, 0, "listen = 127.0.0.1:9000 accepted");
@@ -498,7 +526,8 @@ test_listen_tcp(void)
 	config_defaults(&c);
 	ok(!config_listen_tcp(&c), "the default listen is a unix socket");
 	rc = load_text(&c, "listen = 0.0.0.0:65535\n", 23, err, sizeof(err));
-	is_int(rc, 0, "listen = 0.0.0.0:65535 accepted (every interface, "
+	is_int(rc, 0,
+	    "listen = 0.0.0.0:65535 accepted (every interface, "
 	    "written out)");
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		if (cases[i].allow == NULL)
@@ -507,15 +536,15 @@ test_listen_tcp(void)
 			snprintf(text, sizeof(text), "listen_allow = %s\n",
 			    cases[i].allow);
 			if (!is_int(load_text(&c, text, strlen(text), err,
-			    sizeof(err)), 0, "listen_allow = %s accepted",
-			    cases[i].allow))
+					sizeof(err)),
+				0, "listen_allow = %s accepted", cases[i].allow))
 				diag("error: %s", err);
 		}
 		inet_pton(AF_INET, cases[i].peer, &peer);
 		is_int(config_peer_allowed(&c, peer.s_addr), cases[i].in,
-		    "listen_allow %s, peer %s: %s", cases[i].allow ?
-		    cases[i].allow : "(default)", cases[i].peer,
-		    cases[i].in ? "in" : "out");
+		    "listen_allow %s, peer %s: %s",
+		    cases[i].allow ? cases[i].allow : "(default)",
+		    cases[i].peer, cases[i].in ? "in" : "out");
 	}
 }
 
@@ -523,16 +552,17 @@ test_listen_tcp(void)
 static void
 test_string_lengths(void)
 {
-	struct config	c;
-	char		text[CONFIG_STR_MAX + 32], err[512], expected[600];
-	char		value[CONFIG_STR_MAX + 1];
+	struct config c;
+	char text[CONFIG_STR_MAX + 32], err[512], expected[600];
+	char value[CONFIG_STR_MAX + 1];
 
 	memset(value, 'i', CONFIG_STR_MAX - 1);
 	value[CONFIG_STR_MAX - 1] = '\0';
 	snprintf(text, sizeof(text), "image = %s\n", value);
 	is_int(load_text(&c, text, strlen(text), err, sizeof(err)), 0,
 	    "image of 255 bytes accepted");
-	is_int(strlen(c.image), CONFIG_STR_MAX - 1, "image of 255 bytes kept whole");
+	is_int(strlen(c.image), CONFIG_STR_MAX - 1,
+	    "image of 255 bytes kept whole");
 
 	memset(value, 'i', CONFIG_STR_MAX);
 	value[CONFIG_STR_MAX] = '\0';
@@ -542,7 +572,8 @@ test_string_lengths(void)
 	snprintf(expected, sizeof(expected),
 	    "%s:2: image: empty or longer than 255 bytes", conf_path);
 	is_str(err, expected, "image of 256 bytes: message");
-	is_str(c.image, "pycage-sandbox:latest", "image of 256 bytes: "
+	is_str(c.image, "pycage-sandbox:latest",
+	    "image of 256 bytes: "
 	    "default kept, nothing cut in");
 }
 
@@ -550,9 +581,9 @@ test_string_lengths(void)
 static void
 test_long_lines(void)
 {
-	struct config	 c;
-	char		*text, err[512], expected[600];
-	size_t		 n;
+	struct config c;
+	char *text, err[512], expected[600];
+	size_t n;
 
 	text = malloc(4096);
 
@@ -575,8 +606,8 @@ test_long_lines(void)
 	n += 14;
 	is_int(load_text(&c, text, n, err, sizeof(err)), -1,
 	    "a 1023-byte line is refused");
-	snprintf(expected, sizeof(expected), "%s:2: line longer than 1022 bytes",
-	    conf_path);
+	snprintf(expected, sizeof(expected),
+	    "%s:2: line longer than 1022 bytes", conf_path);
 	is_str(err, expected, "over-long line: message with its line number");
 
 	/* The tail of an over-long line must not be read as a line: here it
@@ -611,8 +642,8 @@ test_long_lines(void)
 	memset(text, 'k', 100 * 1024);
 	is_int(load_text(&c, text, 100 * 1024, err, sizeof(err)), -1,
 	    "a 100 KiB line is refused");
-	snprintf(expected, sizeof(expected), "%s:1: line longer than 1022 bytes",
-	    conf_path);
+	snprintf(expected, sizeof(expected),
+	    "%s:1: line longer than 1022 bytes", conf_path);
 	is_str(err, expected, "100 KiB line: message");
 	free(text);
 }
@@ -620,12 +651,12 @@ test_long_lines(void)
 static void
 test_missing_file(void)
 {
-	struct config	c;
-	char		err[512], small[8];
+	struct config c;
+	char err[512], small[8];
 
 	config_defaults(&c);
-	is_int(config_load(&c, "/nonexistent/pycage.conf", err, sizeof(err)), -1,
-	    "missing file refused");
+	is_int(config_load(&c, "/nonexistent/pycage.conf", err, sizeof(err)),
+	    -1, "missing file refused");
 	is_str(err, "/nonexistent/pycage.conf: No such file or directory",
 	    "missing file: path and errno text");
 	/* fopen() of a directory succeeds on Linux and fgets() then fails
@@ -642,21 +673,22 @@ static void
 test_config_set(void)
 {
 	static const char *const levels[] = { "error", "warn", "info", "debug" };
-	struct config	c;
-	char		err[256];
-	size_t		i;
+	struct config c;
+	char err[256];
+	size_t i;
 
 	config_defaults(&c);
 	for (i = 0; i < 4; i++) {
-		is_int(config_set(&c, "log_level", levels[i], err, sizeof(err)), 0,
-		    "log_level %s", levels[i]);
+		is_int(config_set(&c, "log_level", levels[i], err, sizeof(err)),
+		    0, "log_level %s", levels[i]);
 		is_int(c.log_level, i, "log_level %s -> %zu", levels[i], i);
 	}
 	is_int(config_set(&c, "runtime", "", err, sizeof(err)), 0,
 	    "runtime may be empty");
 	is_int(config_set(&c, "listen", "", err, sizeof(err)), -1,
 	    "listen may not be empty");
-	is_str(err, "listen: empty or longer than 255 bytes", "listen empty: message");
+	is_str(err, "listen: empty or longer than 255 bytes",
+	    "listen empty: message");
 	is_int(config_set(&c, "timeout_max_ms", "30000", err, sizeof(err)), -1,
 	    "the field name timeout_max_ms is not a key (seconds in the file)");
 	is_str(err, "unknown key 'timeout_max_ms'", "timeout_max_ms: message");
@@ -679,10 +711,10 @@ test_config_set(void)
 static void
 test_load_files(void)
 {
-	static const char	 profile[] = "{\"defaultAction\":\"SCMP_ACT_ERRNO\"}\n";
-	struct config		 c;
-	char			 err[512], expected[600], *big;
-	size_t			 n;
+	static const char profile[] = "{\"defaultAction\":\"SCMP_ACT_ERRNO\"}\n";
+	struct config c;
+	char err[512], expected[600], *big;
+	size_t n;
 
 	config_defaults(&c);
 	is_str(c.seccomp_profile, "/etc/pycage/seccomp.json",
@@ -698,15 +730,18 @@ test_load_files(void)
 	    "/nonexistent/seccomp.json");
 	is_int(config_load_files(&c, err, sizeof(err)), -1,
 	    "missing seccomp profile refused");
-	is_str(err, "seccomp_profile /nonexistent/seccomp.json: No such file or "
-	    "directory", "missing seccomp profile: message");
+	is_str(err,
+	    "seccomp_profile /nonexistent/seccomp.json: No such file or "
+	    "directory",
+	    "missing seccomp profile: message");
 
 	if (write_conf(profile, sizeof(profile) - 1) == 0) {
 		snprintf(c.seccomp_profile, sizeof(c.seccomp_profile), "%s",
 		    conf_path);
 		is_int(config_load_files(&c, err, sizeof(err)), 0,
 		    "a JSON object profile loads");
-		is_str(c.seccomp_json, profile, "the profile's text is kept whole");
+		is_str(c.seccomp_json, profile,
+		    "the profile's text is kept whole");
 		/* Loading again replaces, not leaks, the text. */
 		is_int(config_load_files(&c, err, sizeof(err)), 0, "loads twice");
 		unlink(conf_path);
@@ -715,7 +750,9 @@ test_load_files(void)
 	}
 
 	{
-		static const struct { const char *name, *text; } bad[] = {
+		static const struct {
+			const char *name, *text;
+		} bad[] = {
 			{ "a JSON array", "[]" },
 			{ "a JSON string", "\"x\"" },
 			{ "not JSON", "defaultAction: allow" },
@@ -727,15 +764,16 @@ test_load_files(void)
 		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 			if (write_conf(bad[i].text, strlen(bad[i].text)) == -1)
 				continue;
-			snprintf(c.seccomp_profile, sizeof(c.seccomp_profile), "%s",
-			    conf_path);
+			snprintf(c.seccomp_profile, sizeof(c.seccomp_profile),
+			    "%s", conf_path);
 			is_int(config_load_files(&c, err, sizeof(err)), -1,
 			    "seccomp profile refused: %s", bad[i].name);
 			snprintf(expected, sizeof(expected),
 			    "seccomp_profile %s: not a JSON object", conf_path);
 			is_str(err, expected, "seccomp profile message: %s",
 			    bad[i].name);
-			ok(c.seccomp_json == NULL, "no text kept: %s", bad[i].name);
+			ok(c.seccomp_json == NULL, "no text kept: %s",
+			    bad[i].name);
 			unlink(conf_path);
 		}
 	}
@@ -747,11 +785,12 @@ test_load_files(void)
 		big[0] = '{';
 		big[n - 1] = '}';
 		if (write_conf(big, n) == 0) {
-			snprintf(c.seccomp_profile, sizeof(c.seccomp_profile), "%s",
-			    conf_path);
+			snprintf(c.seccomp_profile, sizeof(c.seccomp_profile),
+			    "%s", conf_path);
 			is_int(config_load_files(&c, err, sizeof(err)),
-			    n == 256 * KIB ? 0 : -1, "seccomp profile of %zu bytes %s",
-			    n, n == 256 * KIB ? "loads" : "refused");
+			    n == 256 * KIB ? 0 : -1,
+			    "seccomp profile of %zu bytes %s", n,
+			    n == 256 * KIB ? "loads" : "refused");
 			unlink(conf_path);
 			free(c.seccomp_json);
 			c.seccomp_json = NULL;
@@ -765,17 +804,25 @@ test_load_files(void)
 static void
 test_gvisor(void)
 {
-	static const struct { const char *runtime; bool gvisor; } cases[] = {
-		{ "", false }, { "runc", false }, { "runsc", true },
-		{ "runsc-kvm", false }, { "RUNSC", false }, { "runs", false },
+	static const struct {
+		const char *runtime;
+		bool gvisor;
+	} cases[] = {
+		{ "", false },
+		{ "runc", false },
+		{ "runsc", true },
+		{ "runsc-kvm", false },
+		{ "RUNSC", false },
+		{ "runs", false },
 	};
-	struct config	c;
-	char		err[256];
-	size_t		i;
+	struct config c;
+	char err[256];
+	size_t i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		config_defaults(&c);
-		if (config_set(&c, "runtime", cases[i].runtime, err, sizeof(err)) == -1) {
+		if (config_set(&c, "runtime", cases[i].runtime, err,
+			sizeof(err)) == -1) {
 			ok(0, "runtime = %s accepted: %s", cases[i].runtime, err);
 			continue;
 		}
@@ -794,50 +841,56 @@ test_gvisor(void)
 static void
 test_docker_host(void)
 {
-	static const char tls[] = "docker_tls_ca = /x/ca.pem\n"
+	static const char tls[] =
+	    "docker_tls_ca = /x/ca.pem\n"
 	    "docker_tls_cert = /x/cert.pem\ndocker_tls_key = /x/key.pem\n";
-	struct config	c;
-	char		err[512], text[1024], dir[] = "/tmp/pycage-test-tls-XXXXXX";
-	char		ca[128], cert[128], key[128];
-	FILE		*f;
+	struct config c;
+	char err[512], text[1024], dir[] = "/tmp/pycage-test-tls-XXXXXX";
+	char ca[128], cert[128], key[128];
+	FILE *f;
 
 	ok(load_text(&c, "", 0, err, sizeof(err)) == 0 &&
-	    strcmp(c.docker_socket, "/var/run/docker.sock") == 0 &&
-	    c.docker_tcp_url[0] == '\0', "no docker_host: the default socket");
+		strcmp(c.docker_socket, "/var/run/docker.sock") == 0 &&
+		c.docker_tcp_url[0] == '\0',
+	    "no docker_host: the default socket");
 	snprintf(text, sizeof(text), "docker_host = unix:///run/other.sock\n");
 	ok(load_text(&c, text, strlen(text), err, sizeof(err)) == 0 &&
-	    strcmp(c.docker_socket, "/run/other.sock") == 0 &&
-	    c.docker_tcp_url[0] == '\0', "docker_host unix:// sets the socket: %s",
-	    err);
+		strcmp(c.docker_socket, "/run/other.sock") == 0 &&
+		c.docker_tcp_url[0] == '\0',
+	    "docker_host unix:// sets the socket: %s", err);
 	snprintf(text, sizeof(text), "docker_socket = /run/d.sock\n");
 	ok(load_text(&c, text, strlen(text), err, sizeof(err)) == 0 &&
-	    strcmp(c.docker_socket, "/run/d.sock") == 0,
+		strcmp(c.docker_socket, "/run/d.sock") == 0,
 	    "docker_socket alone still works");
-	snprintf(text, sizeof(text), "docker_host = tcp://127.0.0.1:2376\n%s", tls);
+	snprintf(text, sizeof(text), "docker_host = tcp://127.0.0.1:2376\n%s",
+	    tls);
 	ok(load_text(&c, text, strlen(text), err, sizeof(err)) == 0 &&
-	    strcmp(c.docker_tcp_url, "https://127.0.0.1:2376") == 0,
+		strcmp(c.docker_tcp_url, "https://127.0.0.1:2376") == 0,
 	    "tcp:// with the three TLS files: https://127.0.0.1:2376 (%s)", err);
-	snprintf(text, sizeof(text), "docker_host = tcp://engine-2.example:2376\n%s", tls);
+	snprintf(text, sizeof(text),
+	    "docker_host = tcp://engine-2.example:2376\n%s", tls);
 	ok(load_text(&c, text, strlen(text), err, sizeof(err)) == 0 &&
-	    strcmp(c.docker_tcp_url, "https://engine-2.example:2376") == 0,
+		strcmp(c.docker_tcp_url, "https://engine-2.example:2376") == 0,
 	    "tcp:// with a host name (%s)", err);
 	snprintf(text, sizeof(text), "docker_host = tcp://127.0.0.1:2375\n");
 	ok(load_text(&c, text, strlen(text), err, sizeof(err)) == -1 &&
-	    strstr(err, "plain TCP to the Docker engine is refused") != NULL &&
-	    strstr(err, "--tlsverify") != NULL,
+		strstr(err, "plain TCP to the Docker engine is refused") != NULL &&
+		strstr(err, "--tlsverify") != NULL,
 	    "plain TCP refused, saying why: %s", err);
-	snprintf(text, sizeof(text), "docker_host = tcp://127.0.0.1:2376\n"
+	snprintf(text, sizeof(text),
+	    "docker_host = tcp://127.0.0.1:2376\n"
 	    "docker_tls_ca = /x/ca.pem\ndocker_tls_key = /x/key.pem\n");
 	ok(load_text(&c, text, strlen(text), err, sizeof(err)) == -1 &&
-	    strstr(err, "plain TCP to the Docker engine is refused") != NULL,
+		strstr(err, "plain TCP to the Docker engine is refused") != NULL,
 	    "TCP without a client certificate refused: %s", err);
 	snprintf(text, sizeof(text), "%s", tls);
 	ok(load_text(&c, text, strlen(text), err, sizeof(err)) == -1 &&
-	    strstr(err, "go with docker_host = tcp://") != NULL,
+		strstr(err, "go with docker_host = tcp://") != NULL,
 	    "TLS files without tcp:// refused: %s", err);
-	snprintf(text, sizeof(text), "docker_host = http://127.0.0.1:2376\n%s", tls);
+	snprintf(text, sizeof(text), "docker_host = http://127.0.0.1:2376\n%s",
+	    tls);
 	ok(load_text(&c, text, strlen(text), err, sizeof(err)) == -1 &&
-	    strstr(err, "unix:///path or tcp://host:port") != NULL,
+		strstr(err, "unix:///path or tcp://host:port") != NULL,
 	    "another scheme refused: %s", err);
 	snprintf(text, sizeof(text), "docker_host = tcp://a/b:2376\n%s", tls);
 	ok(load_text(&c, text, strlen(text), err, sizeof(err)) == -1,
@@ -857,12 +910,15 @@ test_docker_host(void)
 	snprintf(ca, sizeof(ca), "%s/ca.pem", dir);
 	snprintf(cert, sizeof(cert), "%s/cert.pem", dir);
 	snprintf(key, sizeof(key), "%s/key.pem", dir);
-	snprintf(text, sizeof(text), "docker_host = tcp://127.0.0.1:2376\n"
+	snprintf(text, sizeof(text),
+	    "docker_host = tcp://127.0.0.1:2376\n"
 	    "docker_tls_ca = %s\ndocker_tls_cert = %s\ndocker_tls_key = %s\n",
 	    ca, cert, key);
-	ok(load_text(&c, text, strlen(text), err, sizeof(err)) == 0, "loads: %s", err);
+	ok(load_text(&c, text, strlen(text), err, sizeof(err)) == 0,
+	    "loads: %s", err);
 	ok(docker_check_tls_files(&c, err, sizeof(err)) == -1 &&
-	    strstr(err, "docker_tls_ca") != NULL, "a missing CA file: %s", err);
+		strstr(err, "docker_tls_ca") != NULL,
+	    "a missing CA file: %s", err);
 	if ((f = fopen(ca, "w")) != NULL)
 		fclose(f);
 	if ((f = fopen(cert, "w")) != NULL)
@@ -873,8 +929,8 @@ test_docker_host(void)
 	chmod(cert, 0644);
 	chmod(key, 0640);
 	ok(docker_check_tls_files(&c, err, sizeof(err)) == -1 &&
-	    strstr(err, "docker_tls_key") != NULL &&
-	    strstr(err, "readable by root only") != NULL,
+		strstr(err, "docker_tls_key") != NULL &&
+		strstr(err, "readable by root only") != NULL,
 	    "a key readable by its group refused: %s", err);
 	chmod(key, 0600);
 	err[0] = '\0';
@@ -882,12 +938,12 @@ test_docker_host(void)
 	    "root's 0644 CA and certificate, 0600 key: accepted (%s)", err);
 	chmod(ca, 0666);
 	ok(docker_check_tls_files(&c, err, sizeof(err)) == -1 &&
-	    strstr(err, "docker_tls_ca") != NULL,
+		strstr(err, "docker_tls_ca") != NULL,
 	    "a CA writable by others refused: %s", err);
 	chmod(ca, 0644);
 	if (chown(cert, 65534, 65534) == 0)
 		ok(docker_check_tls_files(&c, err, sizeof(err)) == -1 &&
-		    strstr(err, "docker_tls_cert") != NULL,
+			strstr(err, "docker_tls_cert") != NULL,
 		    "a certificate not root's refused: %s", err);
 	unlink(ca);
 	unlink(cert);

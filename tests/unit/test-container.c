@@ -17,8 +17,8 @@
 static int
 pin_to(int n, int *cores)
 {
-	cpu_set_t	all, some;
-	int		i, got = 0;
+	cpu_set_t all, some;
+	int i, got = 0;
 
 	if (sched_getaffinity(0, sizeof(all), &all) == -1)
 		return 0;
@@ -36,9 +36,9 @@ pin_to(int n, int *cores)
 int
 main(void)
 {
-	struct config	c;
-	char		set[64], want[64], first[64];
-	int		cores[2], i, seen0 = 0, seen1 = 0;
+	struct config c;
+	char set[64], want[64], first[64];
+	int cores[2], i, seen0 = 0, seen1 = 0;
 
 	config_defaults(&c);
 	if (pin_to(2, cores) != 2) {
@@ -56,7 +56,8 @@ main(void)
 		snprintf(want, sizeof(want), "%d", cores[1]);
 		seen1 += strcmp(set, want) == 0;
 	}
-	ok(strchr(first, ',') == NULL && strchr(first, '-') == NULL && first[0] != '\0',
+	ok(strchr(first, ',') == NULL && strchr(first, '-') == NULL &&
+		first[0] != '\0',
 	    "cpu_millis 500: one core (%s)", first);
 	is_int(seen0 + seen1, 10, "every run gets one of the two cores");
 	is_int(seen0, 5, "the runs take the cores in turn (core %d: %d of 10)",
@@ -67,7 +68,8 @@ main(void)
 	is_str(set, "", "cpu_millis 2000 of 2 cores: not pinned");
 	c.cpu_millis = 1000;
 	container_next_cpuset(&c, set, sizeof(set));
-	ok(strlen(set) > 0 && strchr(set, ',') == NULL, "cpu_millis 1000: one core (%s)", set);
+	ok(strlen(set) > 0 && strchr(set, ',') == NULL,
+	    "cpu_millis 1000: one core (%s)", set);
 	/* Pinned to one core, the executor has nothing to spread. */
 	c.cpu_millis = 500;
 	pin_to(1, cores);

@@ -26,26 +26,26 @@
 #include "executor.h"
 #include "tap.h"
 
-#define ID	"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
-#define OTHER	"fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"
+#define ID "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define OTHER "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"
 
 /* -------------------------------------------------- the canned engine */
 
 static struct {
-	pthread_mutex_t	 lock;
-	int		 listen_fd;
-	int		 status;
-	const char	*body;
-	char		 request[4096];	/* the last request's head */
+	pthread_mutex_t lock;
+	int listen_fd;
+	int status;
+	const char *body;
+	char request[4096]; /* the last request's head */
 } engine = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static void *
 engine_main(void *arg)
 {
-	char	head[4096], out[8192];
-	size_t	len;
-	ssize_t	n;
-	int	fd;
+	char head[4096], out[8192];
+	size_t len;
+	ssize_t n;
+	int fd;
 
 	(void)arg;
 	while ((fd = accept(engine.listen_fd, NULL, NULL)) != -1) {
@@ -60,10 +60,11 @@ engine_main(void *arg)
 		head[len] = '\0';
 		pthread_mutex_lock(&engine.lock);
 		snprintf(engine.request, sizeof(engine.request), "%s", head);
-		len = (size_t)snprintf(out, sizeof(out), "HTTP/1.1 %d X\r\n"
+		len = (size_t)snprintf(out, sizeof(out),
+		    "HTTP/1.1 %d X\r\n"
 		    "Content-Type: application/json\r\nContent-Length: %zu\r\n"
-		    "Connection: close\r\n\r\n%s", engine.status,
-		    strlen(engine.body), engine.body);
+		    "Connection: close\r\n\r\n%s",
+		    engine.status, strlen(engine.body), engine.body);
 		pthread_mutex_unlock(&engine.lock);
 		if (write(fd, out, len) != (ssize_t)len)
 			diag("canned engine: short write");
@@ -87,30 +88,37 @@ engine_answer(int status, const char *body)
 static void
 test_oom_event(struct docker *d)
 {
-	engine_answer(200, "{\"status\":\"oom\",\"id\":\"" ID "\",\"from\":\"x\","
+	engine_answer(200,
+	    "{\"status\":\"oom\",\"id\":\"" ID "\",\"from\":\"x\","
 	    "\"Type\":\"container\",\"Action\":\"oom\",\"time\":1800000000}\n");
-	is_int(docker_oom_event(d, ID, 1799999999), 1, "an oom event of the container: 1");
+	is_int(docker_oom_event(d, ID, 1799999999), 1,
+	    "an oom event of the container: 1");
 	ok(strstr(engine.request, "GET /v1.41/events?since=1799999999&until=") ==
-	    engine.request, "GET /v1.41/events?since=...&until=... (%.60s)",
-	    engine.request);
+		engine.request,
+	    "GET /v1.41/events?since=...&until=... (%.60s)", engine.request);
 	ok(strstr(engine.request, "%22container%22%3A%5B%22" ID "%22%5D") != NULL &&
-	    strstr(engine.request, "%22event%22%3A%5B%22oom%22%5D") != NULL,
+		strstr(engine.request, "%22event%22%3A%5B%22oom%22%5D") != NULL,
 	    "filtered to the container and to oom, URL-encoded");
 
-	engine_answer(200, "{\"Type\":\"container\",\"Action\":\"die\",\"id\":\"" ID "\"}\n"
+	engine_answer(200,
+	    "{\"Type\":\"container\",\"Action\":\"die\",\"id\":\"" ID "\"}\n"
 	    "{\"Type\":\"container\",\"Action\":\"oom\",\"id\":\"" ID "\"}\n");
-	is_int(docker_oom_event(d, ID, 0), 1, "an oom event on the second line: 1");
+	is_int(docker_oom_event(d, ID, 0), 1,
+	    "an oom event on the second line: 1");
 
-	engine_answer(200, "{\"Type\":\"container\",\"Action\":\"oom\",\"id\":\"" OTHER "\"}\n");
+	engine_answer(200,
+	    "{\"Type\":\"container\",\"Action\":\"oom\",\"id\":\"" OTHER "\"}\n");
 	is_int(docker_oom_event(d, ID, 0), 0, "only another container's oom: 0");
 
-	engine_answer(200, "{\"Type\":\"container\",\"Action\":\"die\",\"id\":\"" ID "\"}\n");
+	engine_answer(200,
+	    "{\"Type\":\"container\",\"Action\":\"die\",\"id\":\"" ID "\"}\n");
 	is_int(docker_oom_event(d, ID, 0), 0, "only a die event: 0");
 
 	engine_answer(200, "");
 	is_int(docker_oom_event(d, ID, 0), 0, "no events at all: 0");
 
-	engine_answer(200, "{\"Action\":\"oom\",\"id\":\n{\"Action\":\"oom\"}\n[]\n");
+	engine_answer(200,
+	    "{\"Action\":\"oom\",\"id\":\n{\"Action\":\"oom\"}\n[]\n");
 	is_int(docker_oom_event(d, ID, 0), 0, "unreadable or id-less lines: 0");
 
 	engine_answer(500, "{\"message\":\"boom\"}");
@@ -119,12 +127,12 @@ test_oom_event(struct docker *d)
 
 /* ---------------------------------------------------------- listing */
 
-#define SEEN_MAX	8
+#define SEEN_MAX 8
 
 struct seen {
-	int		 n;
-	long long	 created[SEEN_MAX], expires[SEEN_MAX];
-	long long	 uid_first[SEEN_MAX], uid_last[SEEN_MAX];
+	int n;
+	long long created[SEEN_MAX], expires[SEEN_MAX];
+	long long uid_first[SEEN_MAX], uid_last[SEEN_MAX];
 };
 
 static void
@@ -144,17 +152,25 @@ list_visit(const struct docker_listed *l, void *arg)
 static void
 test_list_managed(struct docker *d)
 {
-	struct seen	s = { 0 };
+	struct seen s = { 0 };
 
-	engine_answer(200, "["
-	    "{\"Id\":\"a\",\"Created\":100,\"Labels\":{\"" DOCKER_LABEL_EXPIRES "\":\"1800000000\"}},"
+	engine_answer(200,
+	    "["
+	    "{\"Id\":\"a\",\"Created\":100,\"Labels\":{\"" DOCKER_LABEL_EXPIRES
+	    "\":\"1800000000\"}},"
 	    "{\"Id\":\"b\",\"Created\":200,\"Labels\":{}},"
-	    "{\"Id\":\"c\",\"Created\":300,\"Labels\":{\"" DOCKER_LABEL_EXPIRES "\":\"soon\"}},"
-	    "{\"Id\":\"d\",\"Created\":400,\"Labels\":{\"" DOCKER_LABEL_EXPIRES "\":\"-5\"}},"
-	    "{\"Id\":\"e\",\"Created\":500,\"Labels\":{\"" DOCKER_LABEL_UIDS "\":\"200000-200013\"}},"
-	    "{\"Id\":\"f\",\"Created\":600,\"Labels\":{\"" DOCKER_LABEL_UIDS "\":\"200013-200000\"}},"
-	    "{\"Id\":\"g\",\"Created\":700,\"Labels\":{\"" DOCKER_LABEL_UIDS "\":\"5-\"}},"
-	    "{\"Id\":\"h\",\"Created\":800,\"Labels\":{\"" DOCKER_LABEL_UIDS "\":\"-5-7\"}}]");
+	    "{\"Id\":\"c\",\"Created\":300,\"Labels\":{\"" DOCKER_LABEL_EXPIRES
+	    "\":\"soon\"}},"
+	    "{\"Id\":\"d\",\"Created\":400,\"Labels\":{\"" DOCKER_LABEL_EXPIRES
+	    "\":\"-5\"}},"
+	    "{\"Id\":\"e\",\"Created\":500,\"Labels\":{\"" DOCKER_LABEL_UIDS
+	    "\":\"200000-200013\"}},"
+	    "{\"Id\":\"f\",\"Created\":600,\"Labels\":{\"" DOCKER_LABEL_UIDS
+	    "\":\"200013-200000\"}},"
+	    "{\"Id\":\"g\",\"Created\":700,\"Labels\":{\"" DOCKER_LABEL_UIDS
+	    "\":\"5-\"}},"
+	    "{\"Id\":\"h\",\"Created\":800,\"Labels\":{\"" DOCKER_LABEL_UIDS
+	    "\":\"-5-7\"}}]");
 	is_int(docker_list_managed(d, list_visit, &s), 0, "list answers 0");
 	is_int(s.n, 8, "eight containers visited");
 	is_int(s.expires[0], 1800000000LL, "expires label read as a number");
@@ -166,19 +182,21 @@ test_list_managed(struct docker *d)
 	ok(s.uid_first[4] == 200000 && s.uid_last[4] == 200013,
 	    "uids label 200000-200013 read as a range");
 	ok(s.uid_first[5] == -1 && s.uid_last[5] == -1, "a reversed range: -1");
-	ok(s.uid_first[6] == -1 && s.uid_last[6] == -1, "a range without its end: -1");
+	ok(s.uid_first[6] == -1 && s.uid_last[6] == -1,
+	    "a range without its end: -1");
 	ok(s.uid_first[7] == -1 && s.uid_last[7] == -1, "a negative start: -1");
 	ok(strstr(engine.request, "GET /v1.41/containers/json?all=1&filters=") ==
-	    engine.request, "GET /v1.41/containers/json?all=1&filters=...");
+		engine.request,
+	    "GET /v1.41/containers/json?all=1&filters=...");
 }
 
 int
 main(void)
 {
-	struct sockaddr_un	 sun = { .sun_family = AF_UNIX };
-	char			 dir[] = "/tmp/pycage-test-docker-XXXXXX";
-	struct docker		*d;
-	pthread_t		 thread;
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	char dir[] = "/tmp/pycage-test-docker-XXXXXX";
+	struct docker *d;
+	pthread_t thread;
 
 	plan(22);
 	curl_global_init(CURL_GLOBAL_ALL);

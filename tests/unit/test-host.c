@@ -14,8 +14,8 @@
 #include "common.h"
 #include "tap.h"
 
-static char	subuid[] = "/tmp/pycage-test-subuid-XXXXXX";
-static char	subgid[] = "/tmp/pycage-test-subgid-XXXXXX";
+static char subuid[] = "/tmp/pycage-test-subuid-XXXXXX";
+static char subgid[] = "/tmp/pycage-test-subgid-XXXXXX";
 
 static void
 write_file(char *path, const char *text)
@@ -36,9 +36,9 @@ check(const struct config *c, char *err, size_t errlen)
 int
 main(void)
 {
-	struct config	c;
-	char		err[512];
-	int		fd;
+	struct config c;
+	char err[512];
+	int fd;
 
 	if ((fd = mkstemp(subuid)) == -1 || close(fd) == -1 ||
 	    (fd = mkstemp(subgid)) == -1 || close(fd) == -1)
@@ -51,14 +51,16 @@ main(void)
 	is_int(check(&c, err, sizeof(err)), -1,
 	    "uid_base 200000 against alice:165536:65536 is refused");
 	ok(strstr(err, "alice") != NULL && strstr(err, ":1") != NULL &&
-	    strstr(err, "165536-231071") != NULL, "naming the line and its range: %s", err);
+		strstr(err, "165536-231071") != NULL,
+	    "naming the line and its range: %s", err);
 
 	write_file(subuid, "# comment\nbad line\nbob:100000:50000\n");
 	write_file(subgid, "carol:200010:5\n");
-	is_int(check(&c, err, sizeof(err)), -1, "an overlap in subgid is refused too");
+	is_int(check(&c, err, sizeof(err)), -1,
+	    "an overlap in subgid is refused too");
 	ok(strstr(err, "carol") != NULL, "naming carol: %s", err);
 
-	write_file(subgid, "carol:100000:100000\n");	/* ends at 199999 */
+	write_file(subgid, "carol:100000:100000\n"); /* ends at 199999 */
 	is_int(check(&c, err, sizeof(err)), 0,
 	    "a range ending just below uid_base is fine: %s", err);
 	write_file(subgid, "carol:200000:1\n");
@@ -66,7 +68,7 @@ main(void)
 	c.uid_base = 200000;
 	write_file(subgid, "");
 	{
-		char	line[64];
+		char line[64];
 
 		snprintf(line, sizeof(line), "dave:%u:1\n",
 		    c.uid_base + config_uid_count(&c) - 1);
@@ -86,12 +88,14 @@ main(void)
 
 	/* nobody (65534) is an account on every Debian system. */
 	c.uid_base = 65530;
-	is_int(check(&c, err, sizeof(err)), -1, "a range holding uid 65534 is refused");
+	is_int(check(&c, err, sizeof(err)), -1,
+	    "a range holding uid 65534 is refused");
 	ok(strstr(err, "65534") != NULL, "naming the account: %s", err);
 	c.uid_base = 200000;
 
 	snprintf(c.front_user, sizeof(c.front_user), "pycage-no-such-user");
-	is_int(check(&c, err, sizeof(err)), -1, "a front user that does not exist");
+	is_int(check(&c, err, sizeof(err)), -1,
+	    "a front user that does not exist");
 	snprintf(c.front_user, sizeof(c.front_user), "root");
 	is_int(check(&c, err, sizeof(err)), -1, "the front user root");
 	snprintf(c.front_user, sizeof(c.front_user), "nobody");

@@ -29,40 +29,41 @@
 #include "executor.h"
 #include "tap.h"
 
-#define ID	"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
-#define NONCE_MARK	"NONCE"
-#define STREAM_OUT	1
-#define STREAM_ERR	2
+#define ID "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define NONCE_MARK "NONCE"
+#define STREAM_OUT 1
+#define STREAM_ERR 2
 
 /* One scripted run. */
 struct script {
-	const char	*name;
-	const char	*out;		/* what the runner writes on stdout, NONCE replaced */
-	const char	*err;		/* and on stderr */
-	size_t		 frame_max;	/* payload per frame (0: whole) */
-	int		 write_pause_ms;/* between writes of one frame's pieces */
-	bool		 hang;		/* keep the stream open afterwards */
-	int		 exit_code;	/* what inspect says */
-	bool		 oom_flag;	/* OOMKilled */
-	int		 oom_after;	/* inspect says OOMKilled only from this call on */
-	bool		 dead_engine;	/* create never answers */
-	bool		 kill_event;	/* events: the engine killed it */
+	const char *name;
+	const char *out;  /* what the runner writes on stdout, NONCE replaced */
+	const char *err;  /* and on stderr */
+	size_t frame_max; /* payload per frame (0: whole) */
+	int write_pause_ms; /* between writes of one frame's pieces */
+	bool hang;          /* keep the stream open afterwards */
+	int exit_code;      /* what inspect says */
+	bool oom_flag;      /* OOMKilled */
+	int oom_after;      /* inspect says OOMKilled only from this call on */
+	bool dead_engine;   /* create never answers */
+	bool kill_event;    /* events: the engine killed it */
 };
 
 static struct {
-	pthread_mutex_t		 lock;
-	int			 listen_fd;
-	const struct script	*run;
-	int			 inspects, kills, removes, attaches;
+	pthread_mutex_t lock;
+	int listen_fd;
+	const struct script *run;
+	int inspects, kills, removes, attaches;
 } engine = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static void
 reply(int fd, int status, const char *body)
 {
-	char	out[1024];
-	int	n;
+	char out[1024];
+	int n;
 
-	n = snprintf(out, sizeof(out), "HTTP/1.1 %d X\r\nContent-Type: "
+	n = snprintf(out, sizeof(out),
+	    "HTTP/1.1 %d X\r\nContent-Type: "
 	    "application/json\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
 	    status, strlen(body), body);
 	if (write(fd, out, (size_t)n) != n)
@@ -74,13 +75,14 @@ reply(int fd, int status, const char *body)
 static void
 play(int fd, int type, const char *s, const char *nonce, const struct script *run)
 {
-	char		 text[65536], head[8];
-	const char	*p, *mark;
-	size_t		 len = 0, at, n, piece;
+	char text[65536], head[8];
+	const char *p, *mark;
+	size_t len = 0, at, n, piece;
 
-	for (p = s; *p != '\0' && len < sizeof(text) - 64; ) {
+	for (p = s; *p != '\0' && len < sizeof(text) - 64;) {
 		if ((mark = strstr(p, NONCE_MARK)) == p) {
-			len += (size_t)snprintf(text + len, sizeof(text) - len, "%s", nonce);
+			len += (size_t)snprintf(text + len, sizeof(text) - len,
+			    "%s", nonce);
 			p += strlen(NONCE_MARK);
 		} else
 			text[len++] = *p++;
@@ -97,9 +99,10 @@ play(int fd, int type, const char *s, const char *nonce, const struct script *ru
 		head[7] = (char)n;
 		/* The header, then the payload, each possibly in two writes. */
 		piece = run->write_pause_ms ? 3 : 8;
-		if (write(fd, head, piece) < 0 || (piece < 8 &&
-		    (usleep((useconds_t)run->write_pause_ms * 1000),
-		    write(fd, head + piece, 8 - piece) < 0)))
+		if (write(fd, head, piece) < 0 ||
+		    (piece < 8 &&
+			(usleep((useconds_t)run->write_pause_ms * 1000),
+			    write(fd, head + piece, 8 - piece) < 0)))
 			return;
 		if (write(fd, text + at, n) < 0)
 			return;
@@ -112,14 +115,15 @@ play(int fd, int type, const char *s, const char *nonce, const struct script *ru
 static void
 attach(int fd)
 {
-	const struct script	*run;
-	char			 in[65536], nonce[80] = "";
-	size_t			 have = 0, want = 0;
-	ssize_t			 n;
-	unsigned long		 code_len, stdin_len, files_len = 0, files_out;
-	char			*nl;
+	const struct script *run;
+	char in[65536], nonce[80] = "";
+	size_t have = 0, want = 0;
+	ssize_t n;
+	unsigned long code_len, stdin_len, files_len = 0, files_out;
+	char *nl;
 
-	static const char upgraded[] = "HTTP/1.1 101 UPGRADED\r\nContent-Type: "
+	static const char upgraded[] =
+	    "HTTP/1.1 101 UPGRADED\r\nContent-Type: "
 	    "application/vnd.docker.raw-stream\r\nConnection: Upgrade\r\n"
 	    "Upgrade: tcp\r\n\r\n";
 
@@ -133,9 +137,10 @@ attach(int fd)
 		in[have] = '\0';
 		if (want == 0 && (nl = strchr(in, '\n')) != NULL &&
 		    (sscanf(in, PROTOCOL_HEADER2_MAGIC " %lu %lu %lu %lu %79s",
-		    &code_len, &stdin_len, &files_len, &files_out, nonce) == 5 ||
-		    sscanf(in, PROTOCOL_HEADER_MAGIC " %lu %lu %79s", &code_len,
-		    &stdin_len, nonce) == 3))
+			 &code_len, &stdin_len, &files_len, &files_out,
+			 nonce) == 5 ||
+			sscanf(in, PROTOCOL_HEADER_MAGIC " %lu %lu %79s",
+			    &code_len, &stdin_len, nonce) == 3))
 			want = (size_t)(nl + 1 - in) + code_len + stdin_len +
 			    files_len;
 	}
@@ -156,11 +161,11 @@ attach(int fd)
 static void *
 connection_main(void *arg)
 {
-	const struct script	*run;
-	char			 head[8192], body[512];
-	size_t			 len = 0;
-	ssize_t			 n;
-	int			 fd = (int)(intptr_t)arg, inspects;
+	const struct script *run;
+	char head[8192], body[512];
+	size_t len = 0;
+	ssize_t n;
+	int fd = (int)(intptr_t)arg, inspects;
 
 	while (len < sizeof(head) - 1 &&
 	    (n = read(fd, head + len, sizeof(head) - 1 - len)) > 0) {
@@ -175,7 +180,7 @@ connection_main(void *arg)
 	pthread_mutex_unlock(&engine.lock);
 	if (strncmp(head, "POST /v1.41/containers/create", 29) == 0) {
 		if (run->dead_engine)
-			sleep(3);	/* past the client's call timeout */
+			sleep(3); /* past the client's call timeout */
 		else
 			reply(fd, 201, "{\"Id\":\"" ID "\",\"Warnings\":[]}");
 	} else if (strstr(head, "/attach?") != NULL)
@@ -193,14 +198,19 @@ connection_main(void *arg)
 		pthread_mutex_lock(&engine.lock);
 		inspects = ++engine.inspects;
 		pthread_mutex_unlock(&engine.lock);
-		snprintf(body, sizeof(body), "{\"State\":{\"Running\":false,"
-		    "\"ExitCode\":%d,\"OOMKilled\":%s}}", run->exit_code,
-		    run->oom_flag && inspects >= run->oom_after ? "true" : "false");
+		snprintf(body, sizeof(body),
+		    "{\"State\":{\"Running\":false,"
+		    "\"ExitCode\":%d,\"OOMKilled\":%s}}",
+		    run->exit_code,
+		    run->oom_flag && inspects >= run->oom_after ? "true" :
+								  "false");
 		reply(fd, 200, body);
 	} else if (strncmp(head, "GET /v1.41/events", 17) == 0)
-		reply(fd, 200, run->kill_event && strstr(head, "kill") != NULL ?
-		    "{\"status\":\"kill\",\"id\":\"" ID "\",\"Action\":\"kill\"}\n" :
-		    "");
+		reply(fd, 200,
+		    run->kill_event && strstr(head, "kill") != NULL ?
+			"{\"status\":\"kill\",\"id\":\"" ID
+			"\",\"Action\":\"kill\"}\n" :
+			"");
 	else if (strncmp(head, "DELETE ", 7) == 0) {
 		pthread_mutex_lock(&engine.lock);
 		engine.removes++;
@@ -215,12 +225,13 @@ connection_main(void *arg)
 static void *
 engine_main(void *arg)
 {
-	pthread_t	t;
-	int		fd;
+	pthread_t t;
+	int fd;
 
 	(void)arg;
 	while ((fd = accept(engine.listen_fd, NULL, NULL)) != -1) {
-		if (pthread_create(&t, NULL, connection_main, (void *)(intptr_t)fd) != 0)
+		if (pthread_create(&t, NULL, connection_main,
+			(void *)(intptr_t)fd) != 0)
 			close(fd);
 		else
 			pthread_detach(t);
@@ -231,8 +242,8 @@ engine_main(void *arg)
 static int
 engine_start(const char *path)
 {
-	struct sockaddr_un	sun = { .sun_family = AF_UNIX };
-	pthread_t		t;
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	pthread_t t;
 
 	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
 	unlink(path);
@@ -247,51 +258,70 @@ engine_start(const char *path)
 
 /* ------------------------------------------------------------ the runs */
 
-#define OK_RECORD	"\x1epycage-exit NONCE 0\n"
+#define OK_RECORD "\x1epycage-exit NONCE 0\n"
 
 static const struct script scripts[] = {
 	{ .name = "a run that prints and exits 0",
-	  .out = "hi\n" OK_RECORD, .err = OK_RECORD },
+	    .out = "hi\n" OK_RECORD,
+	    .err = OK_RECORD },
 	{ .name = "its record split into 5-byte frames, written in pieces",
-	  .out = "hello, world\n" OK_RECORD, .err = OK_RECORD, .frame_max = 5,
-	  .write_pause_ms = 1 },
+	    .out = "hello, world\n" OK_RECORD,
+	    .err = OK_RECORD,
+	    .frame_max = 5,
+	    .write_pause_ms = 1 },
 	{ .name = "a forged record (another nonce) before the real one",
-	  .out = "\x1epycage-exit 00000000000000000000000000000000 0\nafter\n"
-	    "\x1epycage-exit NONCE 7\n", .err = "\x1epycage-exit NONCE 7\n" },
+	    .out = "\x1epycage-exit 00000000000000000000000000000000 0\nafter\n"
+		   "\x1epycage-exit NONCE 7\n",
+	    .err = "\x1epycage-exit NONCE 7\n" },
 	{ .name = "no record, 137 and OOMKilled",
-	  .out = "big\n", .exit_code = 137, .oom_flag = true, .oom_after = 1 },
+	    .out = "big\n",
+	    .exit_code = 137,
+	    .oom_flag = true,
+	    .oom_after = 1 },
 	{ .name = "no record, 137, OOMKilled only on the third inspect",
-	  .out = "", .exit_code = 137, .oom_flag = true, .oom_after = 3 },
+	    .out = "",
+	    .exit_code = 137,
+	    .oom_flag = true,
+	    .oom_after = 3 },
 	{ .name = "no record, 137, never OOMKilled: killed, an error",
-	  .out = "", .exit_code = 137 },
+	    .out = "",
+	    .exit_code = 137 },
 	{ .name = "the runner's own 125, no record",
-	  .err = "pycage-runner: bad header\n", .exit_code = 125 },
+	    .err = "pycage-runner: bad header\n",
+	    .exit_code = 125 },
 	{ .name = "a record on stdout only, then the stream ends",
-	  .out = "x\n" OK_RECORD, .exit_code = 3 },
+	    .out = "x\n" OK_RECORD,
+	    .exit_code = 3 },
 	{ .name = "output that never ends",
-	  .out = "tick\n", .hang = true, .exit_code = 137 },
+	    .out = "tick\n",
+	    .hang = true,
+	    .exit_code = 137 },
 	{ .name = "an engine that does not answer the create",
-	  .dead_engine = true },
+	    .dead_engine = true },
 	{ .name = "no record, 143 and the engine's kill event: stopped by the engine",
-	  .out = "partial\n", .exit_code = 143, .kill_event = true },
+	    .out = "partial\n",
+	    .exit_code = 143,
+	    .kill_event = true },
 	{ .name = "no record, 143, no kill event: the program's own SIGTERM",
-	  .out = "partial\n", .exit_code = 143 },
+	    .out = "partial\n",
+	    .exit_code = 143 },
 };
 
 struct expect {
-	int		 rc;
-	enum job_status	 status;
-	int		 exit_code;
-	const char	*stdout_text;
-	const char	*error_code;
-	bool		 killed;
+	int rc;
+	enum job_status status;
+	int exit_code;
+	const char *stdout_text;
+	const char *error_code;
+	bool killed;
 };
 
 static const struct expect expects[] = {
 	{ 0, JOB_OK, 0, "hi\n", NULL, false },
 	{ 0, JOB_OK, 0, "hello, world\n", NULL, false },
-	{ 0, JOB_ERROR, 7, "\x1epycage-exit 00000000000000000000000000000000 0\nafter\n",
-	  NULL, false },
+	{ 0, JOB_ERROR, 7,
+	    "\x1epycage-exit 00000000000000000000000000000000 0\nafter\n", NULL,
+	    false },
 	{ 0, JOB_OOM, 137, "big\n", NULL, false },
 	{ 0, JOB_OOM, 137, "", NULL, false },
 	{ 0, JOB_ERROR, 137, "", NULL, false },
@@ -307,15 +337,15 @@ int
 main(void)
 {
 	static const char *const entrypoint[] = { "/bin/true", NULL };
-	char			 sock[] = "/tmp/pycage-test-engine-XXXXXX";
-	char			 path[sizeof(sock) + 16];
-	struct config		 c;
-	struct executor		*ex;
-	struct docker		*d;
-	struct job		 job;
-	struct api_error	 err;
-	size_t			 i;
-	int			 rc;
+	char sock[] = "/tmp/pycage-test-engine-XXXXXX";
+	char path[sizeof(sock) + 16];
+	struct config c;
+	struct executor *ex;
+	struct docker *d;
+	struct job job;
+	struct api_error err;
+	size_t i;
+	int rc;
 
 	if (mkdtemp(sock) == NULL)
 		return 1;
@@ -329,32 +359,37 @@ main(void)
 	c.uid_base = 0;
 	c.docker_call_timeout_ms = 1000;
 	snprintf(c.docker_socket, sizeof(c.docker_socket), "%s", path);
-	if ((ex = executor_new(&c)) == NULL || (d = docker_new(path, 1000)) == NULL)
+	if ((ex = executor_new(&c)) == NULL ||
+	    (d = docker_new(path, 1000)) == NULL)
 		return 1;
 	for (i = 0; i < sizeof(scripts) / sizeof(scripts[0]); i++) {
 		const struct expect *e = &expects[i];
 
 		pthread_mutex_lock(&engine.lock);
 		engine.run = &scripts[i];
-		engine.inspects = engine.kills = engine.removes = engine.attaches = 0;
+		engine.inspects = engine.kills = engine.removes =
+		    engine.attaches = 0;
 		pthread_mutex_unlock(&engine.lock);
 		api_error_init(&err);
 		job_init(&job, 4096);
 		rc = job_run_special(ex, d, entrypoint, 500, &job, &err);
 		if (!is_int(rc, e->rc, "%s: job_run %s", scripts[i].name,
-		    e->rc == 0 ? "answers" : "fails"))
+			e->rc == 0 ? "answers" : "fails"))
 			diag("error: %s %s", err.code, err.message);
 		if (e->rc == 0) {
 			is_int(job.result.status, e->status, "%s: status %s",
 			    scripts[i].name, job_status_name(e->status));
-			is_int(job.result.exit_code, e->exit_code, "%s: exit code %d",
-			    scripts[i].name, e->exit_code);
-			is_mem(job.result.stdout_buf.data ? job.result.stdout_buf.data : "",
+			is_int(job.result.exit_code, e->exit_code,
+			    "%s: exit code %d", scripts[i].name, e->exit_code);
+			is_mem(job.result.stdout_buf.data ?
+				job.result.stdout_buf.data :
+				"",
 			    job.result.stdout_buf.len, e->stdout_text,
-			    strlen(e->stdout_text), "%s: stdout", scripts[i].name);
+			    strlen(e->stdout_text), "%s: stdout",
+			    scripts[i].name);
 		} else
-			is_str(err.code, e->error_code, "%s: %s", scripts[i].name,
-			    e->error_code);
+			is_str(err.code, e->error_code, "%s: %s",
+			    scripts[i].name, e->error_code);
 		job_finish(ex, d, &job);
 		job_free(&job);
 		pthread_mutex_lock(&engine.lock);

@@ -16,8 +16,8 @@
 #include "executor.h"
 #include "tap.h"
 
-#define KIB	1024UL
-#define MIB	(1024UL * 1024UL)
+#define KIB 1024UL
+#define MIB (1024UL * 1024UL)
 
 static const struct job_limits limits = {
 	.code_max_bytes = 262144,
@@ -31,12 +31,12 @@ static const struct job_limits limits = {
 static int
 parse(const char *body, size_t len, struct job_spec *spec, struct api_error *err)
 {
-	char	*copy = malloc(len > 0 ? len : 1);
-	int	 rc;
+	char *copy = malloc(len > 0 ? len : 1);
+	int rc;
 
 	memcpy(copy, body, len);
 	memset(err, 0, sizeof(*err));
-	memset(spec, 0x5a, sizeof(*spec));	/* the parser must set every field */
+	memset(spec, 0x5a, sizeof(*spec)); /* the parser must set every field */
 	rc = json_in_parse_job(copy, len, &limits, spec, err);
 	free(copy);
 	return rc;
@@ -45,21 +45,26 @@ parse(const char *body, size_t len, struct job_spec *spec, struct api_error *err
 /* ------------------------------------------------------------- good */
 
 struct good_case {
-	const char	*name;
-	const char	*body;
-	size_t		 body_len;
-	const char	*code;		/* expected bytes */
-	size_t		 code_len;
-	const char	*stdin_data;	/* NULL: no stdin key */
-	size_t		 stdin_len;
-	unsigned	 timeout_ms;
+	const char *name;
+	const char *body;
+	size_t body_len;
+	const char *code; /* expected bytes */
+	size_t code_len;
+	const char *stdin_data; /* NULL: no stdin key */
+	size_t stdin_len;
+	unsigned timeout_ms;
 };
 
-#define GOOD(name, body, code, timeout) \
-	{ name, body, sizeof(body) - 1, code, sizeof(code) - 1, NULL, 0, timeout }
-#define GOOD_IN(name, body, code, in, timeout) \
-	{ name, body, sizeof(body) - 1, code, sizeof(code) - 1, in, \
-	    sizeof(in) - 1, timeout }
+#define GOOD(name, body, code, timeout)                                        \
+	{                                                                      \
+		name, body, sizeof(body) - 1, code, sizeof(code) - 1, NULL, 0, \
+		    timeout                                                    \
+	}
+#define GOOD_IN(name, body, code, in, timeout)                            \
+	{                                                                 \
+		name, body, sizeof(body) - 1, code, sizeof(code) - 1, in, \
+		    sizeof(in) - 1, timeout                               \
+	}
 
 static const struct good_case good_cases[] = {
 	GOOD("minimal", "{\"code\":\"print(1)\"}", "print(1)", 10000),
@@ -67,9 +72,10 @@ static const struct good_case good_cases[] = {
 	    " \t\r\n{ \"code\" :\t\"print(1)\" \n}\r\n ", "print(1)", 10000),
 	GOOD_IN("with stdin", "{\"code\":\"print(input())\",\"stdin\":\"hi\\n\"}",
 	    "print(input())", "hi\n", 10000),
-	GOOD_IN("stdin first", "{\"stdin\":\"x\",\"code\":\"c\"}", "c", "x", 10000),
-	GOOD_IN("empty stdin is kept", "{\"code\":\"c\",\"stdin\":\"\"}", "c", "",
+	GOOD_IN("stdin first", "{\"stdin\":\"x\",\"code\":\"c\"}", "c", "x",
 	    10000),
+	GOOD_IN("empty stdin is kept", "{\"code\":\"c\",\"stdin\":\"\"}", "c",
+	    "", 10000),
 	GOOD("timeout 2.5 -> 2500", "{\"code\":\"c\",\"timeout\":2.5}", "c", 2500),
 	GOOD("timeout 30 (the maximum)", "{\"code\":\"c\",\"timeout\":30}", "c",
 	    30000),
@@ -78,19 +84,22 @@ static const struct good_case good_cases[] = {
 	GOOD("timeout 3E+1", "{\"code\":\"c\",\"timeout\":3E+1}", "c", 30000),
 	GOOD("timeout 300e-1", "{\"code\":\"c\",\"timeout\":300e-1}", "c", 30000),
 	GOOD("timeout 1", "{\"timeout\":1,\"code\":\"c\"}", "c", 1000),
-	GOOD("timeout 0.001 -> 1 ms", "{\"code\":\"c\",\"timeout\":0.001}", "c", 1),
-	GOOD("timeout 0.0001 rounds up to 1 ms", "{\"code\":\"c\",\"timeout\":0.0001}",
-	    "c", 1),
+	GOOD("timeout 0.001 -> 1 ms", "{\"code\":\"c\",\"timeout\":0.001}", "c",
+	    1),
+	GOOD("timeout 0.0001 rounds up to 1 ms",
+	    "{\"code\":\"c\",\"timeout\":0.0001}", "c", 1),
 	GOOD("timeout 29.999", "{\"code\":\"c\",\"timeout\":29.999}", "c", 29999),
 	GOOD("timeout numeral of 32 chars",
-	    "{\"code\":\"c\",\"timeout\":1.000000000000000000000000000000}", "c",
-	    1000),
-	GOOD("escapes decoded", "{\"code\":\"a\\u00e9\\n\"}", "a\xc3\xa9\n", 10000),
+	    "{\"code\":\"c\",\"timeout\":1.000000000000000000000000000000}",
+	    "c", 1000),
+	GOOD("escapes decoded", "{\"code\":\"a\\u00e9\\n\"}", "a\xc3\xa9\n",
+	    10000),
 	GOOD("all short escapes", "{\"code\":\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"}",
 	    "\"\\/\b\f\n\r\t", 10000),
-	GOOD("raw UTF-8 passes through", "{\"code\":\"print('\xc3\xa9\xe2\x82\xac"
-	    "\xf0\x9f\x98\x80')\"}", "print('\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80')",
-	    10000),
+	GOOD("raw UTF-8 passes through",
+	    "{\"code\":\"print('\xc3\xa9\xe2\x82\xac"
+	    "\xf0\x9f\x98\x80')\"}",
+	    "print('\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80')", 10000),
 	GOOD("surrogate pair -> 4-byte UTF-8", "{\"code\":\"\\ud83d\\ude00\"}",
 	    "\xf0\x9f\x98\x80", 10000),
 	GOOD("surrogate pair in capitals", "{\"code\":\"\\uD83D\\uDE00\"}",
@@ -99,13 +108,14 @@ static const struct good_case good_cases[] = {
 	    "\xf4\x8f\xbf\xbf", 10000),
 	GOOD("\\u0000 inside code is a NUL byte", "{\"code\":\"a\\u0000b\"}",
 	    "a\0b", 10000),
-	GOOD_IN("\\u0000 inside stdin", "{\"code\":\"c\",\"stdin\":\"\\u0000\"}",
-	    "c", "\0", 10000),
+	GOOD_IN("\\u0000 inside stdin",
+	    "{\"code\":\"c\",\"stdin\":\"\\u0000\"}", "c", "\0", 10000),
 	GOOD("escaped backslash then ud800 is text, not a surrogate",
 	    "{\"code\":\"\\\\ud800\"}", "\\ud800", 10000),
 	GOOD("escaped quote then a quote-like sequence",
 	    "{\"code\":\"\\\"\\\\\\\"\"}", "\"\\\"", 10000),
-	GOOD("\\u escape of U+FFFF", "{\"code\":\"\\uffff\"}", "\xef\xbf\xbf", 10000),
+	GOOD("\\u escape of U+FFFF", "{\"code\":\"\\uffff\"}", "\xef\xbf\xbf",
+	    10000),
 	GOOD("key as an escape", "{\"c\\u006fde\":\"x\"}", "x", 10000),
 };
 
@@ -115,19 +125,20 @@ test_good(void)
 	size_t i;
 
 	for (i = 0; i < sizeof(good_cases) / sizeof(good_cases[0]); i++) {
-		const struct good_case	*g = &good_cases[i];
-		struct job_spec		 spec;
-		struct api_error	 err;
+		const struct good_case *g = &good_cases[i];
+		struct job_spec spec;
+		struct api_error err;
 
-		if (!is_int(parse(g->body, g->body_len, &spec, &err), 0, "good: %s",
-		    g->name)) {
+		if (!is_int(parse(g->body, g->body_len, &spec, &err), 0,
+			"good: %s", g->name)) {
 			diag("error %d %s: %s", err.http_status,
 			    err.code ? err.code : "(null)", err.message);
 			continue;
 		}
-		is_mem(spec.code, spec.code_len, g->code, g->code_len, "code: %s",
+		is_mem(spec.code, spec.code_len, g->code, g->code_len,
+		    "code: %s", g->name);
+		ok(spec.code[spec.code_len] == '\0', "code NUL-terminated: %s",
 		    g->name);
-		ok(spec.code[spec.code_len] == '\0', "code NUL-terminated: %s", g->name);
 		if (g->stdin_data != NULL)
 			is_mem(spec.stdin_data, spec.stdin_len, g->stdin_data,
 			    g->stdin_len, "stdin: %s", g->name);
@@ -144,14 +155,17 @@ test_good(void)
 /* -------------------------------------------------------------- bad */
 
 struct bad_case {
-	const char	*name;
-	const char	*body;
-	size_t		 body_len;
-	int		 http_status;
-	const char	*code;
+	const char *name;
+	const char *body;
+	size_t body_len;
+	int http_status;
+	const char *code;
 };
 
-#define BAD(name, body, status, code) { name, body, sizeof(body) - 1, status, code }
+#define BAD(name, body, status, code)                      \
+	{                                                  \
+		name, body, sizeof(body) - 1, status, code \
+	}
 
 static const struct bad_case bad_cases[] = {
 	/* syntax */
@@ -168,40 +182,50 @@ static const struct bad_case bad_cases[] = {
 	BAD("bad escape \\x41", "{\"code\":\"\\x41\"}", 400, "invalid_json"),
 	BAD("bad hex in \\u", "{\"code\":\"\\u00g1\"}", 400, "invalid_json"),
 	BAD("short \\u at the end", "{\"code\":\"\\u00\"}", 400, "invalid_json"),
-	BAD("byte order mark", "\xef\xbb\xbf{\"code\":\"1\"}", 400, "invalid_json"),
+	BAD("byte order mark", "\xef\xbb\xbf{\"code\":\"1\"}", 400,
+	    "invalid_json"),
 	BAD("raw NUL inside a string", "{\"code\":\"a\0b\"}", 400, "invalid_json"),
-	BAD("raw NUL after the document", "{\"code\":\"1\"}\0", 400, "invalid_json"),
-	BAD("raw NUL before the document", "\0{\"code\":\"1\"}", 400, "invalid_json"),
+	BAD("raw NUL after the document", "{\"code\":\"1\"}\0", 400,
+	    "invalid_json"),
+	BAD("raw NUL before the document", "\0{\"code\":\"1\"}", 400,
+	    "invalid_json"),
 	BAD("comment /* */", "{/* c */\"code\":\"1\"}", 400, "invalid_json"),
 	BAD("comment //", "{\"code\":\"1\" // c\n}", 400, "invalid_json"),
 	BAD("comment after the document", "{\"code\":\"1\"} /* c */", 400,
 	    "invalid_json"),
 	BAD("trailing bytes", "{\"code\":\"1\"} x", 400, "invalid_json"),
 	BAD("a second document", "{\"code\":\"1\"}{}", 400, "invalid_json"),
-	BAD("a second document after a newline", "{\"code\":\"1\"}\n{\"code\":\"2\"}",
-	    400, "invalid_json"),
-	BAD("a number after the document", "{\"code\":\"1\"} 1", 400, "invalid_json"),
+	BAD("a second document after a newline",
+	    "{\"code\":\"1\"}\n{\"code\":\"2\"}", 400, "invalid_json"),
+	BAD("a number after the document", "{\"code\":\"1\"} 1", 400,
+	    "invalid_json"),
 	BAD("leading zero in timeout", "{\"code\":\"1\",\"timeout\":01}", 400,
 	    "invalid_json"),
 	BAD("NaN", "{\"code\":\"1\",\"timeout\":NaN}", 400, "invalid_json"),
-	BAD("Infinity", "{\"code\":\"1\",\"timeout\":Infinity}", 400, "invalid_json"),
-	BAD("hex number", "{\"code\":\"1\",\"timeout\":0x10}", 400, "invalid_json"),
+	BAD("Infinity", "{\"code\":\"1\",\"timeout\":Infinity}", 400,
+	    "invalid_json"),
+	BAD("hex number", "{\"code\":\"1\",\"timeout\":0x10}", 400,
+	    "invalid_json"),
 	BAD("plus sign", "{\"code\":\"1\",\"timeout\":+1}", 400, "invalid_json"),
 	BAD("a meaning error then a syntax error", "{\"code\":1,}", 400,
 	    "invalid_json"),
 
 	/* bytes: UTF-8 comes first */
-	BAD("invalid UTF-8 inside code", "{\"code\":\"\xff\"}", 400, "invalid_utf8"),
+	BAD("invalid UTF-8 inside code", "{\"code\":\"\xff\"}", 400,
+	    "invalid_utf8"),
 	BAD("invalid UTF-8 in a key", "{\"co\xc3\":\"1\"}", 400, "invalid_utf8"),
 	BAD("invalid UTF-8 in whitespace", "{\xa0\"code\":\"1\"}", 400,
 	    "invalid_utf8"),
 	BAD("invalid UTF-8 after the document", "{\"code\":\"1\"}\xfe", 400,
 	    "invalid_utf8"),
-	BAD("overlong slash C0 AF", "{\"code\":\"\xc0\xaf\"}", 400, "invalid_utf8"),
-	BAD("overlong E0 80 80", "{\"code\":\"\xe0\x80\x80\"}", 400, "invalid_utf8"),
+	BAD("overlong slash C0 AF", "{\"code\":\"\xc0\xaf\"}", 400,
+	    "invalid_utf8"),
+	BAD("overlong E0 80 80", "{\"code\":\"\xe0\x80\x80\"}", 400,
+	    "invalid_utf8"),
 	BAD("UTF-8 encoded surrogate", "{\"code\":\"\xed\xa0\x80\"}", 400,
 	    "invalid_utf8"),
-	BAD("above U+10FFFF", "{\"code\":\"\xf4\x90\x80\x80\"}", 400, "invalid_utf8"),
+	BAD("above U+10FFFF", "{\"code\":\"\xf4\x90\x80\x80\"}", 400,
+	    "invalid_utf8"),
 	BAD("truncated sequence at the end", "{\"code\":\"1\"}\xe2\x82", 400,
 	    "invalid_utf8"),
 	BAD("invalid UTF-8 wins over NUL", "{\"code\":\"\0\xff\"}", 400,
@@ -218,13 +242,13 @@ static const struct bad_case bad_cases[] = {
 	BAD("pair reversed", "{\"code\":\"\\ude00\\ud83d\"}", 400, "invalid_json"),
 	BAD("lone \\udbff at the string's end", "{\"code\":\"a\\udbff\"}", 400,
 	    "invalid_json"),
-	BAD("lone surrogate in stdin", "{\"code\":\"1\",\"stdin\":\"\\uDFFF\"}", 400,
-	    "invalid_json"),
+	BAD("lone surrogate in stdin", "{\"code\":\"1\",\"stdin\":\"\\uDFFF\"}",
+	    400, "invalid_json"),
 	BAD("lone surrogate in a key", "{\"\\ud800\":1}", 400, "invalid_json"),
 	BAD("escaped backslash then a real lone escape",
 	    "{\"code\":\"\\\\\\ud800\"}", 400, "invalid_json"),
-	BAD("high surrogate cut at the body's end", "{\"code\":\"\\ud800\\u", 400,
-	    "invalid_json"),
+	BAD("high surrogate cut at the body's end", "{\"code\":\"\\ud800\\u",
+	    400, "invalid_json"),
 
 	/* meaning */
 	BAD("top-level array", "[]", 400, "not_an_object"),
@@ -239,15 +263,16 @@ static const struct bad_case bad_cases[] = {
 	    "duplicate_key"),
 	BAD("duplicate code, second spelled with an escape",
 	    "{\"code\":\"a\",\"\\u0063ode\":\"b\"}", 400, "duplicate_key"),
-	BAD("duplicate stdin", "{\"code\":\"a\",\"stdin\":\"\",\"stdin\":\"\"}", 400,
-	    "duplicate_key"),
-	BAD("duplicate timeout", "{\"timeout\":1,\"code\":\"a\",\"timeout\":2}", 400,
-	    "duplicate_key"),
-	BAD("duplicate code of another type", "{\"code\":\"a\",\"code\":1}", 400,
-	    "duplicate_key"),
+	BAD("duplicate stdin", "{\"code\":\"a\",\"stdin\":\"\",\"stdin\":\"\"}",
+	    400, "duplicate_key"),
+	BAD("duplicate timeout", "{\"timeout\":1,\"code\":\"a\",\"timeout\":2}",
+	    400, "duplicate_key"),
+	BAD("duplicate code of another type", "{\"code\":\"a\",\"code\":1}",
+	    400, "duplicate_key"),
 	BAD("unknown key", "{\"code\":\"1\",\"bogus\":1}", 400, "unknown_key"),
 	BAD("key in capitals", "{\"Code\":\"1\"}", 400, "unknown_key"),
-	BAD("key with a NUL after it", "{\"code\\u0000\":\"1\"}", 400, "unknown_key"),
+	BAD("key with a NUL after it", "{\"code\\u0000\":\"1\"}", 400,
+	    "unknown_key"),
 	BAD("prefix of a key", "{\"cod\":\"1\"}", 400, "unknown_key"),
 	BAD("key with a suffix", "{\"codes\":\"1\"}", 400, "unknown_key"),
 	BAD("empty key", "{\"\":\"1\"}", 400, "unknown_key"),
@@ -268,11 +293,14 @@ static const struct bad_case bad_cases[] = {
 	BAD("stdin array", "{\"code\":\"1\",\"stdin\":[]}", 400, "wrong_type"),
 	BAD("timeout string", "{\"code\":\"1\",\"timeout\":\"2\"}", 400,
 	    "wrong_type"),
-	BAD("timeout true", "{\"code\":\"1\",\"timeout\":true}", 400, "wrong_type"),
+	BAD("timeout true", "{\"code\":\"1\",\"timeout\":true}", 400,
+	    "wrong_type"),
 	BAD("timeout false", "{\"code\":\"1\",\"timeout\":false}", 400,
 	    "wrong_type"),
-	BAD("timeout null", "{\"code\":\"1\",\"timeout\":null}", 400, "wrong_type"),
-	BAD("timeout object", "{\"code\":\"1\",\"timeout\":{}}", 400, "wrong_type"),
+	BAD("timeout null", "{\"code\":\"1\",\"timeout\":null}", 400,
+	    "wrong_type"),
+	BAD("timeout object", "{\"code\":\"1\",\"timeout\":{}}", 400,
+	    "wrong_type"),
 	BAD("missing code: empty object", "{}", 400, "missing_code"),
 	BAD("missing code: stdin only", "{\"stdin\":\"x\"}", 400, "missing_code"),
 	BAD("missing code: timeout only", "{\"timeout\":1}", 400, "missing_code"),
@@ -290,13 +318,14 @@ static const struct bad_case bad_cases[] = {
 	    "timeout_out_of_range"),
 	BAD("timeout -1e999", "{\"code\":\"1\",\"timeout\":-1e999}", 400,
 	    "timeout_out_of_range"),
-	BAD("timeout 1e-999 (underflows to 0)", "{\"code\":\"1\",\"timeout\":1e-999}",
-	    400, "timeout_out_of_range"),
+	BAD("timeout 1e-999 (underflows to 0)",
+	    "{\"code\":\"1\",\"timeout\":1e-999}", 400, "timeout_out_of_range"),
 	BAD("timeout 4294967.296 (ms would wrap 32 bits)",
-	    "{\"code\":\"1\",\"timeout\":4294967.296}", 400, "timeout_out_of_range"),
-	BAD("timeout numeral longer than 32 chars",
-	    "{\"code\":\"1\",\"timeout\":1.0000000000000000000000000000000}", 400,
+	    "{\"code\":\"1\",\"timeout\":4294967.296}", 400,
 	    "timeout_out_of_range"),
+	BAD("timeout numeral longer than 32 chars",
+	    "{\"code\":\"1\",\"timeout\":1.0000000000000000000000000000000}",
+	    400, "timeout_out_of_range"),
 };
 
 /* request.c writes every error through answer_error; a message it
@@ -304,8 +333,8 @@ static const struct bad_case bad_cases[] = {
 static bool
 error_encodes(const struct api_error *err)
 {
-	struct buf	out;
-	bool		encoded;
+	struct buf out;
+	bool encoded;
 
 	buf_init(&out, 4096);
 	encoded = answer_error(err, &out) == 0;
@@ -324,8 +353,9 @@ check_failure(int rc, const struct job_spec *spec, const struct api_error *err,
 	is_str(err->code, code, "error code %s: %s", code, name);
 	ok(err->message[0] != '\0', "has a message: %s", name);
 	ok(error_encodes(err), "error answer encodes (answer_error): %s", name);
-	ok(spec->code == NULL && spec->stdin_data == NULL && spec->code_len == 0 &&
-	    spec->stdin_len == 0, "spec owns nothing after failure: %s", name);
+	ok(spec->code == NULL && spec->stdin_data == NULL &&
+		spec->code_len == 0 && spec->stdin_len == 0,
+	    "spec owns nothing after failure: %s", name);
 }
 
 static void
@@ -334,10 +364,10 @@ test_bad(void)
 	size_t i;
 
 	for (i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
-		const struct bad_case	*b = &bad_cases[i];
-		struct job_spec		 spec;
-		struct api_error	 err;
-		int			 rc;
+		const struct bad_case *b = &bad_cases[i];
+		struct job_spec spec;
+		struct api_error err;
+		int rc;
 
 		rc = parse(b->body, b->body_len, &spec, &err);
 		check_failure(rc, &spec, &err, b->http_status, b->code, b->name);
@@ -352,8 +382,8 @@ test_bad(void)
 static char *
 nested_value(const char *key, size_t arrays, size_t *len)
 {
-	size_t	 klen = strlen(key), n = 0;
-	char	*s = malloc(klen + 8 + 2 * arrays);
+	size_t klen = strlen(key), n = 0;
+	char *s = malloc(klen + 8 + 2 * arrays);
 
 	s[n++] = '{';
 	s[n++] = '"';
@@ -374,9 +404,9 @@ static void
 expect_nested(const char *body, size_t len, int status, const char *code,
     const char *name)
 {
-	struct job_spec		spec;
-	struct api_error	err;
-	int			rc;
+	struct job_spec spec;
+	struct api_error err;
+	int rc;
 
 	rc = parse(body, len, &spec, &err);
 	check_failure(rc, &spec, &err, status, code, name);
@@ -387,8 +417,8 @@ expect_nested(const char *body, size_t len, int status, const char *code,
 static void
 test_nesting(void)
 {
-	char	*s;
-	size_t	 len, i, n;
+	char *s;
+	size_t len, i, n;
 
 	s = nested_value("code", JSON_IN_DEPTH_MAX - 1, &len);
 	expect_nested(s, len, 400, "wrong_type",
@@ -422,10 +452,11 @@ test_nesting(void)
 		k += 2;
 		memset(s + k, '}', n);
 		k += n;
-		expect_nested(s, k, 400, n == JSON_IN_DEPTH_MAX - 1 ? "wrong_type" :
-		    "nesting_too_deep", n == JSON_IN_DEPTH_MAX - 1 ?
-		    "objects to depth 32: wrong_type" :
-		    "objects to depth 33: nesting_too_deep");
+		expect_nested(s, k, 400,
+		    n == JSON_IN_DEPTH_MAX - 1 ? "wrong_type" : "nesting_too_deep",
+		    n == JSON_IN_DEPTH_MAX - 1 ?
+			"objects to depth 32: wrong_type" :
+			"objects to depth 33: nesting_too_deep");
 		free(s);
 	}
 
@@ -456,7 +487,8 @@ test_nesting(void)
 			snprintf(name, sizeof(name), "%zu unclosed '['", d);
 			expect_nested(s, d, 400, "nesting_too_deep", name);
 			memset(s + d, ']', d);
-			snprintf(name, sizeof(name), "%zu '[' then %zu ']'", d, d);
+			snprintf(name, sizeof(name), "%zu '[' then %zu ']'", d,
+			    d);
 			expect_nested(s, 2 * d, 400, "nesting_too_deep", name);
 			free(s);
 		}
@@ -481,9 +513,9 @@ static char *
 big_string(const char *prefix, const char *unit, size_t units,
     const char *suffix, size_t *len)
 {
-	size_t	 plen = strlen(prefix), ulen = strlen(unit), slen = strlen(suffix);
-	size_t	 i;
-	char	*s = malloc(plen + ulen * units + slen);
+	size_t plen = strlen(prefix), ulen = strlen(unit), slen = strlen(suffix);
+	size_t i;
+	char *s = malloc(plen + ulen * units + slen);
 
 	memcpy(s, prefix, plen);
 	for (i = 0; i < units; i++)
@@ -496,11 +528,11 @@ big_string(const char *prefix, const char *unit, size_t units,
 static void
 test_sizes(void)
 {
-	struct job_spec		 spec;
-	struct api_error	 err;
-	char			*s;
-	size_t			 len;
-	int			 rc;
+	struct job_spec spec;
+	struct api_error err;
+	char *s;
+	size_t len;
+	int rc;
 
 	s = big_string("{\"code\":\"", "a", 262144, "\"}", &len);
 	is_int(parse(s, len, &spec, &err), 0, "code of 262144 bytes accepted");
@@ -510,7 +542,8 @@ test_sizes(void)
 
 	s = big_string("{\"code\":\"", "a", 262145, "\"}", &len);
 	rc = parse(s, len, &spec, &err);
-	check_failure(rc, &spec, &err, 413, "code_too_large", "code of 262145 bytes");
+	check_failure(rc, &spec, &err, 413, "code_too_large",
+	    "code of 262145 bytes");
 	free(s);
 
 	/* The cap counts decoded bytes: 131072 x \u00e9 is 786432 bytes of
@@ -551,7 +584,8 @@ test_sizes(void)
 	check_failure(rc, &spec, &err, 400, "invalid_json",
 	    "code and stdin kept, then a trailing comma");
 	free(s);
-	s = big_string("{\"code\":\"1\",\"stdin\":\"", "s", 1000, "\",\"x\":1}", &len);
+	s = big_string("{\"code\":\"1\",\"stdin\":\"", "s", 1000, "\",\"x\":1}",
+	    &len);
 	rc = parse(s, len, &spec, &err);
 	check_failure(rc, &spec, &err, 400, "unknown_key",
 	    "code and stdin kept, then an unknown key");
@@ -566,11 +600,11 @@ test_sizes(void)
 static void
 test_rounding(void)
 {
-	struct job_spec		spec;
-	struct api_error	err;
-	char			body[64];
-	unsigned		ms, shorter = 0, inexact = 0, refused = 0;
-	unsigned		first_inexact = 0, got_inexact = 0;
+	struct job_spec spec;
+	struct api_error err;
+	char body[64];
+	unsigned ms, shorter = 0, inexact = 0, refused = 0;
+	unsigned first_inexact = 0, got_inexact = 0;
 
 	for (ms = 1; ms <= 30000; ms++) {
 		int n = snprintf(body, sizeof(body),
@@ -608,16 +642,16 @@ test_known_gaps(void)
 	static const struct bad_case ws[] = {
 		BAD("form feed after the document", "{\"code\":\"1\"}\f", 400,
 		    "invalid_json"),
-		BAD("vertical tab before the document", "\v{\"code\":\"1\"}", 400,
-		    "invalid_json"),
+		BAD("vertical tab before the document", "\v{\"code\":\"1\"}",
+		    400, "invalid_json"),
 		BAD("form feed between tokens", "{\f\"code\":\"1\"}", 400,
 		    "invalid_json"),
 	};
-	struct job_spec		 spec;
-	struct api_error	 err;
-	char			*s;
-	size_t			 len, i;
-	int			 rc;
+	struct job_spec spec;
+	struct api_error err;
+	char *s;
+	size_t len, i;
+	int rc;
 
 	for (i = 0; i < sizeof(ws) / sizeof(ws[0]); i++) {
 		rc = parse(ws[i].body, ws[i].body_len, &spec, &err);
@@ -630,10 +664,12 @@ test_known_gaps(void)
 	s = big_string("{\"a", "\xc3\xa9", 40, "\":1}", &len);
 	rc = parse(s, len, &spec, &err);
 	is_int(rc, -1, "long non-ASCII unknown key refused");
-	is_str(err.code, "unknown_key", "long non-ASCII unknown key: unknown_key");
+	is_str(err.code, "unknown_key",
+	    "long non-ASCII unknown key: unknown_key");
 	ok(utf8_valid(err.message, strlen(err.message)),
 	    "unknown_key message is valid UTF-8");
-	ok(error_encodes(&err), "unknown_key answer for a long non-ASCII key "
+	ok(error_encodes(&err),
+	    "unknown_key answer for a long non-ASCII key "
 	    "encodes");
 	free(s);
 	/* 64 bytes of 2-byte characters end on a boundary: fine today. */
@@ -648,13 +684,13 @@ test_known_gaps(void)
 static void
 test_messages(void)
 {
-	static const char	 body[] = "{\"code\":\"a\0b\"}";
-	struct job_spec		 spec;
-	struct api_error	 err;
+	static const char body[] = "{\"code\":\"a\0b\"}";
+	struct job_spec spec;
+	struct api_error err;
 
 	parse(body, sizeof(body) - 1, &spec, &err);
 	ok(strstr(err.message, "NUL") != NULL &&
-	    strstr(err.message, "\\u0000") != NULL,
+		strstr(err.message, "\\u0000") != NULL,
 	    "raw NUL: the message names NUL and \\u0000 (%s)", err.message);
 }
 
@@ -685,17 +721,17 @@ static void
 files_expect_error(const char *list, int status, const char *code,
     const char *name)
 {
-	struct buf		b;
-	struct job_spec		spec;
-	struct api_error	err;
+	struct buf b;
+	struct job_spec spec;
+	struct api_error err;
 
 	buf_init(&b, 64 * MIB);
 	files_body(&b, list);
 	is_int(parse(b.data, b.len, &spec, &err), -1, "files: %s: refused", name);
 	is_int(err.http_status, status, "files: %s: status %d", name, status);
 	is_str(err.code, code, "files: %s: %s", name, code);
-	ok(spec.code == NULL && spec.nfiles == 0, "files: %s: spec owns nothing",
-	    name);
+	ok(spec.code == NULL && spec.nfiles == 0,
+	    "files: %s: spec owns nothing", name);
 	buf_free(&b);
 }
 
@@ -729,26 +765,30 @@ files_one(struct buf *list, const char *name, size_t n, bool base64)
 static void
 test_files(void)
 {
-	struct buf		 b, list;
-	struct job_spec		 spec;
-	struct api_error	 err;
-	char			 name[128];
-	size_t			 i;
+	struct buf b, list;
+	struct job_spec spec;
+	struct api_error err;
+	char name[128];
+	size_t i;
 
 	buf_init(&b, 64 * MIB);
 	buf_init(&list, 64 * MIB);
 
-	files_body(&b, "[{\"name\":\"a.csv\",\"content\":\"x,1\\n\"},"
+	files_body(&b,
+	    "[{\"name\":\"a.csv\",\"content\":\"x,1\\n\"},"
 	    "{\"encoding\":\"base64\",\"content\":\"AP8=\",\"name\":\"b_2-3.bin\"},"
 	    "{\"name\":\"c\",\"content\":\"\u00e9\",\"encoding\":\"utf-8\"}]");
 	is_int(parse(b.data, b.len, &spec, &err), 0, "files: three files parse");
 	ok(spec.nfiles == 3 && strcmp(spec.files[0].name, "a.csv") == 0 &&
-	    spec.files[0].len == 4 && memcmp(spec.files[0].data, "x,1\n", 4) == 0,
+		spec.files[0].len == 4 &&
+		memcmp(spec.files[0].data, "x,1\n", 4) == 0,
 	    "files: utf-8 content kept as its bytes");
-	ok(spec.files[1].len == 2 && memcmp(spec.files[1].data, "\0\xff", 2) == 0 &&
-	    strcmp(spec.files[1].name, "b_2-3.bin") == 0,
+	ok(spec.files[1].len == 2 &&
+		memcmp(spec.files[1].data, "\0\xff", 2) == 0 &&
+		strcmp(spec.files[1].name, "b_2-3.bin") == 0,
 	    "files: base64 decoded, keys in any order");
-	ok(spec.files[2].len == 2 && memcmp(spec.files[2].data, "\xc3\xa9", 2) == 0,
+	ok(spec.files[2].len == 2 &&
+		memcmp(spec.files[2].data, "\xc3\xa9", 2) == 0,
 	    "files: a \\u escape is UTF-8 bytes");
 	job_spec_free(&spec);
 
@@ -765,7 +805,8 @@ test_files(void)
 	files_one(&list, name, 1, false);
 	buf_append_str(&list, "]");
 	files_body(&b, list.data);
-	is_int(parse(b.data, b.len, &spec, &err), 0, "files: a 100-byte name parses");
+	is_int(parse(b.data, b.len, &spec, &err), 0,
+	    "files: a 100-byte name parses");
 	is_int(strlen(spec.files[0].name), 100, "files: the 100-byte name kept");
 	job_spec_free(&spec);
 	name[100] = 'n';
@@ -788,8 +829,8 @@ test_files(void)
 	files_expect_error("[{\"name\":\"caf\u00e9\",\"content\":\"\"}]", 400,
 	    "bad_file_name", "a name with a non-ASCII letter");
 	files_expect_error("[{\"name\":\"a\",\"content\":\"\"},"
-	    "{\"name\":\"a\",\"content\":\"\"}]", 400, "duplicate_file_name",
-	    "the same name twice");
+			   "{\"name\":\"a\",\"content\":\"\"}]",
+	    400, "duplicate_file_name", "the same name twice");
 
 	/* count: 32 kept, 33 refused */
 	buf_reset(&list);
@@ -835,7 +876,8 @@ test_files(void)
 	files_body(&b, list.data);
 	is_int(parse(b.data, b.len, &spec, &err), 0,
 	    "files: files_max_bytes of base64 parse");
-	is_int(spec.files[0].len, limits.files_max_bytes, "files: decoded length");
+	is_int(spec.files[0].len, limits.files_max_bytes,
+	    "files: decoded length");
 	job_spec_free(&spec);
 	buf_reset(&list);
 	buf_append_str(&list, "[");
@@ -845,35 +887,42 @@ test_files(void)
 	    "files_max_bytes + 1 of base64");
 
 	/* base64 */
-	files_body(&b, "[{\"name\":\"a\",\"content\":\"AA==\",\"encoding\":\"base64\"}]");
+	files_body(&b,
+	    "[{\"name\":\"a\",\"content\":\"AA==\",\"encoding\":\"base64\"}]");
 	is_int(parse(b.data, b.len, &spec, &err), 0, "files: AA== parses");
 	is_int(spec.files[0].len, 1, "files: AA== is one byte");
 	job_spec_free(&spec);
 	files_expect_error("[{\"name\":\"a\",\"content\":\"AB==\",\"encoding\":"
-	    "\"base64\"}]", 400, "bad_base64", "AB== (bits left over)");
+			   "\"base64\"}]",
+	    400, "bad_base64", "AB== (bits left over)");
 	files_expect_error("[{\"name\":\"a\",\"content\":\"AAA\",\"encoding\":"
-	    "\"base64\"}]", 400, "bad_base64", "no padding");
+			   "\"base64\"}]",
+	    400, "bad_base64", "no padding");
 	files_expect_error("[{\"name\":\"a\",\"content\":\"A===\",\"encoding\":"
-	    "\"base64\"}]", 400, "bad_base64", "A===");
+			   "\"base64\"}]",
+	    400, "bad_base64", "A===");
 	files_expect_error("[{\"name\":\"a\",\"content\":\"AA==AA==\","
-	    "\"encoding\":\"base64\"}]", 400, "bad_base64", "padding inside");
+			   "\"encoding\":\"base64\"}]",
+	    400, "bad_base64", "padding inside");
 	files_expect_error("[{\"name\":\"a\",\"content\":\"AAAA\\nAAAA\","
-	    "\"encoding\":\"base64\"}]", 400, "bad_base64", "a line break");
+			   "\"encoding\":\"base64\"}]",
+	    400, "bad_base64", "a line break");
 	files_expect_error("[{\"name\":\"a\",\"content\":\"\",\"encoding\":"
-	    "\"latin-1\"}]", 400, "bad_file_encoding", "an unknown encoding");
+			   "\"latin-1\"}]",
+	    400, "bad_file_encoding", "an unknown encoding");
 
 	/* shape */
 	files_expect_error("\"a.csv\"", 400, "wrong_type", "files a string");
-	files_expect_error("{\"name\":\"a\",\"content\":\"\"}", 400, "wrong_type",
-	    "files an object");
+	files_expect_error("{\"name\":\"a\",\"content\":\"\"}", 400,
+	    "wrong_type", "files an object");
 	files_expect_error("[1]", 400, "wrong_type", "a file a number");
 	files_expect_error("[[]]", 400, "wrong_type", "a file a list");
 	files_expect_error("[{\"name\":1,\"content\":\"\"}]", 400, "wrong_type",
 	    "a name a number");
 	files_expect_error("[{\"name\":\"a\",\"content\":null}]", 400,
 	    "wrong_type", "content null");
-	files_expect_error("[{\"name\":\"a\",\"content\":{}}]", 400, "wrong_type",
-	    "content an object");
+	files_expect_error("[{\"name\":\"a\",\"content\":{}}]", 400,
+	    "wrong_type", "content an object");
 	files_expect_error("[{\"name\":\"a\"}]", 400, "missing_file_field",
 	    "no content");
 	files_expect_error("[{\"content\":\"\"}]", 400, "missing_file_field",

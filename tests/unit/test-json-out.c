@@ -18,97 +18,111 @@
 #include "executor.h"
 #include "tap.h"
 
-#define MIB	(1024UL * 1024UL)
+#define MIB (1024UL * 1024UL)
 
 /* request.c's answer cap (REQUEST_OUT_MAX_BYTES): "2 x 1 MiB, escaped". */
-#define ANSWER_MAX_BYTES	(16UL * MIB)
+#define ANSWER_MAX_BYTES (16UL * MIB)
 
-#define RESULT_TAIL(exit_code, status, out_trunc, err_trunc, ms) \
-	"\"exit_code\":" exit_code ",\"status\":\"" status "\"," \
+#define RESULT_TAIL(exit_code, status, out_trunc, err_trunc, ms)                 \
+	"\"exit_code\":" exit_code ",\"status\":\"" status "\","                 \
 	"\"stdout_truncated\":" out_trunc ",\"stderr_truncated\":" err_trunc "," \
 	"\"duration_ms\":" ms AGENT_TAIL "}"
 /* The keys after duration_ms of a run without a data record (issue 17). */
-#define AGENT_TAIL \
-	",\"exception\":null,\"result\":null,\"result_truncated\":false," \
+#define AGENT_TAIL                                                                  \
+	",\"exception\":null,\"result\":null,\"result_truncated\":false,"           \
 	"\"usage\":{\"cpu_ms\":null,\"memory_peak_bytes\":null,\"queue_ms\":null}," \
 	"\"files\":[],\"files_truncated\":false"
 
 /* --------------------------------------------------------- results */
 
 struct result_case {
-	const char	*name;
-	const char	*out;		/* program's stdout bytes */
-	size_t		 out_len;
-	const char	*err;
-	size_t		 err_len;
-	int		 exit_code;
-	enum job_status	 status;
-	bool		 out_trunc, err_trunc;
-	long		 duration_ms;
-	const char	*json;		/* exact answer */
-	size_t		 json_len;
+	const char *name;
+	const char *out; /* program's stdout bytes */
+	size_t out_len;
+	const char *err;
+	size_t err_len;
+	int exit_code;
+	enum job_status status;
+	bool out_trunc, err_trunc;
+	long duration_ms;
+	const char *json; /* exact answer */
+	size_t json_len;
 };
 
-#define RES(name, out, err, code, status, ot, et, ms, json) \
-	{ name, out, sizeof(out) - 1, err, sizeof(err) - 1, code, status, ot, et, \
-	    ms, json, sizeof(json) - 1 }
+#define RES(name, out, err, code, status, ot, et, ms, json)             \
+	{                                                               \
+		name, out, sizeof(out) - 1, err, sizeof(err) - 1, code, \
+		    status, ot, et, ms, json, sizeof(json) - 1          \
+	}
 
 static const struct result_case result_cases[] = {
 	RES("simple result", "2\n", "", 0, JOB_OK, false, false, 42,
-	    "{\"stdout\":\"2\\n\",\"stderr\":\"\","
-	    RESULT_TAIL("0", "ok", "false", "false", "42")),
-	RES("both streams, exception", "partial", "Traceback (most recent call "
+	    "{\"stdout\":\"2\\n\",\"stderr\":\"\"," RESULT_TAIL("0", "ok",
+		"false", "false", "42")),
+	RES("both streams, exception", "partial",
+	    "Traceback (most recent call "
 	    "last):\n  File \"<code>\", line 1\nZeroDivisionError: division by zero\n",
 	    1, JOB_ERROR, false, false, 7,
 	    "{\"stdout\":\"partial\",\"stderr\":\"Traceback (most recent call "
 	    "last):\\n  File \\\"<code>\\\", line 1\\nZeroDivisionError: division "
 	    "by zero\\n\"," RESULT_TAIL("1", "error", "false", "false", "7")),
 	RES("timeout, killed", "", "", 137, JOB_TIMEOUT, false, false, 2000,
-	    "{\"stdout\":\"\",\"stderr\":\"\","
-	    RESULT_TAIL("137", "timeout", "false", "false", "2000")),
+	    "{\"stdout\":\"\",\"stderr\":\"\"," RESULT_TAIL("137", "timeout",
+		"false", "false", "2000")),
 	RES("oom", "", "Killed", 137, JOB_OOM, false, false, 31,
-	    "{\"stdout\":\"\",\"stderr\":\"Killed\","
-	    RESULT_TAIL("137", "oom", "false", "false", "31")),
-	RES("output limit, both flags", "xxxx", "yy", -9, JOB_OUTPUT_LIMIT, true,
-	    true, 0, "{\"stdout\":\"xxxx\",\"stderr\":\"yy\","
-	    RESULT_TAIL("-9", "output_limit", "true", "true", "0")),
+	    "{\"stdout\":\"\",\"stderr\":\"Killed\"," RESULT_TAIL("137", "oom",
+		"false", "false", "31")),
+	RES("output limit, both flags", "xxxx", "yy", -9, JOB_OUTPUT_LIMIT,
+	    true, true, 0,
+	    "{\"stdout\":\"xxxx\",\"stderr\":\"yy\"," RESULT_TAIL("-9",
+		"output_limit", "true", "true", "0")),
 	RES("only stderr truncated", "", "e", 0, JOB_OUTPUT_LIMIT, false, true, 1,
-	    "{\"stdout\":\"\",\"stderr\":\"e\","
-	    RESULT_TAIL("0", "output_limit", "false", "true", "1")),
+	    "{\"stdout\":\"\",\"stderr\":\"e\"," RESULT_TAIL("0",
+		"output_limit", "false", "true", "1")),
 	RES("status outside the enum is error", "", "", 0, (enum job_status)99,
-	    false, false, 0, "{\"stdout\":\"\",\"stderr\":\"\","
-	    RESULT_TAIL("0", "error", "false", "false", "0")),
-	RES("invalid UTF-8 -> raw EF BF BD", "a\xff" "b", "\xc3", 0, JOB_OK,
-	    false, false, 1, "{\"stdout\":\"a\xef\xbf\xbd" "b\",\"stderr\":\""
+	    false, false, 0,
+	    "{\"stdout\":\"\",\"stderr\":\"\"," RESULT_TAIL("0", "error",
+		"false", "false", "0")),
+	RES("invalid UTF-8 -> raw EF BF BD",
+	    "a\xff"
+	    "b",
+	    "\xc3", 0, JOB_OK, false, false, 1,
+	    "{\"stdout\":\"a\xef\xbf\xbd"
+	    "b\",\"stderr\":\""
 	    "\xef\xbf\xbd\"," RESULT_TAIL("0", "ok", "false", "false", "1")),
 	RES("truncated emoji at the cut -> one U+FFFD", "ok\xf0\x9f\x98", "", 0,
 	    JOB_OUTPUT_LIMIT, true, false, 1,
-	    "{\"stdout\":\"ok\xef\xbf\xbd\",\"stderr\":\"\","
-	    RESULT_TAIL("0", "output_limit", "true", "false", "1")),
-	RES("overlong and surrogate forms", "\xc0\x80\xed\xa0\x80", "", 0, JOB_OK,
-	    false, false, 1, "{\"stdout\":\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
-	    "\xef\xbf\xbd\xef\xbf\xbd\",\"stderr\":\"\","
-	    RESULT_TAIL("0", "ok", "false", "false", "1")),
-	RES("valid UTF-8 passes unescaped", "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80"
-	    "\xe2\x80\xa8", "", 0, JOB_OK, false, false, 1,
+	    "{\"stdout\":\"ok\xef\xbf\xbd\",\"stderr\":\"\"," RESULT_TAIL("0",
+		"output_limit", "true", "false", "1")),
+	RES("overlong and surrogate forms", "\xc0\x80\xed\xa0\x80", "", 0,
+	    JOB_OK, false, false, 1,
+	    "{\"stdout\":\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
+	    "\xef\xbf\xbd\xef\xbf\xbd\",\"stderr\":\"\"," RESULT_TAIL("0", "ok",
+		"false", "false", "1")),
+	RES("valid UTF-8 passes unescaped",
+	    "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80"
+	    "\xe2\x80\xa8",
+	    "", 0, JOB_OK, false, false, 1,
 	    "{\"stdout\":\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xe2\x80\xa8\","
 	    "\"stderr\":\"\"," RESULT_TAIL("0", "ok", "false", "false", "1")),
 	RES("NUL -> \\u0000", "a\0b", "\0", 0, JOB_OK, false, false, 1,
-	    "{\"stdout\":\"a\\u0000b\",\"stderr\":\"\\u0000\","
-	    RESULT_TAIL("0", "ok", "false", "false", "1")),
+	    "{\"stdout\":\"a\\u0000b\",\"stderr\":\"\\u0000\"," RESULT_TAIL("0",
+		"ok", "false", "false", "1")),
 	RES("control bytes escaped", "\x01\x1f\b\f\n\r\t\x7f", "", 0, JOB_OK,
-	    false, false, 1, "{\"stdout\":\"\\u0001\\u001F\\b\\f\\n\\r\\t\x7f\","
+	    false, false, 1,
+	    "{\"stdout\":\"\\u0001\\u001F\\b\\f\\n\\r\\t\x7f\","
 	    "\"stderr\":\"\"," RESULT_TAIL("0", "ok", "false", "false", "1")),
 	RES("quote, backslash, solidus", "\"\\/", "", 0, JOB_OK, false, false, 1,
-	    "{\"stdout\":\"\\\"\\\\/\",\"stderr\":\"\","
-	    RESULT_TAIL("0", "ok", "false", "false", "1")),
+	    "{\"stdout\":\"\\\"\\\\/\",\"stderr\":\"\"," RESULT_TAIL("0", "ok",
+		"false", "false", "1")),
 	RES("output that looks like JSON stays a string",
 	    "\",\"status\":\"ok\"}", "", 1, JOB_ERROR, false, false, 1,
-	    "{\"stdout\":\"\\\",\\\"status\\\":\\\"ok\\\"}\",\"stderr\":\"\","
-	    RESULT_TAIL("1", "error", "false", "false", "1")),
+	    "{\"stdout\":\"\\\",\\\"status\\\":\\\"ok\\\"}\",\"stderr\":\"\"," RESULT_TAIL(
+		"1", "error", "false", "false", "1")),
 	RES("large exit code and duration", "", "", 2147483647, JOB_OK, false,
-	    false, 9007199254740993L, "{\"stdout\":\"\",\"stderr\":\"\","
-	    RESULT_TAIL("2147483647", "ok", "false", "false", "9007199254740993")),
+	    false, 9007199254740993L,
+	    "{\"stdout\":\"\",\"stderr\":\"\"," RESULT_TAIL("2147483647", "ok",
+		"false", "false", "9007199254740993")),
 };
 
 static void
@@ -130,15 +144,15 @@ test_results(void)
 	size_t i;
 
 	for (i = 0; i < sizeof(result_cases) / sizeof(result_cases[0]); i++) {
-		const struct result_case	*c = &result_cases[i];
-		struct job_result		 r;
-		struct buf			 out;
+		const struct result_case *c = &result_cases[i];
+		struct job_result r;
+		struct buf out;
 
 		fill_result(&r, c);
 		buf_init(&out, 1 * MIB);
 		is_int(answer_result(&r, &out), 0, "result encodes: %s", c->name);
-		is_mem(out.data, out.len, c->json, c->json_len, "result bytes: %s",
-		    c->name);
+		is_mem(out.data, out.len, c->json, c->json_len,
+		    "result bytes: %s", c->name);
 		ok(out.data != NULL && utf8_valid(out.data, out.len),
 		    "answer is valid UTF-8: %s", c->name);
 		buf_free(&out);
@@ -150,10 +164,11 @@ test_results(void)
 static void
 test_empty_result(void)
 {
-	static const char	expected[] = "{\"stdout\":\"\",\"stderr\":\"\","
-	    RESULT_TAIL("0", "ok", "false", "false", "0");
-	struct job_result	r;
-	struct buf		out;
+	static const char expected[] =
+	    "{\"stdout\":\"\",\"stderr\":\"\"," RESULT_TAIL("0", "ok", "false",
+		"false", "0");
+	struct job_result r;
+	struct buf out;
 
 	job_result_init(&r, 1 * MIB);
 	buf_init(&out, 4096);
@@ -173,7 +188,7 @@ test_status_names(void)
 	is_str(job_status_name(JOB_OOM), "oom", "status name oom");
 	is_str(job_status_name(JOB_OUTPUT_LIMIT), "output_limit",
 	    "status name output_limit");
-	is_str(job_status_name((enum job_status)-1), "error",
+	is_str(job_status_name((enum job_status) - 1), "error",
 	    "status name of an unknown value is error");
 }
 
@@ -182,9 +197,9 @@ test_status_names(void)
 static void
 test_result_cap(void)
 {
-	const struct result_case	*c = &result_cases[0];
-	struct job_result		 r;
-	struct buf			 out;
+	const struct result_case *c = &result_cases[0];
+	struct job_result r;
+	struct buf out;
 
 	fill_result(&r, c);
 	buf_init(&out, c->json_len);
@@ -199,7 +214,8 @@ test_result_cap(void)
 
 	buf_init(&out, c->json_len + 2);
 	buf_append(&out, "pre", 3);
-	is_int(answer_result(&r, &out), -1, "out holding 3 bytes, room one "
+	is_int(answer_result(&r, &out), -1,
+	    "out holding 3 bytes, room one "
 	    "short: -1");
 	is_mem(out.data, out.len, "pre", 3, "earlier contents untouched");
 	buf_free(&out);
@@ -211,10 +227,10 @@ test_result_cap(void)
 static void
 test_worst_case(void)
 {
-	struct job_result	 r;
-	struct buf		 out;
-	char			*junk;
-	size_t			 i, bad;
+	struct job_result r;
+	struct buf out;
+	char *junk;
+	size_t i, bad;
 
 	junk = malloc(MIB);
 	memset(junk, 0, MIB);
@@ -223,8 +239,9 @@ test_worst_case(void)
 	buf_append(&r.stderr_buf, junk, MIB);
 	buf_init(&out, ANSWER_MAX_BYTES);
 	is_int(answer_result(&r, &out), 0, "2 x 1 MiB of NUL fits in 16 MiB");
-	is_int(out.len, 12 * MIB + (sizeof("{\"stdout\":\"\",\"stderr\":\"\",")
-	    - 1) + (sizeof(RESULT_TAIL("0", "ok", "false", "false", "0")) - 1),
+	is_int(out.len,
+	    12 * MIB + (sizeof("{\"stdout\":\"\",\"stderr\":\"\",") - 1) +
+		(sizeof(RESULT_TAIL("0", "ok", "false", "false", "0")) - 1),
 	    "2 x 1 MiB of NUL: 12 MiB of \\u0000 plus the frame");
 	for (i = 0, bad = 0; i < MIB; i++)
 		if (memcmp(out.data + 11 + 6 * i, "\\u0000", 6) != 0)
@@ -249,10 +266,11 @@ test_worst_case(void)
 /* ------------------------------------------- the runner's data record */
 
 #define DATA_HEAD ",\"exception\":"
-#define DATA_USAGE ",\"usage\":{\"cpu_ms\":12,\"memory_peak_bytes\":" \
+#define DATA_USAGE                                         \
+	",\"usage\":{\"cpu_ms\":12,\"memory_peak_bytes\":" \
 	"209715200,\"queue_ms\":3},\"files\":[],\"files_truncated\":false"
-#define NO_DATA DATA_HEAD "null,\"result\":null,\"result_truncated\":false" \
-	DATA_USAGE
+#define NO_DATA \
+	DATA_HEAD "null,\"result\":null,\"result_truncated\":false" DATA_USAGE
 
 /*
  * The record is made in the sandbox: a valid one is rendered (from the
@@ -262,120 +280,161 @@ static void
 test_runner_data(void)
 {
 	static const struct {
-		const char	*name;
-		const char	*record;
-		const char	*tail;	/* the answer after duration_ms */
+		const char *name;
+		const char *record;
+		const char *tail; /* the answer after duration_ms */
 	} cases[] = {
 		{ "no record", "", NO_DATA },
 		{ "exception and result null",
-		  "{\"exception\":null,\"result\":null,\"result_truncated\":false}",
-		  NO_DATA },
+		    "{\"exception\":null,\"result\":null,\"result_truncated\":false}",
+		    NO_DATA },
 		{ "a result",
-		  "{\"exception\":null,\"result\":\"4\",\"result_truncated\":false}",
-		  DATA_HEAD "null,\"result\":\"4\",\"result_truncated\":false" DATA_USAGE },
+		    "{\"exception\":null,\"result\":\"4\",\"result_truncated\":false}",
+		    DATA_HEAD
+		    "null,\"result\":\"4\",\"result_truncated\":false" DATA_USAGE },
 		{ "a result cut, keys in another order",
-		  "{\"result_truncated\":true,\"result\":\"'ab\",\"exception\":null}",
-		  DATA_HEAD "null,\"result\":\"'ab\",\"result_truncated\":true" DATA_USAGE },
+		    "{\"result_truncated\":true,\"result\":\"'ab\",\"exception\":null}",
+		    DATA_HEAD
+		    "null,\"result\":\"'ab\",\"result_truncated\":true" DATA_USAGE },
 		{ "an exception with two frames",
-		  "{\"exception\":{\"type\":\"ZeroDivisionError\",\"message\":"
-		  "\"division by zero\",\"line\":2,\"traceback\":[{\"line\":5,"
-		  "\"function\":\"<module>\",\"text\":\"f(0)\"},{\"line\":2,"
-		  "\"function\":\"f\",\"text\":\"return 1/x\"}]},\"result\":null,"
-		  "\"result_truncated\":false}",
-		  DATA_HEAD "{\"type\":\"ZeroDivisionError\",\"message\":"
-		  "\"division by zero\",\"line\":2,\"traceback\":[{\"line\":5,"
-		  "\"function\":\"<module>\",\"text\":\"f(0)\"},{\"line\":2,"
-		  "\"function\":\"f\",\"text\":\"return 1/x\"}]},\"result\":null,"
-		  "\"result_truncated\":false" DATA_USAGE },
+		    "{\"exception\":{\"type\":\"ZeroDivisionError\",\"message\":"
+		    "\"division by zero\",\"line\":2,\"traceback\":[{\"line\":5,"
+		    "\"function\":\"<module>\",\"text\":\"f(0)\"},{\"line\":2,"
+		    "\"function\":\"f\",\"text\":\"return 1/x\"}]},\"result\":null,"
+		    "\"result_truncated\":false}",
+		    DATA_HEAD
+		    "{\"type\":\"ZeroDivisionError\",\"message\":"
+		    "\"division by zero\",\"line\":2,\"traceback\":[{\"line\":5,"
+		    "\"function\":\"<module>\",\"text\":\"f(0)\"},{\"line\":2,"
+		    "\"function\":\"f\",\"text\":\"return 1/x\"}]},\"result\":null,"
+		    "\"result_truncated\":false" DATA_USAGE },
 		{ "a SyntaxError: offset, no frames, escapes re-encoded",
-		  "{\"exception\":{\"type\":\"SyntaxError\",\"message\":\"expected "
-		  "\\u0027:\\u0027\\n\",\"line\":1,\"offset\":5,\"traceback\":[]},"
-		  "\"result\":null,\"result_truncated\":false}",
-		  DATA_HEAD "{\"type\":\"SyntaxError\",\"message\":\"expected "
-		  "':'\\n\",\"line\":1,\"offset\":5,\"traceback\":[]},\"result\":null,"
-		  "\"result_truncated\":false" DATA_USAGE },
-		{ "line null", "{\"exception\":{\"type\":\"E\",\"message\":\"\","
-		  "\"line\":null,\"traceback\":[]},\"result\":null,"
-		  "\"result_truncated\":false}",
-		  DATA_HEAD "{\"type\":\"E\",\"message\":\"\",\"line\":null,"
-		  "\"traceback\":[]},\"result\":null,\"result_truncated\":false"
-		  DATA_USAGE },
+		    "{\"exception\":{\"type\":\"SyntaxError\",\"message\":\"expected "
+		    "\\u0027:\\u0027\\n\",\"line\":1,\"offset\":5,\"traceback\":[]},"
+		    "\"result\":null,\"result_truncated\":false}",
+		    DATA_HEAD
+		    "{\"type\":\"SyntaxError\",\"message\":\"expected "
+		    "':'\\n\",\"line\":1,\"offset\":5,\"traceback\":[]},\"result\":null,"
+		    "\"result_truncated\":false" DATA_USAGE },
+		{ "line null",
+		    "{\"exception\":{\"type\":\"E\",\"message\":\"\","
+		    "\"line\":null,\"traceback\":[]},\"result\":null,"
+		    "\"result_truncated\":false}",
+		    DATA_HEAD
+		    "{\"type\":\"E\",\"message\":\"\",\"line\":null,"
+		    "\"traceback\":[]},\"result\":null,\"result_truncated\":false" DATA_USAGE },
 		/* refused whole */
 		{ "not JSON", "{\"exception\":", NO_DATA },
 		{ "not an object", "[1]", NO_DATA },
-		{ "a key missing", "{\"exception\":null,\"result\":null}", NO_DATA },
-		{ "an unknown key", "{\"exception\":null,\"result\":null,"
-		  "\"result_truncated\":false,\"status\":\"ok\"}", NO_DATA },
-		{ "a key twice", "{\"exception\":null,\"result\":\"1\",\"result\":\"2\","
-		  "\"result_truncated\":false}", NO_DATA },
-		{ "result a number", "{\"exception\":null,\"result\":4,"
-		  "\"result_truncated\":false}", NO_DATA },
-		{ "a negative line", "{\"exception\":{\"type\":\"E\",\"message\":\"\","
-		  "\"line\":-1,\"traceback\":[]},\"result\":null,"
-		  "\"result_truncated\":false}", NO_DATA },
-		{ "a frame without text", "{\"exception\":{\"type\":\"E\",\"message\":"
-		  "\"\",\"line\":1,\"traceback\":[{\"line\":1,\"function\":\"f\"}]},"
-		  "\"result\":null,\"result_truncated\":false}", NO_DATA },
-		{ "an exception without traceback", "{\"exception\":{\"type\":\"E\","
-		  "\"message\":\"\",\"line\":1},\"result\":null,"
-		  "\"result_truncated\":false}", NO_DATA },
-		{ "a NUL in the type", "{\"exception\":{\"type\":\"E\\u0000\","
-		  "\"message\":\"\",\"line\":1,\"traceback\":[]},\"result\":null,"
-		  "\"result_truncated\":false}", NO_DATA },
-		{ "nested deeper", "{\"exception\":{\"type\":\"E\",\"message\":\"\","
-		  "\"line\":1,\"traceback\":[{\"line\":1,\"function\":\"f\",\"text\":"
-		  "{}}]},\"result\":null,\"result_truncated\":false}", NO_DATA },
-		{ "a comment", "{\"exception\":null,\"result\":null,"
-		  "\"result_truncated\":false}/**/", NO_DATA },
-		{ "trailing bytes", "{\"exception\":null,\"result\":null,"
-		  "\"result_truncated\":false} {}", NO_DATA },
-		{ "invalid UTF-8", "{\"exception\":null,\"result\":\"\xff\","
-		  "\"result_truncated\":false}", NO_DATA },
+		{ "a key missing", "{\"exception\":null,\"result\":null}",
+		    NO_DATA },
+		{ "an unknown key",
+		    "{\"exception\":null,\"result\":null,"
+		    "\"result_truncated\":false,\"status\":\"ok\"}",
+		    NO_DATA },
+		{ "a key twice",
+		    "{\"exception\":null,\"result\":\"1\",\"result\":\"2\","
+		    "\"result_truncated\":false}",
+		    NO_DATA },
+		{ "result a number",
+		    "{\"exception\":null,\"result\":4,"
+		    "\"result_truncated\":false}",
+		    NO_DATA },
+		{ "a negative line",
+		    "{\"exception\":{\"type\":\"E\",\"message\":\"\","
+		    "\"line\":-1,\"traceback\":[]},\"result\":null,"
+		    "\"result_truncated\":false}",
+		    NO_DATA },
+		{ "a frame without text",
+		    "{\"exception\":{\"type\":\"E\",\"message\":"
+		    "\"\",\"line\":1,\"traceback\":[{\"line\":1,\"function\":\"f\"}]},"
+		    "\"result\":null,\"result_truncated\":false}",
+		    NO_DATA },
+		{ "an exception without traceback",
+		    "{\"exception\":{\"type\":\"E\","
+		    "\"message\":\"\",\"line\":1},\"result\":null,"
+		    "\"result_truncated\":false}",
+		    NO_DATA },
+		{ "a NUL in the type",
+		    "{\"exception\":{\"type\":\"E\\u0000\","
+		    "\"message\":\"\",\"line\":1,\"traceback\":[]},\"result\":null,"
+		    "\"result_truncated\":false}",
+		    NO_DATA },
+		{ "nested deeper",
+		    "{\"exception\":{\"type\":\"E\",\"message\":\"\","
+		    "\"line\":1,\"traceback\":[{\"line\":1,\"function\":\"f\",\"text\":"
+		    "{}}]},\"result\":null,\"result_truncated\":false}",
+		    NO_DATA },
+		{ "a comment",
+		    "{\"exception\":null,\"result\":null,"
+		    "\"result_truncated\":false}/**/",
+		    NO_DATA },
+		{ "trailing bytes",
+		    "{\"exception\":null,\"result\":null,"
+		    "\"result_truncated\":false} {}",
+		    NO_DATA },
+		{ "invalid UTF-8",
+		    "{\"exception\":null,\"result\":\"\xff\","
+		    "\"result_truncated\":false}",
+		    NO_DATA },
 		/* files: text comes back as utf-8, other bytes as base64 */
 		{ "files, text and bytes",
-		  "{\"exception\":null,\"result\":null,\"result_truncated\":false,"
-		  "\"files\":[{\"name\":\"a.csv\",\"size\":4,\"data\":\"eCwxCg==\"},"
-		  "{\"name\":\"b.bin\",\"size\":3,\"data\":\"AP+A\"}],"
-		  "\"files_truncated\":true}",
-		  DATA_HEAD "null,\"result\":null,\"result_truncated\":false,"
-		  "\"usage\":{\"cpu_ms\":12,\"memory_peak_bytes\":209715200,"
-		  "\"queue_ms\":3},\"files\":[{\"name\":\"a.csv\",\"content\":"
-		  "\"x,1\\n\",\"encoding\":\"utf-8\",\"size\":4},{\"name\":"
-		  "\"b.bin\",\"content\":\"AP+A\",\"encoding\":\"base64\","
-		  "\"size\":3}],\"files_truncated\":true" },
+		    "{\"exception\":null,\"result\":null,\"result_truncated\":false,"
+		    "\"files\":[{\"name\":\"a.csv\",\"size\":4,\"data\":\"eCwxCg==\"},"
+		    "{\"name\":\"b.bin\",\"size\":3,\"data\":\"AP+A\"}],"
+		    "\"files_truncated\":true}",
+		    DATA_HEAD
+		    "null,\"result\":null,\"result_truncated\":false,"
+		    "\"usage\":{\"cpu_ms\":12,\"memory_peak_bytes\":209715200,"
+		    "\"queue_ms\":3},\"files\":[{\"name\":\"a.csv\",\"content\":"
+		    "\"x,1\\n\",\"encoding\":\"utf-8\",\"size\":4},{\"name\":"
+		    "\"b.bin\",\"content\":\"AP+A\",\"encoding\":\"base64\","
+		    "\"size\":3}],\"files_truncated\":true" },
 		{ "a file with a NUL is base64",
-		  "{\"exception\":null,\"result\":null,\"result_truncated\":false,"
-		  "\"files\":[{\"name\":\"n\",\"size\":1,\"data\":\"AA==\"}],"
-		  "\"files_truncated\":false}",
-		  DATA_HEAD "null,\"result\":null,\"result_truncated\":false,"
-		  "\"usage\":{\"cpu_ms\":12,\"memory_peak_bytes\":209715200,"
-		  "\"queue_ms\":3},\"files\":[{\"name\":\"n\",\"content\":"
-		  "\"AA==\",\"encoding\":\"base64\",\"size\":1}],"
-		  "\"files_truncated\":false" },
-		{ "a file name with a slash", "{\"exception\":null,\"result\":null,"
-		  "\"result_truncated\":false,\"files\":[{\"name\":\"../x\",\"size\":0,"
-		  "\"data\":\"\"}],\"files_truncated\":false}", NO_DATA },
-		{ "a file name twice", "{\"exception\":null,\"result\":null,"
-		  "\"result_truncated\":false,\"files\":[{\"name\":\"x\",\"size\":0,"
-		  "\"data\":\"\"},{\"name\":\"x\",\"size\":0,\"data\":\"\"}],"
-		  "\"files_truncated\":false}", NO_DATA },
-		{ "a size that is not the data's", "{\"exception\":null,\"result\":null,"
-		  "\"result_truncated\":false,\"files\":[{\"name\":\"x\",\"size\":2,"
-		  "\"data\":\"AA==\"}],\"files_truncated\":false}", NO_DATA },
-		{ "bad base64", "{\"exception\":null,\"result\":null,"
-		  "\"result_truncated\":false,\"files\":[{\"name\":\"x\",\"size\":1,"
-		  "\"data\":\"A===\"}],\"files_truncated\":false}", NO_DATA },
-		{ "files without files_truncated", "{\"exception\":null,\"result\":null,"
-		  "\"result_truncated\":false,\"files\":[]}", NO_DATA },
+		    "{\"exception\":null,\"result\":null,\"result_truncated\":false,"
+		    "\"files\":[{\"name\":\"n\",\"size\":1,\"data\":\"AA==\"}],"
+		    "\"files_truncated\":false}",
+		    DATA_HEAD
+		    "null,\"result\":null,\"result_truncated\":false,"
+		    "\"usage\":{\"cpu_ms\":12,\"memory_peak_bytes\":209715200,"
+		    "\"queue_ms\":3},\"files\":[{\"name\":\"n\",\"content\":"
+		    "\"AA==\",\"encoding\":\"base64\",\"size\":1}],"
+		    "\"files_truncated\":false" },
+		{ "a file name with a slash",
+		    "{\"exception\":null,\"result\":null,"
+		    "\"result_truncated\":false,\"files\":[{\"name\":\"../x\",\"size\":0,"
+		    "\"data\":\"\"}],\"files_truncated\":false}",
+		    NO_DATA },
+		{ "a file name twice",
+		    "{\"exception\":null,\"result\":null,"
+		    "\"result_truncated\":false,\"files\":[{\"name\":\"x\",\"size\":0,"
+		    "\"data\":\"\"},{\"name\":\"x\",\"size\":0,\"data\":\"\"}],"
+		    "\"files_truncated\":false}",
+		    NO_DATA },
+		{ "a size that is not the data's",
+		    "{\"exception\":null,\"result\":null,"
+		    "\"result_truncated\":false,\"files\":[{\"name\":\"x\",\"size\":2,"
+		    "\"data\":\"AA==\"}],\"files_truncated\":false}",
+		    NO_DATA },
+		{ "bad base64",
+		    "{\"exception\":null,\"result\":null,"
+		    "\"result_truncated\":false,\"files\":[{\"name\":\"x\",\"size\":1,"
+		    "\"data\":\"A===\"}],\"files_truncated\":false}",
+		    NO_DATA },
+		{ "files without files_truncated",
+		    "{\"exception\":null,\"result\":null,"
+		    "\"result_truncated\":false,\"files\":[]}",
+		    NO_DATA },
 	};
-	static const char	head[] = "{\"stdout\":\"\",\"stderr\":\"\","
+	static const char head[] =
+	    "{\"stdout\":\"\",\"stderr\":\"\","
 	    "\"exit_code\":0,\"status\":\"ok\",\"stdout_truncated\":false,"
 	    "\"stderr_truncated\":false,\"duration_ms\":1";
-	size_t			i;
+	size_t i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct job_result	 r;
-		struct buf		 out, want;
+		struct job_result r;
+		struct buf out, want;
 
 		job_result_init(&r, MIB);
 		r.duration_ms = 1;
@@ -403,31 +462,36 @@ static void
 test_runner_data_caps(void)
 {
 	static const struct {
-		const char	*name;
-		const char	*before, *after;
-		size_t		 cap;
+		const char *name;
+		const char *before, *after;
+		size_t cap;
 	} cases[] = {
 		{ "result", "{\"exception\":null,\"result\":\"",
-		  "\",\"result_truncated\":true}", PROTOCOL_RESULT_MAX_BYTES },
-		{ "type", "{\"exception\":{\"type\":\"", "\",\"message\":\"\","
-		  "\"line\":1,\"traceback\":[]},\"result\":null,"
-		  "\"result_truncated\":false}", PROTOCOL_EXC_TYPE_MAX_BYTES },
+		    "\",\"result_truncated\":true}", PROTOCOL_RESULT_MAX_BYTES },
+		{ "type", "{\"exception\":{\"type\":\"",
+		    "\",\"message\":\"\","
+		    "\"line\":1,\"traceback\":[]},\"result\":null,"
+		    "\"result_truncated\":false}",
+		    PROTOCOL_EXC_TYPE_MAX_BYTES },
 		{ "message", "{\"exception\":{\"type\":\"E\",\"message\":\"",
-		  "\",\"line\":1,\"traceback\":[]},\"result\":null,"
-		  "\"result_truncated\":false}", PROTOCOL_EXC_MESSAGE_MAX_BYTES },
-		{ "function", "{\"exception\":{\"type\":\"E\",\"message\":\"\","
-		  "\"line\":1,\"traceback\":[{\"line\":1,\"text\":\"\",\"function\":\"",
-		  "\"}]},\"result\":null,\"result_truncated\":false}",
-		  PROTOCOL_EXC_TEXT_MAX_BYTES },
-		{ "text", "{\"exception\":{\"type\":\"E\",\"message\":\"\","
-		  "\"line\":1,\"traceback\":[{\"line\":1,\"function\":\"f\",\"text\":\"",
-		  "\"}]},\"result\":null,\"result_truncated\":false}",
-		  PROTOCOL_EXC_TEXT_MAX_BYTES },
+		    "\",\"line\":1,\"traceback\":[]},\"result\":null,"
+		    "\"result_truncated\":false}",
+		    PROTOCOL_EXC_MESSAGE_MAX_BYTES },
+		{ "function",
+		    "{\"exception\":{\"type\":\"E\",\"message\":\"\","
+		    "\"line\":1,\"traceback\":[{\"line\":1,\"text\":\"\",\"function\":\"",
+		    "\"}]},\"result\":null,\"result_truncated\":false}",
+		    PROTOCOL_EXC_TEXT_MAX_BYTES },
+		{ "text",
+		    "{\"exception\":{\"type\":\"E\",\"message\":\"\","
+		    "\"line\":1,\"traceback\":[{\"line\":1,\"function\":\"f\",\"text\":\"",
+		    "\"}]},\"result\":null,\"result_truncated\":false}",
+		    PROTOCOL_EXC_TEXT_MAX_BYTES },
 	};
-	struct runner_data	*d = calloc(1, sizeof(*d));
-	struct buf		 rec;
-	size_t			 i, extra;
-	char			*filler = malloc(PROTOCOL_RESULT_MAX_BYTES + 1);
+	struct runner_data *d = calloc(1, sizeof(*d));
+	struct buf rec;
+	size_t i, extra;
+	char *filler = malloc(PROTOCOL_RESULT_MAX_BYTES + 1);
 
 	memset(filler, 'a', PROTOCOL_RESULT_MAX_BYTES + 1);
 	runner_data_init(d);
@@ -437,9 +501,10 @@ test_runner_data_caps(void)
 			buf_append_str(&rec, cases[i].before);
 			buf_append(&rec, filler, cases[i].cap + extra);
 			buf_append_str(&rec, cases[i].after);
-			is_int(runner_data_parse(rec.data, rec.len, d), extra ? -1 : 0,
-			    "data record: %s of %zu bytes %s", cases[i].name,
-			    cases[i].cap + extra, extra ? "refused" : "kept");
+			is_int(runner_data_parse(rec.data, rec.len, d),
+			    extra ? -1 : 0, "data record: %s of %zu bytes %s",
+			    cases[i].name, cases[i].cap + extra,
+			    extra ? "refused" : "kept");
 			is_int(d->valid, !extra, "data record: %s: valid %d",
 			    cases[i].name, !extra);
 			buf_free(&rec);
@@ -448,15 +513,20 @@ test_runner_data_caps(void)
 	/* Frames: PROTOCOL_EXC_FRAMES_MAX kept, one more refused. */
 	for (extra = 0; extra <= 1; extra++) {
 		buf_init(&rec, 1 * MIB);
-		buf_append_str(&rec, "{\"exception\":{\"type\":\"E\",\"message\":"
+		buf_append_str(&rec,
+		    "{\"exception\":{\"type\":\"E\",\"message\":"
 		    "\"\",\"line\":1,\"traceback\":[");
 		for (i = 0; i < PROTOCOL_EXC_FRAMES_MAX + extra; i++)
-			buf_append_str(&rec, i ? ",{\"line\":1,\"function\":\"f\","
-			    "\"text\":\"t\"}" : "{\"line\":1,\"function\":\"f\","
-			    "\"text\":\"t\"}");
-		buf_append_str(&rec, "]},\"result\":null,\"result_truncated\":false}");
+			buf_append_str(&rec,
+			    i ? ",{\"line\":1,\"function\":\"f\","
+				"\"text\":\"t\"}" :
+				"{\"line\":1,\"function\":\"f\","
+				"\"text\":\"t\"}");
+		buf_append_str(&rec,
+		    "]},\"result\":null,\"result_truncated\":false}");
 		is_int(runner_data_parse(rec.data, rec.len, d), extra ? -1 : 0,
-		    "data record: %d frames %s", PROTOCOL_EXC_FRAMES_MAX + (int)extra,
+		    "data record: %d frames %s",
+		    PROTOCOL_EXC_FRAMES_MAX + (int)extra,
 		    extra ? "refused" : "kept");
 		if (!extra)
 			is_int(d->exception.nframes, PROTOCOL_EXC_FRAMES_MAX,
@@ -464,14 +534,16 @@ test_runner_data_caps(void)
 		buf_free(&rec);
 	}
 	/* A line at RUNNER_DATA_LINE_MAX and one over. */
-#define LINE_RECORD(n) "{\"exception\":{\"type\":\"E\",\"message\":\"\"," \
-	"\"line\":" n ",\"traceback\":[]},\"result\":null,\"result_truncated\":false}"
+#define LINE_RECORD(n)                                     \
+	"{\"exception\":{\"type\":\"E\",\"message\":\"\"," \
+	"\"line\":" n                                      \
+	",\"traceback\":[]},\"result\":null,\"result_truncated\":false}"
 	is_int(runner_data_parse(LINE_RECORD("100000000"),
-	    strlen(LINE_RECORD("100000000")), d), 0,
-	    "data record: line 100000000 kept");
+		   strlen(LINE_RECORD("100000000")), d),
+	    0, "data record: line 100000000 kept");
 	is_int(runner_data_parse(LINE_RECORD("100000001"),
-	    strlen(LINE_RECORD("100000001")), d), -1,
-	    "data record: line 100000001 refused");
+		   strlen(LINE_RECORD("100000001")), d),
+	    -1, "data record: line 100000001 refused");
 	/* The record's own cap. */
 	is_int(runner_data_parse("{}", PROTOCOL_DATA_MAX_BYTES + 1, d), -1,
 	    "data record over PROTOCOL_DATA_MAX_BYTES refused unread");
@@ -486,25 +558,26 @@ static void
 test_errors(void)
 {
 	static const struct {
-		const char	*code;
-		const char	*message;
-		const char	*json;
+		const char *code;
+		const char *message;
+		const char *json;
 	} cases[] = {
 		{ "invalid_json", "The body is not valid JSON.",
-		  "{\"error\":{\"code\":\"invalid_json\",\"message\":"
-		  "\"The body is not valid JSON.\"}}" },
+		    "{\"error\":{\"code\":\"invalid_json\",\"message\":"
+		    "\"The body is not valid JSON.\"}}" },
 		{ "unknown_key", "Unknown key \"x\": only \"code\".",
-		  "{\"error\":{\"code\":\"unknown_key\",\"message\":"
-		  "\"Unknown key \\\"x\\\": only \\\"code\\\".\"}}" },
-		{ "code_too_large", "back\\slash, tab\there, new\nline, caf\xc3\xa9",
-		  "{\"error\":{\"code\":\"code_too_large\",\"message\":"
-		  "\"back\\\\slash, tab\\there, new\\nline, caf\xc3\xa9\"}}" },
+		    "{\"error\":{\"code\":\"unknown_key\",\"message\":"
+		    "\"Unknown key \\\"x\\\": only \\\"code\\\".\"}}" },
+		{ "code_too_large",
+		    "back\\slash, tab\there, new\nline, caf\xc3\xa9",
+		    "{\"error\":{\"code\":\"code_too_large\",\"message\":"
+		    "\"back\\\\slash, tab\\there, new\\nline, caf\xc3\xa9\"}}" },
 		{ "internal", "",
-		  "{\"error\":{\"code\":\"internal\",\"message\":\"\"}}" },
+		    "{\"error\":{\"code\":\"internal\",\"message\":\"\"}}" },
 	};
-	struct api_error	e;
-	struct buf		out;
-	size_t			i;
+	struct api_error e;
+	struct buf out;
+	size_t i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		memset(&e, 0, sizeof(e));
@@ -518,11 +591,14 @@ test_errors(void)
 	}
 
 	/* api_error_set (request.c) then answer_error. */
-	api_error_set(&e, 413, "stdin_too_large", "\"%s\" is %zu bytes; at most "
-	    "%zu are accepted.", "stdin", (size_t)1048577, (size_t)1048576);
+	api_error_set(&e, 413, "stdin_too_large",
+	    "\"%s\" is %zu bytes; at most "
+	    "%zu are accepted.",
+	    "stdin", (size_t)1048577, (size_t)1048576);
 	buf_init(&out, 4096);
 	is_int(answer_error(&e, &out), 0, "api_error_set result encodes");
-	is_str(out.data, "{\"error\":{\"code\":\"stdin_too_large\",\"message\":"
+	is_str(out.data,
+	    "{\"error\":{\"code\":\"stdin_too_large\",\"message\":"
 	    "\"\\\"stdin\\\" is 1048577 bytes; at most 1048576 are accepted.\"}}",
 	    "api_error_set result bytes");
 	is_int(e.http_status, 413, "api_error_set keeps the status");
@@ -565,17 +641,19 @@ test_errors(void)
 	api_error_set(&e, 503, "busy", "x");
 	memset(e.message, 'm', sizeof(e.message));
 	api_error_normalize(&e);
-	is_str(e.code, "internal", "an unterminated message normalizes to internal");
+	is_str(e.code, "internal",
+	    "an unterminated message normalizes to internal");
 	api_error_set(&e, 429, "rate_limited", "Slow down.");
 	api_error_normalize(&e);
 	ok(e.http_status == 429 && strcmp(e.code, "rate_limited") == 0 &&
-	    strcmp(e.message, "Slow down.") == 0, "a well-formed error is kept");
+		strcmp(e.message, "Slow down.") == 0,
+	    "a well-formed error is kept");
 }
 
 static void
 test_health(void)
 {
-	struct health	h = {
+	struct health h = {
 		.engine_version = "20.10.24",
 		.image = "pycage-sandbox:latest",
 		.executions_running = 1,
@@ -583,11 +661,12 @@ test_health(void)
 		.pool_size = 2,
 		.pool_ready = 0,
 	};
-	struct buf	out;
+	struct buf out;
 
 	buf_init(&out, 4096);
 	is_int(answer_health(&h, &out), 0, "health encodes");
-	is_str(out.data, "{\"status\":\"ok\",\"engine_version\":\"20.10.24\","
+	is_str(out.data,
+	    "{\"status\":\"ok\",\"engine_version\":\"20.10.24\","
 	    "\"image\":\"pycage-sandbox:latest\",\"executions_running\":1,"
 	    "\"max_executions\":4,\"pool_size\":2,\"pool_ready\":0}",
 	    "health bytes");
@@ -644,8 +723,8 @@ get_bool(yajl_val root, const char *a, const char *b)
 static bool
 array_has(yajl_val root, const char *a, const char *b, const char *s)
 {
-	yajl_val	v = get(root, yajl_t_array, a, b);
-	size_t		i;
+	yajl_val v = get(root, yajl_t_array, a, b);
+	size_t i;
 
 	if (v == NULL)
 		return false;
@@ -666,16 +745,17 @@ array_len(yajl_val root, const char *a, const char *b)
 	return v != NULL ? v->u.array.len : (size_t)-1;
 }
 
-#define TEST_EXPIRES	1800000000LL
+#define TEST_EXPIRES 1800000000LL
 
 static yajl_val
 parse_create_body(const struct config *c, const char *preload, struct buf *out)
 {
-	char		errbuf[256];
-	yajl_val	root;
+	char errbuf[256];
+	yajl_val root;
 
 	buf_init(out, CREATE_BODY_MAX_BYTES);
-	if (create_body(c, preload, false, NULL, UID_SHARED, "", TEST_EXPIRES, out) != 0)
+	if (create_body(c, preload, false, NULL, UID_SHARED, "", TEST_EXPIRES,
+		out) != 0)
 		return NULL;
 	root = yajl_tree_parse(out->data, errbuf, sizeof(errbuf));
 	if (root == NULL)
@@ -687,10 +767,10 @@ parse_create_body(const struct config *c, const char *preload, struct buf *out)
 static long long
 ulimit_hard(yajl_val root, const char *want)
 {
-	const char	*name[] = { "Name", NULL }, *hard[] = { "Hard", NULL };
-	yajl_val	 v = get(root, yajl_t_array, "HostConfig", "Ulimits");
-	yajl_val	 n, h;
-	size_t		 i;
+	const char *name[] = { "Name", NULL }, *hard[] = { "Hard", NULL };
+	yajl_val v = get(root, yajl_t_array, "HostConfig", "Ulimits");
+	yajl_val n, h;
+	size_t i;
 
 	for (i = 0; v != NULL && i < v->u.array.len; i++) {
 		n = yajl_tree_get(v->u.array.values[i], name, yajl_t_string);
@@ -704,10 +784,10 @@ ulimit_hard(yajl_val root, const char *want)
 static void
 test_create_body(void)
 {
-	struct config	 c;
-	struct buf	 out;
-	yajl_val	 root, v;
-	const char	*s;
+	struct config c;
+	struct buf out;
+	yajl_val root, v;
+	const char *s;
 
 	config_defaults(&c);
 	root = parse_create_body(&c, "", &out);
@@ -726,13 +806,16 @@ test_create_body(void)
 	    "HostConfig.CpuQuota 0.5 s of it: half a CPU");
 	ok(get(root, yajl_t_any, "HostConfig", "NanoCpus") == NULL,
 	    "no NanoCpus (the engine refuses it beside CpuPeriod)");
-	is_int(get_int(root, "HostConfig", "PidsLimit"), 64, "HostConfig.PidsLimit 64");
+	is_int(get_int(root, "HostConfig", "PidsLimit"), 64,
+	    "HostConfig.PidsLimit 64");
 	is_int(get_bool(root, "HostConfig", "ReadonlyRootfs"), 1,
 	    "HostConfig.ReadonlyRootfs true");
 	is_str(get_str(root, "HostConfig", "NetworkMode"), "none",
 	    "HostConfig.NetworkMode none");
-	is_int(get_bool(root, "NetworkDisabled", NULL), 1, "NetworkDisabled true");
-	is_int(array_len(root, "HostConfig", "CapDrop"), 1, "CapDrop has one entry");
+	is_int(get_bool(root, "NetworkDisabled", NULL), 1,
+	    "NetworkDisabled true");
+	is_int(array_len(root, "HostConfig", "CapDrop"), 1,
+	    "CapDrop has one entry");
 	ok(array_has(root, "HostConfig", "CapDrop", "ALL"), "CapDrop [\"ALL\"]");
 	ok(get(root, yajl_t_any, "HostConfig", "CapAdd") == NULL, "no CapAdd");
 	ok(array_has(root, "HostConfig", "SecurityOpt", "no-new-privileges"),
@@ -740,9 +823,11 @@ test_create_body(void)
 	is_int(array_len(root, "HostConfig", "SecurityOpt"), 1,
 	    "SecurityOpt without a profile: only no-new-privileges");
 	ok(!array_has(root, "HostConfig", "SecurityOpt", "seccomp=unconfined") &&
-	    !array_has(root, "HostConfig", "SecurityOpt", "apparmor=unconfined"),
+		!array_has(root, "HostConfig", "SecurityOpt",
+		    "apparmor=unconfined"),
 	    "SecurityOpt does not switch seccomp or apparmor off");
-	is_int(get_bool(root, "HostConfig", "Privileged"), -1, "no Privileged key");
+	is_int(get_bool(root, "HostConfig", "Privileged"), -1,
+	    "no Privileged key");
 	is_str(get_str(root, "User", NULL), "65534:65534", "User 65534:65534");
 	is_int(get_bool(root, "HostConfig", "Init"), 1, "HostConfig.Init true");
 	{
@@ -752,9 +837,10 @@ test_create_body(void)
 		s = v != NULL ? v->u.string : NULL;
 	}
 	ok(s != NULL, "Tmpfs has /tmp");
-	ok(s != NULL && strstr(s, "noexec") != NULL, "Tmpfs /tmp is noexec (%s)",
-	    s ? s : "missing");
-	ok(s != NULL && strstr(s, "nosuid") != NULL && strstr(s, "size=16m") != NULL,
+	ok(s != NULL && strstr(s, "noexec") != NULL,
+	    "Tmpfs /tmp is noexec (%s)", s ? s : "missing");
+	ok(s != NULL && strstr(s, "nosuid") != NULL &&
+		strstr(s, "size=16m") != NULL,
 	    "Tmpfs /tmp is nosuid with size=16m");
 	is_str(get_str(root, "Labels", DOCKER_LABEL_MANAGED), "1",
 	    "Labels org.pycage.managed \"1\"");
@@ -775,19 +861,21 @@ test_create_body(void)
 		    "pooled expiry adds pool_max_age_s (%lld)", pooled - cold);
 	}
 	ok(get(root, yajl_t_any, "Runtime", NULL) == NULL &&
-	    get(root, yajl_t_any, "HostConfig", "Runtime") == NULL,
+		get(root, yajl_t_any, "HostConfig", "Runtime") == NULL,
 	    "no Runtime key by default");
 	is_int(get_bool(root, "OpenStdin", NULL), 1, "OpenStdin true");
 	is_int(get_bool(root, "StdinOnce", NULL), 1, "StdinOnce true");
 	is_int(get_bool(root, "AttachStdin", NULL), 1, "AttachStdin true");
 	is_int(get_bool(root, "Tty", NULL), 0, "Tty false (framed output)");
 	ok(get(root, yajl_t_array, "Cmd", NULL) != NULL, "Cmd is an array");
-	is_int(array_len(root, "Cmd", NULL), 0, "Cmd empty: code travels on stdin");
+	is_int(array_len(root, "Cmd", NULL), 0,
+	    "Cmd empty: code travels on stdin");
 	is_str(get_str(root, "Image", NULL), "pycage-sandbox:latest", "Image");
 	is_int(get_bool(root, "HostConfig", "AutoRemove"), 0, "AutoRemove false");
-	is_str(get_str(root, "HostConfig", "IpcMode"), "none", "IpcMode none: no /dev/shm");
+	is_str(get_str(root, "HostConfig", "IpcMode"), "none",
+	    "IpcMode none: no /dev/shm");
 	ok(get(root, yajl_t_any, "HostConfig", "MaskedPaths") == NULL &&
-	    get(root, yajl_t_any, "HostConfig", "ReadonlyPaths") == NULL,
+		get(root, yajl_t_any, "HostConfig", "ReadonlyPaths") == NULL,
 	    "MaskedPaths/ReadonlyPaths left to Docker's defaults");
 	is_int(ulimit_hard(root, "core"), 0, "Ulimits core 0");
 	is_int(ulimit_hard(root, "nproc"), -1,
@@ -805,8 +893,8 @@ test_create_body(void)
 	if (ok(root != NULL, "create body with runtime runsc parses")) {
 		is_str(get_str(root, "HostConfig", "Runtime"), "runsc",
 		    "HostConfig.Runtime runsc");
-		is_int(get_int(root, "HostConfig", "Memory"), 65536LL * 1024 * 1024,
-		    "Memory 64 GiB does not overflow");
+		is_int(get_int(root, "HostConfig", "Memory"),
+		    65536LL * 1024 * 1024, "Memory 64 GiB does not overflow");
 		is_int(get_int(root, "HostConfig", "MemorySwap"),
 		    65536LL * 1024 * 1024, "MemorySwap 64 GiB");
 		is_int(get_int(root, "HostConfig", "CpuQuota"), 64000000LL,
@@ -825,7 +913,8 @@ test_create_body(void)
 	config_defaults(&c);
 	root = parse_create_body(&c, "numpy,pandas", &out);
 	if (ok(root != NULL, "create body with preload parses")) {
-		is_int(array_len(root, "Cmd", NULL), 1, "preload: Cmd has one entry");
+		is_int(array_len(root, "Cmd", NULL), 1,
+		    "preload: Cmd has one entry");
 		ok(array_has(root, "Cmd", NULL, "--preload=numpy,pandas"),
 		    "preload: Cmd [\"--preload=numpy,pandas\"]");
 		yajl_tree_free(root);
@@ -833,7 +922,8 @@ test_create_body(void)
 	buf_free(&out);
 	root = parse_create_body(&c, NULL, &out);
 	if (ok(root != NULL, "create body with preload NULL parses")) {
-		is_int(array_len(root, "Cmd", NULL), 0, "preload NULL: Cmd empty");
+		is_int(array_len(root, "Cmd", NULL), 0,
+		    "preload NULL: Cmd empty");
 		yajl_tree_free(root);
 	}
 	buf_free(&out);
@@ -841,33 +931,35 @@ test_create_body(void)
 	/* A pool container's runner announces when it is ready: --ready. */
 	{
 		struct {
-			const char	*preload;
-			size_t		 len;
-			const char	*first;
+			const char *preload;
+			size_t len;
+			const char *first;
 		} pooled[] = { { "numpy,pandas", 2, "--preload=numpy,pandas" },
-		    { "", 1, "--ready" } };
+			{ "", 1, "--ready" } };
 
 		for (size_t i = 0; i < sizeof(pooled) / sizeof(pooled[0]); i++) {
-			char		errbuf[128];
-			const char	*path[] = { "Cmd", NULL };
-			yajl_val	cmd;
+			char errbuf[128];
+			const char *path[] = { "Cmd", NULL };
+			yajl_val cmd;
 
 			buf_init(&out, CREATE_BODY_MAX_BYTES);
-			is_int(create_body(&c, pooled[i].preload, true,
-			    NULL, UID_SHARED, "", TEST_EXPIRES, &out), 0,
-			    "pooled body, preload '%s'", pooled[i].preload);
+			is_int(create_body(&c, pooled[i].preload, true, NULL,
+				   UID_SHARED, "", TEST_EXPIRES, &out),
+			    0, "pooled body, preload '%s'", pooled[i].preload);
 			root = yajl_tree_parse(out.data, errbuf, sizeof(errbuf));
-			cmd = root != NULL ? yajl_tree_get(root, path,
-			    yajl_t_array) : NULL;
+			cmd = root != NULL ?
+			    yajl_tree_get(root, path, yajl_t_array) :
+			    NULL;
 			if (ok(cmd != NULL, "pooled body parses, Cmd an array")) {
 				is_int(cmd->u.array.len, pooled[i].len,
 				    "pooled, preload '%s': Cmd has %zu entries",
 				    pooled[i].preload, pooled[i].len);
 				is_str(YAJL_GET_STRING(cmd->u.array.values[0]),
 				    pooled[i].first, "pooled: Cmd[0]");
-				is_str(YAJL_GET_STRING(cmd->u.array.values[
-				    cmd->u.array.len - 1]), "--ready",
-				    "pooled: --ready last");
+				is_str(
+				    YAJL_GET_STRING(
+					cmd->u.array.values[cmd->u.array.len - 1]),
+				    "--ready", "pooled: --ready last");
 			}
 			yajl_tree_free(root);
 			buf_free(&out);
@@ -877,10 +969,11 @@ test_create_body(void)
 	/* Entrypoint: absent by default (the image's pycage-runner), an argv
 	 * when given. */
 	{
-		static const char *const argv[] = { "/bin/sh", "-c", "exit 0", NULL };
-		const char	*path[] = { "Entrypoint", NULL };
-		yajl_val	 ep;
-		char		 errbuf[128];
+		static const char *const argv[] = { "/bin/sh", "-c", "exit 0",
+			NULL };
+		const char *path[] = { "Entrypoint", NULL };
+		yajl_val ep;
+		char errbuf[128];
 
 		config_defaults(&c);
 		root = parse_create_body(&c, "", &out);
@@ -891,13 +984,15 @@ test_create_body(void)
 		buf_free(&out);
 
 		buf_init(&out, CREATE_BODY_MAX_BYTES);
-		is_int(create_body(&c, "", false, argv, UID_SHARED, "", TEST_EXPIRES, &out), 0,
-		    "create body with an entrypoint encodes");
+		is_int(create_body(&c, "", false, argv, UID_SHARED, "",
+			   TEST_EXPIRES, &out),
+		    0, "create body with an entrypoint encodes");
 		root = yajl_tree_parse(out.data, errbuf, sizeof(errbuf));
-		ep = root != NULL ? yajl_tree_get(root, path, yajl_t_array) : NULL;
+		ep = root != NULL ? yajl_tree_get(root, path, yajl_t_array) :
+				    NULL;
 		ok(ep != NULL && ep->u.array.len == 3 &&
-		    array_has(root, "Entrypoint", NULL, "/bin/sh") &&
-		    array_has(root, "Entrypoint", NULL, "exit 0"),
+			array_has(root, "Entrypoint", NULL, "/bin/sh") &&
+			array_has(root, "Entrypoint", NULL, "exit 0"),
 		    "Entrypoint [\"/bin/sh\", \"-c\", \"exit 0\"]");
 		if (root != NULL)
 			yajl_tree_free(root);
@@ -910,8 +1005,9 @@ test_create_body(void)
 
 		config_defaults(&c);
 		buf_init(&out, CREATE_BODY_MAX_BYTES);
-		is_int(create_body(&c, "", false, NULL, 200007, "", TEST_EXPIRES, &out), 0,
-		    "create body with uid 200007 encodes");
+		is_int(create_body(&c, "", false, NULL, 200007, "",
+			   TEST_EXPIRES, &out),
+		    0, "create body with uid 200007 encodes");
 		root = yajl_tree_parse(out.data, errbuf, sizeof(errbuf));
 		is_str(root ? get_str(root, "User", NULL) : NULL, "200007:65534",
 		    "User 200007:65534 (own uid, configured gid)");
@@ -926,9 +1022,10 @@ test_create_body(void)
 
 	/* A seccomp profile travels as text: "seccomp=<json>". */
 	{
-		static const char	 profile[] = "{\"defaultAction\":\"SCMP_ACT_ERRNO\","
+		static const char profile[] =
+		    "{\"defaultAction\":\"SCMP_ACT_ERRNO\","
 		    "\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_ALLOW\"}]}";
-		char			 opt[sizeof(profile) + 16];
+		char opt[sizeof(profile) + 16];
 
 		config_defaults(&c);
 		c.seccomp_json = (char *)profile;
@@ -938,7 +1035,8 @@ test_create_body(void)
 			ok(array_has(root, "HostConfig", "SecurityOpt", opt),
 			    "SecurityOpt has seccomp=<the profile's text>");
 			ok(array_has(root, "HostConfig", "SecurityOpt",
-			    "no-new-privileges"), "and still no-new-privileges");
+			       "no-new-privileges"),
+			    "and still no-new-privileges");
 			is_int(array_len(root, "HostConfig", "SecurityOpt"), 2,
 			    "SecurityOpt has exactly those two");
 			yajl_tree_free(root);
@@ -957,11 +1055,12 @@ test_create_body(void)
 	}
 	buf_free(&out);
 	{
-		char		errbuf[128];
+		char errbuf[128];
 
 		buf_init(&out, CREATE_BODY_MAX_BYTES);
 		is_int(create_body(&c, "", false, NULL, UID_SHARED, "1",
-		    TEST_EXPIRES, &out), 0, "create body with cpuset 1");
+			   TEST_EXPIRES, &out),
+		    0, "create body with cpuset 1");
 		root = yajl_tree_parse(out.data, errbuf, sizeof(errbuf));
 		if (ok(root != NULL, "and parses")) {
 			is_str(get_str(root, "HostConfig", "CpusetCpus"), "1",
@@ -991,15 +1090,18 @@ test_create_body(void)
 	config_defaults(&c);
 	snprintf(c.instance, sizeof(c.instance), "bad\xff");
 	buf_init(&out, 64 * 1024);
-	is_int(create_body(&c, "", false, NULL, UID_SHARED, "", TEST_EXPIRES, &out), -1,
-	    "invalid UTF-8 in a config string: -1");
+	is_int(create_body(&c, "", false, NULL, UID_SHARED, "", TEST_EXPIRES,
+		   &out),
+	    -1, "invalid UTF-8 in a config string: -1");
 	is_int(out.len, 0, "invalid UTF-8 in a config string: nothing written");
 	buf_free(&out);
 
 	/* Cap. */
 	config_defaults(&c);
 	buf_init(&out, 100);
-	is_int(create_body(&c, "", false, NULL, UID_SHARED, "", TEST_EXPIRES, &out), -1, "create body into 100 bytes: -1");
+	is_int(create_body(&c, "", false, NULL, UID_SHARED, "", TEST_EXPIRES,
+		   &out),
+	    -1, "create body into 100 bytes: -1");
 	is_int(out.len, 0, "create body into 100 bytes: nothing written");
 	buf_free(&out);
 }

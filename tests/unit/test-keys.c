@@ -22,8 +22,8 @@ static char path[64];
 static void
 write_file(const char *text, mode_t mode)
 {
-	FILE	*f;
-	int	 fd;
+	FILE *f;
+	int fd;
 
 	snprintf(path, sizeof(path), "/tmp/pycage-test-keys-XXXXXX");
 	if ((fd = mkstemp(path)) == -1 || (f = fdopen(fd, "w")) == NULL)
@@ -36,8 +36,8 @@ write_file(const char *text, mode_t mode)
 static void
 hexdigest(const char *s, char out[2 * SHA256_BYTES + 1])
 {
-	unsigned char	d[SHA256_BYTES];
-	int		i;
+	unsigned char d[SHA256_BYTES];
+	int i;
 
 	sha256(s, strlen(s), d);
 	for (i = 0; i < SHA256_BYTES; i++)
@@ -48,9 +48,9 @@ hexdigest(const char *s, char out[2 * SHA256_BYTES + 1])
 static const char *
 load_error(const char *text, mode_t mode)
 {
-	static char	 err[512], out[512];
-	struct keys	*k;
-	size_t		 n;
+	static char err[512], out[512];
+	struct keys *k;
+	size_t n;
 
 	write_file(text, mode);
 	err[0] = '\0';
@@ -76,27 +76,30 @@ static const char HASH_MSG[] = "the hash is 64 hex digits (SHA-256 of the key)";
 int
 main(void)
 {
-	struct keys	*k;
-	struct buf	 metrics;
-	struct stat	 st;
-	char		 alice[2 * SHA256_BYTES + 1], bob[2 * SHA256_BYTES + 1];
-	char		 text[8192], err[512], got[512], header[KEY_TEXT_MAX + 16];
-	char		 expected[512];
-	FILE		*out;
-	char		*big;
-	size_t		 i, n;
-	int		 rc;
+	struct keys *k;
+	struct buf metrics;
+	struct stat st;
+	char alice[2 * SHA256_BYTES + 1], bob[2 * SHA256_BYTES + 1];
+	char text[8192], err[512], got[512], header[KEY_TEXT_MAX + 16];
+	char expected[512];
+	FILE *out;
+	char *big;
+	size_t i, n;
+	int rc;
 
 	hexdigest("alice-key", alice);
 	hexdigest("bob-key", bob);
 
 	/* ---- a good file */
-	snprintf(text, sizeof(text), "# keys\n\n  alice   %s  \nbob\t%s\r\n"
-	    "# the end, no newline", alice, bob);
+	snprintf(text, sizeof(text),
+	    "# keys\n\n  alice   %s  \nbob\t%s\r\n"
+	    "# the end, no newline",
+	    alice, bob);
 	write_file(text, 0600);
 	err[0] = '\0';
 	rc = keys_load(&k, path, false, err, sizeof(err));
-	is_int(rc, 0, "a file with comments, blanks, tabs and CRLF loads %s", err);
+	is_int(rc, 0, "a file with comments, blanks, tabs and CRLF loads %s",
+	    err);
 	unlink(path);
 	if (rc != 0)
 		return done_testing();
@@ -123,17 +126,17 @@ main(void)
 	for (i = 0; i < KEY_TEXT_MAX + 1; i++)
 		header[n + i] = 'a';
 	header[n + i] = '\0';
-	ok(keys_match(k, header) == NULL, "a token over %d bytes",
-	    KEY_TEXT_MAX);
+	ok(keys_match(k, header) == NULL, "a token over %d bytes", KEY_TEXT_MAX);
 	buf_init(&metrics, 4096);
 	is_int(keys_render_metrics(k, &metrics), 0, "metrics fit");
 	buf_append(&metrics, "", 1);
 	ok(metrics.data != NULL &&
-	    strstr(metrics.data, "pycage_key_requests_total{key=\"alice\"} 2\n") &&
-	    strstr(metrics.data, "pycage_key_requests_total{key=\"bob\"} 2\n"),
+		strstr(metrics.data,
+		    "pycage_key_requests_total{key=\"alice\"} 2\n") &&
+		strstr(metrics.data, "pycage_key_requests_total{key=\"bob\"} 2\n"),
 	    "pycage_key_requests_total counts each name's matches");
 	ok(metrics.data != NULL && strstr(metrics.data, "alice-key") == NULL &&
-	    strstr(metrics.data, alice) == NULL,
+		strstr(metrics.data, alice) == NULL,
 	    "the metrics show neither a key nor a hash");
 	buf_free(&metrics);
 	keys_free(k);
@@ -146,28 +149,38 @@ main(void)
 	is_str(load_error(text, 0600), "F:1: expected 'NAME SHA256-HEX'",
 	    "a third field");
 	snprintf(text, sizeof(text), "# c\nal/ice %s\n", alice);
-	is_str(load_error(text, 0600), "F:2: a key's name is 1 to 32 of "
-	    "[A-Za-z0-9_.-]", "a '/' in a name");
+	is_str(load_error(text, 0600),
+	    "F:2: a key's name is 1 to 32 of "
+	    "[A-Za-z0-9_.-]",
+	    "a '/' in a name");
 	snprintf(text, sizeof(text), "%s %s\n",
 	    "a23456789012345678901234567890123", alice);
-	is_str(load_error(text, 0600), "F:1: a key's name is 1 to 32 of "
-	    "[A-Za-z0-9_.-]", "a name of 33 bytes");
+	is_str(load_error(text, 0600),
+	    "F:1: a key's name is 1 to 32 of "
+	    "[A-Za-z0-9_.-]",
+	    "a name of 33 bytes");
 	snprintf(text, sizeof(text), "alice %.63s\n", alice);
 	snprintf(expected, sizeof(expected), "F:1: %s", HASH_MSG);
 	is_str(load_error(text, 0600), expected, "63 hex digits");
 	snprintf(text, sizeof(text), "alice %.63sg\n", alice);
 	is_str(load_error(text, 0600), expected, "a g in the hash");
 	snprintf(text, sizeof(text), "alice %s\nalice %s\n", alice, bob);
-	is_str(load_error(text, 0600), "F:2: the name alice is on an earlier "
-	    "line too", "a name twice");
+	is_str(load_error(text, 0600),
+	    "F:2: the name alice is on an earlier "
+	    "line too",
+	    "a name twice");
 	snprintf(text, sizeof(text), "alice %s\nbob %s\n", alice, alice);
 	is_str(load_error(text, 0600), "F:2: the same key as alice",
 	    "a hash twice");
 	snprintf(text, sizeof(text), "alice %s\n", alice);
-	is_str(load_error(text, 0620), "api_keys_file F: writable by group or "
-	    "others (chmod 600 it)", "a group-writable file");
-	is_str(load_error("# nothing\n", 0600), "api_keys_file F: no keys "
-	    "(make one with pycage-fcgi --new-key NAME)", "a file without keys");
+	is_str(load_error(text, 0620),
+	    "api_keys_file F: writable by group or "
+	    "others (chmod 600 it)",
+	    "a group-writable file");
+	is_str(load_error("# nothing\n", 0600),
+	    "api_keys_file F: no keys "
+	    "(make one with pycage-fcgi --new-key NAME)",
+	    "a file without keys");
 	/* KEYS_MAX + 1 lines of distinct keys. */
 	big = malloc((KEYS_MAX + 1) * 100);
 	for (i = 0, n = 0; big != NULL && i <= KEYS_MAX; i++) {
@@ -228,7 +241,8 @@ main(void)
 	rc = rc == 0 ? keys_load(&k, text, false, err, sizeof(err)) : -1;
 	ok(rc == 0 && keys_count(k) == 2,
 	    "after a line without its newline the next key is a line of its "
-	    "own %s", rc ? err : "");
+	    "own %s",
+	    rc ? err : "");
 	if (rc == 0)
 		keys_free(k);
 	unlink(text);

@@ -20,7 +20,7 @@
 #include "privsep.h"
 #include "tap.h"
 
-static struct config	config;
+static struct config config;
 
 static void
 msg_set(struct buf *b, const void *p, size_t n)
@@ -53,7 +53,7 @@ raw_run(struct buf *b, uint32_t timeout_ms, uint32_t code_len,
 	buf_append(b, &code_len, 4);
 	buf_append(b, &stdin_len, 4);
 	buf_append(b, payload, payload_len);
-	buf_append(b, "\0\0\0\0", 4);	/* no files */
+	buf_append(b, "\0\0\0\0", 4); /* no files */
 	raw_client(b, "127.0.0.1");
 }
 
@@ -62,8 +62,8 @@ static void
 raw_run_files(struct buf *b, uint32_t n, const char *const *names,
     const uint32_t *sizes)
 {
-	char		type = PRIVSEP_RUN;
-	uint32_t	u, i;
+	char type = PRIVSEP_RUN;
+	uint32_t u, i;
 
 	buf_reset(b);
 	buf_append(b, &type, 1);
@@ -94,14 +94,17 @@ test_run_files(void)
 	static const char *const slash[] = { "../a" };
 	static const char *const dot[] = { ".a" };
 	static const char *many[PROTOCOL_FILES_MAX + 1];
-	uint32_t		 sizes[PROTOCOL_FILES_MAX + 1] = { 3, 5 };
-	struct job_spec		 in = { .client = "alice", .code = "x",
-	    .code_len = 1, .timeout_ms = 1000, .nfiles = 2 };
-	struct job_spec		 out;
-	struct api_error	 err;
-	struct buf		 b;
-	uint32_t		 big[2];
-	size_t			 i;
+	uint32_t sizes[PROTOCOL_FILES_MAX + 1] = { 3, 5 };
+	struct job_spec in = { .client = "alice",
+		.code = "x",
+		.code_len = 1,
+		.timeout_ms = 1000,
+		.nfiles = 2 };
+	struct job_spec out;
+	struct api_error err;
+	struct buf b;
+	uint32_t big[2];
+	size_t i;
 
 	buf_init(&b, privsep_request_max(&config) + 16);
 	strcpy(in.files[0].name, "a.csv");
@@ -114,8 +117,9 @@ test_run_files(void)
 	is_int(privsep_unpack_request(&b, &config, &out, &err), PRIVSEP_RUN,
 	    "and unpacks");
 	ok(out.nfiles == 2 && strcmp(out.files[1].name, "b.bin") == 0 &&
-	    out.files[1].len == 5 && memcmp(out.files[1].data, "\0\xff\0\x01\x02",
-	    5) == 0, "files round trip, any bytes");
+		out.files[1].len == 5 &&
+		memcmp(out.files[1].data, "\0\xff\0\x01\x02", 5) == 0,
+	    "files round trip, any bytes");
 	raw_run_files(&b, 2, good, sizes);
 	is_int(privsep_unpack_request(&b, &config, &out, &err), PRIVSEP_RUN,
 	    "two files by hand are taken");
@@ -157,14 +161,17 @@ test_run_files(void)
 static void
 test_run_round_trip(void)
 {
-	struct buf		 b, copy;
-	struct job_spec		 in = { .client = "192.0.2.7", .code = "print(1)\n",
-	    .code_len = 9, .stdin_data = "a\0b", .stdin_len = 3,
-	    .timeout_ms = 1234 };
-	struct job_spec		 out;
-	struct api_error	 err;
-	size_t			 cut;
-	int			 bad = 0;
+	struct buf b, copy;
+	struct job_spec in = { .client = "192.0.2.7",
+		.code = "print(1)\n",
+		.code_len = 9,
+		.stdin_data = "a\0b",
+		.stdin_len = 3,
+		.timeout_ms = 1234 };
+	struct job_spec out;
+	struct api_error err;
+	size_t cut;
+	int bad = 0;
 
 	buf_init(&b, privsep_request_max(&config));
 	buf_init(&copy, privsep_request_max(&config));
@@ -202,11 +209,11 @@ test_run_round_trip(void)
 static void
 test_run_limits(void)
 {
-	struct buf		 b;
-	struct job_spec		 out;
-	struct api_error	 err;
-	char			*code;
-	size_t			 cap = config.code_max_bytes;
+	struct buf b;
+	struct job_spec out;
+	struct api_error err;
+	char *code;
+	size_t cap = config.code_max_bytes;
 
 	buf_init(&b, privsep_request_max(&config) + 16);
 	code = calloc(1, cap + 1);
@@ -243,9 +250,9 @@ static void
 test_run_client(void)
 {
 	static const struct {
-		const char	*client;
-		int		 expected;
-		const char	*what;
+		const char *client;
+		int expected;
+		const char *what;
 	} cases[] = {
 		{ "alice", PRIVSEP_RUN, "a key's name" },
 		{ "2001:db8::1", PRIVSEP_RUN, "an IPv6 address" },
@@ -255,14 +262,14 @@ test_run_client(void)
 		{ "a\x7f", -1, "DEL" },
 		{ "\xc3\xa9", -1, "bytes over 0x7e" },
 	};
-	struct buf		 b;
-	struct job_spec		 out;
-	struct api_error	 err;
-	char			 name[JOB_CLIENT_MAX + 1];
-	uint32_t		 len;
-	size_t			 i;
-	char			 type = PRIVSEP_RUN;
-	uint32_t		 head[3] = { 1000, 1, 0 };
+	struct buf b;
+	struct job_spec out;
+	struct api_error err;
+	char name[JOB_CLIENT_MAX + 1];
+	uint32_t len;
+	size_t i;
+	char type = PRIVSEP_RUN;
+	uint32_t head[3] = { 1000, 1, 0 };
 
 	buf_init(&b, 4096);
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -302,12 +309,12 @@ test_run_client(void)
 static void
 test_other_requests(void)
 {
-	struct buf		 b;
-	struct job_spec		 out;
-	struct api_error	 err;
+	struct buf b;
+	struct job_spec out;
+	struct api_error err;
 	static const unsigned char unknown[] = { 0, 5, 0x10, 0x11, 0xff };
-	size_t			 i;
-	int			 bad = 0;
+	size_t i;
+	int bad = 0;
 
 	buf_init(&b, 64);
 	is_int(privsep_pack_type(&b, PRIVSEP_HEALTH), 0, "HEALTH packs");
@@ -337,11 +344,11 @@ test_other_requests(void)
 static void
 test_result_round_trip(void)
 {
-	struct buf		 b, copy;
-	struct job_result	 in, out, small;
-	struct api_error	 err;
-	size_t			 cut;
-	int			 bad = 0;
+	struct buf b, copy;
+	struct job_result in, out, small;
+	struct api_error err;
+	size_t cut;
+	int bad = 0;
 
 	buf_init(&b, privsep_reply_max(&config));
 	buf_init(&copy, privsep_reply_max(&config));
@@ -365,7 +372,8 @@ test_result_round_trip(void)
 	is_int(out.status, JOB_OUTPUT_LIMIT, "status round trip");
 	ok(out.stdout_truncated && !out.stderr_truncated, "flags round trip");
 	is_int(out.duration_ms, 4321, "duration round trip");
-	is_mem(out.stdout_buf.data, out.stdout_buf.len, "hello\n", 6, "stdout round trip");
+	is_mem(out.stdout_buf.data, out.stdout_buf.len, "hello\n", 6,
+	    "stdout round trip");
 	is_mem(out.stderr_buf.data, out.stderr_buf.len, "\xff\0err", 5,
 	    "stderr round trip, any bytes");
 	is_int(out.usage.cpu_ms, 1016, "usage cpu_ms round trip");
@@ -386,7 +394,7 @@ test_result_round_trip(void)
 	}
 	is_int(bad, 0, "each of the %zu truncated results is a 500", b.len);
 	msg_set(&copy, b.data, b.len);
-	copy.data[5] = JOB_OUTPUT_LIMIT + 1;	/* the status byte */
+	copy.data[5] = JOB_OUTPUT_LIMIT + 1; /* the status byte */
 	is_int(privsep_unpack_result(&copy, &out, &err), -1,
 	    "an unknown status is refused");
 	job_result_free(&in);
@@ -399,10 +407,10 @@ test_result_round_trip(void)
 static void
 test_errors(void)
 {
-	struct buf		 b;
-	struct job_result	 out;
-	struct api_error	 in, err;
-	char			 message[PRIVSEP_STR_MAX];
+	struct buf b;
+	struct job_result out;
+	struct api_error in, err;
+	char message[PRIVSEP_STR_MAX];
 
 	buf_init(&b, privsep_reply_max(&config));
 	job_result_init(&out, 64);
@@ -436,17 +444,21 @@ test_errors(void)
 
 	/* A message too long for the front's api_error is refused, not cut. */
 	{
-		char		type = PRIVSEP_ERR;
-		uint32_t	u;
+		char type = PRIVSEP_ERR;
+		uint32_t u;
 
 		memset(message, 'm', sizeof(message));
 		buf_reset(&b);
 		buf_append(&b, &type, 1);
-		u = 503; buf_append(&b, &u, 4);
-		u = 0; buf_append(&b, &u, 4);
-		u = 4; buf_append(&b, &u, 4);
+		u = 503;
+		buf_append(&b, &u, 4);
+		u = 0;
+		buf_append(&b, &u, 4);
+		u = 4;
+		buf_append(&b, &u, 4);
 		buf_append(&b, "busy", 4);
-		u = sizeof(err.message); buf_append(&b, &u, 4);
+		u = sizeof(err.message);
+		buf_append(&b, &u, 4);
 		buf_append(&b, message, sizeof(err.message));
 		privsep_unpack_result(&b, &out, &err);
 		is_int(err.http_status, 500, "a message of 256 bytes is a 500");
@@ -459,15 +471,16 @@ test_errors(void)
 static void
 test_health_and_metrics(void)
 {
-	struct buf		 b, out;
-	struct health		 h;
-	struct api_error	 err;
-	char			 version[PRIVSEP_VERSION_MAX], longer[PRIVSEP_VERSION_MAX + 1];
+	struct buf b, out;
+	struct health h;
+	struct api_error err;
+	char version[PRIVSEP_VERSION_MAX], longer[PRIVSEP_VERSION_MAX + 1];
 
 	buf_init(&b, privsep_reply_max(&config));
 	buf_init(&out, 1 << 20);
 	memset(&h, 0, sizeof(h));
-	is_int(privsep_pack_health(&b, 3, 2, "20.10.24+dfsg1"), 0, "health packs");
+	is_int(privsep_pack_health(&b, 3, 2, "20.10.24+dfsg1"), 0,
+	    "health packs");
 	is_int(privsep_unpack_health(&b, &h, version, &err), 0, "and unpacks");
 	is_int(h.executions_running, 3, "running round trip");
 	is_int(h.pool_ready, 2, "pool_ready round trip");
@@ -480,8 +493,8 @@ test_health_and_metrics(void)
 	    "a version of %zu bytes is refused", sizeof(longer) - 1);
 	buf_reset(&b);
 	{
-		char		type = PRIVSEP_OK;
-		uint32_t	u = 0, len = 3;
+		char type = PRIVSEP_OK;
+		uint32_t u = 0, len = 3;
 
 		buf_append(&b, &type, 1);
 		buf_append(&b, &u, 4);
@@ -504,13 +517,17 @@ test_health_and_metrics(void)
 static void
 test_caps(void)
 {
-	struct buf		 small, big, got;
-	struct job_spec		 spec = { .code = "0123456789", .code_len = 10,
-	    .stdin_data = "", .stdin_len = 0, .timeout_ms = 1 };
-	int			 sv[2];
+	struct buf small, big, got;
+	struct job_spec spec = { .code = "0123456789",
+		.code_len = 10,
+		.stdin_data = "",
+		.stdin_len = 0,
+		.timeout_ms = 1 };
+	int sv[2];
 
 	buf_init(&small, 8);
-	is_int(privsep_pack_run(&small, &spec), -1, "a RUN over the buffer's cap is refused");
+	is_int(privsep_pack_run(&small, &spec), -1,
+	    "a RUN over the buffer's cap is refused");
 	is_int(small.len, 0, "and leaves nothing behind");
 
 	buf_init(&big, 64);
@@ -537,12 +554,12 @@ test_caps(void)
 static void
 test_runtime(void)
 {
-	struct runtime_info	*in = calloc(1, sizeof(*in));
-	struct runtime_info	*out = calloc(1, sizeof(*out));
-	struct api_error	 err;
-	struct buf		 b, copy;
-	size_t			 cut, i;
-	int			 bad = 0;
+	struct runtime_info *in = calloc(1, sizeof(*in));
+	struct runtime_info *out = calloc(1, sizeof(*out));
+	struct api_error err;
+	struct buf b, copy;
+	size_t cut, i;
+	int bad = 0;
 
 	buf_init(&b, privsep_reply_max(&config));
 	buf_init(&copy, privsep_reply_max(&config));
@@ -559,17 +576,20 @@ test_runtime(void)
 	is_int(privsep_pack_runtime(&b, in), 0, "a runtime at every cap packs");
 	is_int(privsep_unpack_runtime(&b, out, &err), 0, "and unpacks");
 	ok(out->known && strcmp(out->python, "3.11.2") == 0 &&
-	    out->nmodules == RUNTIME_MODULES_MAX &&
-	    strlen(out->modules[RUNTIME_MODULES_MAX - 1]) == RUNTIME_NAME_MAX - 1 &&
-	    out->nlibraries == 2 && strcmp(out->library[1], "pandas") == 0 &&
-	    strcmp(out->version[0], "1.24.2") == 0, "runtime round trip");
+		out->nmodules == RUNTIME_MODULES_MAX &&
+		strlen(out->modules[RUNTIME_MODULES_MAX - 1]) ==
+		    RUNTIME_NAME_MAX - 1 &&
+		out->nlibraries == 2 && strcmp(out->library[1], "pandas") == 0 &&
+		strcmp(out->version[0], "1.24.2") == 0,
+	    "runtime round trip");
 	for (cut = 0; cut < b.len; cut++) {
 		msg_set(&copy, b.data, cut);
 		if (privsep_unpack_runtime(&copy, out, &err) != -1 ||
 		    err.http_status != 500 || out->known)
 			bad++;
 	}
-	is_int(bad, 0, "each of the %zu truncated runtime replies is a 500", b.len);
+	is_int(bad, 0, "each of the %zu truncated runtime replies is a 500",
+	    b.len);
 	/* A module count one over the cap. */
 	msg_set(&copy, b.data, b.len);
 	{
@@ -580,8 +600,7 @@ test_runtime(void)
 	is_int(privsep_unpack_runtime(&copy, out, &err), -1,
 	    "129 modules are refused");
 	in->nlibraries = RUNTIME_LIBRARIES_MAX + 1;
-	is_int(privsep_pack_runtime(&b, in), -1,
-	    "33 libraries do not pack");
+	is_int(privsep_pack_runtime(&b, in), -1, "33 libraries do not pack");
 	buf_free(&b);
 	buf_free(&copy);
 	free(in);

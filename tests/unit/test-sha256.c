@@ -13,7 +13,7 @@
 #include "front.h"
 #include "tap.h"
 
-#define LENGTHS_MAX	300
+#define LENGTHS_MAX 300
 
 static void
 hex(const unsigned char *d, char out[2 * SHA256_BYTES + 1])
@@ -27,8 +27,8 @@ hex(const unsigned char *d, char out[2 * SHA256_BYTES + 1])
 static void
 vector(const void *data, size_t len, const char *expected, const char *what)
 {
-	unsigned char	d[SHA256_BYTES];
-	char		got[2 * SHA256_BYTES + 1];
+	unsigned char d[SHA256_BYTES];
+	char got[2 * SHA256_BYTES + 1];
 
 	sha256(data, len, d);
 	hex(d, got);
@@ -39,9 +39,9 @@ vector(const void *data, size_t len, const char *expected, const char *what)
 static void
 coreutils(const unsigned char *data, size_t len, char out[2 * SHA256_BYTES + 1])
 {
-	char	 path[] = "/tmp/pycage-test-sha256-XXXXXX", cmd[128], line[256];
-	FILE	*p;
-	int	 fd;
+	char path[] = "/tmp/pycage-test-sha256-XXXXXX", cmd[128], line[256];
+	FILE *p;
+	int fd;
 
 	out[0] = '\0';
 	if ((fd = mkstemp(path)) == -1)
@@ -67,24 +67,31 @@ coreutils(const unsigned char *data, size_t len, char out[2 * SHA256_BYTES + 1])
 int
 main(void)
 {
-	unsigned char	 data[LENGTHS_MAX], d[SHA256_BYTES];
-	char		 got[2 * SHA256_BYTES + 1], want[2 * SHA256_BYTES + 1];
-	char		*million;
-	unsigned	 seed = 12345;
-	size_t		 len, bad = 0;
+	unsigned char data[LENGTHS_MAX], d[SHA256_BYTES];
+	char got[2 * SHA256_BYTES + 1], want[2 * SHA256_BYTES + 1];
+	char *million;
+	unsigned seed = 12345;
+	size_t len, bad = 0;
 
-	vector("abc", 3, "ba7816bf8f01cfea414140de5dae2223"
-	    "b00361a396177a9cb410ff61f20015ad", "abc (one block)");
-	vector("", 0, "e3b0c44298fc1c149afbf4c8996fb924"
-	    "27ae41e4649b934ca495991b7852b855", "the empty message");
+	vector("abc", 3,
+	    "ba7816bf8f01cfea414140de5dae2223"
+	    "b00361a396177a9cb410ff61f20015ad",
+	    "abc (one block)");
+	vector("", 0,
+	    "e3b0c44298fc1c149afbf4c8996fb924"
+	    "27ae41e4649b934ca495991b7852b855",
+	    "the empty message");
 	vector("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56,
 	    "248d6a61d20638b8e5c026930c3e6039"
-	    "a33ce45964ff2167f6ecedd419db06c1", "448 bits (two blocks)");
+	    "a33ce45964ff2167f6ecedd419db06c1",
+	    "448 bits (two blocks)");
 	if ((million = malloc(1000000)) == NULL)
 		return 1;
 	memset(million, 'a', 1000000);
-	vector(million, 1000000, "cdc76e5c9914fb9281a1c7e284d73e67"
-	    "f1809a48a497200e046d39ccc7112cd0", "a million 'a'");
+	vector(million, 1000000,
+	    "cdc76e5c9914fb9281a1c7e284d73e67"
+	    "f1809a48a497200e046d39ccc7112cd0",
+	    "a million 'a'");
 	free(million);
 
 	for (len = 0; len < LENGTHS_MAX; len++) {
@@ -101,7 +108,9 @@ main(void)
 				    got, want[0] ? want : "(did not run)");
 		}
 	}
-	ok(bad == 0, "every length 0 to %d bytes is sha256sum's digest "
-	    "(%zu differ)", LENGTHS_MAX, bad);
+	ok(bad == 0,
+	    "every length 0 to %d bytes is sha256sum's digest "
+	    "(%zu differ)",
+	    LENGTHS_MAX, bad);
 	return done_testing();
 }

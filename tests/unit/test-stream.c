@@ -19,8 +19,8 @@
 
 /* A stream under construction: frames appended to a plain byte array. */
 struct wire {
-	unsigned char	data[65536];
-	size_t		len;
+	unsigned char data[65536];
+	size_t len;
 };
 
 static void
@@ -53,9 +53,9 @@ frame_str(struct wire *w, unsigned char type, const char *payload)
 
 /* A demuxer with two fresh buffers of the given cap. */
 struct sink {
-	struct buf		out, err;
-	struct stream_demux	d;
-	bool			over;	/* last return of feed */
+	struct buf out, err;
+	struct stream_demux d;
+	bool over; /* last return of feed */
 };
 
 static void
@@ -114,8 +114,8 @@ check_sink(const struct sink *s, const char *out, size_t out_len,
 static void
 test_single_frames(void)
 {
-	struct wire	w = { .len = 0 };
-	struct sink	s;
+	struct wire w = { .len = 0 };
+	struct sink s;
 
 	frame_str(&w, 1, "hello\n");
 	sink_init(&s, 1024);
@@ -153,23 +153,23 @@ build_mixed(struct wire *w)
 	w->len = 0;
 	frame_str(w, 1, "out1 ");
 	frame_str(w, 2, "err1 ");
-	frame(w, 1, "", 0);			/* zero-length stdout */
-	frame_str(w, 0, "stdin echo");		/* type 0: skipped, not flagged */
+	frame(w, 1, "", 0);            /* zero-length stdout */
+	frame_str(w, 0, "stdin echo"); /* type 0: skipped, not flagged */
 	frame_str(w, 1, "out2");
-	frame(w, 2, "", 0);			/* zero-length stderr */
+	frame(w, 2, "", 0); /* zero-length stderr */
 	frame_str(w, 2, "err2\n");
-	frame_str(w, 1, "\xe2\x82\xac\n");	/* a UTF-8 sequence to split */
+	frame_str(w, 1, "\xe2\x82\xac\n"); /* a UTF-8 sequence to split */
 }
 
-#define MIXED_OUT	"out1 out2\xe2\x82\xac\n"
-#define MIXED_ERR	"err1 err2\n"
+#define MIXED_OUT "out1 out2\xe2\x82\xac\n"
+#define MIXED_ERR "err1 err2\n"
 
 static void
 test_splits(void)
 {
-	struct wire	w;
-	struct sink	s;
-	size_t		i, j, bad;
+	struct wire w;
+	struct sink s;
+	size_t i, j, bad;
 
 	build_mixed(&w);
 	sink_init(&s, 1024);
@@ -183,8 +183,8 @@ test_splits(void)
 		sink_init(&s, 1024);
 		feed(&s, w.data, i);
 		feed(&s, w.data + i, w.len - i);
-		if (!sink_equals(&s, MIXED_OUT, sizeof(MIXED_OUT) - 1, MIXED_ERR,
-		    sizeof(MIXED_ERR) - 1, false)) {
+		if (!sink_equals(&s, MIXED_OUT, sizeof(MIXED_OUT) - 1,
+			MIXED_ERR, sizeof(MIXED_ERR) - 1, false)) {
 			if (bad++ == 0)
 				diag("first bad split at %zu", i);
 		}
@@ -200,7 +200,7 @@ test_splits(void)
 			feed(&s, w.data + i, j - i);
 			feed(&s, w.data + j, w.len - j);
 			if (!sink_equals(&s, MIXED_OUT, sizeof(MIXED_OUT) - 1,
-			    MIXED_ERR, sizeof(MIXED_ERR) - 1, false))
+				MIXED_ERR, sizeof(MIXED_ERR) - 1, false))
 				bad++;
 			sink_free(&s);
 		}
@@ -223,15 +223,15 @@ test_splits(void)
 static void
 test_interleaved(void)
 {
-	struct wire	 w = { .len = 0 };
-	struct sink	 s;
-	char		 expect_out[2048], expect_err[2048], payload[16];
-	size_t		 n_out = 0, n_err = 0, i, off, bad = 0;
-	unsigned	 seed = 12345, round;
+	struct wire w = { .len = 0 };
+	struct sink s;
+	char expect_out[2048], expect_err[2048], payload[16];
+	size_t n_out = 0, n_err = 0, i, off, bad = 0;
+	unsigned seed = 12345, round;
 
 	for (i = 0; i < 200; i++) {
-		int	 len;
-		bool	 to_err = (i % 3 == 1) || (i % 7 == 0);
+		int len;
+		bool to_err = (i % 3 == 1) || (i % 7 == 0);
 
 		len = snprintf(payload, sizeof(payload), "%c%03zu,",
 		    to_err ? 'e' : 'o', i);
@@ -253,7 +253,7 @@ test_interleaved(void)
 	/* 200 rounds of pseudo-random chunk sizes 1..29 (fixed seed). */
 	for (round = 0; round < 200; round++) {
 		sink_init(&s, 4096);
-		for (off = 0; off < w.len; ) {
+		for (off = 0; off < w.len;) {
 			size_t n;
 
 			seed = seed * 1103515245U + 12345U;
@@ -267,15 +267,16 @@ test_interleaved(void)
 			bad++;
 		sink_free(&s);
 	}
-	is_int(bad, 0, "200 interleaved frames in 200 random chunkings: order kept");
+	is_int(bad, 0,
+	    "200 interleaved frames in 200 random chunkings: order kept");
 }
 
 static void
 test_unknown_types(void)
 {
-	struct wire	w = { .len = 0 };
-	struct sink	s;
-	size_t		i, bad;
+	struct wire w = { .len = 0 };
+	struct sink s;
+	size_t i, bad;
 
 	frame_str(&w, 1, "a");
 	frame_str(&w, 3, "junk that must not show");
@@ -299,7 +300,8 @@ test_unknown_types(void)
 	frame_str(&w, 0, "stdin");
 	sink_init(&s, 1024);
 	feed(&s, w.data, w.len);
-	check_sink(&s, "", 0, "", 0, false, "type 0 (stdin) skipped, not flagged");
+	check_sink(&s, "", 0, "", 0, false,
+	    "type 0 (stdin) skipped, not flagged");
 	sink_free(&s);
 
 	w.len = 0;
@@ -315,9 +317,9 @@ test_unknown_types(void)
 static void
 test_zero_length(void)
 {
-	struct wire	w = { .len = 0 };
-	struct sink	s;
-	int		i;
+	struct wire w = { .len = 0 };
+	struct sink s;
+	int i;
 
 	for (i = 0; i < 1000; i++)
 		frame(&w, (unsigned char)(1 + i % 2), "", 0);
@@ -334,10 +336,10 @@ test_zero_length(void)
 static void
 test_huge_header(void)
 {
-	struct wire	 w = { .len = 0 };
-	struct sink	 s;
-	char		*chunk;
-	size_t		 i, cap = 1024 * 1024, over_alloc = 0;
+	struct wire w = { .len = 0 };
+	struct sink s;
+	char *chunk;
+	size_t i, cap = 1024 * 1024, over_alloc = 0;
 
 	frame_header(&w, 1, 0xffffffffU);
 	memcpy(w.data + w.len, "tiny", 4);
@@ -394,9 +396,9 @@ test_huge_header(void)
 static void
 test_caps(void)
 {
-	struct wire	w = { .len = 0 };
-	struct sink	s;
-	bool		r;
+	struct wire w = { .len = 0 };
+	struct sink s;
+	bool r;
 
 	/* Exactly the cap: not truncated. */
 	frame_str(&w, 1, "0123456789");
@@ -440,7 +442,8 @@ test_caps(void)
 	frame_str(&w, 1, "abcde");
 	sink_init(&s, 10);
 	feed(&s, w.data, w.len);
-	is_mem(s.out.data, s.out.len, "12345678ab", 10, "8 + 5 at cap 10: 2 taken");
+	is_mem(s.out.data, s.out.len, "12345678ab", 10,
+	    "8 + 5 at cap 10: 2 taken");
 	ok(s.over, "8 + 5 at cap 10: truncated");
 	sink_free(&s);
 
@@ -468,7 +471,8 @@ test_caps(void)
 	frame_str(&w, 2, "e");
 	sink_init(&s, 0);
 	feed(&s, w.data, w.len);
-	ok(s.over && s.d.truncated[1] && s.err.len == 0, "cap 0: truncated at once");
+	ok(s.over && s.d.truncated[1] && s.err.len == 0,
+	    "cap 0: truncated at once");
 	sink_free(&s);
 }
 

@@ -19,15 +19,15 @@
 #include "tap.h"
 
 /* No host process runs under these (the real /proc is read). */
-#define BASE	3000000U
-#define COUNT	3U
+#define BASE 3000000U
+#define COUNT 3U
 
 /* How many uids can be taken now (each is put back afterwards). */
 static unsigned
 free_count(struct uid_pool *u)
 {
-	long		taken[COUNT + 1];
-	unsigned	n = 0, i;
+	long taken[COUNT + 1];
+	unsigned n = 0, i;
 
 	while (n <= COUNT && (taken[n] = uid_pool_take(u)) != -1)
 		n++;
@@ -39,8 +39,8 @@ free_count(struct uid_pool *u)
 static void
 test_take_put(void)
 {
-	struct uid_pool	*u = uid_pool_new(BASE, COUNT);
-	long		 a, b, c;
+	struct uid_pool *u = uid_pool_new(BASE, COUNT);
+	long a, b, c;
 
 	a = uid_pool_take(u);
 	b = uid_pool_take(u);
@@ -51,7 +51,7 @@ test_take_put(void)
 	is_int(uid_pool_take(u), -1, "the range is used up: -1");
 	uid_pool_put(u, b);
 	is_int(uid_pool_take(u), BASE + 1, "a put uid is taken again");
-	uid_pool_put(u, 12345);		/* outside the range: ignored */
+	uid_pool_put(u, 12345); /* outside the range: ignored */
 	uid_pool_put(u, a);
 	uid_pool_put(u, b);
 	uid_pool_put(u, c);
@@ -60,7 +60,7 @@ test_take_put(void)
 
 	u = uid_pool_new(0, 0);
 	is_int(uid_pool_take(u), UID_SHARED, "no uid_base: the shared user");
-	uid_pool_lose(u, UID_SHARED, "abc");	/* a no-op, as put */
+	uid_pool_lose(u, UID_SHARED, "abc"); /* a no-op, as put */
 	uid_pool_sweep_begin(u);
 	is_int(uid_pool_sweep_end(u), 0, "no uid_base: a sweep frees nothing");
 	uid_pool_free(u);
@@ -69,8 +69,8 @@ test_take_put(void)
 static void
 test_lost(void)
 {
-	struct uid_pool	*u = uid_pool_new(BASE, COUNT);
-	long		 a = uid_pool_take(u), b = uid_pool_take(u);
+	struct uid_pool *u = uid_pool_new(BASE, COUNT);
+	long a = uid_pool_take(u), b = uid_pool_take(u);
 
 	uid_pool_lose(u, a, "aaaa");
 	uid_pool_put(u, b);
@@ -115,15 +115,16 @@ test_lost(void)
 static void
 fake_proc(const char *dir, int pid, const char *uids)
 {
-	char	path[256];
-	FILE	*f;
+	char path[256];
+	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/%d", dir, pid);
 	mkdir(path, 0700);
 	snprintf(path, sizeof(path), "%s/%d/status", dir, pid);
 	if ((f = fopen(path, "w")) == NULL)
 		return;
-	fprintf(f, "Name:\tsleep\nUmask:\t0022\nState:\tS (sleeping)\n"
+	fprintf(f,
+	    "Name:\tsleep\nUmask:\t0022\nState:\tS (sleeping)\n"
 	    "Tgid:\t%d\nPid:\t%d\nUid:\t%s\nGid:\t65534\t65534\t65534\t65534\n",
 	    pid, pid, uids);
 	fclose(f);
@@ -142,20 +143,22 @@ count_found(long pid, long uid, void *arg)
 static void
 test_host_processes(void)
 {
-	char		 dir[] = "/tmp/pycage-test-uid-XXXXXX";
-	struct uid_pool	*u;
-	long		 sum[3] = { 0, 0, 0 };
+	char dir[] = "/tmp/pycage-test-uid-XXXXXX";
+	struct uid_pool *u;
+	long sum[3] = { 0, 0, 0 };
 
 	if (mkdtemp(dir) == NULL) {
 		ok(0, "mkdtemp");
 		return;
 	}
-	fake_proc(dir, 10, "0\t0\t0\t0");			/* root: not ours */
-	fake_proc(dir, 11, "4000003\t4000003\t4000003\t4000003");	/* past the range */
-	fake_proc(dir, 12, "1000\t4000000\t4000000\t4000000");	/* effective only */
+	fake_proc(dir, 10, "0\t0\t0\t0"); /* root: not ours */
+	fake_proc(dir, 11,
+	    "4000003\t4000003\t4000003\t4000003"); /* past the range */
+	fake_proc(dir, 12, "1000\t4000000\t4000000\t4000000"); /* effective only */
 	fake_proc(dir, 13, "4000000\t4000000\t4000000\t4000000");
-	fake_proc(dir, 14, "7\t7\t7\t4000001");		/* file-system uid only */
-	is_int(uid_proc_in_range(dir, 10, 4000000, 3), -1, "root is not in the range");
+	fake_proc(dir, 14, "7\t7\t7\t4000001"); /* file-system uid only */
+	is_int(uid_proc_in_range(dir, 10, 4000000, 3), -1,
+	    "root is not in the range");
 	is_int(uid_proc_in_range(dir, 12, 4000000, 3), 4000000,
 	    "an effective uid in the range counts");
 	is_int(uid_proc_in_range(dir, 14, 4000000, 3), 4000001,
@@ -167,9 +170,11 @@ test_host_processes(void)
 
 	u = uid_pool_new(4000000, 3);
 	uid_pool_set_proc(u, dir);
-	is_int(uid_pool_take(u), 4000002, "uids with a process under them are skipped");
+	is_int(uid_pool_take(u), 4000002,
+	    "uids with a process under them are skipped");
 	is_int(uid_pool_take(u), -1, "and then none is free");
-	is_int(uid_pool_reap(u, 13, 4000002), 0, "a uid a container holds: never reaped");
+	is_int(uid_pool_reap(u, 13, 4000002), 0,
+	    "a uid a container holds: never reaped");
 	uid_pool_free(u);
 	if (system("rm -rf /tmp/pycage-test-uid-*") != 0)
 		diag("could not remove %s", dir);

@@ -15,28 +15,27 @@
 #include "executor.h"
 #include "tap.h"
 
-#define R "\xef\xbf\xbd"	/* U+FFFD as UTF-8 */
+#define R "\xef\xbf\xbd" /* U+FFFD as UTF-8 */
 
 /* s/len in, valid?, sanitized bytes out. */
 struct utf8_case {
-	const char	*name;
-	const char	*in;
-	size_t		 in_len;
-	bool		 valid;
-	const char	*out;
-	size_t		 out_len;
+	const char *name;
+	const char *in;
+	size_t in_len;
+	bool valid;
+	const char *out;
+	size_t out_len;
 };
 
-#define CASE(name, in, valid, out) \
-	{ name, in, sizeof(in) - 1, valid, out, sizeof(out) - 1 }
+#define CASE(name, in, valid, out)                                    \
+	{                                                             \
+		name, in, sizeof(in) - 1, valid, out, sizeof(out) - 1 \
+	}
 #define SAME(name, in) CASE(name, in, true, in)
 
-static const struct utf8_case cases[] = {
-	SAME("empty", ""),
-	SAME("ASCII", "hello, world"),
-	SAME("NUL byte", "\0"),
-	SAME("NULs around text", "\0a\0b\0"),
-	SAME("DEL 7F", "\x7f"),
+static const struct utf8_case cases[] = { SAME("empty", ""),
+	SAME("ASCII", "hello, world"), SAME("NUL byte", "\0"),
+	SAME("NULs around text", "\0a\0b\0"), SAME("DEL 7F", "\x7f"),
 	SAME("U+0080 smallest 2-byte", "\xc2\x80"),
 	SAME("U+00E9 2-byte", "caf\xc3\xa9"),
 	SAME("U+07FF largest 2-byte", "\xdf\xbf"),
@@ -44,8 +43,7 @@ static const struct utf8_case cases[] = {
 	SAME("U+20AC 3-byte", "\xe2\x82\xac"),
 	SAME("U+D7FF below surrogates", "\xed\x9f\xbf"),
 	SAME("U+E000 above surrogates", "\xee\x80\x80"),
-	SAME("U+FFFD itself", R),
-	SAME("U+FFFF", "\xef\xbf\xbf"),
+	SAME("U+FFFD itself", R), SAME("U+FFFF", "\xef\xbf\xbf"),
 	SAME("U+10000 smallest 4-byte", "\xf0\x90\x80\x80"),
 	SAME("U+1F600 4-byte", "\xf0\x9f\x98\x80"),
 	SAME("U+10FFFF largest", "\xf4\x8f\xbf\xbf"),
@@ -54,7 +52,10 @@ static const struct utf8_case cases[] = {
 	CASE("lone continuation 80", "\x80", false, R),
 	CASE("lone continuation BF", "\xbf", false, R),
 	CASE("two continuations", "\x80\xbf", false, R R),
-	CASE("FF between ASCII", "a\xff" "b", false, "a" R "b"),
+	CASE("FF between ASCII",
+	    "a\xff"
+	    "b",
+	    false, "a" R "b"),
 	CASE("FE", "\xfe", false, R),
 	CASE("C2 truncated at end", "\xc2", false, R),
 	CASE("E2 82 truncated at end", "\xe2\x82", false, R),
@@ -88,23 +89,25 @@ static const struct utf8_case cases[] = {
 	    R "\xe2\x82\xac"),
 	CASE("F0 9F then a full emoji", "\xf0\x9f\xf0\x9f\x98\x80", false,
 	    R "\xf0\x9f\x98\x80"),
-	CASE("invalid at start and end", "\xff" "abc\xc3", false, R "abc" R),
-};
+	CASE("invalid at start and end",
+	    "\xff"
+	    "abc\xc3",
+	    false, R "abc" R) };
 
 static void
 test_table(void)
 {
-	size_t	i;
+	size_t i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		const struct utf8_case	*c = &cases[i];
-		struct buf		 out;
+		const struct utf8_case *c = &cases[i];
+		struct buf out;
 
 		is_int(utf8_valid(c->in, c->in_len), c->valid, "valid: %s",
 		    c->name);
 		buf_init(&out, 1024);
-		is_int(utf8_sanitize(c->in, c->in_len, &out), 0, "sanitize ok: %s",
-		    c->name);
+		is_int(utf8_sanitize(c->in, c->in_len, &out), 0,
+		    "sanitize ok: %s", c->name);
 		is_mem(out.data ? out.data : "", out.len, c->out, c->out_len,
 		    "sanitize bytes: %s", c->name);
 		buf_free(&out);
@@ -116,11 +119,11 @@ test_table(void)
 static void
 test_never_bytes(void)
 {
-	unsigned	c, valid_count = 0, wrong_repair = 0;
+	unsigned c, valid_count = 0, wrong_repair = 0;
 
 	for (c = 0xc0; c <= 0xff; c++) {
-		char		in[3] = { 'a', (char)c, 'b' };
-		struct buf	out;
+		char in[3] = { 'a', (char)c, 'b' };
+		struct buf out;
 
 		if (c >= 0xc2 && c <= 0xf4)
 			continue;
@@ -146,8 +149,8 @@ static bool
 ref_valid(const unsigned char *s, size_t len)
 {
 	static const unsigned long min_for_len[] = { 0, 0, 0x80, 0x800, 0x10000 };
-	size_t		i = 0, n, k;
-	unsigned long	cp;
+	size_t i = 0, n, k;
+	unsigned long cp;
 
 	while (i < len) {
 		unsigned char c = s[i];
@@ -184,12 +187,12 @@ ref_valid(const unsigned char *s, size_t len)
 static void
 test_exhaustive(void)
 {
-	static const unsigned char	 probe[] = { 0x00, 0x41, 0x7f, 0x80, 0x8f,
-	    0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc2, 0xe0, 0xf0, 0xf4, 0xff };
-	unsigned char			 s[4];
-	unsigned long			 a, b, c, d, mismatches = 0, count = 0;
-	unsigned long			 repair_bad = 0;
-	struct buf			 out;
+	static const unsigned char probe[] = { 0x00, 0x41, 0x7f, 0x80, 0x8f,
+		0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc2, 0xe0, 0xf0, 0xf4, 0xff };
+	unsigned char s[4];
+	unsigned long a, b, c, d, mismatches = 0, count = 0;
+	unsigned long repair_bad = 0;
+	struct buf out;
 
 	for (a = 0; a < 256; a++) {
 		s[0] = (unsigned char)a;
@@ -208,12 +211,15 @@ test_exhaustive(void)
 		buf_init(&out, 16);
 		if (utf8_sanitize((char *)s, 2, &out) != 0 ||
 		    !ref_valid((unsigned char *)out.data, out.len) ||
-		    (ref_valid(s, 2) && (out.len != 2 || memcmp(out.data, s, 2) != 0)))
+		    (ref_valid(s, 2) &&
+			(out.len != 2 || memcmp(out.data, s, 2) != 0)))
 			repair_bad++;
 		buf_free(&out);
 	}
-	is_int(mismatches, 0, "all 65536 2-byte strings agree with the reference");
-	is_int(repair_bad, 0, "sanitize of every 2-byte string is valid UTF-8, "
+	is_int(mismatches, 0,
+	    "all 65536 2-byte strings agree with the reference");
+	is_int(repair_bad, 0,
+	    "sanitize of every 2-byte string is valid UTF-8, "
 	    "identity on valid input");
 
 	mismatches = 0;
@@ -224,7 +230,8 @@ test_exhaustive(void)
 		if (utf8_valid((char *)s, 3) != ref_valid(s, 3))
 			mismatches++;
 	}
-	is_int(mismatches, 0, "all 16777216 3-byte strings agree with the reference");
+	is_int(mismatches, 0,
+	    "all 16777216 3-byte strings agree with the reference");
 
 	/* 4 bytes: every lead and second byte, probes for the other two. */
 	mismatches = 0;
@@ -241,8 +248,10 @@ test_exhaustive(void)
 					    ref_valid(s, 4))
 						mismatches++;
 				}
-	is_int(mismatches, 0, "%lu sampled 4-byte strings agree with the "
-	    "reference", count);
+	is_int(mismatches, 0,
+	    "%lu sampled 4-byte strings agree with the "
+	    "reference",
+	    count);
 
 	/* Every scalar value encodes to something valid; every surrogate does not. */
 	mismatches = 0;
@@ -271,24 +280,33 @@ test_exhaustive(void)
 		if (utf8_valid((char *)s, n) != !(a >= 0xd800 && a <= 0xdfff))
 			mismatches++;
 	}
-	is_int(mismatches, 0, "every code point U+0000..U+10FFFF encoded: valid "
+	is_int(mismatches, 0,
+	    "every code point U+0000..U+10FFFF encoded: valid "
 	    "unless a surrogate");
 }
 
 static void
 test_cap(void)
 {
-	struct buf	out;
-	size_t		full = 5;	/* "a" R "b" */
+	struct buf out;
+	size_t full = 5; /* "a" R "b" */
 
 	buf_init(&out, full);
-	is_int(utf8_sanitize("a\xff" "b", 3, &out), 0, "cap exactly the repaired "
+	is_int(utf8_sanitize("a\xff"
+			     "b",
+		   3, &out),
+	    0,
+	    "cap exactly the repaired "
 	    "length: ok");
 	is_mem(out.data, out.len, "a" R "b", full, "cap exactly: bytes");
 	buf_free(&out);
 
 	buf_init(&out, full - 1);
-	is_int(utf8_sanitize("a\xff" "b", 3, &out), -1, "cap one short of the "
+	is_int(utf8_sanitize("a\xff"
+			     "b",
+		   3, &out),
+	    -1,
+	    "cap one short of the "
 	    "repaired length: -1");
 	ok(out.len <= full - 1, "cap one short: length %zu within cap", out.len);
 	ok(out.len == 0 || utf8_valid(out.data, out.len),
@@ -309,7 +327,8 @@ test_cap(void)
 	buf_free(&out);
 
 	buf_init(&out, 4);
-	is_int(utf8_sanitize("abcde", 5, &out), -1, "valid input over the cap: -1");
+	is_int(utf8_sanitize("abcde", 5, &out), -1,
+	    "valid input over the cap: -1");
 	ok(out.len <= 4, "valid input over the cap: length within cap");
 	buf_free(&out);
 
@@ -320,8 +339,8 @@ test_cap(void)
 
 	/* Appends after what is there; worst case triples the size. */
 	{
-		char	in[1000];
-		size_t	fails = 0;
+		char in[1000];
+		size_t fails = 0;
 
 		memset(in, 0xff, sizeof(in));
 		buf_init(&out, 3 + 3 * sizeof(in));
@@ -329,7 +348,8 @@ test_cap(void)
 		is_int(utf8_sanitize(in, sizeof(in), &out), 0,
 		    "1000 invalid bytes into exactly 3 + 3000 bytes");
 		is_int(out.len, 3 + 3 * sizeof(in), "length 3003");
-		ok(memcmp(out.data, "pre", 3) == 0, "appends after existing data");
+		ok(memcmp(out.data, "pre", 3) == 0,
+		    "appends after existing data");
 		for (size_t i = 3; i < out.len; i += 3)
 			if (memcmp(out.data + i, R, 3) != 0)
 				fails++;
@@ -344,31 +364,30 @@ test_cap(void)
  * invalid tail stays for utf8_sanitize to replace.
  */
 struct prefix_case {
-	const char	*name;
-	const char	*in;
-	size_t		 len;
-	size_t		 whole;
+	const char *name;
+	const char *in;
+	size_t len;
+	size_t whole;
 };
 
-#define PREFIX(name, in, whole) { name, in, sizeof(in) - 1, whole }
+#define PREFIX(name, in, whole)                 \
+	{                                       \
+		name, in, sizeof(in) - 1, whole \
+	}
 
-static const struct prefix_case prefix_cases[] = {
-	PREFIX("empty", "", 0),
-	PREFIX("ASCII", "abc", 3),
-	PREFIX("ends in a NUL", "ab\0", 3),
+static const struct prefix_case prefix_cases[] = { PREFIX("empty", "", 0),
+	PREFIX("ASCII", "abc", 3), PREFIX("ends in a NUL", "ab\0", 3),
 	PREFIX("complete 2-byte", "a\xc3\xa9", 3),
 	PREFIX("complete 4-byte", "\xf0\x9f\x98\x80", 4),
 	PREFIX("U+10FFFF complete", "\xf4\x8f\xbf\xbf", 4),
 	PREFIX("lone lead C3 at the end", "a\xc3", 1),
 	PREFIX("lone lead C3 alone", "\xc3", 0),
-	PREFIX("E2 82 cut", "ab\xe2\x82", 2),
-	PREFIX("E2 cut", "ab\xe2", 2),
+	PREFIX("E2 82 cut", "ab\xe2\x82", 2), PREFIX("E2 cut", "ab\xe2", 2),
 	PREFIX("F0 9F 98 cut", "x\xf0\x9f\x98", 1),
 	PREFIX("F0 9F cut", "\xf0\x9f", 0),
 	PREFIX("F4 8F BF cut (U+10FFFF)", "\xf4\x8f\xbf", 0),
 	PREFIX("invalid lead C0 kept", "a\xc0", 2),
-	PREFIX("invalid lead F5 kept", "a\xf5", 2),
-	PREFIX("FF kept", "a\xff", 2),
+	PREFIX("invalid lead F5 kept", "a\xf5", 2), PREFIX("FF kept", "a\xff", 2),
 	PREFIX("overlong E0 80 kept", "\xe0\x80", 2),
 	PREFIX("surrogate ED A0 kept", "\xed\xa0", 2),
 	PREFIX("above U+10FFFF F4 90 kept", "\xf4\x90\x80", 3),
@@ -377,9 +396,9 @@ static const struct prefix_case prefix_cases[] = {
 	PREFIX("four continuations kept", "\x80\x80\x80\x80", 4),
 	PREFIX("E2 then complete E2 82 AC", "\xe2\xe2\x82\xac", 4),
 	PREFIX("complete then E2 82", "\xe2\x82\xac\xe2\x82", 3),
-	PREFIX("complete 4-byte then stray continuation", "\xf0\x9f\x98\x80\x80", 5),
-	PREFIX("invalid E2 then E2 cut", "\xe2\xe2\x82", 1),
-};
+	PREFIX("complete 4-byte then stray continuation",
+	    "\xf0\x9f\x98\x80\x80", 5),
+	PREFIX("invalid E2 then E2 cut", "\xe2\xe2\x82", 1) };
 
 /* Proper prefixes (1-3 bytes) of every valid 2-4 byte encoding, as a bit
  * per (length, bytes); built from the code points, not from utf8.c. */
@@ -398,9 +417,9 @@ prefix_index(const unsigned char *t, size_t k)
 static void
 prefix_bits_build(void)
 {
-	unsigned long	cp;
-	unsigned char	e[4];
-	size_t		n, k;
+	unsigned long cp;
+	unsigned char e[4];
+	size_t n, k;
 
 	prefix_bits = calloc(3 * (1UL << 24) / 8, 1);
 	for (cp = 0x80; cp <= 0x10ffff; cp++) {
@@ -447,14 +466,15 @@ ref_whole_prefix(const unsigned char *s, size_t len)
 static void
 test_whole_prefix(void)
 {
-	static const unsigned char	 head[] = { 'a', 0x80, 0xc3, 0xe2, 0xf0 };
-	unsigned char			 s[5];
-	unsigned long			 a, mismatches = 0, count = 0;
-	size_t				 i, h;
+	static const unsigned char head[] = { 'a', 0x80, 0xc3, 0xe2, 0xf0 };
+	unsigned char s[5];
+	unsigned long a, mismatches = 0, count = 0;
+	size_t i, h;
 
 	for (i = 0; i < sizeof(prefix_cases) / sizeof(prefix_cases[0]); i++)
 		is_int(utf8_whole_prefix(prefix_cases[i].in, prefix_cases[i].len),
-		    prefix_cases[i].whole, "whole prefix: %s", prefix_cases[i].name);
+		    prefix_cases[i].whole, "whole prefix: %s",
+		    prefix_cases[i].name);
 	is_int(utf8_whole_prefix(NULL, 0), 0, "whole prefix of NULL, 0");
 
 	/* Every 1-, 2- and 3-byte string, alone and after a head byte. */
@@ -466,8 +486,9 @@ test_whole_prefix(void)
 			s[0] = head[h];
 		for (a = 0; a < 256 + 65536 + (1UL << 24); a++) {
 			size_t k = a < 256 ? 1 : a < 256 + 65536 ? 2 : 3;
-			unsigned long v = a < 256 ? a : a < 256 + 65536 ? a - 256 :
-			    a - 256 - 65536;
+			unsigned long v = a < 256 ? a :
+			    a < 256 + 65536       ? a - 256 :
+						    a - 256 - 65536;
 
 			s[off + k - 1] = (unsigned char)v;
 			if (k >= 2)
@@ -480,8 +501,10 @@ test_whole_prefix(void)
 				mismatches++;
 		}
 	}
-	is_int(mismatches, 0, "whole prefix of %lu short strings agrees with the "
-	    "reference built from the code points", count);
+	is_int(mismatches, 0,
+	    "whole prefix of %lu short strings agrees with the "
+	    "reference built from the code points",
+	    count);
 	free(prefix_bits);
 }
 
