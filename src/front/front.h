@@ -37,6 +37,8 @@ int json_in_parse_job(const char *body, size_t len, const struct job_limits *,
     struct job_spec *, struct api_error *);
 /* Frees what json_in_parse_job() made. */
 void job_spec_free(struct job_spec *);
+/* The limits json_in_parse_job() holds a body to: config c's. */
+void json_in_limits(const struct config *c, struct job_limits *);
 
 /* -------------------------------------------------------- runner_data.c */
 

@@ -603,6 +603,16 @@ job_spec_free(struct job_spec *spec)
 	memset(spec, 0, sizeof(*spec));
 }
 
+void
+json_in_limits(const struct config *c, struct job_limits *limits)
+{
+	limits->code_max_bytes = c->code_max_bytes;
+	limits->stdin_max_bytes = c->stdin_max_bytes;
+	limits->files_max_bytes = c->files_max_bytes;
+	limits->timeout_default_ms = c->timeout_default_ms;
+	limits->timeout_max_ms = c->timeout_max_ms;
+}
+
 int
 json_in_parse_job(const char *body, size_t len, const struct job_limits *limits,
     struct job_spec *spec, struct api_error *err)

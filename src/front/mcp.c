@@ -1207,18 +1207,13 @@ mcp_tools_call(struct worker *w, const struct mcp_http *http, const char *body,
     bool *invalid_params)
 {
 	const struct config *c = w->config;
-	struct job_limits limits = {
-		.code_max_bytes = c->code_max_bytes,
-		.stdin_max_bytes = c->stdin_max_bytes,
-		.files_max_bytes = c->files_max_bytes,
-		.timeout_default_ms = c->timeout_default_ms,
-		.timeout_max_ms = c->timeout_max_ms,
-	};
+	struct job_limits limits;
 	struct job_spec spec;
 	struct job_result result;
 	struct runner_data *d = NULL;
 	int rc;
 
+	json_in_limits(c, &limits);
 	*invalid_params = false;
 	if (!m->has_name || strcmp(m->name, TOOL_NAME) != 0) {
 		api_error_set(err, 400, "unknown_tool",

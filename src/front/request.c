@@ -375,13 +375,7 @@ request_execute(struct worker *w, FCGX_Request *req, const char *client,
     struct api_error *err)
 {
 	const struct config *c = w->config;
-	struct job_limits limits = {
-		.code_max_bytes = c->code_max_bytes,
-		.stdin_max_bytes = c->stdin_max_bytes,
-		.files_max_bytes = c->files_max_bytes,
-		.timeout_default_ms = c->timeout_default_ms,
-		.timeout_max_ms = c->timeout_max_ms,
-	};
+	struct job_limits limits;
 	struct job_spec spec;
 	struct job_result result;
 	struct buf body, answer;
@@ -389,6 +383,7 @@ request_execute(struct worker *w, FCGX_Request *req, const char *client,
 	int rc = -1;
 
 	request_id(req, id, sizeof(id));
+	json_in_limits(c, &limits);
 	if (!request_is_json(request_param(req, "CONTENT_TYPE"))) {
 		api_error_set(err, 415, "unsupported_media_type",
 		    "Send the body as Content-Type: application/json.");
@@ -470,37 +465,6 @@ request_mcp(struct worker *w, FCGX_Request *req, const char *client,
 }
 
 static int
-request_tool(struct worker *w, FCGX_Request *req, bool head_only,
-    struct api_error *err)
-{
-	struct runtime_info *rt;
-	struct buf body;
-	int rc;
-
-	if ((rt = calloc(1, sizeof(*rt))) == NULL) {
-		api_error_set(err, 500, "internal", "Out of memory.");
-		return -1;
-	}
-	peer_watch_pause(&w->peer);
-	rc = channel_runtime(w->chan, rt, err);
-	peer_watch_answer(&w->peer);
-	if (rc == 0) {
-		buf_init(&body, REQUEST_RUNTIME_MAX_BYTES);
-		if (answer_tool(rt, w->config, &body) == -1) {
-			api_error_set(err, 500, "internal",
-			    "Could not encode the "
-			    "tool.");
-			rc = -1;
-		} else
-			request_write(req, 200, NULL, &body, head_only,
-			    REQUEST_JSON);
-		buf_free(&body);
-	}
-	free(rt);
-	return rc;
-}
-
-static int
 request_health(struct worker *w, FCGX_Request *req, bool head_only, bool brief,
     struct api_error *err)
 {
@@ -559,9 +523,15 @@ request_metrics(struct worker *w, FCGX_Request *req, bool head_only,
 	return 0;
 }
 
+/* GET /v1/runtime and GET /v1/tool: documents made from the image's
+ * runtime as the executor's self-check read it (answer_runtime,
+ * answer_tool). */
+typedef int (*request_runtime_doc)(const struct runtime_info *,
+    const struct config *, struct buf *);
+
 static int
 request_runtime(struct worker *w, FCGX_Request *req, bool head_only,
-    struct api_error *err)
+    request_runtime_doc make, struct api_error *err)
 {
 	struct runtime_info *rt;
 	struct buf body;
@@ -576,9 +546,9 @@ request_runtime(struct worker *w, FCGX_Request *req, bool head_only,
 	peer_watch_answer(&w->peer);
 	if (rc == 0) {
 		buf_init(&body, REQUEST_RUNTIME_MAX_BYTES);
-		if (answer_runtime(rt, w->config, &body) == -1) {
+		if (make(rt, w->config, &body) == -1) {
 			api_error_set(err, 500, "internal",
-			    "Could not encode runtime.");
+			    "Could not encode the document.");
 			rc = -1;
 		} else
 			request_write(req, 200, NULL, &body, head_only,
@@ -692,7 +662,8 @@ request_handle(struct worker *w, FCGX_Request *req)
 	} else if (strcmp(path, "/v1/runtime") == 0) {
 		route = "runtime";
 		if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
-			rc = request_runtime(w, req, method[0] == 'H', &err);
+			rc = request_runtime(w, req, method[0] == 'H',
+			    answer_runtime, &err);
 		else {
 			api_error_set(&err, 405, "method_not_allowed",
 			    "Use GET for /v1/runtime.");
@@ -702,7 +673,8 @@ request_handle(struct worker *w, FCGX_Request *req)
 	} else if (strcmp(path, "/v1/tool") == 0) {
 		route = "tool";
 		if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
-			rc = request_tool(w, req, method[0] == 'H', &err);
+			rc = request_runtime(w, req, method[0] == 'H',
+			    answer_tool, &err);
 		else {
 			api_error_set(&err, 405, "method_not_allowed",
 			    "Use GET for /v1/tool.");
