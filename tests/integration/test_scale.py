@@ -287,7 +287,7 @@ class Apache:
                       flags=re.S)
         site, m = re.subn(r'(ProxyFCGISetEnvIf "true" DOCUMENT_URI "%\{REQUEST_URI\}")',
                           r'\1\n        ProxyFCGISetEnvIf "true" REQUEST_ID "%{HTTP:X-Scale-Id}"',
-                          site)
+                          site, count=1)      # /v1/'s Location (the first; /mcp's follows)
         if n != 1 or m != 1 or "PYCAGE_HTTPS}>" in site:
             raise pt.Unexpected("apache/pycage.conf changed shape")
         with open(os.path.join(self.dir, "apache-site.conf"), "w") as f:
