@@ -294,28 +294,63 @@ start_apache() {
 }
 
 # Both fronts serve the same ports: the one stopped must have let go of
-# them before the other starts.
+# them before the other starts (start_front waits for that).  Apache's
+# parent takes up to 10 s to stop when a child waits on a run: it sends
+# SIGTERM, then SIGKILL at 9 s, gives up at 10 s and exits (measured:
+# three 20 s runs in flight, pidfile and ports gone at 10.4 s).  Processes
+# of this configuration still there after that, whatever the pidfile
+# says, are stopped by their command line.
 stop_apache() {
 	local i
-	pid_alive "$RUN_DIR/apache2.pid" apache2 || return 0
-	apache_ctl -k stop || true
-	for i in $(seq 1 40); do
-		pid_alive "$RUN_DIR/apache2.pid" apache2 || return 0
-		sleep 0.25
-	done
-	die "Apache did not stop"
+	if pid_alive "$RUN_DIR/apache2.pid" apache2; then
+		apache_ctl -k stop || true
+		for i in $(seq 1 120); do
+			pid_alive "$RUN_DIR/apache2.pid" apache2 || break
+			sleep 0.25
+		done
+	fi
+	stop_cmdline "^/usr/sbin/apache2 -f $CONF_DIR/apache2.conf " || die "Apache did not stop"
 }
 
 stop_nginx() {
 	local i
-	pid_alive "$RUN_DIR/nginx.pid" nginx || return 0
-	nginx -c "$CONF_DIR/nginx.conf" -s quit || true
-	# (quit lets requests in flight finish)
-	for i in $(seq 1 120); do
-		pid_alive "$RUN_DIR/nginx.pid" nginx || return 0
+	if pid_alive "$RUN_DIR/nginx.pid" nginx; then
+		nginx -c "$CONF_DIR/nginx.conf" -s quit || true
+		# (quit lets requests in flight finish)
+		for i in $(seq 1 120); do
+			pid_alive "$RUN_DIR/nginx.pid" nginx || break
+			sleep 0.25
+		done
+	fi
+	stop_cmdline "^nginx: master process nginx -c $CONF_DIR/nginx.conf\$" || die "nginx did not stop"
+}
+
+# stop_cmdline REGEX: the processes whose command line matches REGEX
+# (pgrep -f) get SIGTERM, then SIGKILL 5 s later; fails if any is left
+# 2 s after that.  (A master's SIGTERM stops its workers.)
+stop_cmdline() {
+	local i pids
+	pids=$(pgrep -f -- "$1") || return 0
+	say "stopping what is left of $1: $(echo $pids)"
+	kill -TERM $pids 2>/dev/null || true
+	for i in $(seq 1 28); do
+		[ "$i" = 20 ] && { pids=$(pgrep -f -- "$1") && kill -KILL $pids 2>/dev/null; }
+		pgrep -f -- "$1" >/dev/null || return 0
 		sleep 0.25
 	done
-	die "nginx did not stop"
+	return 1
+}
+
+# wait_ports_free: nothing listens on the HTTP and HTTPS ports any more;
+# after 15 s, says what still does and fails.
+wait_ports_free() {
+	local i filter="( sport = :${HTTP_LISTEN##*:} or sport = :${HTTPS_LISTEN##*:} )"
+	for i in $(seq 1 60); do
+		[ -z "$(ss -Hltn "$filter")" ] && return 0
+		sleep 0.25
+	done
+	ss -Hltnp "$filter" >&2
+	die "${HTTP_LISTEN##*:} or ${HTTPS_LISTEN##*:} still taken"
 }
 
 # Waits until the HTTP port accepts (Apache's -k start returns before its
@@ -332,8 +367,12 @@ wait_listening() {
 # start_front [nginx|apache]: the one web server in front, the other stopped.
 start_front() {
 	case ${1:-$FRONT} in
-	nginx)	stop_apache; start_nginx ;;
-	apache)	stop_nginx; start_apache ;;
+	nginx)	stop_apache
+		pid_alive "$RUN_DIR/nginx.pid" nginx || wait_ports_free
+		start_nginx ;;
+	apache)	stop_nginx
+		pid_alive "$RUN_DIR/apache2.pid" apache2 || wait_ports_free
+		start_apache ;;
 	*)	die "unknown front ${1:-$FRONT} (nginx or apache)" ;;
 	esac
 }

@@ -10,7 +10,11 @@ and the read timeout to 2 s by PYCAGE_READ_TIMEOUT), so the service is not distu
 - a responder that takes the connection and closes it unanswered: 503
   responder_unavailable too (nginx's 502 is answered as 503; Apache answers 503 itself);
 - a responder that takes the request and never answers: 504 gateway_timeout once the read
-  timeout has passed.
+  timeout has passed;
+- the ports handed from one front to the other (start_front, as scripts/check.sh does between
+  its nginx and Apache phases) when the stopped front's pidfile is no longer trusted (its time
+  an hour back, as a step of the clock makes it look; the pidfile check then calls the front
+  gone): the other front still starts and serves, both ways.
 """
 
 import os
@@ -127,8 +131,24 @@ def unavailable_problems(url):
     return problems
 
 
+OTHER = {"nginx": "apache", "apache": "nginx"}
+PIDFILE = {"nginx": "nginx.pid", "apache": "apache2.pid"}
+
+
+def handover_problems(front):
+    problems = []
+    for old, new in ((pt.FRONT, OTHER[pt.FRONT]), (OTHER[pt.FRONT], pt.FRONT)):
+        hour_ago = time.time() - 3600
+        os.utime(os.path.join(front.dir, PIDFILE[old]), (hour_ago, hour_ago))
+        result = front.run(f"start_front {new}")
+        if result.returncode != 0:
+            return problems + [f"start_front {new} after {old}: {result.stderr[-800:]}"]
+        problems += [f"{new}: {p}" for p in unavailable_problems(f"http://{front.http}")]
+    return problems
+
+
 def main():
-    tap = pt.start(4)
+    tap = pt.start(5)
     front = Front()
     try:
         front.start()
@@ -141,6 +161,9 @@ def main():
         tap.check(f"{pt.FRONT}, a responder that never answers: 504 gateway_timeout after "
                   f"the read timeout", fake_responder_problems, front, "hang", 504,
                   "gateway_timeout")
+        tap.check(f"{pt.FRONT} to {OTHER[pt.FRONT]} and back by start_front, the stopped "
+                  f"one's pidfile an hour old: the other starts and serves",
+                  handover_problems, front)
     finally:
         front.stop()
     tap.done()
