@@ -105,122 +105,6 @@ tool_description(const struct runtime_info *rt, const struct config *c,
 	return rc == 0 ? 0 : -1;
 }
 
-/* JSON Schema (2020-12) of the POST /v1/execute body. */
-int
-tool_input_schema(yajl_gen g, const struct config *c)
-{
-	char text[256];
-
-	GEN(yajl_gen_map_open(g));
-	GEN_KEY(g, "type");
-	GEN_STR(g, "object");
-	GEN_KEY(g, "properties");
-	GEN(yajl_gen_map_open(g));
-
-	GEN_KEY(g, "code");
-	GEN(yajl_gen_map_open(g));
-	GEN_KEY(g, "type");
-	GEN_STR(g, "string");
-	GEN_KEY(g, "description");
-	snprintf(text, sizeof(text),
-	    "Python source, at most %zu bytes of "
-	    "UTF-8.",
-	    c->code_max_bytes);
-	GEN_STR(g, text);
-	GEN(yajl_gen_map_close(g));
-
-	GEN_KEY(g, "stdin");
-	GEN(yajl_gen_map_open(g));
-	GEN_KEY(g, "type");
-	GEN_STR(g, "string");
-	GEN_KEY(g, "description");
-	snprintf(text, sizeof(text),
-	    "What input() and sys.stdin read, at "
-	    "most %zu bytes.",
-	    c->stdin_max_bytes);
-	GEN_STR(g, text);
-	GEN(yajl_gen_map_close(g));
-
-	GEN_KEY(g, "timeout");
-	GEN(yajl_gen_map_open(g));
-	GEN_KEY(g, "type");
-	GEN_STR(g, "number");
-	GEN_KEY(g, "exclusiveMinimum");
-	GEN(yajl_gen_integer(g, 0));
-	GEN_KEY(g, "maximum");
-	GEN(yajl_gen_double(g, c->timeout_max_ms / 1000.0));
-	GEN_KEY(g, "default");
-	GEN(yajl_gen_double(g, c->timeout_default_ms / 1000.0));
-	GEN_KEY(g, "description");
-	GEN_STR(g, "Seconds the program may run.");
-	GEN(yajl_gen_map_close(g));
-
-	GEN_KEY(g, "files");
-	GEN(yajl_gen_map_open(g));
-	GEN_KEY(g, "type");
-	GEN_STR(g, "array");
-	GEN_KEY(g, "maxItems");
-	GEN(yajl_gen_integer(g, PROTOCOL_FILES_MAX));
-	GEN_KEY(g, "description");
-	snprintf(text, sizeof(text),
-	    "Files put in the program's working "
-	    "directory; at most %zu bytes in all, decoded.",
-	    c->files_max_bytes);
-	GEN_STR(g, text);
-	GEN_KEY(g, "items");
-	GEN(yajl_gen_map_open(g));
-	GEN_KEY(g, "type");
-	GEN_STR(g, "object");
-	GEN_KEY(g, "properties");
-	GEN(yajl_gen_map_open(g));
-	GEN_KEY(g, "name");
-	GEN(yajl_gen_map_open(g));
-	GEN_KEY(g, "type");
-	GEN_STR(g, "string");
-	GEN_KEY(g, "pattern");
-	GEN_STR(g, TOOL_FILE_NAME_PATTERN);
-	GEN(yajl_gen_map_close(g));
-	GEN_KEY(g, "content");
-	GEN(yajl_gen_map_open(g));
-	GEN_KEY(g, "type");
-	GEN_STR(g, "string");
-	GEN(yajl_gen_map_close(g));
-	GEN_KEY(g, "encoding");
-	GEN(yajl_gen_map_open(g));
-	GEN_KEY(g, "type");
-	GEN_STR(g, "string");
-	GEN_KEY(g, "enum");
-	GEN(yajl_gen_array_open(g));
-	GEN_STR(g, "utf-8");
-	GEN_STR(g, "base64");
-	GEN(yajl_gen_array_close(g));
-	GEN_KEY(g, "default");
-	GEN_STR(g, "utf-8");
-	GEN(yajl_gen_map_close(g));
-	GEN(yajl_gen_map_close(g));
-	GEN_KEY(g, "required");
-	GEN(yajl_gen_array_open(g));
-	GEN_STR(g, "name");
-	GEN_STR(g, "content");
-	GEN(yajl_gen_array_close(g));
-	GEN_KEY(g, "additionalProperties");
-	GEN(yajl_gen_bool(g, 0));
-	GEN(yajl_gen_map_close(g));
-	GEN(yajl_gen_map_close(g));
-
-	GEN(yajl_gen_map_close(g));
-	GEN_KEY(g, "required");
-	GEN(yajl_gen_array_open(g));
-	GEN_STR(g, "code");
-	GEN(yajl_gen_array_close(g));
-	GEN_KEY(g, "additionalProperties");
-	GEN(yajl_gen_bool(g, 0));
-	GEN(yajl_gen_map_close(g));
-	return 0;
-fail:
-	return -1;
-}
-
 /* {"type": t} or {"type": [t, "null"]}. */
 static int
 tool_type(yajl_gen g, const char *key, const char *type, bool nullable)
@@ -267,6 +151,132 @@ fail:
 			goto fail;                                             \
 	} while (0)
 
+/* KEY: {"type": TYPE, left open for the caller's other keywords. */
+static int
+tool_open(yajl_gen g, const char *key, const char *type)
+{
+	GEN_KEY(g, key);
+	GEN(yajl_gen_map_open(g));
+	GEN_KEY(g, "type");
+	GEN_STR(g, type);
+	return 0;
+fail:
+	return -1;
+}
+
+/* "encoding": {"type": "string", "enum": ["utf-8", "base64"], left open. */
+static int
+tool_open_encoding(yajl_gen g)
+{
+	if (tool_open(g, "encoding", "string") == -1)
+		goto fail;
+	GEN_KEY(g, "enum");
+	GEN(yajl_gen_array_open(g));
+	GEN_STR(g, "utf-8");
+	GEN_STR(g, "base64");
+	GEN(yajl_gen_array_close(g));
+	return 0;
+fail:
+	return -1;
+}
+
+#define TOOL_OPEN(g, k, t)                          \
+	do {                                        \
+		if (tool_open((g), (k), (t)) == -1) \
+			goto fail;                  \
+	} while (0)
+#define TOOL_OPEN_ENCODING(g)                      \
+	do {                                       \
+		if (tool_open_encoding((g)) == -1) \
+			goto fail;                 \
+	} while (0)
+
+/* JSON Schema (2020-12) of the POST /v1/execute body. */
+int
+tool_input_schema(yajl_gen g, const struct config *c)
+{
+	char text[256];
+
+	GEN(yajl_gen_map_open(g));
+	GEN_KEY(g, "type");
+	GEN_STR(g, "object");
+	GEN_KEY(g, "properties");
+	GEN(yajl_gen_map_open(g));
+
+	TOOL_OPEN(g, "code", "string");
+	GEN_KEY(g, "description");
+	snprintf(text, sizeof(text),
+	    "Python source, at most %zu bytes of "
+	    "UTF-8.",
+	    c->code_max_bytes);
+	GEN_STR(g, text);
+	GEN(yajl_gen_map_close(g));
+
+	TOOL_OPEN(g, "stdin", "string");
+	GEN_KEY(g, "description");
+	snprintf(text, sizeof(text),
+	    "What input() and sys.stdin read, at "
+	    "most %zu bytes.",
+	    c->stdin_max_bytes);
+	GEN_STR(g, text);
+	GEN(yajl_gen_map_close(g));
+
+	TOOL_OPEN(g, "timeout", "number");
+	GEN_KEY(g, "exclusiveMinimum");
+	GEN(yajl_gen_integer(g, 0));
+	GEN_KEY(g, "maximum");
+	GEN(yajl_gen_double(g, c->timeout_max_ms / 1000.0));
+	GEN_KEY(g, "default");
+	GEN(yajl_gen_double(g, c->timeout_default_ms / 1000.0));
+	GEN_KEY(g, "description");
+	GEN_STR(g, "Seconds the program may run.");
+	GEN(yajl_gen_map_close(g));
+
+	TOOL_OPEN(g, "files", "array");
+	GEN_KEY(g, "maxItems");
+	GEN(yajl_gen_integer(g, PROTOCOL_FILES_MAX));
+	GEN_KEY(g, "description");
+	snprintf(text, sizeof(text),
+	    "Files put in the program's working "
+	    "directory; at most %zu bytes in all, decoded.",
+	    c->files_max_bytes);
+	GEN_STR(g, text);
+	TOOL_OPEN(g, "items", "object");
+	GEN_KEY(g, "properties");
+	GEN(yajl_gen_map_open(g));
+	TOOL_OPEN(g, "name", "string");
+	GEN_KEY(g, "pattern");
+	GEN_STR(g, TOOL_FILE_NAME_PATTERN);
+	GEN(yajl_gen_map_close(g));
+	TOOL_TYPE(g, "content", "string", false);
+	TOOL_OPEN_ENCODING(g);
+	GEN_KEY(g, "default");
+	GEN_STR(g, "utf-8");
+	GEN(yajl_gen_map_close(g));
+	GEN(yajl_gen_map_close(g));
+	GEN_KEY(g, "required");
+	GEN(yajl_gen_array_open(g));
+	GEN_STR(g, "name");
+	GEN_STR(g, "content");
+	GEN(yajl_gen_array_close(g));
+	GEN_KEY(g, "additionalProperties");
+	GEN(yajl_gen_bool(g, 0));
+	GEN(yajl_gen_map_close(g));
+	GEN(yajl_gen_map_close(g));
+
+	GEN(yajl_gen_map_close(g));
+	GEN_KEY(g, "required");
+	GEN(yajl_gen_array_open(g));
+	GEN_STR(g, "code");
+	GEN(yajl_gen_array_close(g));
+	GEN_KEY(g, "additionalProperties");
+	GEN(yajl_gen_bool(g, 0));
+	GEN(yajl_gen_map_close(g));
+	return 0;
+fail:
+	return -1;
+}
+
 /* JSON Schema of the 200 answer of POST /v1/execute (answer.c). */
 int
 tool_output_schema(yajl_gen g)
@@ -294,10 +304,7 @@ tool_output_schema(yajl_gen g)
 	TOOL_TYPE(g, "stdout", "string", false);
 	TOOL_TYPE(g, "stderr", "string", false);
 	TOOL_TYPE(g, "exit_code", "integer", false);
-	GEN_KEY(g, "status");
-	GEN(yajl_gen_map_open(g));
-	GEN_KEY(g, "type");
-	GEN_STR(g, "string");
+	TOOL_OPEN(g, "status", "string");
 	GEN_KEY(g, "enum");
 	GEN(yajl_gen_array_open(g));
 	for (i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++)
@@ -321,14 +328,8 @@ tool_output_schema(yajl_gen g)
 	TOOL_TYPE(g, "message", "string", false);
 	TOOL_TYPE(g, "line", "integer", true);
 	TOOL_TYPE(g, "offset", "integer", false);
-	GEN_KEY(g, "traceback");
-	GEN(yajl_gen_map_open(g));
-	GEN_KEY(g, "type");
-	GEN_STR(g, "array");
-	GEN_KEY(g, "items");
-	GEN(yajl_gen_map_open(g));
-	GEN_KEY(g, "type");
-	GEN_STR(g, "object");
+	TOOL_OPEN(g, "traceback", "array");
+	TOOL_OPEN(g, "items", "object");
 	GEN_KEY(g, "properties");
 	GEN(yajl_gen_map_open(g));
 	TOOL_TYPE(g, "line", "integer", false);
@@ -344,10 +345,7 @@ tool_output_schema(yajl_gen g)
 
 	TOOL_TYPE(g, "result", "string", true);
 	TOOL_TYPE(g, "result_truncated", "boolean", false);
-	GEN_KEY(g, "usage");
-	GEN(yajl_gen_map_open(g));
-	GEN_KEY(g, "type");
-	GEN_STR(g, "object");
+	TOOL_OPEN(g, "usage", "object");
 	GEN_KEY(g, "properties");
 	GEN(yajl_gen_map_open(g));
 	for (i = 0; i < sizeof(usage_keys) / sizeof(usage_keys[0]); i++)
@@ -356,27 +354,13 @@ tool_output_schema(yajl_gen g)
 	TOOL_REQUIRED(g, usage_keys);
 	GEN(yajl_gen_map_close(g));
 
-	GEN_KEY(g, "files");
-	GEN(yajl_gen_map_open(g));
-	GEN_KEY(g, "type");
-	GEN_STR(g, "array");
-	GEN_KEY(g, "items");
-	GEN(yajl_gen_map_open(g));
-	GEN_KEY(g, "type");
-	GEN_STR(g, "object");
+	TOOL_OPEN(g, "files", "array");
+	TOOL_OPEN(g, "items", "object");
 	GEN_KEY(g, "properties");
 	GEN(yajl_gen_map_open(g));
 	TOOL_TYPE(g, "name", "string", false);
 	TOOL_TYPE(g, "content", "string", false);
-	GEN_KEY(g, "encoding");
-	GEN(yajl_gen_map_open(g));
-	GEN_KEY(g, "type");
-	GEN_STR(g, "string");
-	GEN_KEY(g, "enum");
-	GEN(yajl_gen_array_open(g));
-	GEN_STR(g, "utf-8");
-	GEN_STR(g, "base64");
-	GEN(yajl_gen_array_close(g));
+	TOOL_OPEN_ENCODING(g);
 	GEN(yajl_gen_map_close(g));
 	TOOL_TYPE(g, "size", "integer", false);
 	GEN(yajl_gen_map_close(g));
