@@ -574,19 +574,24 @@ def _error_object_problems(body, code):
     return problems
 
 
-def service_instance():
-    """`instance` from the service's configuration (PYCAGE_CONF; default "default"): the
-    label value of its containers, as opposed to other responders' on the same engine."""
-    name = "default"
+def service_config(key, default):
+    """KEY's value in the service's configuration file (PYCAGE_CONF), else DEFAULT."""
+    value = default
     try:
         with open(PYCAGE_CONF) as f:
             for line in f:
-                key, eq, value = line.split("#", 1)[0].partition("=")
-                if eq and key.strip() == "instance" and value.strip():
-                    name = value.strip()
+                name, eq, text = line.split("#", 1)[0].partition("=")
+                if eq and name.strip() == key and text.strip():
+                    value = text.strip()
     except OSError:
         pass
-    return name
+    return value
+
+
+def service_instance():
+    """`instance` from the service's configuration (PYCAGE_CONF; default "default"): the
+    label value of its containers, as opposed to other responders' on the same engine."""
+    return service_config("instance", "default")
 
 
 def service_pool_size():

@@ -180,9 +180,23 @@ def still_runs_problems():
     return pt.run_case({"code": "print(1)\n", "expect": pt.ok_with("1\n")})
 
 
+def same_not_found_problems():
+    """The front answers a path outside /v1/ and /mcp itself, the responder one inside /v1/:
+    a caller must read the same list of routes from both."""
+    messages = []
+    for path in ("/nope", "/v1/nope"):
+        response = pt.request("GET", path)
+        problems = pt.error_problems(response, 404, "not_found")
+        if problems:
+            return [f"{path}: {p}" for p in problems]
+        messages.append(pt.parse_json(response.body)["error"]["message"])
+    return [] if messages[0] == messages[1] else [
+        f"the front's 404 says {messages[0]!r}, the responder's {messages[1]!r}"]
+
+
 def main():
     tap = pt.start(len(BODY_CASES) + len(REQUEST_CASES) + len(METHOD_CASES) + len(AT_LIMIT_CASES)
-                   + len(FCGI_CASES) + 4)
+                   + len(FCGI_CASES) + 5)
     via = pt.FRONT
     for desc, *case in BODY_CASES:
         tap.check(f"{via}: {desc} -> {case[-2]} {case[-1]}", body_case_problems, *case,
@@ -194,6 +208,8 @@ def main():
         tap.check(f"{via}: {desc} -> 405 with Allow", method_case_problems, *case)
     for desc, *case in AT_LIMIT_CASES:
         tap.check(f"{via}: {desc}", at_limit_problems, *case)
+    tap.check(f"{via}: its own 404 names the same routes as the responder's",
+              same_not_found_problems)
     tap.check(f"{via}: print(1) still runs after the refusals", still_runs_problems)
     tap.check("fastcgi: a well-formed request runs print(1)", fcgi_ok_problems)
     for desc, *case in FCGI_CASES:

@@ -26,6 +26,11 @@ CONTAINER_START_S = 3          # fixed allowance for creating and starting a con
 RSS_GROWTH_MAX_KIB = 8 * 1024  # over three 100 MB runs
 NO_ESCAPE = "PYCAGE_NO_ESCAPE"
 HOST_PORT = urllib.parse.urlsplit(pt.PYCAGE_URL).port or 80   # nginx's port on the host
+# The service's uid range (etc/pycage.conf: uid_base + n, n below max_executions +
+# pool_size + 8).
+UID_BASE = int(pt.service_config("uid_base", "200000"))
+UID_RANGE = (int(pt.service_config("max_executions", "4"))
+             + int(pt.service_config("pool_size", "2")) + 8)
 
 FLOOD = 'import sys\nchunk = "x" * 65536 + "\\n"\nfor _ in range(1600):\n    sys.{}.write(chunk)\n'
 FLOOD_TEXT = ("x" * 65536 + "\n") * 17                  # the first 1.1 MB the flood prints
@@ -179,8 +184,10 @@ BOUNDARY_CASES = [
              'except OSError as e:\n'
              '    print(type(e).__name__, e.errno)\n',
      "stdout": "PermissionError 13\n"},
-    {"name": "the program runs as a uid of its own (uid_base 200000 + n), group 65534",
-     "code": 'os = reach("os")\nprint(200000 <= os.getuid() < 200100, os.getgid())\n',
+    {"name": f"the program runs as a uid of its own (uid_base {UID_BASE} + n, n below "
+             f"{UID_RANGE}), group 65534",
+     "code": f'os = reach("os")\nprint({UID_BASE} <= os.getuid() < {UID_BASE + UID_RANGE}, '
+             f'os.getgid())\n',
      "stdout": "True 65534\n"},
     {"name": "the audit hook is really gone: a shell runs, as the container allows",
      "code": 'os = reach("os")\nprint(os.system("echo shell ran >/dev/null"))\n',
