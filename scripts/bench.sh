@@ -28,6 +28,11 @@
 #   --naive-n N, --engine-secs S, --seq-gap-ms MS
 #                      see tests/bench/bench.py --help
 # BENCH_KEEP=1 keeps the work directory (configs, logs, raw JSON results).
+# The benchmark's clients all come from 127.0.0.1, which without API keys is
+# one client to the fair share (README, "Fair shares"): that one client may
+# hold max_executions - 1 slots.  The 8 clients stand for 8 agents, so the
+# benchmark's responder gives a client every slot (client_share =
+# max_executions); BENCH_CLIENT_SHARE=0 measures the shipped default instead.
 . "$(dirname "$0")/common.sh"
 
 BENCH_SOCK=$RUN_DIR/bench.sock
@@ -143,6 +148,8 @@ set_key() {
 	fi
 }
 
+conf_value() { sed -n "s/^$1 = //p" "$TOP/etc/pycage.conf"; }
+
 responder_conf() {	# pool_size -> path of a config
 	local conf=$WORK/pycage-$1.conf
 	cp "$TOP/etc/pycage.conf" "$conf"
@@ -152,6 +159,7 @@ responder_conf() {	# pool_size -> path of a config
 	set_key "$conf" instance bench
 	set_key "$conf" pool_size "$1"
 	set_key "$conf" executor_path "$EXECUTOR"
+	set_key "$conf" client_share "${BENCH_CLIENT_SHARE:-$(conf_value max_executions)}"
 	if grep -q '^uid_base = [1-9]' "$conf"; then
 		set_key "$conf" uid_base "$BENCH_UID_BASE"
 	fi
@@ -184,8 +192,6 @@ stop_bench_responder() {
 	remove_bench_containers
 	echo "$left"
 }
-
-conf_value() { sed -n "s/^$1 = //p" "$TOP/etc/pycage.conf"; }
 
 # ------------------------------------------------------------------ run
 remove_bench_containers
